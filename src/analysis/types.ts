@@ -1,0 +1,155 @@
+/**
+ * Analysis contracts: what a metric is (after normalisation), what a measurement is, and the state an
+ * analysis run keeps in the rollout status. Pure data; the judges live beside this file.
+ */
+import type { TrafficSample } from './traffic.js'
+
+export type JudgeName = 'threshold' | 'limit' | 'sequential'
+
+/** Builtin metrics computed from the proxy's (or simulator's) per-version counters; they need no query. */
+export type BuiltinMetricName =
+  | 'error-rate'
+  | 'success-rate'
+  | 'latency-p50'
+  | 'latency-p95'
+  | 'latency-p99'
+  | 'latency-mean'
+
+export type MetricProviderPlan =
+  | { kind: 'builtin'; metric: BuiltinMetricName }
+  | { kind: 'prometheus'; address: string; query: string; timeoutSeconds?: number }
+  | {
+      kind: 'web'
+      url: string
+      method: 'GET' | 'POST'
+      headers: Record<string, string>
+      body?: string
+      jsonPath: string
+      timeoutSeconds?: number
+    }
+  | { kind: 'command'; command: string[]; timeoutSeconds?: number }
+
+export interface ThresholdRange {
+  min?: number
+  max?: number
+}
+
+/** One metric of an analysis run, with every default applied and every `{{args.x}}` substituted. */
+export interface MetricPlan {
+  name: string
+  provider: MetricProviderPlan
+  /** Seconds between measurements (and the query window for windowed providers). */
+  intervalSeconds: number
+  /** Measurements to take; undefined = keep measuring until the run is stopped (background). */
+  count?: number
+  initialDelaySeconds: number
+  thresholdRange?: ThresholdRange
+  /** Safe expressions over `result` (see ./condition.ts); never eval'd. */
+  successCondition?: string
+  failureCondition?: string
+  /** Argo semantics: the run fails when failed measurements exceed this. Default 0. */
+  failureLimit: number
+  /** The run is inconclusive when inconclusive measurements exceed this. Default 0. */
+  inconclusiveLimit: number
+  /** The run errors when consecutive errored measurements exceed this. Default 4. */
+  consecutiveErrorLimit: number
+}
+
+export interface AnalysisPlan {
+  /** 'background' runs across steps until the rollout ends; others end by themselves. */
+  kind: 'background' | 'step' | 'prePromotion' | 'postPromotion'
+  judge: JudgeName
+  metrics: MetricPlan[]
+  /** Threshold judge (Flagger): failed checks before the run fails. */
+  threshold: number
+  /** Sequential judge: the false-rollback rate the test guarantees (over the whole run). */
+  alpha: number
+  /** Fewest canary requests a run must see before it can pass; fewer is never a pass. */
+  minCanaryRequests: number
+}
+
+/** What one metric query returned. `value` null or NaN means "no data". */
+export interface Measurement {
+  metric: string
+  /** When it was taken (epoch ms); the window it covers ends here. */
+  at: number
+  value?: number | number[] | null
+  /** Per-version traffic for the window (builtin metrics); the sequential judge uses this. */
+  traffic?: TrafficSample
+  /** Set when the provider failed (timeout, bad query, unreachable). */
+  error?: string
+}
+
+export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error'
+
+export type AnalysisPhase = 'Running' | 'Successful' | 'Failed' | 'Inconclusive' | 'Error'
+
+/** A request to measure one metric over [from, to), emitted by the engine and answered by the driver. */
+export interface MeasurementRequest {
+  runId: string
+  metric: string
+  provider: MetricProviderPlan
+  from: number
+  to: number
+}
+
+/** Accumulators of the sequential judge for one metric, over the current test segment. */
+export interface SequentialState {
+  /** Events counted for the comparative test: "bad" events (errors, slow requests) from each side. */
+  canaryBad: number
+  stableBad: number
+  canaryRequests: number
+  stableRequests: number
+  /** Log of the mixture likelihood ratios (comparative and absolute tests). */
+  logBayesFactor: number
+  logBayesFactorAbsolute: number
+}
+
+/** Per-metric progress of an analysis run, stored in the rollout status. JSON only. */
+export interface MetricRunStatus {
+  name: string
+  measurements: number
+  successful: number
+  failed: number
+  inconclusive: number
+  errors: number
+  consecutiveErrors: number
+  /** Epoch ms at which the next measurement is due. */
+  nextMeasureAt: number
+  /** End of the last window folded in (epoch ms); measurements at or before it are ignored. */
+  lastMeasuredAt: number | null
+  lastValue?: number | number[] | null
+  lastPhase?: MeasurementPhase
+  /** Human text for the last measurement: "error rate 0.4% (2/500) <= 1%". */
+  lastMessage?: string
+  sequential?: SequentialState
+}
+
+/** One analysis run (background, step, pre/post promotion) as kept in the rollout status. JSON only. */
+export interface AnalysisRunStatus {
+  id: string
+  kind: AnalysisPlan['kind']
+  judge: JudgeName
+  phase: AnalysisPhase
+  startedAt: number
+  endedAt?: number
+  /**
+   * Human explanation of the verdict so far, e.g.
+   * "canary error rate 14.8% (37/250) vs stable 0.2% (9/4750); p < 0.001".
+   */
+  message: string
+  /** Threshold judge: interval checks that failed so far in this run. */
+  failedChecks: number
+  /** The latest check of every metric passed with enough data (gates Flagger-style step advance). */
+  passing: boolean
+  /** Start of the current sequential-test segment (reset when the canary's weight changes). */
+  segmentStartedAt: number
+  /** Segments started so far; the sequential judge spends its alpha across them. */
+  segments: number
+  metrics: MetricRunStatus[]
+  /** Canary and stable traffic seen by this run (builtin metrics only), for reports. */
+  canaryRequests: number
+  canaryErrors: number
+  stableRequests: number
+  stableErrors: number
+}
