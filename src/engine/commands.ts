@@ -1,0 +1,106 @@
+/**
+ * User commands — promote, abort, retry, pause, resume — as pure changes to the status, checked
+ * against the transition table. The next reconcile carries out what they ask. Undo is a new
+ * revision with an old template, so it lives with the driver, not here.
+ */
+import { ConflictError } from '../errors.js'
+import type { RolloutPlan } from './plan.js'
+import { startStrategy } from './reconcile.js'
+import type { RolloutStatus } from './status.js'
+import { BLUE_GREEN_APPROVED } from './strategies/blue-green.js'
+import { Tick } from './tick.js'
+import { phasesAccepting } from './transitions.js'
+import { noObservations } from './types.js'
+
+export type RolloutCommand =
+  | { type: 'promote'; full?: boolean }
+  | { type: 'abort'; reason?: string }
+  | { type: 'retry' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+
+function refuse(plan: RolloutPlan, s: RolloutStatus, what: string, hint: string): never {
+  throw new ConflictError(`cannot ${what} rollout ${plan.name}: it is ${s.phase}${s.pause ? ` (${s.pause.reason})` : ''} — ${s.message}`, { hint })
+}
+
+export function applyCommand(plan: RolloutPlan, prev: RolloutStatus, command: RolloutCommand, now: number): RolloutStatus {
+  const t = new Tick(plan, structuredClone(prev), noObservations(), now)
+  const s = t.s
+  const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
+  switch (command.type) {
+    case 'promote': {
+      if (!inFlight || s.canaryRevision === null) {
+        refuse(plan, s, 'promote', s.phase === 'RolledBack' ? '`retry` restarts the rolled-back revision; apply a new revision to roll out something else' : 'nothing is being rolled out; apply a new revision first')
+      }
+      if (command.full === true) {
+        s.promoteFull = true
+        s.userPaused = false
+        if (s.phase !== 'Promoting') t.transition('PromoteFull', 'promoting at once (--full)')
+        s.stepStartedAt = now
+        return s
+      }
+      if (s.phase === 'Paused' && s.pause?.reason === 'UserPause') {
+        refuse(plan, s, 'promote', `it was paused by a user; \`kanari resume ${plan.name}\` first, or \`promote --full\``)
+      }
+      if (s.phase === 'Promoting') refuse(plan, s, 'promote', 'it is already promoting')
+      skipCurrentStep(t)
+      return s
+    }
+    case 'abort': {
+      if (!inFlight) refuse(plan, s, 'abort', 'only a rollout in progress can be aborted')
+      s.abort = { reason: command.reason ?? 'aborted by user', at: now }
+      return s
+    }
+    case 'retry': {
+      if (s.phase !== 'RolledBack' || s.canaryRevision === null || s.canaryRevision === s.stableRevision) {
+        refuse(plan, s, 'retry', `retry restarts a rolled-back revision; allowed in ${phasesAccepting('Retry').join(', ')}`)
+      }
+      t.transition('Retry', `retrying revision ${s.canaryRevision ?? '?'} from the first step`)
+      startStrategy(t)
+      t.s.userPaused = false
+      return s
+    }
+    case 'pause': {
+      if (s.phase !== 'Progressing' && s.phase !== 'Promoting' && !(s.phase === 'Paused' && s.pause?.reason !== 'UserPause')) {
+        refuse(plan, s, 'pause', 'only a rollout in progress can be paused')
+      }
+      if (s.userPaused) refuse(plan, s, 'pause', 'it is already paused by a user')
+      s.userPaused = true
+      return s
+    }
+    case 'resume': {
+      if (s.phase !== 'Paused' && !s.userPaused) refuse(plan, s, 'resume', 'only a paused rollout can be resumed')
+      if (plan.paused) refuse(plan, s, 'resume', 'spec.paused is true; set it to false and apply the spec')
+      const wasUserPause = s.pause?.reason === 'UserPause' || s.userPaused
+      s.userPaused = false
+      if (s.phase !== 'Paused') return s
+      if (wasUserPause) {
+        t.transition('Resume', 'resumed')
+      } else if (s.pause?.reason === 'Inconclusive') {
+        // Re-run the inconclusive analysis: drop the finished run so the step starts a fresh one.
+        s.analyses.step = null
+        if (s.analyses.background?.phase === 'Inconclusive' && plan.analysis !== undefined) {
+          s.analyses.background = t.startRun(plan.analysis, 'background')
+        }
+        t.transition('Resume', 're-running analysis')
+      } else {
+        skipCurrentStep(t)
+      }
+      return s
+    }
+  }
+}
+
+/** `promote` without --full: the current step (a pause, an analysis, a waiting preview) is done. */
+function skipCurrentStep(t: Tick): void {
+  const s = t.s
+  if (t.plan.strategy.kind === 'blueGreen') {
+    s.currentStepIndex = BLUE_GREEN_APPROVED
+    if (s.analyses.step?.phase === 'Running') t.endRuns('promoted by user')
+  } else {
+    if (s.analyses.step?.phase === 'Running' || s.pause?.reason === 'Inconclusive') t.endRuns('promoted by user')
+    t.completeStep('promoted by user')
+  }
+  if (s.phase === 'Paused') t.transition('Promote', 'promoted by user; continuing')
+  else s.message = 'promoted by user; continuing'
+}

@@ -1,0 +1,154 @@
+/**
+ * The engine: `reconcile(plan, status, observations, now) → { status, actions }`. Pure — no I/O, no
+ * timers, no clock. The driver persists the returned status, then carries out the actions. Running
+ * it again with the returned status and the same observations yields no new actions.
+ */
+import type { RolloutPlan } from './plan.js'
+import type { Phase, RolloutStatus, TrafficState } from './status.js'
+import { progressBlueGreen, startBlueGreen } from './strategies/blue-green.js'
+import { progressCanary, startCanary } from './strategies/canary.js'
+import { progressRolling, startRolling } from './strategies/rolling.js'
+import { Tick } from './tick.js'
+import type { EngineAction, Observations, ReconcileResult } from './types.js'
+
+export function reconcile(plan: RolloutPlan, prev: RolloutStatus, obs: Observations, now: number): ReconcileResult {
+  const t = new Tick(plan, structuredClone(prev), obs, now)
+  handleRevision(t)
+  t.foldMeasurements()
+  progress(t)
+  applyScheduledScaleDowns(t)
+  t.requestMeasurements()
+  return { status: t.s, actions: [...diffActions(prev, t.s), ...t.events, ...t.measures] }
+}
+
+/** (Re)starts the strategy for the current canary revision: used for a new revision and for retry. */
+export function startStrategy(t: Tick): void {
+  const strategy = t.plan.strategy
+  const s = t.s
+  s.rolloutStartedAt = t.now
+  s.pause = null
+  s.abort = null
+  s.promoteFull = false
+  s.deadlineReported = false
+  s.traffic = { stableRevision: s.stableRevision, canaryRevision: s.canaryRevision, canaryWeight: 0, headerRoutes: [], mirror: null }
+  if (strategy.kind === 'canary') startCanary(t)
+  else if (strategy.kind === 'blueGreen') startBlueGreen(t, strategy)
+  else startRolling(t)
+}
+
+function handleRevision(t: Tick): void {
+  const { plan, s } = t
+  if (plan.revision === s.revision) return
+  const previousCanary = s.canaryRevision
+  s.revision = plan.revision
+
+  if (s.stableRevision === null || s.phase === 'Initializing') {
+    // First deploy, or a newer template replacing a first deploy that never became ready.
+    if (s.stableRevision !== null && s.stableRevision !== plan.revision) t.setReplicas(s.stableRevision, 0)
+    s.stableRevision = plan.revision
+    s.canaryRevision = null
+    s.rolloutStartedAt = t.now
+    s.stepStartedAt = t.now
+    s.deadlineReported = false
+    s.traffic = { stableRevision: plan.revision, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null }
+    t.setReplicas(plan.revision, plan.replicas)
+    t.transition('FirstRevision', `deploying revision ${plan.revision} (${plan.replicas} replicas)`)
+    t.emit('info', 'NewRevision', `revision ${plan.revision} is the first; deploying it without steps`)
+    return
+  }
+
+  if (previousCanary !== null && previousCanary !== plan.revision) {
+    t.endRuns(`replaced by revision ${plan.revision}`)
+    t.setReplicas(previousCanary, 0)
+  }
+
+  if (plan.revision === s.stableRevision) {
+    // The spec went back to the stable template: drop the canary at once, no steps needed.
+    s.canaryRevision = null
+    s.pause = null
+    s.abort = null
+    s.promoteFull = false
+    s.traffic = { stableRevision: s.stableRevision, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null }
+    t.setReplicas(s.stableRevision, plan.replicas)
+    t.transition('Reverted', `back on stable revision ${s.stableRevision}`)
+    t.emit('info', 'Reverted', `the spec matches stable revision ${s.stableRevision}; canary ${previousCanary ?? 'none'} dropped`)
+    return
+  }
+
+  s.canaryRevision = plan.revision
+  t.transition('NewRevision', `rolling out revision ${plan.revision} (${plan.strategy.kind})`)
+  startStrategy(t)
+  t.emit('info', 'NewRevision', `revision ${plan.revision} detected; starting ${plan.strategy.kind} rollout from stable revision ${s.stableRevision}`)
+}
+
+function progress(t: Tick): void {
+  const { plan, s } = t
+  switch (s.phase) {
+    case 'Initializing': {
+      if (s.stableRevision === null) return
+      t.setReplicas(s.stableRevision, plan.replicas)
+      const ready = t.version(s.stableRevision).ready
+      if (ready >= plan.replicas) {
+        t.transition('Ready', `revision ${s.stableRevision} is serving (${ready}/${plan.replicas} ready)`)
+        t.emit('info', 'Initialized', `revision ${s.stableRevision} ready with ${ready} replicas`)
+        return
+      }
+      s.message = `deploying revision ${s.stableRevision} (${ready}/${plan.replicas} ready)`
+      if (!s.deadlineReported && t.now - s.stepStartedAt > plan.progressDeadlineSeconds * 1000) {
+        s.deadlineReported = true
+        t.emit('error', 'ProgressDeadlineExceeded', `revision ${s.stableRevision} not ready after ${plan.progressDeadlineSeconds}s (${ready}/${plan.replicas} ready)`)
+      }
+      return
+    }
+    case 'Healthy':
+    case 'RolledBack':
+      if (s.stableRevision !== null) t.setReplicas(s.stableRevision, plan.replicas)
+      return
+    case 'Progressing':
+    case 'Paused':
+    case 'Promoting': {
+      const strategy = plan.strategy
+      if (strategy.kind === 'canary') progressCanary(t, strategy)
+      else if (strategy.kind === 'blueGreen') progressBlueGreen(t, strategy)
+      else progressRolling(t, strategy)
+      if (s.stableRevision !== null && strategy.kind !== 'rolling' && (s.phase as Phase) !== 'Healthy') {
+        // Stable keeps its full size until a promotion completes.
+        t.setReplicas(s.stableRevision, plan.replicas)
+      }
+      return
+    }
+  }
+}
+
+function applyScheduledScaleDowns(t: Tick): void {
+  for (const [revision, at] of Object.entries(t.s.scaleDownAt)) {
+    if (at <= t.now) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
+      delete t.s.scaleDownAt[revision]
+      const rev = Number(revision)
+      if (rev !== t.s.stableRevision && rev !== t.s.canaryRevision) t.setReplicas(rev, 0)
+      else if (rev === t.s.canaryRevision && t.s.phase === 'RolledBack') t.setReplicas(rev, 0)
+    }
+  }
+}
+
+function sameTraffic(a: TrafficState, b: TrafficState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/** Actions that bring the world from `prev`'s desired state to `next`'s: scale up, route, scale down. */
+function diffActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
+  const ups: EngineAction[] = []
+  const downs: EngineAction[] = []
+  const keys = new Set([...Object.keys(prev.replicas), ...Object.keys(next.replicas)])
+  for (const key of [...keys].sort((a, b) => Number(a) - Number(b))) {
+    const before = prev.replicas[key] ?? 0
+    const after = next.replicas[key] ?? 0
+    if (before === after) continue
+    const action: EngineAction = { type: 'scale', revision: Number(key), replicas: after }
+    if (after > before) ups.push(action)
+    else downs.push(action)
+  }
+  const traffic: EngineAction[] = sameTraffic(prev.traffic, next.traffic) ? [] : [{ type: 'setTraffic', traffic: structuredClone(next.traffic) }]
+  return [...ups, ...traffic, ...downs]
+}

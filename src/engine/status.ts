@@ -1,0 +1,116 @@
+/**
+ * The rollout status: everything the engine remembers between ticks. It is plain JSON, persisted by
+ * the driver before any action runs, so a fresh driver given it continues where the old one stopped.
+ */
+import type { AnalysisRunStatus } from '../analysis/types.js'
+import type { RequestMatch } from './plan.js'
+
+export type Phase =
+  | 'Initializing'
+  | 'Progressing'
+  | 'Paused'
+  | 'Promoting'
+  | 'Healthy'
+  | 'RolledBack'
+
+export type PauseReason = 'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion'
+
+export interface HeaderRouteState {
+  name: string
+  match: RequestMatch[]
+}
+
+export interface MirrorState {
+  name: string
+  percentage: number
+  match: RequestMatch[]
+}
+
+/** Where traffic should go: the split between stable and canary, plus routes that bypass it. */
+export interface TrafficState {
+  stableRevision: number | null
+  canaryRevision: number | null
+  /** Percent of weighted traffic sent to the canary revision (0..100); the rest goes to stable. */
+  canaryWeight: number
+  headerRoutes: HeaderRouteState[]
+  mirror: MirrorState | null
+}
+
+export interface RolloutOutcome {
+  revision: number
+  result: 'Promoted' | 'RolledBack'
+  at: number
+  /** Step index the decision was taken at (canary), and the canary weight then. */
+  stepIndex: number
+  canaryWeight: number
+  reason: string
+}
+
+export interface RolloutStatus {
+  phase: Phase
+  /** One human sentence on what the rollout is doing or why it stopped. */
+  message: string
+  /** The revision the plan asks for (the latest applied). 0 before the first tick. */
+  revision: number
+  /** The revision serving users, or null before the first one is ready. */
+  stableRevision: number | null
+  /** The revision being rolled out, or null when none is in flight. */
+  canaryRevision: number | null
+  currentStepIndex: number
+  stepStartedAt: number
+  /** When the current canary (or initial deploy) started. */
+  rolloutStartedAt: number
+  /** Set by pause steps, the pause command, inconclusive analysis, or a blue-green preview waiting. */
+  pause: { reason: PauseReason; since: number } | null
+  /** The user asked to pause (kept across steps until resumed). */
+  userPaused: boolean
+  /** Why the current canary was stopped; set on abort, cleared by retry or a new revision. */
+  abort: { reason: string; at: number } | null
+  /** `promote --full`: skip remaining steps and analyses. */
+  promoteFull: boolean
+  /** Desired traffic last sent to the router. */
+  traffic: TrafficState
+  /** Desired replicas per revision last sent to the workload (keys are revision numbers). */
+  replicas: Record<string, number>
+  /** Revisions waiting to be scaled to zero, with the epoch ms at which to do it. */
+  scaleDownAt: Record<string, number>
+  /** Explicit canary scale from a setCanaryScale step, or null for "same as replicas". */
+  canaryScale: { replicas?: number; weight?: number; matchTrafficWeight?: boolean } | null
+  analyses: { background: AnalysisRunStatus | null; step: AnalysisRunStatus | null }
+  /** Threshold judge: failed checks of finished step analyses, carried across steps (Flagger). */
+  failedChecks: number
+  /** Counts step analysis runs, so each run gets a fresh id. */
+  runCounter: number
+  /** When a blue-green preview (or the promoted canary) became fully ready. */
+  readySince: number | null
+  /** The progress deadline was reported for the current wait (so it is reported once). */
+  deadlineReported: boolean
+  lastOutcome: RolloutOutcome | null
+}
+
+export function initialStatus(): RolloutStatus {
+  return {
+    phase: 'Initializing',
+    message: 'waiting for the first revision',
+    revision: 0,
+    stableRevision: null,
+    canaryRevision: null,
+    currentStepIndex: 0,
+    stepStartedAt: 0,
+    rolloutStartedAt: 0,
+    pause: null,
+    userPaused: false,
+    abort: null,
+    promoteFull: false,
+    traffic: { stableRevision: null, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null },
+    replicas: {},
+    scaleDownAt: {},
+    canaryScale: null,
+    analyses: { background: null, step: null },
+    failedChecks: 0,
+    runCounter: 0,
+    readySince: null,
+    deadlineReported: false,
+    lastOutcome: null,
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Blue-green: the new revision comes up beside the active one as a preview (reachable by header,
+ * optionally mirrored live traffic), is analysed, then takes all traffic at once. The old revision
+ * stays up for `scaleDownDelaySeconds` so a failed post-promotion analysis can switch straight back.
+ */
+import type { BlueGreenPlan } from '../plan.js'
+import { PREVIEW_HEADER, Tick } from '../tick.js'
+
+/** currentStepIndex meanings for blue-green. */
+const PREVIEW = 0
+const APPROVED = 1
+
+function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
+  return Math.min(t.plan.replicas, strategy.previewReplicaCount ?? t.plan.replicas)
+}
+
+export function startBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
+  const s = t.s
+  s.currentStepIndex = PREVIEW
+  s.stepStartedAt = t.now
+  s.readySince = null
+  s.analyses.step = null
+  s.analyses.background = null
+  if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, previewReplicas(t, strategy))
+  s.traffic.headerRoutes = t.plan.routerCapabilities.headerRoutes
+    ? [{ name: 'preview', match: [{ headerName: PREVIEW_HEADER, headerValue: { exact: 'true' } }] }]
+    : []
+  s.traffic.mirror =
+    strategy.previewMirrorPercentage !== undefined && strategy.previewMirrorPercentage > 0 && t.plan.routerCapabilities.mirror
+      ? { name: 'preview', percentage: strategy.previewMirrorPercentage, match: [] }
+      : null
+}
+
+/** Runs a pre/post promotion analysis; returns its phase ('Successful' when there is none). */
+function analysis(t: Tick, strategy: BlueGreenPlan, kind: 'prePromotion' | 'postPromotion'): 'Running' | 'Successful' | 'Stopped' {
+  const plan = kind === 'prePromotion' ? strategy.prePromotionAnalysis : strategy.postPromotionAnalysis
+  if (plan === undefined || t.s.promoteFull) return 'Successful'
+  const key = kind === 'prePromotion' ? 'pre' : 'post'
+  let run = t.s.analyses.step
+  if (run?.id.startsWith(`${key}:${t.s.revision}:`) !== true) {
+    run = t.startRun(plan, key)
+    t.s.analyses.step = run
+  }
+  switch (run.phase) {
+    case 'Running':
+      t.s.message = `${kind} analysis: ${run.message}`
+      return 'Running'
+    case 'Successful':
+      return 'Successful'
+    case 'Inconclusive':
+      t.pauseFor('Inconclusive', 'AnalysisInconclusive', `${kind} analysis inconclusive: ${run.message} — promote to go on, abort to roll back`)
+      return 'Stopped'
+    case 'Failed':
+    case 'Error':
+      t.abort(`${kind} analysis ${run.phase.toLowerCase()}: ${run.message}`, strategy.scaleDownDelaySeconds)
+      return 'Stopped'
+  }
+  return 'Stopped'
+}
+
+export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
+  const s = t.s
+  for (let guard = 0; guard < 8; guard++) {
+    if (s.phase !== 'Progressing' && s.phase !== 'Paused' && s.phase !== 'Promoting') return
+    if (t.checkAborts(strategy.scaleDownDelaySeconds, 0)) return
+    if (s.phase === 'Paused') return
+    if (t.plan.paused || s.userPaused) {
+      t.pauseFor('UserPause', 'UserPause', t.plan.paused ? 'paused by spec.paused' : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`)
+      return
+    }
+    const canary = s.canaryRevision
+    if (canary === null) return
+    if (s.phase === 'Progressing') {
+      if (s.promoteFull) {
+        t.transition('PromoteFull', 'switching to the new revision at once (--full)')
+        s.stepStartedAt = t.now
+        continue
+      }
+      const want = previewReplicas(t, strategy)
+      const ready = t.version(canary).ready
+      if (ready < want) {
+        s.message = `waiting for preview replicas (${ready}/${want} ready)`
+        return
+      }
+      s.readySince ??= t.now
+      if (s.currentStepIndex === PREVIEW) {
+        const pre = analysis(t, strategy, 'prePromotion')
+        if (pre !== 'Successful') return
+        if (!strategy.autoPromotionEnabled) {
+          t.pauseFor('WaitingPromotion', 'PauseStep', `preview of revision ${canary} is ready; waiting for \`kanari promote ${t.plan.name}\``)
+          return
+        }
+        const waitMs = (strategy.autoPromotionSeconds ?? 0) * 1000
+        const left = s.readySince + waitMs - t.now
+        if (left > 0) {
+          s.message = `preview ready; promoting automatically in ${Math.ceil(left / 1000)}s`
+          return
+        }
+        t.completeStep('preview ready and analysed')
+      }
+      t.transition('StepsCompleted', `switching traffic to revision ${canary}`)
+      s.stepStartedAt = t.now
+      continue
+    }
+    // Promoting: full size, switch, post-promotion analysis, then the new revision is stable.
+    t.setReplicas(canary, t.plan.replicas)
+    const ready = t.version(canary).ready
+    if (ready < t.plan.replicas && s.traffic.canaryWeight < 100) {
+      s.message = `promoting: waiting for replicas of revision ${canary} (${ready}/${t.plan.replicas} ready)`
+      return
+    }
+    s.traffic.headerRoutes = []
+    s.traffic.mirror = null
+    t.setCanaryWeight(100)
+    const post = analysis(t, strategy, 'postPromotion')
+    if (post !== 'Successful') return
+    t.finishPromotion(strategy.scaleDownDelaySeconds)
+    return
+  }
+}
+
+export const BLUE_GREEN_APPROVED = APPROVED

@@ -1,0 +1,170 @@
+/**
+ * Canary: weighted steps with pauses, analyses, header routes and mirroring, then promotion.
+ * The canary runs at full size by default (Flagger's model) so a fault that grows with load shows
+ * as its share of traffic grows; `setCanaryScale` changes that.
+ */
+import type { CanaryPlan, CanaryStep } from '../plan.js'
+import { Tick } from '../tick.js'
+
+/** Replicas the canary should have now. */
+export function canaryReplicas(t: Tick): number {
+  const scale = t.s.canaryScale
+  const replicas = t.plan.replicas
+  if (scale === null) return replicas
+  if (scale.replicas !== undefined) return scale.replicas
+  const weight = scale.weight ?? (scale.matchTrafficWeight === true ? t.s.traffic.canaryWeight : 100)
+  return Math.max(1, Math.ceil((replicas * weight) / 100))
+}
+
+/** Sets up a fresh canary run of the steps (new revision or retry). */
+export function startCanary(t: Tick): void {
+  const s = t.s
+  s.currentStepIndex = 0
+  s.stepStartedAt = t.now
+  s.canaryScale = null
+  s.analyses.step = null
+  s.failedChecks = 0
+  s.analyses.background = t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
+  if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, canaryReplicas(t))
+}
+
+function stepLabel(step: CanaryStep): string {
+  switch (step.kind) {
+    case 'setWeight':
+      return `set canary weight ${step.weight}%`
+    case 'pause':
+      return step.durationSeconds === undefined ? 'pause until promoted' : `pause ${step.durationSeconds}s`
+    case 'analysis':
+      return `analysis (${step.analysis.metrics.map((m) => m.name).join(', ')})`
+    case 'setHeaderRoute':
+      return step.match.length === 0 ? `remove header route ${step.name}` : `header route ${step.name} to canary`
+    case 'setMirrorRoute':
+      return step.percentage === 0 ? `remove mirror ${step.name}` : `mirror ${step.percentage}% to canary`
+    case 'setCanaryScale':
+      return 'set canary scale'
+  }
+}
+
+/** Seconds a step is planned to take when all goes well (for the progress deadline). */
+function plannedSeconds(step: CanaryStep | undefined): number {
+  if (step?.kind === 'pause') return step.durationSeconds ?? 0
+  if (step?.kind === 'analysis') return Tick.plannedRunSeconds(step.analysis)
+  return 0
+}
+
+/** Runs one step; true when it is complete. */
+function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
+  const s = t.s
+  switch (step.kind) {
+    case 'setWeight': {
+      const want = canaryReplicas(t)
+      if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, want)
+      const ready = t.version(s.canaryRevision).ready
+      if (step.weight > 0 && ready < want) {
+        s.message = `waiting for canary replicas before shifting ${step.weight}% (${ready}/${want} ready)`
+        return false
+      }
+      if (strategy.ab === undefined) t.setCanaryWeight(step.weight)
+      return true
+    }
+    case 'pause': {
+      if (step.durationSeconds === undefined) {
+        t.pauseFor('PauseStep', 'PauseStep', `paused at step ${s.currentStepIndex + 1} until promoted (\`kanari promote ${t.plan.name}\`)`)
+        return false
+      }
+      const left = s.stepStartedAt + step.durationSeconds * 1000 - t.now
+      if (left > 0) {
+        s.message = `pausing ${step.durationSeconds}s at ${s.traffic.canaryWeight}% (${Math.ceil(left / 1000)}s left)`
+        return false
+      }
+      return true
+    }
+    case 'analysis': {
+      const key = `step:${s.currentStepIndex}`
+      let run = s.analyses.step
+      if (run?.id.startsWith(`${key}:${s.revision}:`) !== true) {
+        run = t.startRun(t.withCarriedChecks(step.analysis), key)
+        s.analyses.step = run
+      }
+      switch (run.phase) {
+        case 'Running':
+          s.message = `analysing at ${s.traffic.canaryWeight}%: ${run.message}`
+          return false
+        case 'Successful':
+          s.failedChecks += run.failedChecks
+          return true
+        case 'Inconclusive':
+          t.pauseFor('Inconclusive', 'AnalysisInconclusive', `analysis inconclusive at step ${s.currentStepIndex + 1}: ${run.message} — promote to go on, resume to re-run, abort to roll back`)
+          return false
+        case 'Failed':
+        case 'Error':
+          t.abort(`analysis ${run.phase.toLowerCase()} at ${s.traffic.canaryWeight}%: ${run.message}`, strategy.abortScaleDownDelaySeconds)
+          return false
+      }
+      return false
+    }
+    case 'setHeaderRoute': {
+      const routes = s.traffic.headerRoutes.filter((r) => r.name !== step.name)
+      if (step.match.length > 0) routes.push({ name: step.name, match: step.match })
+      s.traffic.headerRoutes = routes
+      return true
+    }
+    case 'setMirrorRoute':
+      s.traffic.mirror = step.percentage === 0 ? null : { name: step.name, percentage: step.percentage, match: step.match }
+      return true
+    case 'setCanaryScale': {
+      const scale: NonNullable<typeof s.canaryScale> = {}
+      if (step.replicas !== undefined) scale.replicas = step.replicas
+      if (step.weight !== undefined) scale.weight = step.weight
+      if (step.matchTrafficWeight !== undefined) scale.matchTrafficWeight = step.matchTrafficWeight
+      s.canaryScale = scale
+      if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, canaryReplicas(t))
+      return true
+    }
+  }
+}
+
+/** Promotion: canary at full size and ready, then it becomes stable. True when done. */
+function promote(t: Tick, strategy: CanaryPlan): boolean {
+  const s = t.s
+  s.canaryScale = null
+  if (s.canaryRevision === null) return true
+  t.setReplicas(s.canaryRevision, t.plan.replicas)
+  const ready = t.version(s.canaryRevision).ready
+  if (ready < t.plan.replicas) {
+    s.message = `promoting: waiting for canary replicas (${ready}/${t.plan.replicas} ready)`
+    return false
+  }
+  t.finishPromotion(strategy.scaleDownDelaySeconds)
+  return true
+}
+
+export function progressCanary(t: Tick, strategy: CanaryPlan): void {
+  const s = t.s
+  for (let guard = 0; guard < 4 * strategy.steps.length + 8; guard++) {
+    if (s.phase !== 'Progressing' && s.phase !== 'Paused' && s.phase !== 'Promoting') return
+    const step = s.phase === 'Promoting' ? undefined : strategy.steps[s.currentStepIndex]
+    if (t.checkAborts(strategy.abortScaleDownDelaySeconds, plannedSeconds(step))) return
+    if (s.phase === 'Paused') return
+    if (t.plan.paused || s.userPaused) {
+      t.pauseFor('UserPause', 'UserPause', t.plan.paused ? 'paused by spec.paused' : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`)
+      return
+    }
+    if (s.phase === 'Promoting') {
+      promote(t, strategy)
+      return
+    }
+    if (s.promoteFull) {
+      t.transition('PromoteFull', 'promoting at once (--full)')
+      s.stepStartedAt = t.now
+      continue
+    }
+    if (step === undefined) {
+      t.transition('StepsCompleted', `all ${strategy.steps.length} steps passed; promoting`)
+      s.stepStartedAt = t.now
+      continue
+    }
+    if (!runStep(t, strategy, step)) return
+    t.completeStep(stepLabel(step))
+  }
+}

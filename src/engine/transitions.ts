@@ -1,0 +1,62 @@
+/**
+ * The rollout phase machine as data: which event moves which phase where. The engine and the command
+ * handlers consult this table; a transition missing from it is refused, never improvised.
+ */
+import type { Phase } from './status.js'
+
+export type RolloutEvent =
+  | 'NewRevision'
+  | 'FirstRevision'
+  | 'Reverted'
+  | 'Ready'
+  | 'PauseStep'
+  | 'UserPause'
+  | 'Resume'
+  | 'Promote'
+  | 'PromoteFull'
+  | 'StepsCompleted'
+  | 'AnalysisInconclusive'
+  | 'Abort'
+  | 'PromotionCompleted'
+  | 'Retry'
+
+const inFlight: Phase[] = ['Progressing', 'Paused', 'Promoting']
+const anyPhase: Phase[] = ['Initializing', 'Progressing', 'Paused', 'Promoting', 'Healthy', 'RolledBack']
+
+/** [event, from-phases, to-phase] */
+const table: [RolloutEvent, Phase[], Phase][] = [
+  ['FirstRevision', anyPhase, 'Initializing'],
+  ['NewRevision', anyPhase, 'Progressing'],
+  ['Reverted', anyPhase, 'Healthy'],
+  ['Ready', ['Initializing'], 'Healthy'],
+  ['PauseStep', ['Progressing'], 'Paused'],
+  ['UserPause', ['Progressing', 'Promoting'], 'Paused'],
+  ['AnalysisInconclusive', ['Progressing', 'Promoting'], 'Paused'],
+  ['Resume', ['Paused'], 'Progressing'],
+  ['Promote', ['Paused', 'Progressing'], 'Progressing'],
+  ['PromoteFull', ['Paused', 'Progressing'], 'Promoting'],
+  ['StepsCompleted', ['Progressing'], 'Promoting'],
+  ['Abort', inFlight, 'RolledBack'],
+  ['PromotionCompleted', ['Promoting'], 'Healthy'],
+  ['Retry', ['RolledBack'], 'Progressing'],
+]
+
+export const transitions: ReadonlyMap<RolloutEvent, ReadonlyMap<Phase, Phase>> = (() => {
+  const m = new Map<RolloutEvent, Map<Phase, Phase>>()
+  for (const [event, from, to] of table) {
+    const byPhase = m.get(event) ?? new Map<Phase, Phase>()
+    for (const f of from) byPhase.set(f, to)
+    m.set(event, byPhase)
+  }
+  return m
+})()
+
+/** The phase `event` leads to from `phase`, or undefined when the table has no such transition. */
+export function nextPhase(phase: Phase, event: RolloutEvent): Phase | undefined {
+  return transitions.get(event)?.get(phase)
+}
+
+/** Phases from which `event` is allowed, for error messages. */
+export function phasesAccepting(event: RolloutEvent): Phase[] {
+  return [...(transitions.get(event)?.keys() ?? [])]
+}

@@ -1,0 +1,38 @@
+/**
+ * What goes into and comes out of one engine tick: observations the driver gathered, and the actions
+ * it must carry out (after persisting the new status).
+ */
+import type { Measurement, MeasurementRequest } from '../analysis/types.js'
+import type { Severity } from './plan.js'
+import type { RolloutStatus, TrafficState } from './status.js'
+
+export interface VersionObservation {
+  /** Replicas the workload currently wants for this revision. */
+  desired: number
+  /** Replicas passing readiness. */
+  ready: number
+  /** The revision's replicas keep crashing (restarts in a short window). */
+  crashLooping: boolean
+}
+
+export interface Observations {
+  /** Keyed by revision number. A revision with nothing running may be absent. */
+  versions: Record<string, VersionObservation | undefined>
+  /** Answers to earlier `measure` actions, tagged with the run they were for. */
+  measurements: { runId: string; measurement: Measurement }[]
+}
+
+export type EngineAction =
+  | { type: 'scale'; revision: number; replicas: number }
+  | { type: 'setTraffic'; traffic: TrafficState }
+  | { type: 'measure'; request: MeasurementRequest }
+  | { type: 'event'; severity: Severity; reason: string; message: string; revision: number }
+
+export interface ReconcileResult {
+  status: RolloutStatus
+  actions: EngineAction[]
+}
+
+export function noObservations(): Observations {
+  return { versions: {}, measurements: [] }
+}
