@@ -93,15 +93,20 @@ export interface MeasurementRequest {
   to: number
 }
 
+/** Counts of one side over the current sequential-test segment (JSON; histogram as in VersionTraffic). */
+export interface SegmentCounts {
+  requests: number
+  errors: number
+  latencyBuckets: number[]
+}
+
 /** Accumulators of the sequential judge for one metric, over the current test segment. */
 export interface SequentialState {
-  /** Events counted for the comparative test: "bad" events (errors, slow requests) from each side. */
-  canaryBad: number
-  stableBad: number
-  canaryRequests: number
-  stableRequests: number
-  /** Log of the mixture likelihood ratios (comparative and absolute tests). */
+  canary: SegmentCounts
+  stable: SegmentCounts
+  /** Log of the mixture likelihood ratio of the comparative test (canary vs stable), last computed. */
   logBayesFactor: number
+  /** Log of the mixture likelihood ratio of the absolute test (canary vs the threshold), last computed. */
   logBayesFactorAbsolute: number
 }
 

@@ -43,8 +43,16 @@ export class Tick {
     this.emit('info', 'Paused', message)
   }
 
-  emit(severity: Severity, reason: string, message: string): void {
-    this.events.push({ type: 'event', severity, reason, message, revision: this.s.canaryRevision ?? this.s.revision })
+  emit(severity: Severity, reason: string, message: string, canaryWeight = this.s.traffic.canaryWeight): void {
+    this.events.push({
+      type: 'event',
+      severity,
+      reason,
+      message,
+      revision: this.s.canaryRevision ?? this.s.revision,
+      canaryWeight,
+      stepIndex: this.s.currentStepIndex,
+    })
   }
 
   version(revision: number | null): VersionObservation {
@@ -72,8 +80,10 @@ export class Tick {
   }
 
   setCanaryWeight(weight: number): void {
-    if (this.s.traffic.canaryWeight === weight) return
+    const before = this.s.traffic.canaryWeight
+    if (before === weight) return
     this.s.traffic.canaryWeight = weight
+    this.emit('info', 'TrafficShifted', `canary weight ${before}% → ${weight}%`)
     const bg = this.s.analyses.background
     if (bg?.phase === 'Running' && this.plan.analysis !== undefined) {
       this.s.analyses.background = startSegment(this.plan.analysis, bg, this.now)
@@ -178,7 +188,7 @@ export class Tick {
     if (canary !== null) this.scaleDownLater(canary, abortScaleDownDelaySeconds)
     if (this.s.stableRevision !== null) this.setReplicas(this.s.stableRevision, this.plan.replicas)
     this.transition('Abort', `rolled back revision ${canary ?? '?'}: ${reason}`)
-    this.emit('error', 'RolledBack', `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`)
+    this.emit('error', 'RolledBack', `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`, this.s.lastOutcome.canaryWeight)
   }
 
   /** The canary becomes stable; the old stable is scaled down after `scaleDownDelaySeconds`. */

@@ -26,7 +26,16 @@ export type EngineAction =
   | { type: 'scale'; revision: number; replicas: number }
   | { type: 'setTraffic'; traffic: TrafficState }
   | { type: 'measure'; request: MeasurementRequest }
-  | { type: 'event'; severity: Severity; reason: string; message: string; revision: number }
+  | {
+      type: 'event'
+      severity: Severity
+      reason: string
+      message: string
+      revision: number
+      /** The canary's share of traffic the event refers to (for a rollback: the share when decided). */
+      canaryWeight: number
+      stepIndex: number
+    }
 
 export interface ReconcileResult {
   status: RolloutStatus

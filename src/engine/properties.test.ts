@@ -1,0 +1,121 @@
+/**
+ * Properties of the engine under random plans, commands, releases, failures and measurements:
+ * the invariants of ARCHITECTURE.md checked after every tick.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ConflictError } from '../errors.js'
+import type { RolloutCommand } from './commands.js'
+import type { CanaryStep, RolloutPlan } from './plan.js'
+import { reconcile } from './reconcile.js'
+import { analysisPlan, blueGreenPlan, canaryPlan } from './test-utils/plans.js'
+import { World } from './test-utils/world.js'
+
+const stepArb: fc.Arbitrary<CanaryStep> = fc.oneof(
+  fc.integer({ min: 0, max: 100 }).map((weight) => ({ kind: 'setWeight' as const, weight })),
+  fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }).map((d) => (d === undefined ? { kind: 'pause' as const } : { kind: 'pause' as const, durationSeconds: d })),
+  fc.constant<CanaryStep>({ kind: 'analysis', analysis: analysisPlan({ metrics: [{ ...analysisPlan().metrics[0]!, intervalSeconds: 5 }] }) }),
+  fc.constant<CanaryStep>({ kind: 'setHeaderRoute', name: 'h', match: [{ headerName: 'x-canary', headerValue: { exact: '1' } }] }),
+  fc.integer({ min: 0, max: 100 }).map((percentage) => ({ kind: 'setMirrorRoute' as const, name: 'm', percentage, match: [] })),
+  fc.integer({ min: 1, max: 3 }).map((replicas) => ({ kind: 'setCanaryScale' as const, replicas })),
+)
+
+const planArb: fc.Arbitrary<RolloutPlan> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(stepArb, { minLength: 1, maxLength: 8 }).map((steps) => canaryPlan(steps, { progressDeadlineSeconds: 120 })) },
+  { weight: 1, arbitrary: fc.boolean().map((auto) => blueGreenPlan({ autoPromotionEnabled: auto, autoPromotionSeconds: 5 })) },
+)
+
+type Op =
+  | { op: 'wait'; seconds: number }
+  | { op: 'command'; command: RolloutCommand }
+  | { op: 'release' }
+  | { op: 'crash'; on: boolean }
+  | { op: 'errors'; value: number }
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 20 }).map((seconds) => ({ op: 'wait' as const, seconds })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom<RolloutCommand>({ type: 'promote' }, { type: 'promote', full: true }, { type: 'abort' }, { type: 'retry' }, { type: 'pause' }, { type: 'resume' })
+      .map((command) => ({ op: 'command' as const, command })),
+  },
+  { weight: 1, arbitrary: fc.constant({ op: 'release' as const }) },
+  { weight: 1, arbitrary: fc.boolean().map((on) => ({ op: 'crash' as const, on })) },
+  { weight: 1, arbitrary: fc.constantFrom(0.1, 5).map((value) => ({ op: 'errors' as const, value })) },
+)
+
+function checkInvariants(w: World): void {
+  const s = w.status
+  const t = s.traffic
+  // destination weights sum to 100 and are within range
+  expect(t.canaryWeight).toBeGreaterThanOrEqual(0)
+  expect(t.canaryWeight).toBeLessThanOrEqual(100)
+  expect(t.canaryWeight + (100 - t.canaryWeight)).toBe(100)
+  // traffic never goes to a revision that is not asked to run
+  if (t.canaryWeight > 0 && t.canaryRevision !== null) expect(s.replicas[String(t.canaryRevision)] ?? 0).toBeGreaterThan(0)
+  if (t.canaryWeight < 100 && t.stableRevision !== null) expect(s.replicas[String(t.stableRevision)] ?? 0).toBeGreaterThan(0)
+  // stable keeps its full size while a canary is in flight
+  if (s.canaryRevision !== null && s.stableRevision !== null && s.phase !== 'Healthy') {
+    expect(s.replicas[String(s.stableRevision)]).toBe(w.plan.replicas)
+  }
+  // rolled back means everything on stable
+  if (s.phase === 'RolledBack') {
+    expect(t.canaryWeight).toBe(0)
+    expect(t.headerRoutes).toEqual([])
+    expect(t.mirror).toBeNull()
+  }
+}
+
+describe('engine properties', () => {
+  it('hold after every tick for random plans and histories', () => {
+    fc.assert(
+      fc.property(planArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), (plan, ops) => {
+        let errorRate = 0.1
+        const w = new World(plan, () => ({ value: errorRate }))
+        w.tick()
+        w.run(2)
+        let revision = 1
+        for (const op of ops) {
+          if (op.op === 'wait') {
+            for (let i = 0; i < op.seconds; i++) {
+              w.now += 1000
+              const obs = w.observations()
+              const out = reconcile(w.plan, w.status, obs, w.now)
+              // idempotent: the same tick again emits nothing new
+              expect(reconcile(w.plan, out.status, obs, w.now).actions).toEqual([])
+              // a fresh driver given the persisted status computes the same tick
+              expect(reconcile(w.plan, JSON.parse(JSON.stringify(w.status)) as typeof w.status, obs, w.now)).toEqual(out)
+              w.tick()
+              checkInvariants(w)
+            }
+          } else if (op.op === 'command') {
+            try {
+              w.command(op.command)
+            } catch (err) {
+              if (!(err instanceof ConflictError)) throw err
+              continue
+            }
+            w.tick()
+            checkInvariants(w)
+            if (op.command.type === 'abort') {
+              expect(w.status.phase).toBe('RolledBack')
+              expect(w.status.traffic.canaryWeight).toBe(0)
+            }
+          } else if (op.op === 'release') {
+            revision++
+            w.release(revision)
+            w.tick()
+            checkInvariants(w)
+          } else if (op.op === 'crash') {
+            if (op.on && w.status.canaryRevision !== null) w.crashLooping.add(w.status.canaryRevision)
+            else w.crashLooping.clear()
+          } else {
+            errorRate = op.value
+          }
+        }
+      }),
+      { numRuns: 150 },
+    )
+  })
+})

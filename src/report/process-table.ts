@@ -1,0 +1,135 @@
+/**
+ * The process table of a release — one row per thing that happened (deploy, widen, monitor, promote
+ * or roll back) with the canary's share of users and what monitoring said — built from the engine's
+ * events. `kanari simulate`, `kanari get` and the demo print it.
+ */
+import { renderTable } from '../cli/context.js'
+
+export interface ReleaseEvent {
+  at: number
+  reason: string
+  message: string
+  canaryWeight: number
+  severity?: string
+}
+
+export interface ProcessRow {
+  step: number
+  /** Seconds since the release started. */
+  atSeconds: number
+  action: string
+  versionState: string
+  /** Percent of users on the new version. */
+  canaryPercent: number
+  monitoring: string
+  /** The analysis explanation behind the monitoring result, when there is one. */
+  detail: string
+  next: string
+}
+
+const analysisMessage = /analysis (successful|failed|error|inconclusive): (.*)$/
+
+/** Builds the rows from one release's events (from its NewRevision event to its outcome). */
+export function processTable(events: ReleaseEvent[]): ProcessRow[] {
+  const rows: ProcessRow[] = []
+  const start = events[0]?.at ?? 0
+  let weight = 0
+  let monitored = false
+  let lastAnalysis = ''
+  let ended = false
+  const push = (e: ReleaseEvent, r: Omit<ProcessRow, 'step' | 'atSeconds'>): void => {
+    rows.push({ step: rows.length + 1, atSeconds: Math.round((e.at - start) / 100) / 10, ...r })
+  }
+  const closeMonitoring = (e: ReleaseEvent, next: string): void => {
+    if (monitored || weight === 0) return
+    push(e, { action: 'Monitor metrics', versionState: 'Canary running', canaryPercent: weight, monitoring: 'No issues', detail: lastAnalysis, next })
+    monitored = true
+  }
+  for (const e of events) {
+    if (ended) break
+    switch (e.reason) {
+      case 'NewRevision':
+        push(e, { action: 'Deploy new version', versionState: 'Canary deployed', canaryPercent: 0, monitoring: 'Pending', detail: e.message, next: 'Shift traffic' })
+        break
+      case 'TrafficShifted': {
+        if (e.canaryWeight <= weight) {
+          weight = e.canaryWeight
+          break
+        }
+        closeMonitoring(e, 'Increase user group')
+        const first = weight === 0
+        weight = e.canaryWeight
+        monitored = false
+        push(e, {
+          action: first ? 'Send users to canary' : 'Increase user group',
+          versionState: 'Canary running',
+          canaryPercent: weight,
+          monitoring: 'Pending',
+          detail: '',
+          next: 'Monitor metrics',
+        })
+        break
+      }
+      case 'AnalysisSuccessful': {
+        lastAnalysis = analysisMessage.exec(e.message)?.[2] ?? e.message
+        if (e.message.startsWith('background')) break
+        push(e, { action: 'Monitor metrics', versionState: 'Canary running', canaryPercent: weight, monitoring: 'No issues', detail: lastAnalysis, next: 'Increase user group' })
+        monitored = true
+        break
+      }
+      case 'AnalysisFailed':
+      case 'AnalysisError':
+      case 'AnalysisInconclusive':
+        lastAnalysis = analysisMessage.exec(e.message)?.[2] ?? e.message
+        break
+      case 'Paused':
+        push(e, { action: 'Pause', versionState: 'Canary running', canaryPercent: weight, monitoring: 'Waiting', detail: e.message, next: 'Promote or abort' })
+        break
+      case 'RolledBack': {
+        const aborted = /aborted by user/.test(e.message)
+        const reason = e.message.replace(/^rolled back revision \S+ to stable revision \S+: /, '')
+        push(e, {
+          action: 'Monitor metrics',
+          versionState: 'Canary running',
+          canaryPercent: e.canaryWeight,
+          monitoring: aborted ? 'Aborted by user' : 'Issues detected',
+          detail: reason,
+          next: 'Rollback canary',
+        })
+        push(e, { action: 'Rollback canary', versionState: 'Stable version restored', canaryPercent: 0, monitoring: 'N/A', detail: '', next: 'End deployment' })
+        ended = true
+        break
+      }
+      case 'Promoted':
+        closeMonitoring(e, 'Promote canary')
+        push(e, { action: 'Promote canary', versionState: 'New version is stable', canaryPercent: 100, monitoring: 'N/A', detail: '', next: 'End deployment' })
+        ended = true
+        break
+      case 'Reverted':
+        push(e, { action: 'Revert to stable', versionState: 'Stable version restored', canaryPercent: 0, monitoring: 'N/A', detail: e.message, next: 'End deployment' })
+        ended = true
+        break
+    }
+  }
+  return rows
+}
+
+export function renderProcessTable(rows: ProcessRow[], options: { detailWidth?: number } = {}): string {
+  const width = options.detailWidth ?? 90
+  return renderTable(
+    ['Step', 'Time', 'Action', 'Version state', 'User group size', 'Monitoring result', 'Next step'],
+    rows.map((r) => [
+      String(r.step),
+      `${r.atSeconds}s`,
+      r.action,
+      r.versionState,
+      r.versionState === 'Stable version restored' ? 'all users on stable' : `${r.canaryPercent}% users`,
+      r.detail === '' ? r.monitoring : `${r.monitoring}: ${truncate(r.detail, width)}`,
+      r.next,
+    ]),
+  )
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`
+}

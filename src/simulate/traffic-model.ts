@@ -1,0 +1,86 @@
+/**
+ * A synthetic traffic model for `kanari simulate`: every virtual second, `rps` requests are split
+ * between stable and canary by the engine's current routing, and each side fails and answers slowly
+ * according to its configured behaviour. Seeded, so the same seed gives the same run.
+ */
+import { emptyVersionTraffic, recordRequest, type VersionTraffic } from '../analysis/traffic.js'
+import { mulberry32, sampleBinomial } from '../analysis/random.js'
+import type { TrafficState } from '../engine/status.js'
+
+export interface VersionBehaviour {
+  /** Percent of requests that fail (HTTP 500). */
+  errorRatePercent: number
+  /** Median latency in ms; individual requests vary log-normally around it. */
+  latencyMs: number
+}
+
+export interface TrafficModelOptions {
+  rps: number
+  stable: VersionBehaviour
+  canary: VersionBehaviour
+  /** The canary behaves like stable until its weight reaches this; then it takes its own behaviour. */
+  failAtWeight?: number
+  seed: number
+}
+
+export interface SecondOfTraffic {
+  canary: VersionTraffic
+  stable: VersionTraffic
+  /** Canary requests in this second that failed while the canary was faulty (failed because of it). */
+  canaryFailed: number
+  /** Requests mirrored to the canary (not user traffic). */
+  mirrored: number
+}
+
+/** Spread of per-request latency around the median (log-normal sigma). */
+const LATENCY_SIGMA = 0.25
+
+export class TrafficModel {
+  readonly #random: () => number
+  /** Set once the canary's weight has reached failAtWeight: the fault stays (it is in the code). */
+  #faultActive: boolean
+
+  constructor(readonly options: TrafficModelOptions) {
+    this.#random = mulberry32(options.seed)
+    this.#faultActive = options.failAtWeight === undefined
+  }
+
+  /** One virtual second of traffic under `traffic`. */
+  second(traffic: TrafficState): SecondOfTraffic {
+    const out: SecondOfTraffic = { canary: emptyVersionTraffic(), stable: emptyVersionTraffic(), canaryFailed: 0, mirrored: 0 }
+    const canaryWeight = traffic.canaryRevision === null ? 0 : traffic.canaryWeight
+    if (this.options.failAtWeight !== undefined && canaryWeight >= this.options.failAtWeight) this.#faultActive = true
+    const canaryBehaviour = this.#faultActive ? this.options.canary : this.options.stable
+    const toCanary = sampleBinomial(this.#random, this.options.rps, canaryWeight / 100)
+    this.#serve(out.stable, this.options.rps - toCanary, this.options.stable)
+    const canaryFailures = this.#serve(out.canary, toCanary, canaryBehaviour)
+    // Failures of a canary that behaves like stable are not the canary's fault.
+    out.canaryFailed = this.#faultActive ? canaryFailures : 0
+    if (traffic.mirror !== null && traffic.canaryRevision !== null) {
+      out.mirrored = sampleBinomial(this.#random, this.options.rps - toCanary, traffic.mirror.percentage / 100)
+    }
+    return out
+  }
+
+  get faultActive(): boolean {
+    return this.#faultActive
+  }
+
+  /** Records `n` requests with the given behaviour; returns how many failed. */
+  #serve(into: VersionTraffic, n: number, behaviour: VersionBehaviour): number {
+    let failed = 0
+    for (let i = 0; i < n; i++) {
+      const fails = this.#random() * 100 < behaviour.errorRatePercent
+      if (fails) failed++
+      recordRequest(into, fails ? 500 : 200, behaviour.latencyMs * Math.exp(LATENCY_SIGMA * this.#gaussian()))
+    }
+    return failed
+  }
+
+  #gaussian(): number {
+    // Box–Muller; 1 - u keeps log() away from zero.
+    const u = 1 - this.#random()
+    const v = this.#random()
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
+  }
+}
