@@ -1,0 +1,202 @@
+/**
+ * The Kanari spec (`apiVersion: kanari.dev/v1alpha1`): Rollout and AnalysisTemplate as TypeBox
+ * schemas — the one source for validation now and for the CRDs' openAPIV3Schema on Kubernetes.
+ * Argo Rollouts' and Flagger's field names are kept where they fit.
+ */
+import Type, { type Static } from 'typebox'
+import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
+
+export const API_VERSION = 'kanari.dev/v1alpha1'
+export const JUDGES = ['threshold', 'limit', 'sequential'] as const
+export const BUILTIN_METRIC_NAMES = ['error-rate', 'success-rate', 'latency-p50', 'latency-p95', 'latency-p99', 'latency-mean'] as const
+export const WEBHOOK_TYPES = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback', 'event'] as const
+export const NOTIFICATION_PROVIDERS = ['slack', 'msteams', 'discord', 'webhook'] as const
+export const ROUTERS = ['proxy', 'gatewayAPI', 'istio', 'nginx', 'smi', 'none'] as const
+
+const Duration = () => IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
+const Percent = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description })
+
+const StringMatch = Type.Object({
+  exact: Type.Optional(Type.String()),
+  prefix: Type.Optional(Type.String()),
+  regex: Type.Optional(Type.String()),
+})
+
+export const RequestMatchSchema = Type.Object(
+  {
+    headerName: Type.Optional(Type.String({ minLength: 1 })),
+    headerValue: Type.Optional(StringMatch),
+    cookieName: Type.Optional(Type.String({ minLength: 1 })),
+    cookieValue: Type.Optional(StringMatch),
+  },
+  { description: 'a header (headerName + headerValue) or cookie (cookieName + cookieValue) match' },
+)
+
+const Provider = Type.Object({
+  builtin: Type.Optional(Type.Object({ metric: StringEnum(BUILTIN_METRIC_NAMES) })),
+  prometheus: Type.Optional(Type.Object({ address: Type.String({ minLength: 1 }), query: Type.String({ minLength: 1 }), timeout: Type.Optional(Duration()) })),
+  web: Type.Optional(
+    Type.Object({
+      url: Type.String({ minLength: 1 }),
+      method: Type.Optional(StringEnum(['GET', 'POST'])),
+      headers: Type.Optional(StringMap(Type.String())),
+      body: Type.Optional(Type.String()),
+      jsonPath: Type.String({ minLength: 1 }),
+      timeout: Type.Optional(Duration()),
+    }),
+  ),
+  command: Type.Optional(Type.Object({ command: Type.Array(Type.String(), { minItems: 1 }), timeout: Type.Optional(Duration()) })),
+})
+
+export const MetricSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  provider: Type.Optional(Provider),
+  interval: Type.Optional(Duration()),
+  count: Type.Optional(Type.Integer({ minimum: 1 })),
+  initialDelay: Type.Optional(Duration()),
+  thresholdRange: Type.Optional(Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) })),
+  successCondition: Type.Optional(Type.String({ minLength: 1 })),
+  failureCondition: Type.Optional(Type.String({ minLength: 1 })),
+  failureLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+  inconclusiveLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+  consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+})
+
+const Arg = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.Optional(Type.String()) })
+const TemplateRef = Type.Object({ templateName: Type.String({ minLength: 1 }) })
+
+const AnalysisRef = Type.Object({
+  templates: Type.Optional(Type.Array(TemplateRef)),
+  args: Type.Optional(Type.Array(Arg)),
+  metrics: Type.Optional(Type.Array(MetricSchema)),
+  duration: Type.Optional(Duration()),
+})
+
+export const StepSchema = Type.Object(
+  {
+    setWeight: Type.Optional(Percent('percent of traffic to the canary')),
+    pause: Type.Optional(Type.Object({ duration: Type.Optional(Duration()) })),
+    analysis: Type.Optional(AnalysisRef),
+    setHeaderRoute: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), match: Type.Optional(Type.Array(RequestMatchSchema)) })),
+    setMirrorRoute: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), percentage: Type.Optional(Percent('percent of requests copied')), match: Type.Optional(Type.Array(RequestMatchSchema)) })),
+    setCanaryScale: Type.Optional(Type.Object({ replicas: Type.Optional(Type.Integer({ minimum: 0 })), weight: Type.Optional(Percent('canary size as a percent of replicas')), matchTrafficWeight: Type.Optional(Type.Boolean()) })),
+  },
+  { description: 'exactly one of the keys' },
+)
+
+const Canary = Type.Object({
+  steps: Type.Optional(Type.Array(StepSchema)),
+  interval: Type.Optional(Duration()),
+  stepWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  maxWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  stepWeights: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1 })),
+  iterations: Type.Optional(Type.Integer({ minimum: 1 })),
+  match: Type.Optional(Type.Array(RequestMatchSchema, { minItems: 1 })),
+  mirror: Type.Optional(Type.Object({ percentage: Type.Optional(Percent('percent of requests mirrored during the mirror phase')), duration: Type.Optional(Duration()) })),
+  abortScaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+})
+
+const BlueGreen = Type.Object({
+  autoPromotionEnabled: Type.Optional(Type.Boolean()),
+  autoPromotionSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  prePromotionAnalysis: Type.Optional(AnalysisRef),
+  postPromotionAnalysis: Type.Optional(AnalysisRef),
+  scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  previewReplicaCount: Type.Optional(Type.Integer({ minimum: 1 })),
+  previewMirrorPercentage: Type.Optional(Percent('percent of live traffic mirrored to the preview')),
+})
+
+const Rolling = Type.Object({ maxSurge: Type.Optional(IntOrString()), maxUnavailable: Type.Optional(IntOrString()) })
+
+const Readiness = Type.Object({
+  httpGet: Type.String({ minLength: 1, description: 'path probed over HTTP on the replica port' }),
+  periodSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  initialDelaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+})
+
+export const RolloutSpecSchema = Type.Object({
+  replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  workload: Type.Object({
+    process: Type.Optional(
+      Type.Object({
+        command: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+        cwd: Type.Optional(Type.String()),
+        port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+        env: Type.Optional(StringMap(Type.String())),
+        readiness: Type.Optional(Readiness),
+      }),
+    ),
+    targetRef: Type.Optional(Type.Object({ apiVersion: Type.Optional(Type.String()), kind: StringEnum(['Deployment']), name: Type.String({ minLength: 1 }) })),
+  }),
+  service: Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: '0 picks a free port (local mode)' }), name: Type.Optional(Type.String()) }),
+  strategy: Type.Object({ canary: Type.Optional(Canary), blueGreen: Type.Optional(BlueGreen), rolling: Type.Optional(Rolling) }),
+  trafficRouting: Type.Optional(
+    Type.Object({
+      proxy: Type.Optional(Type.Object({ stickiness: Type.Optional(Type.Object({ cookie: Type.Optional(Type.String({ minLength: 1 })), header: Type.Optional(Type.String({ minLength: 1 })) })) })),
+      gatewayAPI: Type.Optional(Type.Object({ httpRoute: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) })),
+      istio: Type.Optional(Type.Object({ virtualService: Type.Object({ name: Type.String({ minLength: 1 }), routes: Type.Optional(Type.Array(Type.String())) }) })),
+      nginx: Type.Optional(Type.Object({ ingress: Type.String({ minLength: 1 }) })),
+      smi: Type.Optional(Type.Object({ trafficSplit: Type.Optional(Type.String()) })),
+      none: Type.Optional(Type.Object({})),
+    }),
+  ),
+  analysis: Type.Optional(
+    Type.Object({
+      interval: Type.Optional(Duration()),
+      judge: Type.Optional(StringEnum(JUDGES)),
+      alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
+      threshold: Type.Optional(Type.Integer({ minimum: 1 })),
+      minCanaryRequests: Type.Optional(Type.Integer({ minimum: 1 })),
+      startingStep: Type.Optional(Type.Integer({ minimum: 0 })),
+      templates: Type.Optional(Type.Array(TemplateRef)),
+      args: Type.Optional(Type.Array(Arg)),
+      metrics: Type.Optional(Type.Array(MetricSchema)),
+    }),
+  ),
+  webhooks: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String({ minLength: 1 }),
+        type: StringEnum(WEBHOOK_TYPES),
+        url: Type.String({ minLength: 1 }),
+        timeout: Type.Optional(Duration()),
+        metadata: Type.Optional(StringMap(Type.String())),
+        retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+      }),
+    ),
+  ),
+  notifications: Type.Optional(Type.Array(Type.Object({ provider: StringEnum(NOTIFICATION_PROVIDERS), url: Type.String({ minLength: 1 }), severity: Type.Optional(StringEnum(['info', 'warn', 'error'])) }))),
+  progressDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  progressDeadlineAbort: Type.Optional(Type.Boolean()),
+  paused: Type.Optional(Type.Boolean()),
+})
+
+const Metadata = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+  namespace: Type.Optional(Type.String()),
+  labels: Type.Optional(StringMap(Type.String())),
+  annotations: Type.Optional(StringMap(Type.String())),
+})
+
+export const RolloutSchema = Type.Object({
+  apiVersion: Type.String(),
+  kind: Type.String(),
+  metadata: Metadata,
+  spec: RolloutSpecSchema,
+})
+
+export const AnalysisTemplateSchema = Type.Object({
+  apiVersion: Type.String(),
+  kind: Type.String(),
+  metadata: Metadata,
+  spec: Type.Object({ args: Type.Optional(Type.Array(Arg)), metrics: Type.Array(MetricSchema, { minItems: 1 }) }),
+})
+
+export type Rollout = Static<typeof RolloutSchema>
+export type RolloutSpec = Rollout['spec']
+export type AnalysisTemplate = Static<typeof AnalysisTemplateSchema>
+export type MetricSpec = Static<typeof MetricSchema>
+export type StepSpec = Static<typeof StepSchema>
+export type AnalysisRefSpec = NonNullable<StepSpec['analysis']>
