@@ -1,0 +1,91 @@
+// @ts-check
+/**
+ * The demo service: its version is a color. GET /color answers the color as JSON, GET / serves a page
+ * that keeps requesting /color and paints each answer as a cell, so a person sees the canary's share
+ * grow. Faults are set by environment: ERROR_RATE (percent of 500s), LATENCY_MS (added delay, ±20%
+ * jitter), CAPACITY_RPS (above this request rate the excess waits and answers 503: a fault that only
+ * shows at scale), CRASH_AFTER_MS (exit after this long).
+ */
+import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
+
+const port = Number(process.env.PORT)
+if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+  process.stderr.write(`demo-app: PORT must be set to a port number (got ${JSON.stringify(process.env.PORT ?? null)})\n`)
+  process.exit(2)
+}
+
+/** @param {string} name @param {number} fallback */
+function numberEnv(name, fallback) {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`demo-app: ${name} must be a number of 0 or more (got "${raw}")\n`)
+    process.exit(2)
+  }
+  return n
+}
+
+const color = process.env.COLOR ?? 'blue'
+const version = process.env.VERSION ?? color
+const errorRate = numberEnv('ERROR_RATE', 0)
+const latencyMs = numberEnv('LATENCY_MS', 0)
+const capacityRps = numberEnv('CAPACITY_RPS', 0)
+const overloadLatencyMs = numberEnv('OVERLOAD_LATENCY_MS', 300)
+const crashAfterMs = numberEnv('CRASH_AFTER_MS', 0)
+const page = readFileSync(new URL('./index.html', import.meta.url), 'utf8')
+
+/** Request arrival times (ms) over the last two seconds, for the capacity fault. */
+const arrivals = []
+/** Requests per second over a 2-second window: smooth enough that only sustained load trips it. */
+function currentRate(now) {
+  while (arrivals.length > 0 && (arrivals[0] ?? 0) < now - 2000) arrivals.shift()
+  return arrivals.length / 2
+}
+
+let served = 0
+const server = createServer((req, res) => {
+  const started = Date.now()
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const done = (/** @type {number} */ status, /** @type {string} */ type, /** @type {string} */ body) => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-demo-color': color })
+    res.end(body)
+    served++
+    process.stdout.write(`${new Date().toISOString()} ${req.method} ${url.pathname} ${status} ${Date.now() - started}ms color=${color}\n`)
+  }
+  if (url.pathname === '/healthz') return done(200, 'text/plain', 'ok\n')
+  if (url.pathname === '/') return done(200, 'text/html; charset=utf-8', page)
+  if (url.pathname === '/stats') return done(200, 'application/json', JSON.stringify({ color, version, served, pid: process.pid }))
+  if (url.pathname !== '/color') return done(404, 'text/plain', 'not found\n')
+
+  const now = Date.now()
+  arrivals.push(now)
+  const overloaded = capacityRps > 0 && currentRate(now) > capacityRps
+  const jitter = 0.8 + Math.random() * 0.4
+  const delay = overloaded ? overloadLatencyMs * jitter : latencyMs * jitter
+  const fail = overloaded || Math.random() * 100 < errorRate
+  setTimeout(() => {
+    if (fail) done(overloaded ? 503 : 500, 'application/json', JSON.stringify({ error: overloaded ? 'overloaded' : 'injected failure', color, version }))
+    else done(200, 'application/json', JSON.stringify({ color, version, pid: process.pid }))
+  }, delay)
+})
+
+server.keepAliveTimeout = 65_000
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`${new Date().toISOString()} demo-app ${version} (${color}) listening on 127.0.0.1:${port}\n`)
+})
+
+if (crashAfterMs > 0) {
+  setTimeout(() => {
+    process.stderr.write(`${new Date().toISOString()} demo-app crashing on purpose after ${crashAfterMs}ms (CRASH_AFTER_MS)\n`)
+    process.exit(1)
+  }, crashAfterMs).unref()
+}
+
+process.on('SIGTERM', () => {
+  // Stop accepting, let in-flight requests finish, then exit.
+  server.close(() => process.exit(0))
+  server.closeIdleConnections()
+  setTimeout(() => process.exit(0), 5000).unref()
+})

@@ -1,0 +1,77 @@
+/**
+ * Per-backend request counters in per-second buckets (a ring of the last 15 minutes) plus lifetime
+ * totals: what the proxy records on its hot path and the builtin metrics read back as windows.
+ */
+import { addVersionTraffic, emptyVersionTraffic, recordRequest, type VersionTraffic } from '../../analysis/traffic.js'
+
+const RING_SECONDS = 15 * 60
+
+interface BackendSeries {
+  /** Ring of per-second buckets; `seconds[i]` is the epoch second bucket i holds (or -1). */
+  buckets: VersionTraffic[]
+  seconds: number[]
+  totals: VersionTraffic
+  mirrored: number
+  mirrorDropped: number
+}
+
+export class TrafficRecorder {
+  readonly #series = new Map<string, BackendSeries>()
+
+  #get(backend: string): BackendSeries {
+    let s = this.#series.get(backend)
+    if (s === undefined) {
+      s = { buckets: Array.from({ length: RING_SECONDS }, emptyVersionTraffic), seconds: new Array<number>(RING_SECONDS).fill(-1), totals: emptyVersionTraffic(), mirrored: 0, mirrorDropped: 0 }
+      this.#series.set(backend, s)
+    }
+    return s
+  }
+
+  /** Records one user request answered by `backend` (status 0 = no response). */
+  record(backend: string, status: number, latencyMs: number, now = Date.now()): void {
+    const s = this.#get(backend)
+    const second = Math.floor(now / 1000)
+    const i = second % RING_SECONDS
+    let bucket = s.buckets[i] as VersionTraffic
+    if (s.seconds[i] !== second) {
+      bucket = emptyVersionTraffic()
+      s.buckets[i] = bucket
+      s.seconds[i] = second
+    }
+    recordRequest(bucket, status, latencyMs)
+    recordRequest(s.totals, status, latencyMs)
+  }
+
+  recordMirror(backend: string, dropped: boolean): void {
+    const s = this.#get(backend)
+    if (dropped) s.mirrorDropped++
+    else s.mirrored++
+  }
+
+  /** Sum of the whole seconds in [fromMs, toMs) still held by the ring. */
+  window(backend: string, fromMs: number, toMs: number): VersionTraffic {
+    const out = emptyVersionTraffic()
+    const s = this.#series.get(backend)
+    if (s === undefined) return out
+    const from = Math.max(Math.floor(fromMs / 1000), Math.floor(toMs / 1000) - RING_SECONDS + 1)
+    const to = Math.ceil(toMs / 1000)
+    for (let second = from; second < to; second++) {
+      const i = second % RING_SECONDS
+      if (s.seconds[i] === second) addVersionTraffic(out, s.buckets[i] as VersionTraffic)
+    }
+    return out
+  }
+
+  totals(backend: string): VersionTraffic {
+    return this.#series.get(backend)?.totals ?? emptyVersionTraffic()
+  }
+
+  mirrors(backend: string): { mirrored: number; dropped: number } {
+    const s = this.#series.get(backend)
+    return { mirrored: s?.mirrored ?? 0, dropped: s?.mirrorDropped ?? 0 }
+  }
+
+  backends(): string[] {
+    return [...this.#series.keys()]
+  }
+}

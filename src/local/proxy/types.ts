@@ -1,0 +1,25 @@
+/** The routing table Kanari's local proxy enforces, as the daemon hands it over. */
+import type { RequestMatch } from '../../engine/plan.js'
+
+export interface Endpoint {
+  host: string
+  port: number
+}
+
+export interface Backend {
+  /** e.g. "rev-3" */
+  id: string
+  endpoints: Endpoint[]
+}
+
+export interface ProxyRoutes {
+  backends: Backend[]
+  /** Weighted split between backends; the weights sum to 100. */
+  weights: { backend: string; weight: number }[]
+  /** Hash of this cookie's or header's value picks the side, so one user keeps one version. */
+  sticky?: { cookie?: string; header?: string }
+  /** Checked in order before the weights: a request matching any match goes to the route's backend. */
+  headerRoutes: { name: string; match: RequestMatch[]; backend: string }[]
+  /** Copy this percentage of (matching) requests to `backend`; its responses are discarded. */
+  mirror?: { backend: string; percentage: number; match: RequestMatch[] }
+}

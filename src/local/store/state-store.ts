@@ -1,0 +1,206 @@
+/**
+ * The local daemon's state: rollouts (spec and engine status), the workload of every revision, an
+ * append-only event log, the replicas the supervisor runs, and small metadata — in SQLite with WAL
+ * and synchronous=FULL, so a committed write survives a kill -9 or a power cut.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { DirLock } from './dir-lock.js'
+
+export interface StoredRollout {
+  name: string
+  spec: unknown
+  templates: unknown[]
+  revision: number
+  status: unknown
+  createdAt: number
+  updatedAt: number
+}
+
+export interface NewEvent {
+  at: number
+  type: string
+  reason: string
+  message: string
+  data?: unknown
+}
+
+export interface StoredEvent extends NewEvent {
+  id: number
+  name: string
+}
+
+export interface ReplicaRecord {
+  id: string
+  key: string
+  index: number
+  pid: number
+  port: number
+  startedAt: number
+  logPath: string
+}
+
+const MIGRATIONS = [
+  `create table rollouts (name text primary key, spec text not null, templates text not null, revision integer not null,
+     status text not null, created_at integer not null, updated_at integer not null);
+   create table revisions (name text not null, revision integer not null, template text not null, hash text not null,
+     created_at integer not null, primary key (name, revision));
+   create table events (id integer primary key autoincrement, name text not null, at integer not null, type text not null,
+     reason text not null, message text not null, data text);
+   create index events_by_name on events (name, id);
+   create table replicas (id text primary key, record text not null);
+   create table meta (key text primary key, value text not null);`,
+]
+
+export class StateStore {
+  readonly #db: Database.Database
+  readonly #lock: DirLock | undefined
+
+  private constructor(
+    readonly dir: string,
+    lock: boolean,
+  ) {
+    mkdirSync(dir, { recursive: true })
+    this.#lock = lock ? DirLock.acquire(dir) : undefined
+    try {
+      this.#db = new Database(join(dir, 'kanari.db'))
+      this.#db.pragma('journal_mode = WAL')
+      this.#db.pragma('synchronous = FULL')
+      this.#db.pragma('busy_timeout = 5000')
+      this.#migrate()
+    } catch (err) {
+      this.#lock?.release()
+      throw err
+    }
+  }
+
+  /** Opens (creating) `<dir>/kanari.db`, taking the directory lock first unless `lock: false`. */
+  static open(dir: string, options: { lock?: boolean } = {}): StateStore {
+    return new StateStore(dir, options.lock ?? true)
+  }
+
+  #migrate(): void {
+    this.#db.exec('create table if not exists migrations (version integer primary key, applied_at integer not null)')
+    const done = (this.#db.prepare('select max(version) v from migrations').get() as { v: number | null }).v ?? 0
+    MIGRATIONS.forEach((sql, i) => {
+      if (i + 1 <= done) return
+      this.#db.transaction(() => {
+        this.#db.exec(sql)
+        this.#db.prepare('insert into migrations (version, applied_at) values (?, ?)').run(i + 1, Date.now())
+      })()
+    })
+  }
+
+  putRollout(r: { name: string; spec: unknown; templates: unknown[]; revision: number; status: unknown }): void {
+    const now = Date.now()
+    this.#db
+      .prepare(
+        `insert into rollouts (name, spec, templates, revision, status, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (name) do update set spec = excluded.spec, templates = excluded.templates, revision = excluded.revision,
+         status = excluded.status, updated_at = excluded.updated_at`,
+      )
+      .run(r.name, JSON.stringify(r.spec), JSON.stringify(r.templates), r.revision, JSON.stringify(r.status), now, now)
+  }
+
+  #row(row: Record<string, unknown> | undefined): StoredRollout | undefined {
+    if (row === undefined) return undefined
+    return {
+      name: row.name as string,
+      spec: JSON.parse(row.spec as string) as unknown,
+      templates: JSON.parse(row.templates as string) as unknown[],
+      revision: row.revision as number,
+      status: JSON.parse(row.status as string) as unknown,
+      createdAt: row.created_at as number,
+      updatedAt: row.updated_at as number,
+    }
+  }
+
+  getRollout(name: string): StoredRollout | undefined {
+    return this.#row(this.#db.prepare('select * from rollouts where name = ?').get(name) as Record<string, unknown> | undefined)
+  }
+
+  listRollouts(): StoredRollout[] {
+    return (this.#db.prepare('select * from rollouts order by name').all() as Record<string, unknown>[]).flatMap((r) => this.#row(r) ?? [])
+  }
+
+  deleteRollout(name: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('delete from rollouts where name = ?').run(name)
+      this.#db.prepare('delete from revisions where name = ?').run(name)
+      this.#db.prepare('delete from events where name = ?').run(name)
+    })()
+  }
+
+  /** Persists a new status together with the events it produced, in one transaction. */
+  saveStatus(name: string, status: unknown, events: NewEvent[] = []): void {
+    this.#db.transaction(() => {
+      const res = this.#db.prepare('update rollouts set status = ?, updated_at = ? where name = ?').run(JSON.stringify(status), Date.now(), name)
+      if (res.changes === 0) throw new Error(`saveStatus: no rollout named ${name}`)
+      this.#insertEvents(name, events)
+    })()
+  }
+
+  putRevision(name: string, revision: number, template: unknown, hash: string): void {
+    this.#db.prepare('insert or replace into revisions (name, revision, template, hash, created_at) values (?, ?, ?, ?, ?)').run(name, revision, JSON.stringify(template), hash, Date.now())
+  }
+
+  getRevisions(name: string): { revision: number; template: unknown; hash: string; createdAt: number }[] {
+    return (this.#db.prepare('select * from revisions where name = ? order by revision').all(name) as Record<string, unknown>[]).map((r) => ({
+      revision: r.revision as number,
+      template: JSON.parse(r.template as string) as unknown,
+      hash: r.hash as string,
+      createdAt: r.created_at as number,
+    }))
+  }
+
+  #insertEvents(name: string, events: NewEvent[]): void {
+    const insert = this.#db.prepare('insert into events (name, at, type, reason, message, data) values (?, ?, ?, ?, ?, ?)')
+    for (const e of events) insert.run(name, e.at, e.type, e.reason, e.message, e.data === undefined ? null : JSON.stringify(e.data))
+  }
+
+  appendEvents(name: string, events: NewEvent[]): void {
+    this.#db.transaction(() => this.#insertEvents(name, events))()
+  }
+
+  /** Events in id order; `limit` keeps the newest. */
+  events(name: string, options: { sinceId?: number; limit?: number } = {}): StoredEvent[] {
+    const rows = this.#db
+      .prepare('select * from (select * from events where name = ? and id > ? order by id desc limit ?) order by id')
+      .all(name, options.sinceId ?? 0, options.limit ?? 1000) as Record<string, unknown>[]
+    return rows.map((r) => ({
+      id: r.id as number,
+      name: r.name as string,
+      at: r.at as number,
+      type: r.type as string,
+      reason: r.reason as string,
+      message: r.message as string,
+      ...(r.data === null ? {} : { data: JSON.parse(r.data as string) as unknown }),
+    }))
+  }
+
+  putReplica(rec: ReplicaRecord): void {
+    this.#db.prepare('insert or replace into replicas (id, record) values (?, ?)').run(rec.id, JSON.stringify(rec))
+  }
+
+  deleteReplica(id: string): void {
+    this.#db.prepare('delete from replicas where id = ?').run(id)
+  }
+
+  listReplicas(): ReplicaRecord[] {
+    return (this.#db.prepare('select record from replicas order by id').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ReplicaRecord)
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#db.prepare('insert or replace into meta (key, value) values (?, ?)').run(key, value)
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.#db.prepare('select value from meta where key = ?').get(key) as { value: string } | undefined)?.value
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close()
+    this.#lock?.release()
+  }
+}
