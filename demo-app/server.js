@@ -36,10 +36,10 @@ const overloadLatencyMs = numberEnv('OVERLOAD_LATENCY_MS', 300)
 const crashAfterMs = numberEnv('CRASH_AFTER_MS', 0)
 const page = readFileSync(new URL('./index.html', import.meta.url), 'utf8')
 
-/** Request arrival times (ms) over the last two seconds, for the capacity fault. */
+/** Times (ms) of requests accepted over the last two seconds, for the capacity fault. */
 const arrivals = []
-/** Requests per second over a 2-second window: smooth enough that only sustained load trips it. */
-function currentRate(now) {
+/** Accepted requests per second over a 2-second window: smooth enough that only sustained load trips it. */
+function currentRate(/** @type {number} */ now) {
   while (arrivals.length > 0 && (arrivals[0] ?? 0) < now - 2000) arrivals.shift()
   return arrivals.length / 2
 }
@@ -59,9 +59,10 @@ const server = createServer((req, res) => {
   if (url.pathname === '/stats') return done(200, 'application/json', JSON.stringify({ color, version, served, pid: process.pid }))
   if (url.pathname !== '/color') return done(404, 'text/plain', 'not found\n')
 
+  // Only the requests beyond capacity fail: accepted ones count toward the rate, rejected ones don't.
   const now = Date.now()
-  arrivals.push(now)
-  const overloaded = capacityRps > 0 && currentRate(now) > capacityRps
+  const overloaded = capacityRps > 0 && currentRate(now) >= capacityRps
+  if (!overloaded) arrivals.push(now)
   const jitter = 0.8 + Math.random() * 0.4
   const delay = overloaded ? overloadLatencyMs * jitter : latencyMs * jitter
   const fail = overloaded || Math.random() * 100 < errorRate

@@ -207,8 +207,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
   })
 
   // WebSockets and other upgrades: pick a backend as for any request, then pipe the raw sockets.
+  const upgraded = new Set<Socket>()
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const started = performance.now()
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
     const decision = chooseRoute(routes, req.headers)
     const ep = decision.backend === undefined ? undefined : endpointSets.get(decision.backend)?.pick()
     if (decision.backend === undefined || ep === undefined) {
@@ -262,6 +265,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
         await Promise.race([new Promise<void>((resolve) => idleWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, closeOptions.drainMs ?? 5000).unref())])
       }
       server.closeAllConnections()
+      // Upgraded connections are no longer the HTTP server's to close.
+      for (const socket of upgraded) socket.destroy()
       await closed
       await Promise.all([...pools.values()].map((p) => p.close().catch(() => undefined)))
       pools.clear()
