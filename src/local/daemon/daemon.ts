@@ -224,6 +224,7 @@ export class Daemon {
           crashLooping: set?.crashLooping ?? false,
           requests: traffic?.requests ?? 0,
           errors: traffic?.errors ?? 0,
+          pids: (set?.replicas ?? []).flatMap((r) => (r.pid === null ? [] : [r.pid])),
         }
       })
     const release = releaseEvents(events.map((e) => ({ at: e.at, reason: e.reason, message: e.message, canaryWeight: numberField(e.data, 'canaryWeight'), severity: e.type })))
@@ -376,7 +377,7 @@ export interface RolloutView {
   serviceUrl: string
   status: RolloutStatus
   plan: unknown
-  versions: { revision: number; role: string; desired: number; ready: number; restarts: number; crashLooping: boolean; requests: number; errors: number }[]
+  versions: { revision: number; role: string; desired: number; ready: number; restarts: number; crashLooping: boolean; requests: number; errors: number; pids: number[] }[]
   events: unknown[]
   processTable: ReturnType<typeof processTable>
 }

@@ -1,0 +1,188 @@
+/**
+ * The local daemon through the real CLI: real daemon processes, real replicas, real traffic through
+ * the proxy. Killing the daemon with -9 mid-rollout and starting it again resumes the rollout; a
+ * crash-looping canary is rolled back; bad input is refused with a clear error and changes nothing.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Pool } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RolloutView } from '../../src/local/daemon/daemon.js'
+import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
+
+const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
+const allPids = new Set<number>()
+
+function kanari(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KANARI_BIN, ...args, '--state-dir', stateDir], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+    })
+  })
+}
+
+async function view(name: string): Promise<RolloutView> {
+  const res = await kanari('get', 'rollout', name, '-o', 'json')
+  if (res.code !== 0) throw new Error(`get ${name} failed: ${res.stderr}`)
+  const v = JSON.parse(res.stdout) as RolloutView
+  for (const version of v.versions) for (const pid of version.pids) allPids.add(pid)
+  return v
+}
+
+function rollout(name: string, extraEnv: Record<string, string> = {}, steps = '[{ setWeight: 30 }, { pause: {} }]'): string {
+  const env = Object.entries({ COLOR: 'blue', ...extraEnv })
+    .map(([k, v]) => `${k}: "${v}"`)
+    .join(', ')
+  const file = join(stateDir, `${name}.yaml`)
+  writeFileSync(
+    file,
+    `apiVersion: kanari.dev/v1alpha1
+kind: Rollout
+metadata: { name: ${name} }
+spec:
+  replicas: 2
+  workload:
+    process:
+      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
+      env: { ${env} }
+      readiness: { httpGet: /healthz }
+  service: { port: 0 }
+  strategy:
+    canary:
+      steps: ${steps}
+      abortScaleDownDelaySeconds: 0
+      scaleDownDelaySeconds: 0
+  progressDeadlineSeconds: 120
+`,
+  )
+  return file
+}
+
+async function colorsThrough(url: string, n: number): Promise<Record<string, number>> {
+  const pool = new Pool(url, { connections: 10 })
+  const counts: Record<string, number> = {}
+  for (let i = 0; i < n; i++) {
+    const res = await pool.request({ path: '/color', method: 'GET' })
+    const body = (await res.body.json()) as { color?: string }
+    const key = res.statusCode === 200 ? (body.color ?? '?') : `status-${res.statusCode}`
+    counts[key] = (counts[key] ?? 0) + 1
+  }
+  await pool.close()
+  return counts
+}
+
+let daemonPid = 0
+
+beforeAll(async () => {
+  const up = await kanari('up', '-o', 'json')
+  expect(up.code).toBe(0)
+  daemonPid = (JSON.parse(up.stdout) as { pid: number }).pid
+})
+
+afterAll(async () => {
+  await kanari('down')
+  for (const pid of allPids) {
+    if (alive(pid)) process.kill(pid, 'SIGKILL')
+  }
+  rmSync(stateDir, { recursive: true, force: true })
+}, 60_000)
+
+describe('local daemon', () => {
+  it('resumes a rollout after kill -9 of the daemon: same step, same weights, replicas re-adopted', async () => {
+    expect((await kanari('apply', '-f', rollout('resume'))).code).toBe(0)
+    await waitFor(async () => (await view('resume')).status.phase === 'Healthy', 'resume v1 Healthy', 30_000)
+    const setEnv = await kanari('set', 'env', 'resume', 'COLOR=green', '-o', 'json')
+    expect(setEnv.code).toBe(0)
+    expect(JSON.parse(setEnv.stdout)).toMatchObject({ results: [{ name: 'resume', revision: 2, result: 'new revision' }] })
+    const paused = await waitFor(async () => {
+      const v = await view('resume')
+      return v.status.phase === 'Paused' ? v : undefined
+    }, 'canary paused at 30%', 30_000)
+    expect(paused.status).toMatchObject({ currentStepIndex: 1, canaryRevision: 2, stableRevision: 1, traffic: { canaryWeight: 30 } })
+    const pidsBefore = paused.versions.flatMap((v) => v.pids).sort()
+    expect(pidsBefore).toHaveLength(4)
+
+    process.kill(daemonPid, 'SIGKILL')
+    await waitFor(() => !alive(daemonPid), 'the daemon to die')
+    expect(pidsBefore.every(alive)).toBe(true)
+
+    const up = await kanari('up', '-o', 'json')
+    expect(up.code).toBe(0)
+    daemonPid = (JSON.parse(up.stdout) as { pid: number }).pid
+    const resumed = await view('resume')
+    expect(resumed.status).toMatchObject({ phase: 'Paused', currentStepIndex: 1, canaryRevision: 2, stableRevision: 1, traffic: { canaryWeight: 30 } })
+    await waitFor(async () => (await view('resume')).versions.every((v) => v.ready === 2), 'adopted replicas ready')
+    const adopted = (await view('resume')).versions.flatMap((v) => v.pids).sort()
+    expect(adopted).toEqual(pidsBefore)
+
+    // The resumed proxy splits traffic as before: 30% to green, within 5 binomial deviations.
+    const counts = await colorsThrough(resumed.serviceUrl, 400)
+    expect((counts.blue ?? 0) + (counts.green ?? 0)).toBe(400)
+    expect(Math.abs((counts.green ?? 0) - 120)).toBeLessThanOrEqual(5 * Math.sqrt(400 * 0.3 * 0.7))
+
+    expect((await kanari('promote', 'resume')).code).toBe(0)
+    const done = await waitFor(async () => {
+      const v = await view('resume')
+      return v.status.phase === 'Healthy' ? v : undefined
+    }, 'promotion', 30_000)
+    expect(done.status.stableRevision).toBe(2)
+    expect(await colorsThrough(done.serviceUrl, 50)).toEqual({ green: 50 })
+  })
+
+  it('rolls back a crash-looping canary instead of waiting for it', async () => {
+    expect((await kanari('apply', '-f', rollout('crashy'))).code).toBe(0)
+    await waitFor(async () => (await view('crashy')).status.phase === 'Healthy', 'crashy v1 Healthy', 30_000)
+    expect((await kanari('set', 'env', 'crashy', 'CRASH_AFTER_MS=300')).code).toBe(0)
+    const rolledBack = await waitFor(async () => {
+      const v = await view('crashy')
+      return v.status.phase === 'RolledBack' ? v : undefined
+    }, 'crash-loop rollback', 45_000)
+    expect(rolledBack.status.message).toMatch(/crash-looping/)
+    expect(rolledBack.status.traffic.canaryWeight).toBe(0)
+    expect(rolledBack.status.stableRevision).toBe(1)
+  })
+
+  it('refuses bad specs and wrong commands with clear errors, changing nothing', async () => {
+    const before = await view('resume')
+    const bad = join(stateDir, 'bad.yaml')
+    const valid = readFileSync(rollout('resume'), 'utf8')
+    writeFileSync(bad, valid.replace(/ {4}canary:\n {6}steps: .*/, '    canary:\n      steps: [{ setWeight: 150 }]').replace('COLOR: "blue"', 'COLOR: "purple"'))
+    const applied = await kanari('apply', '-f', bad)
+    expect(applied.code).toBe(1)
+    expect(applied.stderr).toMatch(/bad\.yaml:\d+ spec\.strategy\.canary\.steps\[0\]\.setWeight: must be <= 100/)
+    expect(applied.stderr).toMatch(/nothing was changed/)
+    const after = await view('resume')
+    expect(after.revision).toBe(before.revision)
+    expect(after.status.stableRevision).toBe(before.status.stableRevision)
+
+    const promote = await kanari('promote', 'resume')
+    expect(promote.code).toBe(4)
+    expect(promote.stderr).toMatch(/cannot promote rollout resume: it is Healthy/)
+    const missing = await kanari('get', 'rollout', 'nope')
+    expect(missing.code).toBe(3)
+    expect(missing.stderr).toMatch(/rollout nope not found/)
+    const json = await kanari('abort', 'nope', '-o', 'json')
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'KANARI_NOT_FOUND' } })
+    const noFile = await kanari('apply', '-f', join(stateDir, 'missing.yaml'))
+    expect(noFile.code).toBe(1)
+    expect(noFile.stderr).toMatch(/cannot read .*missing.yaml: no such file/)
+
+    const elsewhere = mkdtempSync(join(tmpdir(), 'kanari-empty-'))
+    const noDaemon = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [KANARI_BIN, 'list', '--state-dir', elsewhere], (err, _o, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stderr })),
+    )
+    expect(noDaemon.code).toBe(5)
+    expect(noDaemon.stderr).toMatch(/no daemon running in .*kanari-empty-.*\n.*kanari up/)
+    rmSync(elsewhere, { recursive: true, force: true })
+  })
+
+  it('stops every replica on `kanari down`', async () => {
+    const pids = [...allPids].filter(alive)
+    expect(pids.length).toBeGreaterThan(0)
+    expect((await kanari('down')).code).toBe(0)
+    await waitFor(() => pids.every((p) => !alive(p)), 'replicas to stop', 15_000)
+    expect(alive(daemonPid)).toBe(false)
+  })
+})
