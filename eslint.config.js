@@ -16,7 +16,10 @@ export default defineConfig(
         'error',
         { allowNumber: true, allowBoolean: true, allowNullish: true },
       ],
-      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      '@typescript-eslint/no-unnecessary-condition': [
+        'error',
+        { allowConstantLoopConditions: true },
+      ],
       '@typescript-eslint/no-confusing-void-expression': 'off',
     },
   },

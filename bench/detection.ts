@@ -27,9 +27,13 @@ function arg(name: string, fallback: number): number {
 }
 const healthySeeds = arg('seeds', 200)
 const badRuns = arg('runs', 21)
-const json = process.argv.includes('--output') && process.argv[process.argv.indexOf('--output') + 1] === 'json'
+const json =
+  process.argv.includes('--output') && process.argv[process.argv.indexOf('--output') + 1] === 'json'
 
-function metric(name: 'success-rate' | 'error-rate' | 'latency-p99', range: { min?: number; max?: number }): MetricPlan {
+function metric(
+  name: 'success-rate' | 'error-rate' | 'latency-p99',
+  range: { min?: number; max?: number },
+): MetricPlan {
   return {
     name,
     provider: { kind: 'builtin', metric: name },
@@ -55,7 +59,14 @@ function plan(judge: JudgeName): RolloutPlan {
       ? [metric('error-rate', { max: 1 }), metric('latency-p99', { max: 500 })]
       : [metric('success-rate', { min: 99 }), metric('latency-p99', { max: 500 })]
   const runs = 3
-  const analysis: AnalysisPlan = { kind: 'step', judge, metrics, threshold: 5, alpha: 0.05 / runs, minCanaryRequests: 50 }
+  const analysis: AnalysisPlan = {
+    kind: 'step',
+    judge,
+    metrics,
+    threshold: 5,
+    alpha: 0.05 / runs,
+    minCanaryRequests: 50,
+  }
   return {
     name: `bench-${judge}`,
     revision: 2,
@@ -80,7 +91,15 @@ function plan(judge: JudgeName): RolloutPlan {
 }
 
 function options(seed: number, canary: Scenario['canary']): SimulationOptions {
-  return { rps: 100, stable: STABLE, canary, seed, promoteAfterSeconds: 60, readySeconds: 2, maxSeconds: 7200 }
+  return {
+    rps: 100,
+    stable: STABLE,
+    canary,
+    seed,
+    promoteAfterSeconds: 60,
+    readySeconds: 2,
+    maxSeconds: 7200,
+  }
 }
 
 function median(xs: number[]): number {
@@ -102,11 +121,19 @@ interface Row {
 
 const started = Date.now()
 const rows: Row[] = []
-const falseRollback: { judge: JudgeName; seeds: number; rolledBack: number; rate: number; statedAlpha: number | null }[] = []
+const falseRollback: {
+  judge: JudgeName
+  seeds: number
+  rolledBack: number
+  rate: number
+  statedAlpha: number | null
+}[] = []
 for (const judge of ['threshold', 'limit', 'sequential'] as const) {
   const p = plan(judge)
   for (const scenario of SCENARIOS) {
-    const results = Array.from({ length: badRuns }, (_, i) => simulate(p, options(1000 + i, scenario.canary)))
+    const results = Array.from({ length: badRuns }, (_, i) =>
+      simulate(p, options(1000 + i, scenario.canary)),
+    )
     const caught = results.filter((r) => r.outcome === 'RolledBack')
     rows.push({
       judge,
@@ -117,23 +144,53 @@ for (const judge of ['threshold', 'limit', 'sequential'] as const) {
       medianFailedRequests: median(caught.map((r) => r.failedRequests)),
       medianCanaryRequests: median(caught.map((r) => r.canaryRequests)),
     })
-    if (!json) process.stderr.write(`  ${judge} / ${scenario.name}: ${caught.length}/${results.length} caught\n`)
+    if (!json)
+      process.stderr.write(
+        `  ${judge} / ${scenario.name}: ${caught.length}/${results.length} caught\n`,
+      )
   }
   let rolledBack = 0
   for (let seed = 1; seed <= healthySeeds; seed++) {
     if (simulate(p, options(seed, STABLE)).outcome === 'RolledBack') rolledBack++
   }
-  falseRollback.push({ judge, seeds: healthySeeds, rolledBack, rate: rolledBack / healthySeeds, statedAlpha: judge === 'sequential' ? 0.05 : null })
-  if (!json) process.stderr.write(`  ${judge} / healthy: ${rolledBack}/${healthySeeds} rolled back\n`)
+  falseRollback.push({
+    judge,
+    seeds: healthySeeds,
+    rolledBack,
+    rate: rolledBack / healthySeeds,
+    statedAlpha: judge === 'sequential' ? 0.05 : null,
+  })
+  if (!json)
+    process.stderr.write(`  ${judge} / healthy: ${rolledBack}/${healthySeeds} rolled back\n`)
 }
 
 if (json) {
-  process.stdout.write(JSON.stringify({ rps: 100, stable: STABLE, badRuns, healthySeeds, scenarios: rows, falseRollback, wallSeconds: (Date.now() - started) / 1000 }, null, 2) + '\n')
+  process.stdout.write(
+    JSON.stringify(
+      {
+        rps: 100,
+        stable: STABLE,
+        badRuns,
+        healthySeeds,
+        scenarios: rows,
+        falseRollback,
+        wallSeconds: (Date.now() - started) / 1000,
+      },
+      null,
+      2,
+    ) + '\n',
+  )
 } else {
   const pad = (s: string, n: number): string => s.padEnd(n)
-  console.log(`\nDetection at 100 rps, stable ${STABLE.errorRatePercent}% errors / ${STABLE.latencyMs} ms; plan 5% → 25% → 50% → 100%, analysis each step`)
-  console.log(`medians over the runs that caught the bad canary (${badRuns} seeded runs per cell)\n`)
-  console.log(`${pad('judge', 11)}${pad('scenario', 20)}${pad('caught', 9)}${pad('decision', 11)}${pad('failed req', 12)}canary req`)
+  console.log(
+    `\nDetection at 100 rps, stable ${STABLE.errorRatePercent}% errors / ${STABLE.latencyMs} ms; plan 5% → 25% → 50% → 100%, analysis each step`,
+  )
+  console.log(
+    `medians over the runs that caught the bad canary (${badRuns} seeded runs per cell)\n`,
+  )
+  console.log(
+    `${pad('judge', 11)}${pad('scenario', 20)}${pad('caught', 9)}${pad('decision', 11)}${pad('failed req', 12)}canary req`,
+  )
   for (const r of rows) {
     console.log(
       `${pad(r.judge, 11)}${pad(r.scenario, 20)}${pad(`${r.caught}/${r.runs}`, 9)}${pad(Number.isNaN(r.medianDecisionSeconds) ? '—' : `${r.medianDecisionSeconds}s`, 11)}${pad(Number.isNaN(r.medianFailedRequests) ? '—' : String(r.medianFailedRequests), 12)}${Number.isNaN(r.medianCanaryRequests) ? '—' : r.medianCanaryRequests}`,
@@ -141,10 +198,15 @@ if (json) {
   }
   console.log(`\nfalse rollbacks of a healthy canary (${healthySeeds} seeds)`)
   for (const f of falseRollback) {
-    console.log(`${pad(f.judge, 11)}${f.rolledBack}/${f.seeds} = ${(100 * f.rate).toFixed(1)}%${f.statedAlpha === null ? '' : ` (stated alpha ${f.statedAlpha * 100}%)`}`)
+    console.log(
+      `${pad(f.judge, 11)}${f.rolledBack}/${f.seeds} = ${(100 * f.rate).toFixed(1)}%${f.statedAlpha === null ? '' : ` (stated alpha ${f.statedAlpha * 100}%)`}`,
+    )
   }
   const thr = rows.find((r) => r.judge === 'threshold' && r.scenario === '15% errors')
   const seq = rows.find((r) => r.judge === 'sequential' && r.scenario === '15% errors')
-  if (thr && seq) console.log(`\n15% errors: sequential needed ${seq.medianFailedRequests} failed requests vs threshold ${thr.medianFailedRequests} (${(thr.medianFailedRequests / Math.max(1, seq.medianFailedRequests)).toFixed(1)}× fewer)`)
+  if (thr && seq)
+    console.log(
+      `\n15% errors: sequential needed ${seq.medianFailedRequests} failed requests vs threshold ${thr.medianFailedRequests} (${(thr.medianFailedRequests / Math.max(1, seq.medianFailedRequests)).toFixed(1)}× fewer)`,
+    )
   console.log(`wall time ${((Date.now() - started) / 1000).toFixed(1)}s`)
 }

@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs'
 
 const port = Number(process.env.PORT)
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-  process.stderr.write(`demo-app: PORT must be set to a port number (got ${JSON.stringify(process.env.PORT ?? null)})\n`)
+  process.stderr.write(
+    `demo-app: PORT must be set to a port number (got ${JSON.stringify(process.env.PORT ?? null)})\n`,
+  )
   process.exit(2)
 }
 
@@ -48,15 +50,30 @@ let served = 0
 const server = createServer((req, res) => {
   const started = Date.now()
   const url = new URL(req.url ?? '/', 'http://localhost')
-  const done = (/** @type {number} */ status, /** @type {string} */ type, /** @type {string} */ body) => {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-demo-color': color })
+  const done = (
+    /** @type {number} */ status,
+    /** @type {string} */ type,
+    /** @type {string} */ body,
+  ) => {
+    res.writeHead(status, {
+      'content-type': type,
+      'content-length': Buffer.byteLength(body),
+      'x-demo-color': color,
+    })
     res.end(body)
     served++
-    process.stdout.write(`${new Date().toISOString()} ${req.method} ${url.pathname} ${status} ${Date.now() - started}ms color=${color}\n`)
+    process.stdout.write(
+      `${new Date().toISOString()} ${req.method} ${url.pathname} ${status} ${Date.now() - started}ms color=${color}\n`,
+    )
   }
   if (url.pathname === '/healthz') return done(200, 'text/plain', 'ok\n')
   if (url.pathname === '/') return done(200, 'text/html; charset=utf-8', page)
-  if (url.pathname === '/stats') return done(200, 'application/json', JSON.stringify({ color, version, served, pid: process.pid }))
+  if (url.pathname === '/stats')
+    return done(
+      200,
+      'application/json',
+      JSON.stringify({ color, version, served, pid: process.pid }),
+    )
   if (url.pathname !== '/color') return done(404, 'text/plain', 'not found\n')
 
   // Only the requests beyond capacity fail: accepted ones count toward the rate, rejected ones don't.
@@ -67,19 +84,28 @@ const server = createServer((req, res) => {
   const delay = overloaded ? overloadLatencyMs * jitter : latencyMs * jitter
   const fail = overloaded || Math.random() * 100 < errorRate
   setTimeout(() => {
-    if (fail) done(overloaded ? 503 : 500, 'application/json', JSON.stringify({ error: overloaded ? 'overloaded' : 'injected failure', color, version }))
+    if (fail)
+      done(
+        overloaded ? 503 : 500,
+        'application/json',
+        JSON.stringify({ error: overloaded ? 'overloaded' : 'injected failure', color, version }),
+      )
     else done(200, 'application/json', JSON.stringify({ color, version, pid: process.pid }))
   }, delay)
 })
 
 server.keepAliveTimeout = 65_000
 server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`${new Date().toISOString()} demo-app ${version} (${color}) listening on 127.0.0.1:${port}\n`)
+  process.stdout.write(
+    `${new Date().toISOString()} demo-app ${version} (${color}) listening on 127.0.0.1:${port}\n`,
+  )
 })
 
 if (crashAfterMs > 0) {
   setTimeout(() => {
-    process.stderr.write(`${new Date().toISOString()} demo-app crashing on purpose after ${crashAfterMs}ms (CRASH_AFTER_MS)\n`)
+    process.stderr.write(
+      `${new Date().toISOString()} demo-app crashing on purpose after ${crashAfterMs}ms (CRASH_AFTER_MS)\n`,
+    )
     process.exit(1)
   }, crashAfterMs).unref()
 }

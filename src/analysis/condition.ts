@@ -30,15 +30,23 @@ interface Token {
 
 function tokenize(src: string): Token[] {
   const out: Token[] = []
-  const re = /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|&&|\|\||[<>!+\-*/()[\],]))/y
+  const re =
+    /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|&&|\|\||[<>!+\-*/()[\],]))/y
   let pos = 0
   while (pos < src.length) {
     if (/^\s*$/.test(src.slice(pos))) break
     re.lastIndex = pos
     const m = re.exec(src)
-    if (m === null) throw new InputError(`condition "${src}": unexpected character at column ${pos + 1 + (/^\s*/.exec(src.slice(pos))?.[0].length ?? 0)}`)
+    if (m === null)
+      throw new InputError(
+        `condition "${src}": unexpected character at column ${pos + 1 + (/^\s*/.exec(src.slice(pos))?.[0].length ?? 0)}`,
+      )
     const text = m[1] ?? m[2] ?? m[3] ?? ''
-    out.push({ kind: m[1] !== undefined ? 'num' : m[2] !== undefined ? 'id' : 'op', text, col: m.index + m[0].length - text.length + 1 })
+    out.push({
+      kind: m[1] !== undefined ? 'num' : m[2] !== undefined ? 'id' : 'op',
+      text,
+      col: m.index + m[0].length - text.length + 1,
+    })
     pos = re.lastIndex
   }
   return out
@@ -53,7 +61,9 @@ class Parser {
 
   fail(msg: string, tok?: Token): never {
     const col = tok?.col ?? this.src.length + 1
-    throw new InputError(`condition "${this.src}": ${msg} at column ${col}`, { hint: 'conditions use `result`, numbers, < <= > >= == !=, && || !, + - * /, [i], len(), isNaN(), default(x, v)' })
+    throw new InputError(`condition "${this.src}": ${msg} at column ${col}`, {
+      hint: 'conditions use `result`, numbers, < <= > >= == !=, && || !, + - * /, [i], len(), isNaN(), default(x, v)',
+    })
   }
   peek(): Token | undefined {
     return this.tokens[this.#i]
@@ -61,7 +71,8 @@ class Parser {
   eat(text?: string): Token {
     const t = this.tokens[this.#i]
     if (t === undefined) this.fail(text === undefined ? 'unexpected end' : `expected "${text}"`)
-    if (text !== undefined && t.text !== text) this.fail(`expected "${text}" but found "${t.text}"`, t)
+    if (text !== undefined && t.text !== text)
+      this.fail(`expected "${text}" but found "${t.text}"`, t)
     this.#i++
     return t
   }
@@ -97,12 +108,14 @@ class Parser {
   }
   add(): Node {
     let a = this.mul()
-    for (let op = this.accept('+', '-'); op !== undefined; op = this.accept('+', '-')) a = { t: 'bin', op: op.text, a, b: this.mul() }
+    for (let op = this.accept('+', '-'); op !== undefined; op = this.accept('+', '-'))
+      a = { t: 'bin', op: op.text, a, b: this.mul() }
     return a
   }
   mul(): Node {
     let a = this.unary()
-    for (let op = this.accept('*', '/'); op !== undefined; op = this.accept('*', '/')) a = { t: 'bin', op: op.text, a, b: this.unary() }
+    for (let op = this.accept('*', '/'); op !== undefined; op = this.accept('*', '/'))
+      a = { t: 'bin', op: op.text, a, b: this.unary() }
     return a
   }
   unary(): Node {
@@ -127,7 +140,11 @@ class Parser {
       if (t.text === 'result') return { t: 'result' }
       if (t.text === 'true' || t.text === 'false') return { t: 'bool', v: t.text === 'true' }
       const arity = FUNCTIONS[t.text]
-      if (arity === undefined) this.fail(`unknown name "${t.text}" (only \`result\` and the functions ${Object.keys(FUNCTIONS).join(', ')})`, t)
+      if (arity === undefined)
+        this.fail(
+          `unknown name "${t.text}" (only \`result\` and the functions ${Object.keys(FUNCTIONS).join(', ')})`,
+          t,
+        )
       this.eat('(')
       const args: Node[] = []
       if (!this.accept(')')) {
@@ -135,7 +152,8 @@ class Parser {
         while (this.accept(','))
         this.eat(')')
       }
-      if (arity >= 0 && args.length !== arity) this.fail(`${t.text}() takes ${arity} argument${arity === 1 ? '' : 's'}`, t)
+      if (arity >= 0 && args.length !== arity)
+        this.fail(`${t.text}() takes ${arity} argument${arity === 1 ? '' : 's'}`, t)
       return { t: 'call', fn: t.text, args }
     }
     return this.fail(`unexpected "${t.text}"`, t)

@@ -1,7 +1,14 @@
 /** Analysis: measurements, conditions, judges and the analysis-run lifecycle. Pure. */
 export * from './types.js'
 export * from './traffic.js'
-export { builtinMetricValue, recordMeasurements, requestMeasurements, runDurationSeconds, startAnalysisRun, startSegment } from './run.js'
+export {
+  builtinMetricValue,
+  recordMeasurements,
+  requestMeasurements,
+  runDurationSeconds,
+  startAnalysisRun,
+  startSegment,
+} from './run.js'
 export { BUILTIN_METRICS, judgeMeasurement } from './measurement.js'
 export { checkConditionSyntax, evaluateCondition, parseCondition } from './condition.js'
 export { judges } from './judges/index.js'

@@ -7,7 +7,14 @@ import { parseCondition, evaluateCondition } from './condition.js'
 import { latencyQuantile, type TrafficSample } from './traffic.js'
 import type { BuiltinMetricName, Measurement, MeasurementPhase, MetricPlan } from './types.js'
 
-export const BUILTIN_METRICS: readonly BuiltinMetricName[] = ['error-rate', 'success-rate', 'latency-p50', 'latency-p95', 'latency-p99', 'latency-mean']
+export const BUILTIN_METRICS: readonly BuiltinMetricName[] = [
+  'error-rate',
+  'success-rate',
+  'latency-p50',
+  'latency-p95',
+  'latency-p99',
+  'latency-mean',
+]
 
 /** Builtin metric value from traffic: rates in percent, latency in ms; NaN when the canary had no requests. */
 export function builtinMetricValue(metric: BuiltinMetricName, traffic: TrafficSample): number {
@@ -30,7 +37,10 @@ export function builtinMetricValue(metric: BuiltinMetricName, traffic: TrafficSa
 }
 
 export function isRateMetric(m: MetricPlan): boolean {
-  return m.provider.kind === 'builtin' && (m.provider.metric === 'error-rate' || m.provider.metric === 'success-rate')
+  return (
+    m.provider.kind === 'builtin' &&
+    (m.provider.metric === 'error-rate' || m.provider.metric === 'success-rate')
+  )
 }
 
 export function isLatencyMetric(m: MetricPlan): boolean {
@@ -72,25 +82,65 @@ function hasData(value: Measurement['value']): value is number | number[] {
 export function judgeMeasurement(metric: MetricPlan, m: Measurement): MeasurementVerdict {
   if (m.error !== undefined) return { phase: 'Error', message: `${metric.name}: ${m.error}` }
   const value = m.value
-  const counts = m.traffic === undefined ? '' : ` (${m.traffic.canary.errors}/${m.traffic.canary.requests} canary requests failed)`
-  if (!hasData(value)) return { phase: 'NoData', message: `${metric.name}: no data${m.traffic === undefined ? '' : ' (no canary requests in the window)'}` }
-  const shown = Array.isArray(value) ? `[${value.map((v) => formatValue(metric, v)).join(', ')}]` : formatValue(metric, value)
-  const failure = metric.failureCondition === undefined ? undefined : evaluateCondition(condition(metric.failureCondition), value)
-  const success = metric.successCondition === undefined ? undefined : evaluateCondition(condition(metric.successCondition), value)
-  if (failure === true) return { phase: 'Failed', message: `${metric.name} ${shown} meets failureCondition "${metric.failureCondition ?? ''}"${counts}` }
+  const counts =
+    m.traffic === undefined
+      ? ''
+      : ` (${m.traffic.canary.errors}/${m.traffic.canary.requests} canary requests failed)`
+  if (!hasData(value))
+    return {
+      phase: 'NoData',
+      message: `${metric.name}: no data${m.traffic === undefined ? '' : ' (no canary requests in the window)'}`,
+    }
+  const shown = Array.isArray(value)
+    ? `[${value.map((v) => formatValue(metric, v)).join(', ')}]`
+    : formatValue(metric, value)
+  const failure =
+    metric.failureCondition === undefined
+      ? undefined
+      : evaluateCondition(condition(metric.failureCondition), value)
+  const success =
+    metric.successCondition === undefined
+      ? undefined
+      : evaluateCondition(condition(metric.successCondition), value)
+  if (failure === true)
+    return {
+      phase: 'Failed',
+      message: `${metric.name} ${shown} meets failureCondition "${metric.failureCondition ?? ''}"${counts}`,
+    }
   if (success === false) {
-    if (failure === false) return { phase: 'Inconclusive', message: `${metric.name} ${shown} meets neither successCondition nor failureCondition` }
-    return { phase: 'Failed', message: `${metric.name} ${shown} fails successCondition "${metric.successCondition ?? ''}"${counts}` }
+    if (failure === false)
+      return {
+        phase: 'Inconclusive',
+        message: `${metric.name} ${shown} meets neither successCondition nor failureCondition`,
+      }
+    return {
+      phase: 'Failed',
+      message: `${metric.name} ${shown} fails successCondition "${metric.successCondition ?? ''}"${counts}`,
+    }
   }
   const range = metric.thresholdRange
   if (range !== undefined) {
     const values = Array.isArray(value) ? value : [value]
     for (const v of values) {
-      if (range.min !== undefined && v < range.min) return { phase: 'Failed', message: `${metric.name} ${formatValue(metric, v)} < min ${formatValue(metric, range.min)}${counts}` }
-      if (range.max !== undefined && v > range.max) return { phase: 'Failed', message: `${metric.name} ${formatValue(metric, v)} > max ${formatValue(metric, range.max)}${counts}` }
+      if (range.min !== undefined && v < range.min)
+        return {
+          phase: 'Failed',
+          message: `${metric.name} ${formatValue(metric, v)} < min ${formatValue(metric, range.min)}${counts}`,
+        }
+      if (range.max !== undefined && v > range.max)
+        return {
+          phase: 'Failed',
+          message: `${metric.name} ${formatValue(metric, v)} > max ${formatValue(metric, range.max)}${counts}`,
+        }
     }
-    const bound = range.max !== undefined ? `<= max ${formatValue(metric, range.max)}` : `>= min ${formatValue(metric, range.min ?? 0)}`
+    const bound =
+      range.max !== undefined
+        ? `<= max ${formatValue(metric, range.max)}`
+        : `>= min ${formatValue(metric, range.min ?? 0)}`
     return { phase: 'Successful', message: `${metric.name} ${shown} ${bound}${counts}` }
   }
-  return { phase: 'Successful', message: `${metric.name} ${shown}${metric.successCondition === undefined ? '' : ' meets successCondition'}${counts}` }
+  return {
+    phase: 'Successful',
+    message: `${metric.name} ${shown}${metric.successCondition === undefined ? '' : ' meets successCondition'}${counts}`,
+  }
 }

@@ -6,7 +6,13 @@
 import { judges } from './judges/index.js'
 import { runEndsAt } from './judges/sequential.js'
 import { resetSegments } from './judges/sequential.js'
-import type { AnalysisPlan, AnalysisRunStatus, Measurement, MeasurementRequest, MetricRunStatus } from './types.js'
+import type {
+  AnalysisPlan,
+  AnalysisRunStatus,
+  Measurement,
+  MeasurementRequest,
+  MetricRunStatus,
+} from './types.js'
 
 export { builtinMetricValue } from './measurement.js'
 
@@ -28,19 +34,17 @@ export function startAnalysisRun(plan: AnalysisPlan, id: string, now: number): A
     passing: false,
     segmentStartedAt: now,
     segments: 1,
-    metrics: plan.metrics.map(
-      (m): MetricRunStatus => ({
-        name: m.name,
-        measurements: 0,
-        successful: 0,
-        failed: 0,
-        inconclusive: 0,
-        errors: 0,
-        consecutiveErrors: 0,
-        nextMeasureAt: now + (m.initialDelaySeconds + judge.cadenceSeconds(plan, m)) * 1000,
-        lastMeasuredAt: null,
-      }),
-    ),
+    metrics: plan.metrics.map((m): MetricRunStatus => ({
+      name: m.name,
+      measurements: 0,
+      successful: 0,
+      failed: 0,
+      inconclusive: 0,
+      errors: 0,
+      consecutiveErrors: 0,
+      nextMeasureAt: now + (m.initialDelaySeconds + judge.cadenceSeconds(plan, m)) * 1000,
+      lastMeasuredAt: null,
+    })),
     canaryRequests: 0,
     canaryErrors: 0,
     stableRequests: 0,
@@ -51,7 +55,12 @@ export function startAnalysisRun(plan: AnalysisPlan, id: string, now: number): A
   return run
 }
 
-export function requestMeasurements(plan: AnalysisPlan, run: AnalysisRunStatus, runId: string, now: number): { run: AnalysisRunStatus; requests: MeasurementRequest[] } {
+export function requestMeasurements(
+  plan: AnalysisPlan,
+  run: AnalysisRunStatus,
+  runId: string,
+  now: number,
+): { run: AnalysisRunStatus; requests: MeasurementRequest[] } {
   if (run.phase !== 'Running') return { run, requests: [] }
   const judge = judges[plan.judge]
   const requests: MeasurementRequest[] = []
@@ -59,7 +68,12 @@ export function requestMeasurements(plan: AnalysisPlan, run: AnalysisRunStatus, 
   for (const metric of plan.metrics) {
     const index = next.metrics.findIndex((s) => s.name === metric.name)
     const status = next.metrics[index]
-    if (status === undefined || now < status.nextMeasureAt || !judge.wantsMore(plan, metric, status)) continue
+    if (
+      status === undefined ||
+      now < status.nextMeasureAt ||
+      !judge.wantsMore(plan, metric, status)
+    )
+      continue
     if (next === run) next = structuredClone(run)
     const from = status.lastMeasuredAt ?? run.startedAt + metric.initialDelaySeconds * 1000
     requests.push({ runId, metric: metric.name, provider: metric.provider, from, to: now })
@@ -69,7 +83,12 @@ export function requestMeasurements(plan: AnalysisPlan, run: AnalysisRunStatus, 
   return { run: next, requests }
 }
 
-export function recordMeasurements(plan: AnalysisPlan, run: AnalysisRunStatus, measurements: Measurement[], now: number): AnalysisRunStatus {
+export function recordMeasurements(
+  plan: AnalysisPlan,
+  run: AnalysisRunStatus,
+  measurements: Measurement[],
+  now: number,
+): AnalysisRunStatus {
   if (run.phase !== 'Running') return run
   const next = structuredClone(run)
   const batch = []
@@ -88,7 +107,11 @@ export function recordMeasurements(plan: AnalysisPlan, run: AnalysisRunStatus, m
   return JSON.stringify(next) === JSON.stringify(run) ? run : next
 }
 
-export function startSegment(_plan: AnalysisPlan, run: AnalysisRunStatus, now: number): AnalysisRunStatus {
+export function startSegment(
+  _plan: AnalysisPlan,
+  run: AnalysisRunStatus,
+  now: number,
+): AnalysisRunStatus {
   if (run.phase !== 'Running') return run
   const next = structuredClone(run)
   resetSegments(next, now)

@@ -15,7 +15,14 @@ export interface VersionTraffic {
   /** Requests that failed: HTTP 5xx, or no response at all (connection refused, reset, timeout). */
   errors: number
   /** Counts per status class; `failed` is requests with no HTTP response. */
-  statusClasses: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number; failed: number }
+  statusClasses: {
+    '1xx': number
+    '2xx': number
+    '3xx': number
+    '4xx': number
+    '5xx': number
+    failed: number
+  }
   /**
    * Non-cumulative counts per latency bucket: index i counts requests with
    * LATENCY_BUCKETS_MS[i-1] < latency <= LATENCY_BUCKETS_MS[i]; the last index is +Inf.
@@ -59,7 +66,16 @@ export function recordRequest(into: VersionTraffic, status: number, latencyMs: n
     into.statusClasses.failed++
     into.errors++
   } else {
-    const cls = status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : status >= 200 ? '2xx' : '1xx'
+    const cls =
+      status >= 500
+        ? '5xx'
+        : status >= 400
+          ? '4xx'
+          : status >= 300
+            ? '3xx'
+            : status >= 200
+              ? '2xx'
+              : '1xx'
     into.statusClasses[cls]++
     if (cls === '5xx') into.errors++
   }

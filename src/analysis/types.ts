@@ -8,12 +8,7 @@ export type JudgeName = 'threshold' | 'limit' | 'sequential'
 
 /** Builtin metrics computed from the proxy's (or simulator's) per-version counters; they need no query. */
 export type BuiltinMetricName =
-  | 'error-rate'
-  | 'success-rate'
-  | 'latency-p50'
-  | 'latency-p95'
-  | 'latency-p99'
-  | 'latency-mean'
+  'error-rate' | 'success-rate' | 'latency-p50' | 'latency-p95' | 'latency-p99' | 'latency-mean'
 
 export type MetricProviderPlan =
   | { kind: 'builtin'; metric: BuiltinMetricName }

@@ -42,9 +42,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       // Help and version exit 0; usage errors were already printed by commander.
       return err.exitCode === 0 ? 0 : 2
     }
-    const wantsJson = argv.some((a, i) => a === '--output=json' || (a === '--output' && argv[i + 1] === 'json') || (a === '-o' && argv[i + 1] === 'json'))
+    const wantsJson = argv.some(
+      (a, i) =>
+        a === '--output=json' ||
+        (a === '--output' && argv[i + 1] === 'json') ||
+        (a === '-o' && argv[i + 1] === 'json'),
+    )
     if (wantsJson) {
-      const body = err instanceof KanariError ? err.toJSON() : { code: 'KANARI_INTERNAL', message: formatError(err) }
+      const body =
+        err instanceof KanariError
+          ? err.toJSON()
+          : { code: 'KANARI_INTERNAL', message: formatError(err) }
       ctx.io.stdout.write(JSON.stringify({ error: body }, null, 2) + '\n')
     }
     ctx.io.stderr.write(`error: ${formatError(err)}\n`)

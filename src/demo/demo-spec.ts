@@ -15,8 +15,20 @@ export interface DemoRelease {
 }
 
 export const DEMO_RELEASES: DemoRelease[] = [
-  { version: 'v2', color: 'green', env: {}, expect: { outcome: 'Promoted' }, story: 'a healthy release' },
-  { version: 'v3', color: 'red', env: { ERROR_RATE: '15' }, expect: { outcome: 'RolledBack', atWeight: 5 }, story: '15% of its requests fail' },
+  {
+    version: 'v2',
+    color: 'green',
+    env: {},
+    expect: { outcome: 'Promoted' },
+    story: 'a healthy release',
+  },
+  {
+    version: 'v3',
+    color: 'red',
+    env: { ERROR_RATE: '15' },
+    expect: { outcome: 'RolledBack', atWeight: 5 },
+    story: '15% of its requests fail',
+  },
   {
     version: 'v4',
     color: 'yellow',
@@ -30,7 +42,12 @@ export function demoAppPath(): string {
   return fileURLToPath(new URL('../../demo-app/server.js', import.meta.url))
 }
 
-export function demoRollout(options: { port: number; color: string; version: string; env: Record<string, string> }): Record<string, unknown> {
+export function demoRollout(options: {
+  port: number
+  color: string
+  version: string
+  env: Record<string, string>
+}): Record<string, unknown> {
   return {
     apiVersion: 'kanari.dev/v1alpha1',
     kind: 'Rollout',

@@ -89,9 +89,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const perBackend = new Map<string, { requests: number; failed: number }>()
   const load = new AbortController()
   let loadTotals = { requests: 0, failed: 0 }
-  const apply = async (release: { color: string; version: string; env: Record<string, string> }): Promise<number> => {
+  const apply = async (release: {
+    color: string
+    version: string
+    env: Record<string, string>
+  }): Promise<number> => {
     const doc = demoRollout({ port, ...release })
-    const res = await client.put<{ results: { revision: number }[] }>('/api/v1/rollouts', { files: [{ name: `demo-${release.version}.yaml`, text: stringify(doc) }], baseDir: resolve('.') })
+    const res = await client.put<{ results: { revision: number }[] }>('/api/v1/rollouts', {
+      files: [{ name: `demo-${release.version}.yaml`, text: stringify(doc) }],
+      baseDir: resolve('.'),
+    })
     return res.results[0]?.revision ?? 0
   }
   const view = (): Promise<RolloutView> => client.get<RolloutView>('/api/v1/rollouts/demo')
@@ -103,7 +110,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     await apply({ color: 'blue', version: 'v1', env: {} })
     const deadline = Date.now() + 60_000
     while ((await view()).status.phase !== 'Healthy') {
-      if (Date.now() > deadline) throw new Error('v1 did not become ready within 60s; see the daemon log in ' + stateDir)
+      if (Date.now() > deadline)
+        throw new Error('v1 did not become ready within 60s; see the daemon log in ' + stateDir)
       await sleep(250)
     }
     say(`v1 is serving at ${url}/ — open it in a browser to watch the colors change`)
@@ -119,7 +127,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         tally.requests++
         if (r.status === 0 || r.status >= 500) tally.failed++
         perBackend.set(key, tally)
-        loadTotals = { requests: loadTotals.requests + 1, failed: loadTotals.failed + (r.status === 0 || r.status >= 500 ? 1 : 0) }
+        loadTotals = {
+          requests: loadTotals.requests + 1,
+          failed: loadTotals.failed + (r.status === 0 || r.status >= 500 ? 1 : 0),
+        }
       },
     })
     say(`steady load: ${options.rps} requests/s through the proxy`)
@@ -151,13 +162,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         outcome: outcome?.result ?? 'Timeout',
         decidedAtWeight: outcome?.canaryWeight ?? v.status.traffic.canaryWeight,
         reason: outcome?.reason ?? v.status.message,
-        decisionSeconds: outcome === null ? (Date.now() - t0) / 1000 : Math.round((outcome.at - t0) / 100) / 10,
+        decisionSeconds:
+          outcome === null ? (Date.now() - t0) / 1000 : Math.round((outcome.at - t0) / 100) / 10,
         failedRequests: tally.failed,
         requests: tally.requests,
         ok: false,
         processTable: v.processTable,
       }
-      report.ok = report.outcome === release.expect.outcome && (release.expect.atWeight === undefined || report.decidedAtWeight === release.expect.atWeight)
+      report.ok =
+        report.outcome === release.expect.outcome &&
+        (release.expect.atWeight === undefined ||
+          report.decidedAtWeight === release.expect.atWeight)
       releases.push(report)
       if (live) out.write('\r\x1b[K')
       if (!options.json) {
@@ -165,7 +180,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         say(
           `=> ${release.version}: ${report.outcome}${report.outcome === 'RolledBack' ? ` at ${report.decidedAtWeight}%` : ''} after ${report.decisionSeconds}s; ` +
             `${report.requests} user requests reached it, ${report.failedRequests} failed because of it` +
-            `${report.ok ? '' : `  ✗ expected ${release.expect.outcome}${release.expect.atWeight === undefined ? '' : ` at ${release.expect.atWeight}%`}`}`,
+            (report.ok
+              ? ''
+              : `  ✗ expected ${release.expect.outcome}${release.expect.atWeight === undefined ? '' : ` at ${release.expect.atWeight}%`}`),
         )
         if (report.outcome === 'RolledBack') say(`   why: ${report.reason}`)
       }
@@ -178,11 +195,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   }
 
   const ok = releases.length === DEMO_RELEASES.length && releases.every((r) => r.ok)
-  const report: DemoReport = { ok, url: `${url}/`, stateDir, releases, load: { ...loadTotals, rps: options.rps }, seconds: Math.round((Date.now() - started) / 100) / 10 }
+  const report: DemoReport = {
+    ok,
+    url: `${url}/`,
+    stateDir,
+    releases,
+    load: { ...loadTotals, rps: options.rps },
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  }
   if (options.keep) {
     say('')
     say(`left running: the demo app at ${url}/ and the daemon (state ${stateDir}).`)
-    say(`try: ./bin/kanari get rollout demo --state-dir ${stateDir}    stop with: ./bin/kanari down --state-dir ${stateDir}`)
+    say(
+      `try: ./bin/kanari get rollout demo --state-dir ${stateDir}    stop with: ./bin/kanari down --state-dir ${stateDir}`,
+    )
   } else {
     await client.post('/api/v1/shutdown').catch(() => undefined)
     const deadline = Date.now() + 30_000
@@ -192,8 +218,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   if (options.json) out.write(JSON.stringify(report, null, 2) + '\n')
   else {
     say('')
-    say(`summary (${report.seconds}s, ${report.load.requests} user requests, ${report.load.failed} failed):`)
-    for (const r of releases) say(`  ${r.version} ${r.color.padEnd(7)} ${r.outcome.padEnd(10)} ${r.outcome === 'RolledBack' ? `at ${r.decidedAtWeight}%`.padEnd(7) : ''.padEnd(7)} decided in ${r.decisionSeconds}s, ${r.failedRequests} failed requests  ${r.ok ? 'as expected' : 'NOT as expected'}`)
+    say(
+      `summary (${report.seconds}s, ${report.load.requests} user requests, ${report.load.failed} failed):`,
+    )
+    for (const r of releases)
+      say(
+        `  ${r.version} ${r.color.padEnd(7)} ${r.outcome.padEnd(10)} ${r.outcome === 'RolledBack' ? `at ${r.decidedAtWeight}%`.padEnd(7) : ''.padEnd(7)} decided in ${r.decisionSeconds}s, ${r.failedRequests} failed requests  ${r.ok ? 'as expected' : 'NOT as expected'}`,
+      )
     say(`grid page (served through the proxy): ${url}/${options.keep ? '' : ' (stopped)'}`)
     say(ok ? 'demo passed' : 'demo FAILED: a release did not end as expected')
   }

@@ -20,17 +20,32 @@ export type RolloutCommand =
   | { type: 'resume' }
 
 function refuse(plan: RolloutPlan, s: RolloutStatus, what: string, hint: string): never {
-  throw new ConflictError(`cannot ${what} rollout ${plan.name}: it is ${s.phase}${s.pause ? ` (${s.pause.reason})` : ''} — ${s.message}`, { hint })
+  throw new ConflictError(
+    `cannot ${what} rollout ${plan.name}: it is ${s.phase}${s.pause ? ` (${s.pause.reason})` : ''} — ${s.message}`,
+    { hint },
+  )
 }
 
-export function applyCommand(plan: RolloutPlan, prev: RolloutStatus, command: RolloutCommand, now: number): RolloutStatus {
+export function applyCommand(
+  plan: RolloutPlan,
+  prev: RolloutStatus,
+  command: RolloutCommand,
+  now: number,
+): RolloutStatus {
   const t = new Tick(plan, structuredClone(prev), noObservations(), now)
   const s = t.s
   const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
   switch (command.type) {
     case 'promote': {
       if (!inFlight || s.canaryRevision === null) {
-        refuse(plan, s, 'promote', s.phase === 'RolledBack' ? '`retry` restarts the rolled-back revision; apply a new revision to roll out something else' : 'nothing is being rolled out; apply a new revision first')
+        refuse(
+          plan,
+          s,
+          'promote',
+          s.phase === 'RolledBack'
+            ? '`retry` restarts the rolled-back revision; apply a new revision to roll out something else'
+            : 'nothing is being rolled out; apply a new revision first',
+        )
       }
       if (command.full === true) {
         s.promoteFull = true
@@ -40,7 +55,12 @@ export function applyCommand(plan: RolloutPlan, prev: RolloutStatus, command: Ro
         return s
       }
       if (s.phase === 'Paused' && s.pause?.reason === 'UserPause') {
-        refuse(plan, s, 'promote', `it was paused by a user; \`kanari resume ${plan.name}\` first, or \`promote --full\``)
+        refuse(
+          plan,
+          s,
+          'promote',
+          `it was paused by a user; \`kanari resume ${plan.name}\` first, or \`promote --full\``,
+        )
       }
       if (s.phase === 'Promoting') refuse(plan, s, 'promote', 'it is already promoting')
       skipCurrentStep(t)
@@ -52,16 +72,29 @@ export function applyCommand(plan: RolloutPlan, prev: RolloutStatus, command: Ro
       return s
     }
     case 'retry': {
-      if (s.phase !== 'RolledBack' || s.canaryRevision === null || s.canaryRevision === s.stableRevision) {
-        refuse(plan, s, 'retry', `retry restarts a rolled-back revision; allowed in ${phasesAccepting('Retry').join(', ')}`)
+      if (
+        s.phase !== 'RolledBack' ||
+        s.canaryRevision === null ||
+        s.canaryRevision === s.stableRevision
+      ) {
+        refuse(
+          plan,
+          s,
+          'retry',
+          `retry restarts a rolled-back revision; allowed in ${phasesAccepting('Retry').join(', ')}`,
+        )
       }
-      t.transition('Retry', `retrying revision ${s.canaryRevision ?? '?'} from the first step`)
+      t.transition('Retry', `retrying revision ${String(s.canaryRevision)} from the first step`)
       startStrategy(t)
       t.s.userPaused = false
       return s
     }
     case 'pause': {
-      if (s.phase !== 'Progressing' && s.phase !== 'Promoting' && !(s.phase === 'Paused' && s.pause?.reason !== 'UserPause')) {
+      if (
+        s.phase !== 'Progressing' &&
+        s.phase !== 'Promoting' &&
+        !(s.phase === 'Paused' && s.pause?.reason !== 'UserPause')
+      ) {
         refuse(plan, s, 'pause', 'only a rollout in progress can be paused')
       }
       if (s.userPaused) refuse(plan, s, 'pause', 'it is already paused by a user')
@@ -69,8 +102,10 @@ export function applyCommand(plan: RolloutPlan, prev: RolloutStatus, command: Ro
       return s
     }
     case 'resume': {
-      if (s.phase !== 'Paused' && !s.userPaused) refuse(plan, s, 'resume', 'only a paused rollout can be resumed')
-      if (plan.paused) refuse(plan, s, 'resume', 'spec.paused is true; set it to false and apply the spec')
+      if (s.phase !== 'Paused' && !s.userPaused)
+        refuse(plan, s, 'resume', 'only a paused rollout can be resumed')
+      if (plan.paused)
+        refuse(plan, s, 'resume', 'spec.paused is true; set it to false and apply the spec')
       const wasUserPause = s.pause?.reason === 'UserPause' || s.userPaused
       s.userPaused = false
       if (s.phase !== 'Paused') return s
@@ -98,7 +133,8 @@ function skipCurrentStep(t: Tick): void {
     s.currentStepIndex = BLUE_GREEN_APPROVED
     if (s.analyses.step?.phase === 'Running') t.endRuns('promoted by user')
   } else {
-    if (s.analyses.step?.phase === 'Running' || s.pause?.reason === 'Inconclusive') t.endRuns('promoted by user')
+    if (s.analyses.step?.phase === 'Running' || s.pause?.reason === 'Inconclusive')
+      t.endRuns('promoted by user')
     t.completeStep('promoted by user')
   }
   if (s.phase === 'Paused') t.transition('Promote', 'promoted by user; continuing')

@@ -8,21 +8,44 @@ import { ConflictError } from '../errors.js'
 import type { RolloutCommand } from './commands.js'
 import type { CanaryStep, RolloutPlan } from './plan.js'
 import { reconcile } from './reconcile.js'
-import { analysisPlan, blueGreenPlan, canaryPlan } from './test-utils/plans.js'
+import { analysisPlan, blueGreenPlan, canaryPlan, errorRateMetric } from './test-utils/plans.js'
 import { World } from './test-utils/world.js'
 
 const stepArb: fc.Arbitrary<CanaryStep> = fc.oneof(
   fc.integer({ min: 0, max: 100 }).map((weight) => ({ kind: 'setWeight' as const, weight })),
-  fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }).map((d) => (d === undefined ? { kind: 'pause' as const } : { kind: 'pause' as const, durationSeconds: d })),
-  fc.constant<CanaryStep>({ kind: 'analysis', analysis: analysisPlan({ metrics: [{ ...analysisPlan().metrics[0]!, intervalSeconds: 5 }] }) }),
-  fc.constant<CanaryStep>({ kind: 'setHeaderRoute', name: 'h', match: [{ headerName: 'x-canary', headerValue: { exact: '1' } }] }),
-  fc.integer({ min: 0, max: 100 }).map((percentage) => ({ kind: 'setMirrorRoute' as const, name: 'm', percentage, match: [] })),
+  fc
+    .option(fc.integer({ min: 1, max: 30 }), { nil: undefined })
+    .map((d) =>
+      d === undefined ? { kind: 'pause' as const } : { kind: 'pause' as const, durationSeconds: d },
+    ),
+  fc.constant<CanaryStep>({
+    kind: 'analysis',
+    analysis: analysisPlan({ metrics: [errorRateMetric({ intervalSeconds: 5 })] }),
+  }),
+  fc.constant<CanaryStep>({
+    kind: 'setHeaderRoute',
+    name: 'h',
+    match: [{ headerName: 'x-canary', headerValue: { exact: '1' } }],
+  }),
+  fc
+    .integer({ min: 0, max: 100 })
+    .map((percentage) => ({ kind: 'setMirrorRoute' as const, name: 'm', percentage, match: [] })),
   fc.integer({ min: 1, max: 3 }).map((replicas) => ({ kind: 'setCanaryScale' as const, replicas })),
 )
 
 const planArb: fc.Arbitrary<RolloutPlan> = fc.oneof(
-  { weight: 4, arbitrary: fc.array(stepArb, { minLength: 1, maxLength: 8 }).map((steps) => canaryPlan(steps, { progressDeadlineSeconds: 120 })) },
-  { weight: 1, arbitrary: fc.boolean().map((auto) => blueGreenPlan({ autoPromotionEnabled: auto, autoPromotionSeconds: 5 })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(stepArb, { minLength: 1, maxLength: 8 })
+      .map((steps) => canaryPlan(steps, { progressDeadlineSeconds: 120 })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .boolean()
+      .map((auto) => blueGreenPlan({ autoPromotionEnabled: auto, autoPromotionSeconds: 5 })),
+  },
 )
 
 type Op =
@@ -33,16 +56,29 @@ type Op =
   | { op: 'errors'; value: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.integer({ min: 1, max: 20 }).map((seconds) => ({ op: 'wait' as const, seconds })) },
+  {
+    weight: 6,
+    arbitrary: fc.integer({ min: 1, max: 20 }).map((seconds) => ({ op: 'wait' as const, seconds })),
+  },
   {
     weight: 3,
     arbitrary: fc
-      .constantFrom<RolloutCommand>({ type: 'promote' }, { type: 'promote', full: true }, { type: 'abort' }, { type: 'retry' }, { type: 'pause' }, { type: 'resume' })
+      .constantFrom<RolloutCommand>(
+        { type: 'promote' },
+        { type: 'promote', full: true },
+        { type: 'abort' },
+        { type: 'retry' },
+        { type: 'pause' },
+        { type: 'resume' },
+      )
       .map((command) => ({ op: 'command' as const, command })),
   },
   { weight: 1, arbitrary: fc.constant({ op: 'release' as const }) },
   { weight: 1, arbitrary: fc.boolean().map((on) => ({ op: 'crash' as const, on })) },
-  { weight: 1, arbitrary: fc.constantFrom(0.1, 5).map((value) => ({ op: 'errors' as const, value })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(0.1, 5).map((value) => ({ op: 'errors' as const, value })),
+  },
 )
 
 function checkInvariants(w: World): void {
@@ -53,8 +89,10 @@ function checkInvariants(w: World): void {
   expect(t.canaryWeight).toBeLessThanOrEqual(100)
   expect(t.canaryWeight + (100 - t.canaryWeight)).toBe(100)
   // traffic never goes to a revision that is not asked to run
-  if (t.canaryWeight > 0 && t.canaryRevision !== null) expect(s.replicas[String(t.canaryRevision)] ?? 0).toBeGreaterThan(0)
-  if (t.canaryWeight < 100 && t.stableRevision !== null) expect(s.replicas[String(t.stableRevision)] ?? 0).toBeGreaterThan(0)
+  if (t.canaryWeight > 0 && t.canaryRevision !== null)
+    expect(s.replicas[String(t.canaryRevision)] ?? 0).toBeGreaterThan(0)
+  if (t.canaryWeight < 100 && t.stableRevision !== null)
+    expect(s.replicas[String(t.stableRevision)] ?? 0).toBeGreaterThan(0)
   // stable keeps its full size while a canary is in flight
   if (s.canaryRevision !== null && s.stableRevision !== null && s.phase !== 'Healthy') {
     expect(s.replicas[String(s.stableRevision)]).toBe(w.plan.replicas)
@@ -85,7 +123,14 @@ describe('engine properties', () => {
               // idempotent: the same tick again emits nothing new
               expect(reconcile(w.plan, out.status, obs, w.now).actions).toEqual([])
               // a fresh driver given the persisted status computes the same tick
-              expect(reconcile(w.plan, JSON.parse(JSON.stringify(w.status)) as typeof w.status, obs, w.now)).toEqual(out)
+              expect(
+                reconcile(
+                  w.plan,
+                  JSON.parse(JSON.stringify(w.status)) as typeof w.status,
+                  obs,
+                  w.now,
+                ),
+              ).toEqual(out)
               w.tick()
               checkInvariants(w)
             }
@@ -108,7 +153,8 @@ describe('engine properties', () => {
             w.tick()
             checkInvariants(w)
           } else if (op.op === 'crash') {
-            if (op.on && w.status.canaryRevision !== null) w.crashLooping.add(w.status.canaryRevision)
+            if (op.on && w.status.canaryRevision !== null)
+              w.crashLooping.add(w.status.canaryRevision)
             else w.crashLooping.clear()
           } else {
             errorRate = op.value

@@ -65,7 +65,13 @@ describe('canary', () => {
     expect(w.status.phase).toBe('Healthy')
     expect(w.status.stableRevision).toBe(2)
     expect(w.status.canaryRevision).toBeNull()
-    expect(w.status.traffic).toEqual({ stableRevision: 2, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null })
+    expect(w.status.traffic).toEqual({
+      stableRevision: 2,
+      canaryRevision: null,
+      canaryWeight: 0,
+      headerRoutes: [],
+      mirror: null,
+    })
     expect(w.status.lastOutcome?.result).toBe('Promoted')
     // the old stable stays up for scaleDownDelaySeconds, then goes
     expect(actions.some((a) => a.type === 'scale' && a.revision === 1)).toBe(false)
@@ -84,8 +90,15 @@ describe('canary', () => {
     w.command({ type: 'abort' })
     const actions = w.tick()
     expect(w.status.phase).toBe('RolledBack')
-    expect(actions[0]).toMatchObject({ type: 'setTraffic', traffic: { canaryWeight: 0, headerRoutes: [], mirror: null } })
-    expect(w.status.lastOutcome).toMatchObject({ result: 'RolledBack', canaryWeight: 50, reason: 'aborted by user' })
+    expect(actions[0]).toMatchObject({
+      type: 'setTraffic',
+      traffic: { canaryWeight: 0, headerRoutes: [], mirror: null },
+    })
+    expect(w.status.lastOutcome).toMatchObject({
+      result: 'RolledBack',
+      canaryWeight: 50,
+      reason: 'aborted by user',
+    })
     expect(w.desired.get(2)).toBe(3)
     w.run(31)
     expect(w.desired.get(2)).toBe(0)
@@ -190,7 +203,11 @@ describe('canary', () => {
     const w = deployed(
       new World(
         canaryPlan([
-          { kind: 'setHeaderRoute', name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: '1' } }] },
+          {
+            kind: 'setHeaderRoute',
+            name: 'beta',
+            match: [{ headerName: 'x-beta', headerValue: { exact: '1' } }],
+          },
           { kind: 'setMirrorRoute', name: 'shadow', percentage: 50, match: [] },
           { kind: 'pause' },
         ]),
@@ -198,7 +215,9 @@ describe('canary', () => {
     )
     w.release(2)
     w.tick()
-    expect(w.status.traffic.headerRoutes).toEqual([{ name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: '1' } }] }])
+    expect(w.status.traffic.headerRoutes).toEqual([
+      { name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: '1' } }] },
+    ])
     expect(w.status.traffic.mirror).toEqual({ name: 'shadow', percentage: 50, match: [] })
     expect(w.status.traffic.canaryWeight).toBe(0)
     w.command({ type: 'promote' })
@@ -209,7 +228,12 @@ describe('canary', () => {
   })
 
   it('an analysis step passes on good measurements and rolls back on bad ones', () => {
-    const plan = canaryPlan([{ kind: 'setWeight', weight: 10 }, { kind: 'analysis', analysis: analysisPlan() }, { kind: 'setWeight', weight: 50 }, { kind: 'analysis', analysis: analysisPlan() }])
+    const plan = canaryPlan([
+      { kind: 'setWeight', weight: 10 },
+      { kind: 'analysis', analysis: analysisPlan() },
+      { kind: 'setWeight', weight: 50 },
+      { kind: 'analysis', analysis: analysisPlan() },
+    ])
     const good = deployed(new World(plan, healthy))
     good.release(2)
     good.tick()
@@ -224,12 +248,20 @@ describe('canary', () => {
     expect(bad.status.traffic.canaryWeight).toBe(50)
     errorRate = 7
     bad.runUntil((s) => s.phase === 'RolledBack', 60)
-    expect(bad.status.lastOutcome).toMatchObject({ result: 'RolledBack', canaryWeight: 50, stepIndex: 3 })
+    expect(bad.status.lastOutcome).toMatchObject({
+      result: 'RolledBack',
+      canaryWeight: 50,
+      stepIndex: 3,
+    })
     expect(bad.status.traffic.canaryWeight).toBe(0)
   })
 
   it('re-running a tick with the same observations emits nothing new', () => {
-    const plan = canaryPlan([{ kind: 'setWeight', weight: 10 }, { kind: 'analysis', analysis: analysisPlan() }, { kind: 'pause', durationSeconds: 5 }])
+    const plan = canaryPlan([
+      { kind: 'setWeight', weight: 10 },
+      { kind: 'analysis', analysis: analysisPlan() },
+      { kind: 'pause', durationSeconds: 5 },
+    ])
     const w = deployed(new World(plan, healthy))
     w.release(2)
     for (let i = 0; i < 40; i++) {
@@ -250,7 +282,9 @@ describe('blue-green', () => {
     w.release(2)
     w.tick()
     expect(w.status.traffic.canaryWeight).toBe(0)
-    expect(w.status.traffic.headerRoutes[0]?.match[0]).toMatchObject({ headerName: 'x-kanari-preview' })
+    expect(w.status.traffic.headerRoutes[0]?.match[0]).toMatchObject({
+      headerName: 'x-kanari-preview',
+    })
     w.run(19)
     expect(w.status.stableRevision).toBe(1)
     w.run(2)
@@ -259,7 +293,12 @@ describe('blue-green', () => {
     // one switch: no setTraffic ever split users between the two
     const switches = w.log.flatMap((a) => (a.type === 'setTraffic' ? [a.traffic] : []))
     expect(switches.every((t) => t.canaryWeight === 0 || t.canaryWeight === 100)).toBe(true)
-    expect(switches.at(-1)).toMatchObject({ stableRevision: 2, canaryRevision: null, canaryWeight: 0, headerRoutes: [] })
+    expect(switches.at(-1)).toMatchObject({
+      stableRevision: 2,
+      canaryRevision: null,
+      canaryWeight: 0,
+      headerRoutes: [],
+    })
   })
 
   it('waits for promote when auto-promotion is off', () => {
@@ -275,7 +314,12 @@ describe('blue-green', () => {
   })
 
   it('a failed pre-promotion analysis leaves the active revision serving', () => {
-    const w = deployed(new World(blueGreenPlan({ prePromotionAnalysis: analysisPlan({ kind: 'prePromotion' }) }), () => ({ value: 50 })))
+    const w = deployed(
+      new World(
+        blueGreenPlan({ prePromotionAnalysis: analysisPlan({ kind: 'prePromotion' }) }),
+        () => ({ value: 50 }),
+      ),
+    )
     w.release(2)
     w.runUntil((s) => s.phase === 'RolledBack', 120)
     expect(w.status.stableRevision).toBe(1)

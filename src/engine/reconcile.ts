@@ -11,7 +11,12 @@ import { progressRolling, startRolling } from './strategies/rolling.js'
 import { Tick } from './tick.js'
 import type { EngineAction, Observations, ReconcileResult } from './types.js'
 
-export function reconcile(plan: RolloutPlan, prev: RolloutStatus, obs: Observations, now: number): ReconcileResult {
+export function reconcile(
+  plan: RolloutPlan,
+  prev: RolloutStatus,
+  obs: Observations,
+  now: number,
+): ReconcileResult {
   const t = new Tick(plan, structuredClone(prev), obs, now)
   handleRevision(t)
   t.foldMeasurements()
@@ -30,7 +35,13 @@ export function startStrategy(t: Tick): void {
   s.abort = null
   s.promoteFull = false
   s.deadlineReported = false
-  s.traffic = { stableRevision: s.stableRevision, canaryRevision: s.canaryRevision, canaryWeight: 0, headerRoutes: [], mirror: null }
+  s.traffic = {
+    stableRevision: s.stableRevision,
+    canaryRevision: s.canaryRevision,
+    canaryWeight: 0,
+    headerRoutes: [],
+    mirror: null,
+  }
   if (strategy.kind === 'canary') startCanary(t)
   else if (strategy.kind === 'blueGreen') startBlueGreen(t, strategy)
   else startRolling(t)
@@ -44,16 +55,27 @@ function handleRevision(t: Tick): void {
 
   if (s.stableRevision === null || s.phase === 'Initializing') {
     // First deploy, or a newer template replacing a first deploy that never became ready.
-    if (s.stableRevision !== null && s.stableRevision !== plan.revision) t.setReplicas(s.stableRevision, 0)
+    if (s.stableRevision !== null && s.stableRevision !== plan.revision)
+      t.setReplicas(s.stableRevision, 0)
     s.stableRevision = plan.revision
     s.canaryRevision = null
     s.rolloutStartedAt = t.now
     s.stepStartedAt = t.now
     s.deadlineReported = false
-    s.traffic = { stableRevision: plan.revision, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null }
+    s.traffic = {
+      stableRevision: plan.revision,
+      canaryRevision: null,
+      canaryWeight: 0,
+      headerRoutes: [],
+      mirror: null,
+    }
     t.setReplicas(plan.revision, plan.replicas)
     t.transition('FirstRevision', `deploying revision ${plan.revision} (${plan.replicas} replicas)`)
-    t.emit('info', 'NewRevision', `revision ${plan.revision} is the first; deploying it without steps`)
+    t.emit(
+      'info',
+      'NewRevision',
+      `revision ${plan.revision} is the first; deploying it without steps`,
+    )
     return
   }
 
@@ -68,17 +90,31 @@ function handleRevision(t: Tick): void {
     s.pause = null
     s.abort = null
     s.promoteFull = false
-    s.traffic = { stableRevision: s.stableRevision, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null }
+    s.traffic = {
+      stableRevision: s.stableRevision,
+      canaryRevision: null,
+      canaryWeight: 0,
+      headerRoutes: [],
+      mirror: null,
+    }
     t.setReplicas(s.stableRevision, plan.replicas)
     t.transition('Reverted', `back on stable revision ${s.stableRevision}`)
-    t.emit('info', 'Reverted', `the spec matches stable revision ${s.stableRevision}; canary ${previousCanary ?? 'none'} dropped`)
+    t.emit(
+      'info',
+      'Reverted',
+      `the spec matches stable revision ${s.stableRevision}; canary ${previousCanary ?? 'none'} dropped`,
+    )
     return
   }
 
   s.canaryRevision = plan.revision
   t.transition('NewRevision', `rolling out revision ${plan.revision} (${plan.strategy.kind})`)
   startStrategy(t)
-  t.emit('info', 'NewRevision', `revision ${plan.revision} detected; starting ${plan.strategy.kind} rollout from stable revision ${s.stableRevision}`)
+  t.emit(
+    'info',
+    'NewRevision',
+    `revision ${plan.revision} detected; starting ${plan.strategy.kind} rollout from stable revision ${s.stableRevision}`,
+  )
 }
 
 function progress(t: Tick): void {
@@ -89,14 +125,21 @@ function progress(t: Tick): void {
       t.setReplicas(s.stableRevision, plan.replicas)
       const ready = t.version(s.stableRevision).ready
       if (ready >= plan.replicas) {
-        t.transition('Ready', `revision ${s.stableRevision} is serving (${ready}/${plan.replicas} ready)`)
+        t.transition(
+          'Ready',
+          `revision ${s.stableRevision} is serving (${ready}/${plan.replicas} ready)`,
+        )
         t.emit('info', 'Initialized', `revision ${s.stableRevision} ready with ${ready} replicas`)
         return
       }
       s.message = `deploying revision ${s.stableRevision} (${ready}/${plan.replicas} ready)`
       if (!s.deadlineReported && t.now - s.stepStartedAt > plan.progressDeadlineSeconds * 1000) {
         s.deadlineReported = true
-        t.emit('error', 'ProgressDeadlineExceeded', `revision ${s.stableRevision} not ready after ${plan.progressDeadlineSeconds}s (${ready}/${plan.replicas} ready)`)
+        t.emit(
+          'error',
+          'ProgressDeadlineExceeded',
+          `revision ${s.stableRevision} not ready after ${plan.progressDeadlineSeconds}s (${ready}/${plan.replicas} ready)`,
+        )
       }
       return
     }
@@ -111,7 +154,11 @@ function progress(t: Tick): void {
       if (strategy.kind === 'canary') progressCanary(t, strategy)
       else if (strategy.kind === 'blueGreen') progressBlueGreen(t, strategy)
       else progressRolling(t, strategy)
-      if (s.stableRevision !== null && strategy.kind !== 'rolling' && (s.phase as Phase) !== 'Healthy') {
+      if (
+        s.stableRevision !== null &&
+        strategy.kind !== 'rolling' &&
+        (s.phase as Phase) !== 'Healthy'
+      ) {
         // Stable keeps its full size until a promotion completes.
         t.setReplicas(s.stableRevision, plan.replicas)
       }
@@ -149,6 +196,8 @@ function diffActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
     if (after > before) ups.push(action)
     else downs.push(action)
   }
-  const traffic: EngineAction[] = sameTraffic(prev.traffic, next.traffic) ? [] : [{ type: 'setTraffic', traffic: structuredClone(next.traffic) }]
+  const traffic: EngineAction[] = sameTraffic(prev.traffic, next.traffic)
+    ? []
+    : [{ type: 'setTraffic', traffic: structuredClone(next.traffic) }]
   return [...ups, ...traffic, ...downs]
 }

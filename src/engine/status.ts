@@ -6,12 +6,7 @@ import type { AnalysisRunStatus } from '../analysis/types.js'
 import type { RequestMatch } from './plan.js'
 
 export type Phase =
-  | 'Initializing'
-  | 'Progressing'
-  | 'Paused'
-  | 'Promoting'
-  | 'Healthy'
-  | 'RolledBack'
+  'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
 
 export type PauseReason = 'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion'
 
@@ -102,7 +97,13 @@ export function initialStatus(): RolloutStatus {
     userPaused: false,
     abort: null,
     promoteFull: false,
-    traffic: { stableRevision: null, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null },
+    traffic: {
+      stableRevision: null,
+      canaryRevision: null,
+      canaryWeight: 0,
+      headerRoutes: [],
+      mirror: null,
+    },
     replicas: {},
     scaleDownAt: {},
     canaryScale: null,

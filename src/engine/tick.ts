@@ -2,7 +2,13 @@
  * One engine tick's working state: the status being built, the observations, and the helpers every
  * strategy uses (phase transitions through the table, events, abort, analysis runs, promotion).
  */
-import { recordMeasurements, requestMeasurements, runDurationSeconds, startAnalysisRun, startSegment } from '../analysis/run.js'
+import {
+  recordMeasurements,
+  requestMeasurements,
+  runDurationSeconds,
+  startAnalysisRun,
+  startSegment,
+} from '../analysis/run.js'
 import type { AnalysisPlan, AnalysisRunStatus } from '../analysis/types.js'
 import { InternalError } from '../errors.js'
 import type { RolloutPlan, Severity } from './plan.js'
@@ -30,7 +36,9 @@ export class Tick {
   transition(event: RolloutEvent, message: string): void {
     const to = nextPhase(this.s.phase, event)
     if (to === undefined) {
-      throw new InternalError(`no transition for ${event} from phase ${this.s.phase} (rollout ${this.plan.name})`)
+      throw new InternalError(
+        `no transition for ${event} from phase ${this.s.phase} (rollout ${this.plan.name})`,
+      )
     }
     this.s.phase = to
     this.s.message = message
@@ -43,7 +51,12 @@ export class Tick {
     this.emit('info', 'Paused', message)
   }
 
-  emit(severity: Severity, reason: string, message: string, canaryWeight = this.s.traffic.canaryWeight): void {
+  emit(
+    severity: Severity,
+    reason: string,
+    message: string,
+    canaryWeight = this.s.traffic.canaryWeight,
+  ): void {
     this.events.push({
       type: 'event',
       severity,
@@ -76,7 +89,8 @@ export class Tick {
 
   scaleDownLater(revision: number, delaySeconds: number): void {
     if (delaySeconds <= 0) this.setReplicas(revision, 0)
-    else if (this.s.replicas[String(revision)] !== undefined) this.s.scaleDownAt[String(revision)] = this.now + delaySeconds * 1000
+    else if (this.s.replicas[String(revision)] !== undefined)
+      this.s.scaleDownAt[String(revision)] = this.now + delaySeconds * 1000
   }
 
   setCanaryWeight(weight: number): void {
@@ -103,7 +117,11 @@ export class Tick {
     this.s.runCounter++
     const id = `${key}:${this.s.revision}:${this.s.runCounter}`
     const run = startAnalysisRun(plan, id, this.now)
-    this.emit('info', 'AnalysisStarted', `${plan.kind} analysis ${id} started (${plan.judge} judge, metrics: ${plan.metrics.map((m) => m.name).join(', ')})`)
+    this.emit(
+      'info',
+      'AnalysisStarted',
+      `${plan.kind} analysis ${id} started (${plan.judge} judge, metrics: ${plan.metrics.map((m) => m.name).join(', ')})`,
+    )
     return run
   }
 
@@ -111,8 +129,10 @@ export class Tick {
   planForRun(run: AnalysisRunStatus): AnalysisPlan | undefined {
     if (run.kind === 'background') return this.plan.analysis
     const strategy = this.plan.strategy
-    if (run.kind === 'prePromotion') return strategy.kind === 'blueGreen' ? strategy.prePromotionAnalysis : undefined
-    if (run.kind === 'postPromotion') return strategy.kind === 'blueGreen' ? strategy.postPromotionAnalysis : undefined
+    if (run.kind === 'prePromotion')
+      return strategy.kind === 'blueGreen' ? strategy.prePromotionAnalysis : undefined
+    if (run.kind === 'postPromotion')
+      return strategy.kind === 'blueGreen' ? strategy.postPromotionAnalysis : undefined
     if (strategy.kind !== 'canary') return undefined
     const index = Number(run.id.split(':')[1])
     const step = strategy.steps[index]
@@ -131,12 +151,22 @@ export class Tick {
     const fold = (run: AnalysisRunStatus | null): AnalysisRunStatus | null => {
       if (run?.phase !== 'Running') return run
       const plan = this.planForRun(run)
-      if (plan === undefined) return { ...run, phase: 'Inconclusive', endedAt: this.now, message: 'analysis removed from the spec' }
+      if (plan === undefined)
+        return {
+          ...run,
+          phase: 'Inconclusive',
+          endedAt: this.now,
+          message: 'analysis removed from the spec',
+        }
       const mine = this.obs.measurements.filter((m) => m.runId === run.id).map((m) => m.measurement)
       const next = recordMeasurements(plan, run, mine, this.now)
       if (next.phase !== 'Running') {
         const severity: Severity = next.phase === 'Successful' ? 'info' : 'error'
-        this.emit(severity, `Analysis${next.phase}`, `${run.kind} analysis ${next.phase.toLowerCase()}: ${next.message}`)
+        this.emit(
+          severity,
+          `Analysis${next.phase}`,
+          `${run.kind} analysis ${next.phase.toLowerCase()}: ${next.message}`,
+        )
       }
       return next
     }
@@ -161,7 +191,12 @@ export class Tick {
     for (const key of ['background', 'step'] as const) {
       const run = this.s.analyses[key]
       if (run?.phase === 'Running') {
-        this.s.analyses[key] = { ...run, phase: 'Inconclusive', endedAt: this.now, message: `${run.message} — stopped: ${reason}` }
+        this.s.analyses[key] = {
+          ...run,
+          phase: 'Inconclusive',
+          endedAt: this.now,
+          message: `${run.message} — stopped: ${reason}`,
+        }
       }
     }
   }
@@ -188,14 +223,20 @@ export class Tick {
     if (canary !== null) this.scaleDownLater(canary, abortScaleDownDelaySeconds)
     if (this.s.stableRevision !== null) this.setReplicas(this.s.stableRevision, this.plan.replicas)
     this.transition('Abort', `rolled back revision ${canary ?? '?'}: ${reason}`)
-    this.emit('error', 'RolledBack', `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`, this.s.lastOutcome.canaryWeight)
+    this.emit(
+      'error',
+      'RolledBack',
+      `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`,
+      this.s.lastOutcome.canaryWeight,
+    )
   }
 
   /** The canary becomes stable; the old stable is scaled down after `scaleDownDelaySeconds`. */
   finishPromotion(scaleDownDelaySeconds: number): void {
     const canary = this.s.canaryRevision
     const old = this.s.stableRevision
-    if (canary === null) throw new InternalError(`finishPromotion without a canary (rollout ${this.plan.name})`)
+    if (canary === null)
+      throw new InternalError(`finishPromotion without a canary (rollout ${this.plan.name})`)
     this.s.lastOutcome = {
       revision: canary,
       result: 'Promoted',
@@ -207,7 +248,13 @@ export class Tick {
     this.endRuns('promoted')
     this.s.stableRevision = canary
     this.s.canaryRevision = null
-    this.s.traffic = { stableRevision: canary, canaryRevision: null, canaryWeight: 0, headerRoutes: [], mirror: null }
+    this.s.traffic = {
+      stableRevision: canary,
+      canaryRevision: null,
+      canaryWeight: 0,
+      headerRoutes: [],
+      mirror: null,
+    }
     this.setReplicas(canary, this.plan.replicas)
     if (old !== null && old !== canary) this.scaleDownLater(old, scaleDownDelaySeconds)
     this.s.promoteFull = false
@@ -228,7 +275,10 @@ export class Tick {
     }
     const canary = this.version(s.canaryRevision)
     if (canary.crashLooping) {
-      this.abort(`canary revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)`, abortDelay)
+      this.abort(
+        `canary revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)`,
+        abortDelay,
+      )
       return true
     }
     const bg = s.analyses.background
@@ -250,7 +300,11 @@ export class Tick {
       }
     }
     if (bg?.phase === 'Inconclusive' && s.phase !== 'Paused') {
-      this.pauseFor('Inconclusive', 'AnalysisInconclusive', `background analysis inconclusive: ${bg.message} — promote to go on, abort to roll back`)
+      this.pauseFor(
+        'Inconclusive',
+        'AnalysisInconclusive',
+        `background analysis inconclusive: ${bg.message} — promote to go on, abort to roll back`,
+      )
       return false
     }
     return false

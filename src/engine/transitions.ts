@@ -21,7 +21,14 @@ export type RolloutEvent =
   | 'Retry'
 
 const inFlight: Phase[] = ['Progressing', 'Paused', 'Promoting']
-const anyPhase: Phase[] = ['Initializing', 'Progressing', 'Paused', 'Promoting', 'Healthy', 'RolledBack']
+const anyPhase: Phase[] = [
+  'Initializing',
+  'Progressing',
+  'Paused',
+  'Promoting',
+  'Healthy',
+  'RolledBack',
+]
 
 /** [event, from-phases, to-phase] */
 const table: [RolloutEvent, Phase[], Phase][] = [

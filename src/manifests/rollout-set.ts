@@ -30,14 +30,19 @@ export function checkRolloutSet(files: SourceFile[]): { set: RolloutSet; problem
     const loaded = loadDocuments(f.text, f.name)
     documents.push(...loaded.documents)
     problems.push(...loaded.problems)
-    if (loaded.documents.length === 0 && loaded.problems.length === 0) problems.push({ file: f.name, line: 1, path: '', message: 'has no documents' })
+    if (loaded.documents.length === 0 && loaded.problems.length === 0)
+      problems.push({ file: f.name, line: 1, path: '', message: 'has no documents' })
   }
   problems.push(...validateDocuments(documents))
   const kindOf = (d: LoadedDocument): unknown => (d.value as { kind?: unknown } | null)?.kind
   return {
     set: {
-      rollouts: documents.filter((d) => kindOf(d) === 'Rollout').map((d) => ({ doc: d.value as Rollout, file: d.file })),
-      templates: documents.filter((d) => kindOf(d) === 'AnalysisTemplate').map((d) => d.value as AnalysisTemplate),
+      rollouts: documents
+        .filter((d) => kindOf(d) === 'Rollout')
+        .map((d) => ({ doc: d.value as Rollout, file: d.file })),
+      templates: documents
+        .filter((d) => kindOf(d) === 'AnalysisTemplate')
+        .map((d) => d.value as AnalysisTemplate),
       documents,
     },
     problems,
@@ -48,10 +53,13 @@ export function checkRolloutSet(files: SourceFile[]): { set: RolloutSet; problem
 export function parseRolloutSet(files: SourceFile[]): RolloutSet {
   const { set, problems } = checkRolloutSet(files)
   if (problems.length > 0) {
-    throw new ValidationError(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${[...new Set(problems.map((p) => p.file))].join(', ')}:\n  ${problems.map(formatProblem).join('\n  ')}`, {
-      hint: 'fix them and apply again; nothing was changed',
-      details: problems,
-    })
+    throw new ValidationError(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${[...new Set(problems.map((p) => p.file))].join(', ')}:\n  ${problems.map(formatProblem).join('\n  ')}`,
+      {
+        hint: 'fix them and apply again; nothing was changed',
+        details: problems,
+      },
+    )
   }
   return set
 }

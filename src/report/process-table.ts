@@ -42,14 +42,28 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
   }
   const closeMonitoring = (e: ReleaseEvent, next: string): void => {
     if (monitored || weight === 0) return
-    push(e, { action: 'Monitor metrics', versionState: 'Canary running', canaryPercent: weight, monitoring: 'No issues', detail: lastAnalysis, next })
+    push(e, {
+      action: 'Monitor metrics',
+      versionState: 'Canary running',
+      canaryPercent: weight,
+      monitoring: 'No issues',
+      detail: lastAnalysis,
+      next,
+    })
     monitored = true
   }
   for (const e of events) {
     if (ended) break
     switch (e.reason) {
       case 'NewRevision':
-        push(e, { action: 'Deploy new version', versionState: 'Canary deployed', canaryPercent: 0, monitoring: 'Pending', detail: e.message, next: 'Shift traffic' })
+        push(e, {
+          action: 'Deploy new version',
+          versionState: 'Canary deployed',
+          canaryPercent: 0,
+          monitoring: 'Pending',
+          detail: e.message,
+          next: 'Shift traffic',
+        })
         break
       case 'TrafficShifted': {
         if (e.canaryWeight <= weight) {
@@ -73,7 +87,14 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
       case 'AnalysisSuccessful': {
         lastAnalysis = analysisMessage.exec(e.message)?.[2] ?? e.message
         if (e.message.startsWith('background')) break
-        push(e, { action: 'Monitor metrics', versionState: 'Canary running', canaryPercent: weight, monitoring: 'No issues', detail: lastAnalysis, next: 'Increase user group' })
+        push(e, {
+          action: 'Monitor metrics',
+          versionState: 'Canary running',
+          canaryPercent: weight,
+          monitoring: 'No issues',
+          detail: lastAnalysis,
+          next: 'Increase user group',
+        })
         monitored = true
         break
       }
@@ -83,7 +104,14 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
         lastAnalysis = analysisMessage.exec(e.message)?.[2] ?? e.message
         break
       case 'Paused':
-        push(e, { action: 'Pause', versionState: 'Canary running', canaryPercent: weight, monitoring: 'Waiting', detail: e.message, next: 'Promote or abort' })
+        push(e, {
+          action: 'Pause',
+          versionState: 'Canary running',
+          canaryPercent: weight,
+          monitoring: 'Waiting',
+          detail: e.message,
+          next: 'Promote or abort',
+        })
         break
       case 'RolledBack': {
         const aborted = /aborted by user/.test(e.message)
@@ -96,17 +124,38 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
           detail: reason,
           next: 'Rollback canary',
         })
-        push(e, { action: 'Rollback canary', versionState: 'Stable version restored', canaryPercent: 0, monitoring: 'N/A', detail: '', next: 'End deployment' })
+        push(e, {
+          action: 'Rollback canary',
+          versionState: 'Stable version restored',
+          canaryPercent: 0,
+          monitoring: 'N/A',
+          detail: '',
+          next: 'End deployment',
+        })
         ended = true
         break
       }
       case 'Promoted':
         closeMonitoring(e, 'Promote canary')
-        push(e, { action: 'Promote canary', versionState: 'New version is stable', canaryPercent: 100, monitoring: 'N/A', detail: '', next: 'End deployment' })
+        push(e, {
+          action: 'Promote canary',
+          versionState: 'New version is stable',
+          canaryPercent: 100,
+          monitoring: 'N/A',
+          detail: '',
+          next: 'End deployment',
+        })
         ended = true
         break
       case 'Reverted':
-        push(e, { action: 'Revert to stable', versionState: 'Stable version restored', canaryPercent: 0, monitoring: 'N/A', detail: e.message, next: 'End deployment' })
+        push(e, {
+          action: 'Revert to stable',
+          versionState: 'Stable version restored',
+          canaryPercent: 0,
+          monitoring: 'N/A',
+          detail: e.message,
+          next: 'End deployment',
+        })
         ended = true
         break
     }
@@ -114,16 +163,29 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
   return rows
 }
 
-export function renderProcessTable(rows: ProcessRow[], options: { detailWidth?: number } = {}): string {
+export function renderProcessTable(
+  rows: ProcessRow[],
+  options: { detailWidth?: number } = {},
+): string {
   const width = options.detailWidth ?? 90
   return renderTable(
-    ['Step', 'Time', 'Action', 'Version state', 'User group size', 'Monitoring result', 'Next step'],
+    [
+      'Step',
+      'Time',
+      'Action',
+      'Version state',
+      'User group size',
+      'Monitoring result',
+      'Next step',
+    ],
     rows.map((r) => [
       String(r.step),
       `${r.atSeconds}s`,
       r.action,
       r.versionState,
-      r.versionState === 'Stable version restored' ? 'all users on stable' : `${r.canaryPercent}% users`,
+      r.versionState === 'Stable version restored'
+        ? 'all users on stable'
+        : `${r.canaryPercent}% users`,
       r.detail === '' ? r.monitoring : `${r.monitoring}: ${truncate(r.detail, width)}`,
       r.next,
     ]),

@@ -41,7 +41,10 @@ export interface SimulationResult {
 }
 
 /** Only builtin metrics can be answered from the traffic model; others are left out and reported. */
-function builtinOnly(plan: AnalysisPlan | undefined, skipped: Set<string>): AnalysisPlan | undefined {
+function builtinOnly(
+  plan: AnalysisPlan | undefined,
+  skipped: Set<string>,
+): AnalysisPlan | undefined {
   if (plan === undefined) return undefined
   for (const m of plan.metrics) if (m.provider.kind !== 'builtin') skipped.add(m.name)
   return { ...plan, metrics: plan.metrics.filter((m) => m.provider.kind === 'builtin') }
@@ -57,7 +60,11 @@ export function simulatablePlan(plan: RolloutPlan): { plan: RolloutPlan; skipped
   if (strategy.kind === 'canary') {
     out.strategy = {
       ...strategy,
-      steps: strategy.steps.map((s) => (s.kind === 'analysis' ? { ...s, analysis: builtinOnly(s.analysis, skipped) ?? s.analysis } : s)),
+      steps: strategy.steps.map((s) =>
+        s.kind === 'analysis'
+          ? { ...s, analysis: builtinOnly(s.analysis, skipped) ?? s.analysis }
+          : s,
+      ),
     }
   } else if (strategy.kind === 'blueGreen') {
     const bg = { ...strategy }
@@ -99,7 +106,9 @@ class VirtualCluster {
   observations(now: number): Observations['versions'] {
     const versions: Observations['versions'] = {}
     for (const [rev, desired] of this.desired) {
-      const ready = (this.readyAt.get(rev) ?? []).filter((b) => b.at <= now).reduce((n, b) => n + b.count, 0)
+      const ready = (this.readyAt.get(rev) ?? [])
+        .filter((b) => b.at <= now)
+        .reduce((n, b) => n + b.count, 0)
       versions[String(rev)] = { desired, ready: Math.min(ready, desired), crashLooping: false }
     }
     return versions
@@ -107,7 +116,11 @@ class VirtualCluster {
 }
 
 /** Sums the recorded seconds that fall in [from, to). */
-function windowOf(log: { at: number; second: SecondOfTraffic }[], from: number, to: number): TrafficSample {
+function windowOf(
+  log: { at: number; second: SecondOfTraffic }[],
+  from: number,
+  to: number,
+): TrafficSample {
   const canary = emptyVersionTraffic()
   const stable = emptyVersionTraffic()
   for (let i = log.length - 1; i >= 0; i--) {
@@ -130,9 +143,19 @@ export function simulate(inputPlan: RolloutPlan, options: SimulationOptions): Si
   const plan: RolloutPlan = { ...releasePlan, revision: 2 }
 
   // Revision 1 is already serving when the release starts.
-  let status: RolloutStatus = reconcile(basePlan, initialStatus(), { versions: {}, measurements: [] }, now - 1000).status
+  let status: RolloutStatus = reconcile(
+    basePlan,
+    initialStatus(),
+    { versions: {}, measurements: [] },
+    now - 1000,
+  ).status
   cluster.scale(1, basePlan.replicas, now - 1000, 0)
-  status = reconcile(basePlan, status, { versions: cluster.observations(now), measurements: [] }, now).status
+  status = reconcile(
+    basePlan,
+    status,
+    { versions: cluster.observations(now), measurements: [] },
+    now,
+  ).status
 
   const log: { at: number; second: SecondOfTraffic }[] = []
   const events: ReleaseEvent[] = []
@@ -147,7 +170,15 @@ export function simulate(inputPlan: RolloutPlan, options: SimulationOptions): Si
   const answer = (request: MeasurementRequest): void => {
     const traffic = windowOf(log, request.from, request.to)
     const metric = request.provider.kind === 'builtin' ? request.provider.metric : 'error-rate'
-    pending.push({ runId: request.runId, measurement: { metric: request.metric, at: request.to, value: builtinMetricValue(metric, traffic), traffic } })
+    pending.push({
+      runId: request.runId,
+      measurement: {
+        metric: request.metric,
+        at: request.to,
+        value: builtinMetricValue(metric, traffic),
+        traffic,
+      },
+    })
   }
 
   for (let second = 0; second <= options.maxSeconds; second++) {
@@ -156,9 +187,17 @@ export function simulate(inputPlan: RolloutPlan, options: SimulationOptions): Si
     const result = reconcile(plan, status, obs, now)
     status = result.status
     for (const action of result.actions) {
-      if (action.type === 'scale') cluster.scale(action.revision, action.replicas, now, options.readySeconds)
+      if (action.type === 'scale')
+        cluster.scale(action.revision, action.replicas, now, options.readySeconds)
       else if (action.type === 'measure') answer(action.request)
-      else if (action.type === 'event') events.push({ at: now, reason: action.reason, message: action.message, canaryWeight: action.canaryWeight, severity: action.severity })
+      else if (action.type === 'event')
+        events.push({
+          at: now,
+          reason: action.reason,
+          message: action.message,
+          canaryWeight: action.canaryWeight,
+          severity: action.severity,
+        })
     }
     if (status.lastOutcome?.revision === plan.revision) {
       outcome = status.lastOutcome.result
@@ -170,7 +209,12 @@ export function simulate(inputPlan: RolloutPlan, options: SimulationOptions): Si
         pausedSince ??= now
         if (now - pausedSince >= options.promoteAfterSeconds * 1000) {
           status = applyCommand(plan, status, { type: 'promote' }, now)
-          events.push({ at: now, reason: 'PromotedByUser', message: `promoted after ${options.promoteAfterSeconds}s pause`, canaryWeight: status.traffic.canaryWeight })
+          events.push({
+            at: now,
+            reason: 'PromotedByUser',
+            message: `promoted after ${options.promoteAfterSeconds}s pause`,
+            canaryWeight: status.traffic.canaryWeight,
+          })
           pausedSince = null
         }
       } else {
@@ -193,7 +237,8 @@ export function simulate(inputPlan: RolloutPlan, options: SimulationOptions): Si
   const decidedAt = status.lastOutcome?.revision === plan.revision ? status.lastOutcome.at : now
   return {
     outcome: outcome ?? 'Paused',
-    reason: status.lastOutcome?.revision === plan.revision ? status.lastOutcome.reason : status.message,
+    reason:
+      status.lastOutcome?.revision === plan.revision ? status.lastOutcome.reason : status.message,
     steps: processTable(events),
     decisionSeconds: (decidedAt - t0) / 1000,
     totalRequests,

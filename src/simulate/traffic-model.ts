@@ -47,9 +47,15 @@ export class TrafficModel {
 
   /** One virtual second of traffic under `traffic`. */
   second(traffic: TrafficState): SecondOfTraffic {
-    const out: SecondOfTraffic = { canary: emptyVersionTraffic(), stable: emptyVersionTraffic(), canaryFailed: 0, mirrored: 0 }
+    const out: SecondOfTraffic = {
+      canary: emptyVersionTraffic(),
+      stable: emptyVersionTraffic(),
+      canaryFailed: 0,
+      mirrored: 0,
+    }
     const canaryWeight = traffic.canaryRevision === null ? 0 : traffic.canaryWeight
-    if (this.options.failAtWeight !== undefined && canaryWeight >= this.options.failAtWeight) this.#faultActive = true
+    if (this.options.failAtWeight !== undefined && canaryWeight >= this.options.failAtWeight)
+      this.#faultActive = true
     const canaryBehaviour = this.#faultActive ? this.options.canary : this.options.stable
     const toCanary = sampleBinomial(this.#random, this.options.rps, canaryWeight / 100)
     this.#serve(out.stable, this.options.rps - toCanary, this.options.stable)
@@ -57,7 +63,11 @@ export class TrafficModel {
     // Failures of a canary that behaves like stable are not the canary's fault.
     out.canaryFailed = this.#faultActive ? canaryFailures : 0
     if (traffic.mirror !== null && traffic.canaryRevision !== null) {
-      out.mirrored = sampleBinomial(this.#random, this.options.rps - toCanary, traffic.mirror.percentage / 100)
+      out.mirrored = sampleBinomial(
+        this.#random,
+        this.options.rps - toCanary,
+        traffic.mirror.percentage / 100,
+      )
     }
     return out
   }
@@ -72,7 +82,11 @@ export class TrafficModel {
     for (let i = 0; i < n; i++) {
       const fails = this.#random() * 100 < behaviour.errorRatePercent
       if (fails) failed++
-      recordRequest(into, fails ? 500 : 200, behaviour.latencyMs * Math.exp(LATENCY_SIGMA * this.#gaussian()))
+      recordRequest(
+        into,
+        fails ? 500 : 200,
+        behaviour.latencyMs * Math.exp(LATENCY_SIGMA * this.#gaussian()),
+      )
     }
     return failed
   }

@@ -5,7 +5,9 @@ const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 }
 /** Seconds, or an error message saying what is wrong. */
 export function parseDuration(value: number | string): number | { error: string } {
   if (typeof value === 'number') {
-    return Number.isFinite(value) && value >= 0 ? value : { error: `must be a duration of 0 or more seconds (got ${value})` }
+    return Number.isFinite(value) && value >= 0
+      ? value
+      : { error: `must be a duration of 0 or more seconds (got ${value})` }
   }
   const s = value.trim()
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s)
@@ -18,7 +20,10 @@ export function parseDuration(value: number | string): number | { error: string 
     total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1)
     consumed = m.index + m[0].length
   }
-  if (consumed !== s.length || s.length === 0) return { error: `must be a duration like "30s", "5m", "1h" or a number of seconds (got "${value}")` }
+  if (consumed !== s.length || s.length === 0)
+    return {
+      error: `must be a duration like "30s", "5m", "1h" or a number of seconds (got "${value}")`,
+    }
   return total
 }
 

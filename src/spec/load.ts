@@ -2,7 +2,16 @@
  * Reading manifests: multi-document YAML with source positions kept, so every problem found later
  * can point at its file and line.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml'
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+} from 'yaml'
 import type { SpecProblem } from './problems.js'
 
 export interface LoadedDocument {
@@ -14,7 +23,10 @@ export interface LoadedDocument {
   lineOf(path: (string | number)[], options?: { key?: boolean }): number
 }
 
-export function loadDocuments(text: string, file: string): { documents: LoadedDocument[]; problems: SpecProblem[] } {
+export function loadDocuments(
+  text: string,
+  file: string,
+): { documents: LoadedDocument[]; problems: SpecProblem[] } {
   const lineCounter = new LineCounter()
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false })
   const problems: SpecProblem[] = []
@@ -23,7 +35,12 @@ export function loadDocuments(text: string, file: string): { documents: LoadedDo
   if (!Array.isArray(docs)) problems.push({ file, line: 1, path: '', message: 'not a YAML stream' })
   list.forEach((doc, index) => {
     for (const err of doc.errors) {
-      problems.push({ file, line: lineCounter.linePos(err.pos[0]).line, path: '', message: `YAML syntax: ${err.message.split('\n')[0] ?? err.message}` })
+      problems.push({
+        file,
+        line: lineCounter.linePos(err.pos[0]).line,
+        path: '',
+        message: `YAML syntax: ${err.message.split('\n')[0] ?? err.message}`,
+      })
     }
     if (doc.errors.length > 0 || doc.contents === null) return
     const lineOf = (path: (string | number)[], options: { key?: boolean } = {}): number => {
@@ -33,12 +50,15 @@ export function loadDocuments(text: string, file: string): { documents: LoadedDo
         let next: unknown
         let keyNode: unknown
         if (isMap(node)) {
-          const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg))
+          const pair = node.items.find(
+            (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+          )
           next = pair?.value
           keyNode = pair?.key
         } else if (isSeq(node) && typeof seg === 'number') next = node.items[seg]
         if (next === undefined && keyNode === undefined) return line
-        const target = (options.key === true && seg === path[path.length - 1] ? keyNode : next) ?? keyNode
+        const target =
+          (options.key === true && seg === path[path.length - 1] ? keyNode : next) ?? keyNode
         const range = (target as Node | undefined)?.range
         if (range !== undefined && range !== null) line = lineCounter.linePos(range[0]).line
         node = next

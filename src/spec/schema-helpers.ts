@@ -5,16 +5,30 @@
 import Type, { type TSchema, type TUnsafe } from 'typebox'
 
 /** A string limited to `values` — `{type: string, enum}` rather than a union of literals. */
-export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}): TUnsafe<T[number]> {
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: Record<string, unknown> = {},
+): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }
 
 /** A map from string keys to `value` — additionalProperties, never patternProperties. */
-export function StringMap<S extends TSchema>(value: S, options: Record<string, unknown> = {}): TUnsafe<Record<string, unknown>> {
-  return Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: value, ...options })
+export function StringMap(
+  value: TSchema,
+  options: Record<string, unknown> = {},
+): TUnsafe<Record<string, unknown>> {
+  return Type.Unsafe<Record<string, unknown>>({
+    type: 'object',
+    additionalProperties: value,
+    ...options,
+  })
 }
 
 /** An integer or a string (`30`, `"30s"`, `"25%"`), as Kubernetes' x-kubernetes-int-or-string. */
 export function IntOrString(options: Record<string, unknown> = {}): TUnsafe<number | string> {
-  return Type.Unsafe<number | string>({ 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }], ...options })
+  return Type.Unsafe<number | string>({
+    'x-kubernetes-int-or-string': true,
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+    ...options,
+  })
 }

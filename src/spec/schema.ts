@@ -8,12 +8,29 @@ import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
 export const JUDGES = ['threshold', 'limit', 'sequential'] as const
-export const BUILTIN_METRIC_NAMES = ['error-rate', 'success-rate', 'latency-p50', 'latency-p95', 'latency-p99', 'latency-mean'] as const
-export const WEBHOOK_TYPES = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback', 'event'] as const
+export const BUILTIN_METRIC_NAMES = [
+  'error-rate',
+  'success-rate',
+  'latency-p50',
+  'latency-p95',
+  'latency-p99',
+  'latency-mean',
+] as const
+export const WEBHOOK_TYPES = [
+  'confirm-rollout',
+  'pre-rollout',
+  'rollout',
+  'confirm-traffic-increase',
+  'confirm-promotion',
+  'post-rollout',
+  'rollback',
+  'event',
+] as const
 export const NOTIFICATION_PROVIDERS = ['slack', 'msteams', 'discord', 'webhook'] as const
 export const ROUTERS = ['proxy', 'gatewayAPI', 'istio', 'nginx', 'smi', 'none'] as const
 
-const Duration = () => IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
+const Duration = () =>
+  IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
 const Percent = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description })
 
 const StringMatch = Type.Object({
@@ -34,7 +51,13 @@ export const RequestMatchSchema = Type.Object(
 
 const Provider = Type.Object({
   builtin: Type.Optional(Type.Object({ metric: StringEnum(BUILTIN_METRIC_NAMES) })),
-  prometheus: Type.Optional(Type.Object({ address: Type.String({ minLength: 1 }), query: Type.String({ minLength: 1 }), timeout: Type.Optional(Duration()) })),
+  prometheus: Type.Optional(
+    Type.Object({
+      address: Type.String({ minLength: 1 }),
+      query: Type.String({ minLength: 1 }),
+      timeout: Type.Optional(Duration()),
+    }),
+  ),
   web: Type.Optional(
     Type.Object({
       url: Type.String({ minLength: 1 }),
@@ -45,7 +68,12 @@ const Provider = Type.Object({
       timeout: Type.Optional(Duration()),
     }),
   ),
-  command: Type.Optional(Type.Object({ command: Type.Array(Type.String(), { minItems: 1 }), timeout: Type.Optional(Duration()) })),
+  command: Type.Optional(
+    Type.Object({
+      command: Type.Array(Type.String(), { minItems: 1 }),
+      timeout: Type.Optional(Duration()),
+    }),
+  ),
 })
 
 export const MetricSchema = Type.Object({
@@ -54,7 +82,9 @@ export const MetricSchema = Type.Object({
   interval: Type.Optional(Duration()),
   count: Type.Optional(Type.Integer({ minimum: 1 })),
   initialDelay: Type.Optional(Duration()),
-  thresholdRange: Type.Optional(Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) })),
+  thresholdRange: Type.Optional(
+    Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
+  ),
   successCondition: Type.Optional(Type.String({ minLength: 1 })),
   failureCondition: Type.Optional(Type.String({ minLength: 1 })),
   failureLimit: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -62,7 +92,10 @@ export const MetricSchema = Type.Object({
   consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 
-const Arg = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.Optional(Type.String()) })
+const Arg = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  value: Type.Optional(Type.String()),
+})
 const TemplateRef = Type.Object({ templateName: Type.String({ minLength: 1 }) })
 
 const AnalysisRef = Type.Object({
@@ -77,9 +110,26 @@ export const StepSchema = Type.Object(
     setWeight: Type.Optional(Percent('percent of traffic to the canary')),
     pause: Type.Optional(Type.Object({ duration: Type.Optional(Duration()) })),
     analysis: Type.Optional(AnalysisRef),
-    setHeaderRoute: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), match: Type.Optional(Type.Array(RequestMatchSchema)) })),
-    setMirrorRoute: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), percentage: Type.Optional(Percent('percent of requests copied')), match: Type.Optional(Type.Array(RequestMatchSchema)) })),
-    setCanaryScale: Type.Optional(Type.Object({ replicas: Type.Optional(Type.Integer({ minimum: 0 })), weight: Type.Optional(Percent('canary size as a percent of replicas')), matchTrafficWeight: Type.Optional(Type.Boolean()) })),
+    setHeaderRoute: Type.Optional(
+      Type.Object({
+        name: Type.String({ minLength: 1 }),
+        match: Type.Optional(Type.Array(RequestMatchSchema)),
+      }),
+    ),
+    setMirrorRoute: Type.Optional(
+      Type.Object({
+        name: Type.String({ minLength: 1 }),
+        percentage: Type.Optional(Percent('percent of requests copied')),
+        match: Type.Optional(Type.Array(RequestMatchSchema)),
+      }),
+    ),
+    setCanaryScale: Type.Optional(
+      Type.Object({
+        replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+        weight: Type.Optional(Percent('canary size as a percent of replicas')),
+        matchTrafficWeight: Type.Optional(Type.Boolean()),
+      }),
+    ),
   },
   { description: 'exactly one of the keys' },
 )
@@ -89,10 +139,17 @@ const Canary = Type.Object({
   interval: Type.Optional(Duration()),
   stepWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   maxWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  stepWeights: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1 })),
+  stepWeights: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1 }),
+  ),
   iterations: Type.Optional(Type.Integer({ minimum: 1 })),
   match: Type.Optional(Type.Array(RequestMatchSchema, { minItems: 1 })),
-  mirror: Type.Optional(Type.Object({ percentage: Type.Optional(Percent('percent of requests mirrored during the mirror phase')), duration: Type.Optional(Duration()) })),
+  mirror: Type.Optional(
+    Type.Object({
+      percentage: Type.Optional(Percent('percent of requests mirrored during the mirror phase')),
+      duration: Type.Optional(Duration()),
+    }),
+  ),
   abortScaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
   scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
 })
@@ -104,10 +161,15 @@ const BlueGreen = Type.Object({
   postPromotionAnalysis: Type.Optional(AnalysisRef),
   scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
   previewReplicaCount: Type.Optional(Type.Integer({ minimum: 1 })),
-  previewMirrorPercentage: Type.Optional(Percent('percent of live traffic mirrored to the preview')),
+  previewMirrorPercentage: Type.Optional(
+    Percent('percent of live traffic mirrored to the preview'),
+  ),
 })
 
-const Rolling = Type.Object({ maxSurge: Type.Optional(IntOrString()), maxUnavailable: Type.Optional(IntOrString()) })
+const Rolling = Type.Object({
+  maxSurge: Type.Optional(IntOrString()),
+  maxUnavailable: Type.Optional(IntOrString()),
+})
 
 const Readiness = Type.Object({
   httpGet: Type.String({ minLength: 1, description: 'path probed over HTTP on the replica port' }),
@@ -128,15 +190,53 @@ export const RolloutSpecSchema = Type.Object({
         readiness: Type.Optional(Readiness),
       }),
     ),
-    targetRef: Type.Optional(Type.Object({ apiVersion: Type.Optional(Type.String()), kind: StringEnum(['Deployment']), name: Type.String({ minLength: 1 }) })),
+    targetRef: Type.Optional(
+      Type.Object({
+        apiVersion: Type.Optional(Type.String()),
+        kind: StringEnum(['Deployment']),
+        name: Type.String({ minLength: 1 }),
+      }),
+    ),
   }),
-  service: Type.Object({ port: Type.Integer({ minimum: 0, maximum: 65535, description: '0 picks a free port (local mode)' }), name: Type.Optional(Type.String()) }),
-  strategy: Type.Object({ canary: Type.Optional(Canary), blueGreen: Type.Optional(BlueGreen), rolling: Type.Optional(Rolling) }),
+  service: Type.Object({
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: '0 picks a free port (local mode)',
+    }),
+    name: Type.Optional(Type.String()),
+  }),
+  strategy: Type.Object({
+    canary: Type.Optional(Canary),
+    blueGreen: Type.Optional(BlueGreen),
+    rolling: Type.Optional(Rolling),
+  }),
   trafficRouting: Type.Optional(
     Type.Object({
-      proxy: Type.Optional(Type.Object({ stickiness: Type.Optional(Type.Object({ cookie: Type.Optional(Type.String({ minLength: 1 })), header: Type.Optional(Type.String({ minLength: 1 })) })) })),
-      gatewayAPI: Type.Optional(Type.Object({ httpRoute: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) })),
-      istio: Type.Optional(Type.Object({ virtualService: Type.Object({ name: Type.String({ minLength: 1 }), routes: Type.Optional(Type.Array(Type.String())) }) })),
+      proxy: Type.Optional(
+        Type.Object({
+          stickiness: Type.Optional(
+            Type.Object({
+              cookie: Type.Optional(Type.String({ minLength: 1 })),
+              header: Type.Optional(Type.String({ minLength: 1 })),
+            }),
+          ),
+        }),
+      ),
+      gatewayAPI: Type.Optional(
+        Type.Object({
+          httpRoute: Type.String({ minLength: 1 }),
+          namespace: Type.Optional(Type.String()),
+        }),
+      ),
+      istio: Type.Optional(
+        Type.Object({
+          virtualService: Type.Object({
+            name: Type.String({ minLength: 1 }),
+            routes: Type.Optional(Type.Array(Type.String())),
+          }),
+        }),
+      ),
       nginx: Type.Optional(Type.Object({ ingress: Type.String({ minLength: 1 }) })),
       smi: Type.Optional(Type.Object({ trafficSplit: Type.Optional(Type.String()) })),
       none: Type.Optional(Type.Object({})),
@@ -167,7 +267,15 @@ export const RolloutSpecSchema = Type.Object({
       }),
     ),
   ),
-  notifications: Type.Optional(Type.Array(Type.Object({ provider: StringEnum(NOTIFICATION_PROVIDERS), url: Type.String({ minLength: 1 }), severity: Type.Optional(StringEnum(['info', 'warn', 'error'])) }))),
+  notifications: Type.Optional(
+    Type.Array(
+      Type.Object({
+        provider: StringEnum(NOTIFICATION_PROVIDERS),
+        url: Type.String({ minLength: 1 }),
+        severity: Type.Optional(StringEnum(['info', 'warn', 'error'])),
+      }),
+    ),
+  ),
   progressDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
   paused: Type.Optional(Type.Boolean()),
@@ -191,7 +299,10 @@ export const AnalysisTemplateSchema = Type.Object({
   apiVersion: Type.String(),
   kind: Type.String(),
   metadata: Metadata,
-  spec: Type.Object({ args: Type.Optional(Type.Array(Arg)), metrics: Type.Array(MetricSchema, { minItems: 1 }) }),
+  spec: Type.Object({
+    args: Type.Optional(Type.Array(Arg)),
+    metrics: Type.Array(MetricSchema, { minItems: 1 }),
+  }),
 })
 
 export type Rollout = Static<typeof RolloutSchema>

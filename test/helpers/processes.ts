@@ -19,17 +19,25 @@ export async function freePort(): Promise<number> {
   })
 }
 
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
     try {
       const v = await fn()
-      if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>
+      if (v !== undefined && v !== null && v !== false) return v
     } catch (err) {
       last = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})`}`,
+      )
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }
@@ -44,9 +52,15 @@ const running = new Set<ChildProcess>()
 
 export async function startDemoApp(env: Record<string, string>): Promise<DemoApp> {
   const port = await freePort()
-  const child = spawn(process.execPath, [DEMO_APP], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, [DEMO_APP], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
   running.add(child)
-  await waitFor(async () => (await request(`http://127.0.0.1:${port}/healthz`)).statusCode === 200, `demo app on ${port}`)
+  await waitFor(
+    async () => (await request(`http://127.0.0.1:${port}/healthz`)).statusCode === 200,
+    `demo app on ${port}`,
+  )
   return {
     port,
     child,

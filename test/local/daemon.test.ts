@@ -17,9 +17,18 @@ const allPids = new Set<number>()
 
 function kanari(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [KANARI_BIN, ...args, '--state-dir', stateDir], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [KANARI_BIN, ...args, '--state-dir', stateDir],
+      { timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1,
+          stdout,
+          stderr,
+        })
+      },
+    )
   })
 }
 
@@ -31,7 +40,11 @@ async function view(name: string): Promise<RolloutView> {
   return v
 }
 
-function rollout(name: string, extraEnv: Record<string, string> = {}, steps = '[{ setWeight: 30 }, { pause: {} }]'): string {
+function rollout(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  steps = '[{ setWeight: 30 }, { pause: {} }]',
+): string {
   const env = Object.entries({ COLOR: 'blue', ...extraEnv })
     .map(([k, v]) => `${k}: "${v}"`)
     .join(', ')
@@ -92,15 +105,30 @@ afterAll(async () => {
 describe('local daemon', () => {
   it('resumes a rollout after kill -9 of the daemon: same step, same weights, replicas re-adopted', async () => {
     expect((await kanari('apply', '-f', rollout('resume'))).code).toBe(0)
-    await waitFor(async () => (await view('resume')).status.phase === 'Healthy', 'resume v1 Healthy', 30_000)
+    await waitFor(
+      async () => (await view('resume')).status.phase === 'Healthy',
+      'resume v1 Healthy',
+      30_000,
+    )
     const setEnv = await kanari('set', 'env', 'resume', 'COLOR=green', '-o', 'json')
     expect(setEnv.code).toBe(0)
-    expect(JSON.parse(setEnv.stdout)).toMatchObject({ results: [{ name: 'resume', revision: 2, result: 'new revision' }] })
-    const paused = await waitFor(async () => {
-      const v = await view('resume')
-      return v.status.phase === 'Paused' ? v : undefined
-    }, 'canary paused at 30%', 30_000)
-    expect(paused.status).toMatchObject({ currentStepIndex: 1, canaryRevision: 2, stableRevision: 1, traffic: { canaryWeight: 30 } })
+    expect(JSON.parse(setEnv.stdout)).toMatchObject({
+      results: [{ name: 'resume', revision: 2, result: 'new revision' }],
+    })
+    const paused = await waitFor(
+      async () => {
+        const v = await view('resume')
+        return v.status.phase === 'Paused' ? v : undefined
+      },
+      'canary paused at 30%',
+      30_000,
+    )
+    expect(paused.status).toMatchObject({
+      currentStepIndex: 1,
+      canaryRevision: 2,
+      stableRevision: 1,
+      traffic: { canaryWeight: 30 },
+    })
     const pidsBefore = paused.versions.flatMap((v) => v.pids).sort()
     expect(pidsBefore).toHaveLength(4)
 
@@ -112,8 +140,17 @@ describe('local daemon', () => {
     expect(up.code).toBe(0)
     daemonPid = (JSON.parse(up.stdout) as { pid: number }).pid
     const resumed = await view('resume')
-    expect(resumed.status).toMatchObject({ phase: 'Paused', currentStepIndex: 1, canaryRevision: 2, stableRevision: 1, traffic: { canaryWeight: 30 } })
-    await waitFor(async () => (await view('resume')).versions.every((v) => v.ready === 2), 'adopted replicas ready')
+    expect(resumed.status).toMatchObject({
+      phase: 'Paused',
+      currentStepIndex: 1,
+      canaryRevision: 2,
+      stableRevision: 1,
+      traffic: { canaryWeight: 30 },
+    })
+    await waitFor(
+      async () => (await view('resume')).versions.every((v) => v.ready === 2),
+      'adopted replicas ready',
+    )
     const adopted = (await view('resume')).versions.flatMap((v) => v.pids).sort()
     expect(adopted).toEqual(pidsBefore)
 
@@ -123,22 +160,34 @@ describe('local daemon', () => {
     expect(Math.abs((counts.green ?? 0) - 120)).toBeLessThanOrEqual(5 * Math.sqrt(400 * 0.3 * 0.7))
 
     expect((await kanari('promote', 'resume')).code).toBe(0)
-    const done = await waitFor(async () => {
-      const v = await view('resume')
-      return v.status.phase === 'Healthy' ? v : undefined
-    }, 'promotion', 30_000)
+    const done = await waitFor(
+      async () => {
+        const v = await view('resume')
+        return v.status.phase === 'Healthy' ? v : undefined
+      },
+      'promotion',
+      30_000,
+    )
     expect(done.status.stableRevision).toBe(2)
     expect(await colorsThrough(done.serviceUrl, 50)).toEqual({ green: 50 })
   })
 
   it('rolls back a crash-looping canary instead of waiting for it', async () => {
     expect((await kanari('apply', '-f', rollout('crashy'))).code).toBe(0)
-    await waitFor(async () => (await view('crashy')).status.phase === 'Healthy', 'crashy v1 Healthy', 30_000)
+    await waitFor(
+      async () => (await view('crashy')).status.phase === 'Healthy',
+      'crashy v1 Healthy',
+      30_000,
+    )
     expect((await kanari('set', 'env', 'crashy', 'CRASH_AFTER_MS=300')).code).toBe(0)
-    const rolledBack = await waitFor(async () => {
-      const v = await view('crashy')
-      return v.status.phase === 'RolledBack' ? v : undefined
-    }, 'crash-loop rollback', 45_000)
+    const rolledBack = await waitFor(
+      async () => {
+        const v = await view('crashy')
+        return v.status.phase === 'RolledBack' ? v : undefined
+      },
+      'crash-loop rollback',
+      45_000,
+    )
     expect(rolledBack.status.message).toMatch(/crash-looping/)
     expect(rolledBack.status.traffic.canaryWeight).toBe(0)
     expect(rolledBack.status.stableRevision).toBe(1)
@@ -148,10 +197,17 @@ describe('local daemon', () => {
     const before = await view('resume')
     const bad = join(stateDir, 'bad.yaml')
     const valid = readFileSync(rollout('resume'), 'utf8')
-    writeFileSync(bad, valid.replace(/ {4}canary:\n {6}steps: .*/, '    canary:\n      steps: [{ setWeight: 150 }]').replace('COLOR: "blue"', 'COLOR: "purple"'))
+    writeFileSync(
+      bad,
+      valid
+        .replace(/ {4}canary:\n {6}steps: .*/, '    canary:\n      steps: [{ setWeight: 150 }]')
+        .replace('COLOR: "blue"', 'COLOR: "purple"'),
+    )
     const applied = await kanari('apply', '-f', bad)
     expect(applied.code).toBe(1)
-    expect(applied.stderr).toMatch(/bad\.yaml:\d+ spec\.strategy\.canary\.steps\[0\]\.setWeight: must be <= 100/)
+    expect(applied.stderr).toMatch(
+      /bad\.yaml:\d+ spec\.strategy\.canary\.steps\[0\]\.setWeight: must be <= 100/,
+    )
     expect(applied.stderr).toMatch(/nothing was changed/)
     const after = await view('resume')
     expect(after.revision).toBe(before.revision)
@@ -171,7 +227,11 @@ describe('local daemon', () => {
 
     const elsewhere = mkdtempSync(join(tmpdir(), 'kanari-empty-'))
     const noDaemon = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(process.execPath, [KANARI_BIN, 'list', '--state-dir', elsewhere], (err, _o, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stderr })),
+      execFile(
+        process.execPath,
+        [KANARI_BIN, 'list', '--state-dir', elsewhere],
+        (err, _o, stderr) => resolve({ code: err === null ? 0 : Number(err.code), stderr }),
+      ),
     )
     expect(noDaemon.code).toBe(5)
     expect(noDaemon.stderr).toMatch(/no daemon running in .*kanari-empty-.*\n.*kanari up/)

@@ -2,7 +2,12 @@
  * Kanari's proxy against real demo-app processes over 127.0.0.1: weighted split, stickiness, header
  * and cookie routes, mirroring, hop-by-hop headers, failures, WebSocket upgrades, live updates, drain.
  */
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+} from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Pool, request } from 'undici'
@@ -15,7 +20,10 @@ let green: DemoApp
 let proxy: ProxyServer | undefined
 
 beforeAll(async () => {
-  ;[blue, green] = await Promise.all([startDemoApp({ COLOR: 'blue' }), startDemoApp({ COLOR: 'green' })])
+  ;[blue, green] = await Promise.all([
+    startDemoApp({ COLOR: 'blue' }),
+    startDemoApp({ COLOR: 'green' }),
+  ])
 })
 afterAll(stopAll)
 afterEach(async () => {
@@ -38,7 +46,12 @@ function routes(canaryWeight: number, extra: Partial<ProxyRoutes> = {}): ProxyRo
   }
 }
 
-async function colors(port: number, n: number, headers: Record<string, string> = {}, concurrency = 20): Promise<Record<string, number>> {
+async function colors(
+  port: number,
+  n: number,
+  headers: Record<string, string> = {},
+  concurrency = 20,
+): Promise<Record<string, number>> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency })
   const counts: Record<string, number> = {}
   let sent = 0
@@ -68,7 +81,11 @@ describe('proxy', () => {
   })
 
   it('keeps a user on one version with a sticky cookie, and spreads users across versions', async () => {
-    proxy = await startProxy({ port: 0, routes: routes(50, { sticky: { cookie: 'user' } }), name: 'sticky' })
+    proxy = await startProxy({
+      port: 0,
+      routes: routes(50, { sticky: { cookie: 'user' } }),
+      name: 'sticky',
+    })
     const seen = new Set<string>()
     for (let user = 0; user < 20; user++) {
       const counts = await colors(proxy.port, 10, { cookie: `theme=dark; user=u${user}` }, 2)
@@ -83,18 +100,30 @@ describe('proxy', () => {
       { headerName: 'x-canary', headerValue: { exact: 'true' } },
       { cookieName: 'beta', cookieValue: { prefix: 'on' } },
     ]
-    proxy = await startProxy({ port: 0, routes: routes(0, { headerRoutes: [{ name: 'beta', match, backend: 'rev-2' }] }), name: 'header' })
+    proxy = await startProxy({
+      port: 0,
+      routes: routes(0, { headerRoutes: [{ name: 'beta', match, backend: 'rev-2' }] }),
+      name: 'header',
+    })
     expect(await colors(proxy.port, 50, { 'x-canary': 'true' })).toEqual({ green: 50 })
     expect(await colors(proxy.port, 50, { cookie: 'beta=on-please' })).toEqual({ green: 50 })
     expect(await colors(proxy.port, 50, { 'x-canary': 'false' })).toEqual({ blue: 50 })
   })
 
   it('mirrors requests to the canary while clients only ever see stable', async () => {
-    const before = (await (await request(`http://127.0.0.1:${green.port}/stats`)).body.json()) as { served: number }
-    proxy = await startProxy({ port: 0, routes: routes(0, { mirror: { backend: 'rev-2', percentage: 100, match: [] } }), name: 'mirror' })
+    const before = (await (await request(`http://127.0.0.1:${green.port}/stats`)).body.json()) as {
+      served: number
+    }
+    proxy = await startProxy({
+      port: 0,
+      routes: routes(0, { mirror: { backend: 'rev-2', percentage: 100, match: [] } }),
+      name: 'mirror',
+    })
     expect(await colors(proxy.port, 100, {}, 5)).toEqual({ blue: 100 })
     const after = await waitFor(async () => {
-      const s = (await (await request(`http://127.0.0.1:${green.port}/stats`)).body.json()) as { served: number }
+      const s = (await (await request(`http://127.0.0.1:${green.port}/stats`)).body.json()) as {
+        served: number
+      }
       return s.served - before.served >= 101 ? s : undefined
     }, 'mirrored requests to reach green')
     expect(after.served - before.served).toBeGreaterThanOrEqual(101)
@@ -106,17 +135,40 @@ describe('proxy', () => {
     const echo: Server = createHttpServer((req, res) => res.end(JSON.stringify(req.headers)))
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r))
     const port = (echo.address() as { port: number }).port
-    proxy = await startProxy({ port: 0, routes: { backends: [{ id: 'rev-1', endpoints: [{ host: '127.0.0.1', port }] }], weights: [{ backend: 'rev-1', weight: 100 }], headerRoutes: [] }, name: 'echo' })
-    const p = proxy
-    const { headers, body } = await new Promise<{ headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: p.port, path: '/x', headers: { connection: 'keep-alive, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', 'x-kept': 'yes' } }, (res) => {
-        let text = ''
-        res.on('data', (d: Buffer) => (text += d.toString()))
-        res.on('end', () => resolve({ headers: res.headers, body: text }))
-      })
-      req.on('error', reject)
-      req.end()
+    proxy = await startProxy({
+      port: 0,
+      routes: {
+        backends: [{ id: 'rev-1', endpoints: [{ host: '127.0.0.1', port }] }],
+        weights: [{ backend: 'rev-1', weight: 100 }],
+        headerRoutes: [],
+      },
+      name: 'echo',
     })
+    const p = proxy
+    const { headers, body } = await new Promise<{ headers: Record<string, unknown>; body: string }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: p.port,
+            path: '/x',
+            headers: {
+              connection: 'keep-alive, x-secret',
+              'x-secret': '1',
+              'keep-alive': 'timeout=5',
+              'x-kept': 'yes',
+            },
+          },
+          (res) => {
+            let text = ''
+            res.on('data', (d: Buffer) => (text += d.toString()))
+            res.on('end', () => resolve({ headers: res.headers, body: text }))
+          },
+        )
+        req.on('error', reject)
+        req.end()
+      },
+    )
     const seen = JSON.parse(body) as Record<string, string>
     expect(headers['x-kanari-backend']).toBe('rev-1')
     expect(seen['x-kept']).toBe('yes')
@@ -130,11 +182,23 @@ describe('proxy', () => {
 
   it('answers 502 for a dead endpoint and counts it as a failed request', async () => {
     const dead = await freePort()
-    proxy = await startProxy({ port: 0, routes: { backends: [{ id: 'rev-9', endpoints: [{ host: '127.0.0.1', port: dead }] }], weights: [{ backend: 'rev-9', weight: 100 }], headerRoutes: [] }, name: 'dead' })
+    proxy = await startProxy({
+      port: 0,
+      routes: {
+        backends: [{ id: 'rev-9', endpoints: [{ host: '127.0.0.1', port: dead }] }],
+        weights: [{ backend: 'rev-9', weight: 100 }],
+        headerRoutes: [],
+      },
+      name: 'dead',
+    })
     const res = await request(`http://127.0.0.1:${proxy.port}/color`)
     expect(res.statusCode).toBe(502)
     expect(await res.body.text()).toMatch(/no answer from rev-9/)
-    expect(proxy.traffic.totals('rev-9')).toMatchObject({ requests: 1, errors: 1, statusClasses: { failed: 1 } })
+    expect(proxy.traffic.totals('rev-9')).toMatchObject({
+      requests: 1,
+      errors: 1,
+      statusClasses: { failed: 1 },
+    })
   })
 
   it('passes WebSocket upgrades through', async () => {
@@ -142,16 +206,30 @@ describe('proxy', () => {
     const upstreamSockets: Socket[] = []
     ws.on('upgrade', (req: IncomingMessage, socket: Socket) => {
       upstreamSockets.push(socket)
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-path: ${req.url ?? ''}\r\n\r\n`)
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-path: ${req.url ?? ''}\r\n\r\n`,
+      )
       socket.on('data', (d: Buffer) => socket.write(`echo:${d.toString()}`))
     })
     await new Promise<void>((r) => ws.listen(0, '127.0.0.1', r))
     const port = (ws.address() as { port: number }).port
-    const p = await startProxy({ port: 0, routes: { backends: [{ id: 'rev-1', endpoints: [{ host: '127.0.0.1', port }] }], weights: [{ backend: 'rev-1', weight: 100 }], headerRoutes: [] }, name: 'ws' })
+    const p = await startProxy({
+      port: 0,
+      routes: {
+        backends: [{ id: 'rev-1', endpoints: [{ host: '127.0.0.1', port }] }],
+        weights: [{ backend: 'rev-1', weight: 100 }],
+        headerRoutes: [],
+      },
+      name: 'ws',
+    })
     proxy = p
     const chunks: string[] = []
     await new Promise<void>((resolve, reject) => {
-      const sock = connect(p.port, '127.0.0.1', () => sock.write('GET /chat HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n'))
+      const sock = connect(p.port, '127.0.0.1', () =>
+        sock.write(
+          'GET /chat HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n',
+        ),
+      )
       sock.on('data', (d: Buffer) => {
         chunks.push(d.toString())
         if (!d.toString().includes('echo:')) sock.write('hello')
@@ -184,7 +262,15 @@ describe('proxy', () => {
 
   it('drains an in-flight request on close', async () => {
     const slow = await startDemoApp({ COLOR: 'slow', LATENCY_MS: '600' })
-    proxy = await startProxy({ port: 0, routes: { backends: [{ id: 'rev-1', endpoints: [{ host: '127.0.0.1', port: slow.port }] }], weights: [{ backend: 'rev-1', weight: 100 }], headerRoutes: [] }, name: 'drain' })
+    proxy = await startProxy({
+      port: 0,
+      routes: {
+        backends: [{ id: 'rev-1', endpoints: [{ host: '127.0.0.1', port: slow.port }] }],
+        weights: [{ backend: 'rev-1', weight: 100 }],
+        headerRoutes: [],
+      },
+      name: 'drain',
+    })
     const pending = request(`http://127.0.0.1:${proxy.port}/color`)
     await new Promise((r) => setTimeout(r, 100))
     const closing = proxy.close({ drainMs: 5000 })
@@ -198,14 +284,24 @@ describe('proxy', () => {
   it('exposes per-backend counters in Prometheus text format', async () => {
     proxy = await startProxy({ port: 0, routes: routes(50), name: 'prom' })
     const counts = await colors(proxy.port, 200)
-    const text = renderPrometheus([{ name: 'checkout', recorder: proxy.traffic, roleOf: (b) => (b === 'rev-2' ? 'canary' : 'stable') }])
+    const text = renderPrometheus([
+      {
+        name: 'checkout',
+        recorder: proxy.traffic,
+        roleOf: (b) => (b === 'rev-2' ? 'canary' : 'stable'),
+      },
+    ])
     const value = (metric: string, labels: string): number => {
       const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(labels))
       return Number(line?.split(' ').at(-1))
     }
-    expect(value('kanari_requests_total', 'backend="rev-2",role="canary",code_class="2xx"')).toBe(counts.green)
+    expect(value('kanari_requests_total', 'backend="rev-2",role="canary",code_class="2xx"')).toBe(
+      counts.green,
+    )
     expect(value('kanari_request_duration_seconds_count', 'backend="rev-1"')).toBe(counts.blue)
-    expect(value('kanari_request_duration_seconds_bucket', 'backend="rev-1",role="stable",le="+Inf"')).toBe(counts.blue)
+    expect(
+      value('kanari_request_duration_seconds_bucket', 'backend="rev-1",role="stable",le="+Inf"'),
+    ).toBe(counts.blue)
     expect(text).toMatch(/# TYPE kanari_request_duration_seconds histogram/)
   })
 })

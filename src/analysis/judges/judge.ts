@@ -2,7 +2,13 @@
  * The judge interface: how an analysis run folds measurements and reaches a verdict. The engine
  * chooses a judge by name from `judges` in ./index.ts.
  */
-import type { AnalysisPlan, AnalysisRunStatus, Measurement, MetricPlan, MetricRunStatus } from '../types.js'
+import type {
+  AnalysisPlan,
+  AnalysisRunStatus,
+  Measurement,
+  MetricPlan,
+  MetricRunStatus,
+} from '../types.js'
 
 export interface MeasuredMetric {
   metric: MetricPlan

@@ -7,7 +7,11 @@ import { judgeMeasurement } from '../measurement.js'
 import type { AnalysisPlan, AnalysisRunStatus, MetricPlan, MetricRunStatus } from '../types.js'
 import type { Judge, MeasuredMetric } from './judge.js'
 
-export function foldLimit(status: MetricRunStatus, metric: MetricPlan, m: MeasuredMetric['measurement']): void {
+export function foldLimit(
+  status: MetricRunStatus,
+  metric: MetricPlan,
+  m: MeasuredMetric['measurement'],
+): void {
   const v = judgeMeasurement(metric, m)
   const phase = v.phase === 'NoData' ? 'Inconclusive' : v.phase
   status.measurements++
@@ -23,20 +27,35 @@ export function foldLimit(status: MetricRunStatus, metric: MetricPlan, m: Measur
 }
 
 /** The limit verdict of one metric, or undefined while it is within its limits. */
-export function limitBreach(metric: MetricPlan, s: MetricRunStatus): { phase: 'Failed' | 'Error' | 'Inconclusive'; message: string } | undefined {
+export function limitBreach(
+  metric: MetricPlan,
+  s: MetricRunStatus,
+): { phase: 'Failed' | 'Error' | 'Inconclusive'; message: string } | undefined {
   if (s.failed > metric.failureLimit) {
-    return { phase: 'Failed', message: `${s.lastMessage ?? metric.name} (${s.failed} failed measurement${s.failed === 1 ? '' : 's'}, failureLimit ${metric.failureLimit})` }
+    return {
+      phase: 'Failed',
+      message: `${s.lastMessage ?? metric.name} (${s.failed} failed measurement${s.failed === 1 ? '' : 's'}, failureLimit ${metric.failureLimit})`,
+    }
   }
   if (s.consecutiveErrors > metric.consecutiveErrorLimit) {
-    return { phase: 'Error', message: `${s.lastMessage ?? metric.name} (${s.consecutiveErrors} errors in a row, consecutiveErrorLimit ${metric.consecutiveErrorLimit})` }
+    return {
+      phase: 'Error',
+      message: `${s.lastMessage ?? metric.name} (${s.consecutiveErrors} errors in a row, consecutiveErrorLimit ${metric.consecutiveErrorLimit})`,
+    }
   }
   if (s.inconclusive > metric.inconclusiveLimit) {
-    return { phase: 'Inconclusive', message: `${s.lastMessage ?? metric.name} (${s.inconclusive} inconclusive measurement${s.inconclusive === 1 ? '' : 's'}, inconclusiveLimit ${metric.inconclusiveLimit})` }
+    return {
+      phase: 'Inconclusive',
+      message: `${s.lastMessage ?? metric.name} (${s.inconclusive} inconclusive measurement${s.inconclusive === 1 ? '' : 's'}, inconclusiveLimit ${metric.inconclusiveLimit})`,
+    }
   }
   return undefined
 }
 
-export function metricPairs(plan: AnalysisPlan, run: AnalysisRunStatus): { metric: MetricPlan; status: MetricRunStatus }[] {
+export function metricPairs(
+  plan: AnalysisPlan,
+  run: AnalysisRunStatus,
+): { metric: MetricPlan; status: MetricRunStatus }[] {
   return plan.metrics.flatMap((metric) => {
     const status = run.metrics.find((s) => s.name === metric.name)
     return status === undefined ? [] : [{ metric, status }]
@@ -45,7 +64,8 @@ export function metricPairs(plan: AnalysisPlan, run: AnalysisRunStatus): { metri
 
 export const limitJudge: Judge = {
   cadenceSeconds: (_plan, metric) => metric.intervalSeconds,
-  wantsMore: (_plan, metric, status) => metric.count === undefined || status.measurements < metric.count,
+  wantsMore: (_plan, metric, status) =>
+    metric.count === undefined || status.measurements < metric.count,
   fold(_plan, _run, batch) {
     for (const { metric, status, measurement } of batch) foldLimit(status, metric, measurement)
   },
@@ -61,8 +81,17 @@ export const limitJudge: Judge = {
       }
     }
     run.passing = pairs.every(({ status }) => status.lastPhase === 'Successful')
-    const done = plan.kind !== 'background' && pairs.every(({ metric, status }) => metric.count !== undefined && status.measurements >= metric.count)
-    const summary = pairs.map(({ metric, status }) => status.lastMessage ?? `${metric.name}: waiting for the first measurement`).join('; ')
+    const done =
+      plan.kind !== 'background' &&
+      pairs.every(
+        ({ metric, status }) => metric.count !== undefined && status.measurements >= metric.count,
+      )
+    const summary = pairs
+      .map(
+        ({ metric, status }) =>
+          status.lastMessage ?? `${metric.name}: waiting for the first measurement`,
+      )
+      .join('; ')
     run.message = summary
     if (done) run.phase = 'Successful'
   },

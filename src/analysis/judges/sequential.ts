@@ -9,8 +9,20 @@
  */
 import { formatValue, isRateMetric, round } from '../measurement.js'
 import { formatP, logMixtureLikelihoodRatio, pValue, segmentAlpha } from '../sequential-test.js'
-import { LATENCY_BUCKETS_MS, latencyQuantile, requestsSlowerThan, type VersionTraffic } from '../traffic.js'
-import type { AnalysisPlan, AnalysisRunStatus, MetricPlan, MetricRunStatus, SegmentCounts, SequentialState } from '../types.js'
+import {
+  LATENCY_BUCKETS_MS,
+  latencyQuantile,
+  requestsSlowerThan,
+  type VersionTraffic,
+} from '../traffic.js'
+import type {
+  AnalysisPlan,
+  AnalysisRunStatus,
+  MetricPlan,
+  MetricRunStatus,
+  SegmentCounts,
+  SequentialState,
+} from '../types.js'
 import type { Judge } from './judge.js'
 import { foldLimit, limitBreach, metricPairs } from './limit.js'
 
@@ -20,22 +32,38 @@ const SEQUENTIAL_CADENCE_SECONDS = 1
 const MIN_STABLE_FOR_LATENCY = 100
 
 export function emptySegment(): SegmentCounts {
-  return { requests: 0, errors: 0, latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0) }
+  return {
+    requests: 0,
+    errors: 0,
+    latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+  }
 }
 
 export function emptySequentialState(): SequentialState {
-  return { canary: emptySegment(), stable: emptySegment(), logBayesFactor: 0, logBayesFactorAbsolute: 0 }
+  return {
+    canary: emptySegment(),
+    stable: emptySegment(),
+    logBayesFactor: 0,
+    logBayesFactorAbsolute: 0,
+  }
 }
 
 function add(into: SegmentCounts, t: VersionTraffic): void {
   into.requests += t.requests
   into.errors += t.errors
-  for (let i = 0; i < into.latencyBuckets.length; i++) into.latencyBuckets[i] = (into.latencyBuckets[i] ?? 0) + (t.latencyBuckets[i] ?? 0)
+  for (let i = 0; i < into.latencyBuckets.length; i++)
+    into.latencyBuckets[i] = (into.latencyBuckets[i] ?? 0) + (t.latencyBuckets[i] ?? 0)
 }
 
 /** SegmentCounts viewed as traffic, for the histogram helpers. */
 function asTraffic(s: SegmentCounts): VersionTraffic {
-  return { requests: s.requests, errors: s.errors, latencyBuckets: s.latencyBuckets, latencySumMs: 0, statusClasses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, failed: 0 } }
+  return {
+    requests: s.requests,
+    errors: s.errors,
+    latencyBuckets: s.latencyBuckets,
+    latencySumMs: 0,
+    statusClasses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, failed: 0 },
+  }
 }
 
 function quantileOf(metric: MetricPlan): number {
@@ -54,28 +82,60 @@ interface TestOutcome {
 }
 
 /** Runs the comparative and absolute tests of one builtin metric over its segment. */
-function testMetric(plan: AnalysisPlan, run: AnalysisRunStatus, metric: MetricPlan, seq: SequentialState, builtinCount: number): TestOutcome {
+function testMetric(
+  plan: AnalysisPlan,
+  run: AnalysisRunStatus,
+  metric: MetricPlan,
+  seq: SequentialState,
+  builtinCount: number,
+): TestOutcome {
   const alpha = segmentAlpha(plan.alpha / Math.max(1, builtinCount), run.segments)
   const c = seq.canary
   const s = seq.stable
   const canShare = c.requests > 0 && s.requests > 0
   const range = metric.thresholdRange
   if (isRateMetric(metric)) {
-    const maxErrorPercent = metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate' ? (range?.min === undefined ? undefined : 100 - range.min) : range?.max
-    const tests = (canShare ? 1 : 0) + (maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100 ? 1 : 0)
+    const maxErrorPercent =
+      metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+        ? range?.min === undefined
+          ? undefined
+          : 100 - range.min
+        : range?.max
+    const tests =
+      (canShare ? 1 : 0) +
+      (maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100 ? 1 : 0)
     const bound = Math.log(Math.max(1, tests) / alpha)
-    seq.logBayesFactor = canShare ? logMixtureLikelihoodRatio(c.errors, c.errors + s.errors, c.requests / (c.requests + s.requests)) : 0
-    seq.logBayesFactorAbsolute = maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100 ? logMixtureLikelihoodRatio(c.errors, c.requests, maxErrorPercent / 100) : 0
+    seq.logBayesFactor = canShare
+      ? logMixtureLikelihoodRatio(
+          c.errors,
+          c.errors + s.errors,
+          c.requests / (c.requests + s.requests),
+        )
+      : 0
+    seq.logBayesFactorAbsolute =
+      maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100
+        ? logMixtureLikelihoodRatio(c.errors, c.requests, maxErrorPercent / 100)
+        : 0
     const versus = `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) vs stable ${pct(s.errors, s.requests)} (${s.errors}/${s.requests})`
-    if (canShare && seq.logBayesFactor >= bound) return { rejected: true, message: `${versus}; ${formatP(pValue(seq.logBayesFactor))}` }
+    if (canShare && seq.logBayesFactor >= bound)
+      return { rejected: true, message: `${versus}; ${formatP(pValue(seq.logBayesFactor))}` }
     if (seq.logBayesFactorAbsolute >= bound && maxErrorPercent !== undefined) {
-      return { rejected: true, message: `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%; ${formatP(pValue(seq.logBayesFactorAbsolute))}` }
+      return {
+        rejected: true,
+        message: `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%; ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
+      }
     }
-    return { rejected: false, message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}` }
+    return {
+      rejected: false,
+      message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
+    }
   }
   // Latency: count requests slower than a reference, on both sides.
   const q = quantileOf(metric)
-  const label = metric.provider.kind === 'builtin' ? metric.provider.metric.replace('latency-', 'latency ') : metric.name
+  const label =
+    metric.provider.kind === 'builtin'
+      ? metric.provider.metric.replace('latency-', 'latency ')
+      : metric.name
   const canaryQ = latencyQuantile(asTraffic(c), q)
   const stableQ = latencyQuantile(asTraffic(s), q)
   const comparative = canShare && s.requests >= MIN_STABLE_FOR_LATENCY
@@ -85,28 +145,50 @@ function testMetric(plan: AnalysisPlan, run: AnalysisRunStatus, metric: MetricPl
   const reference = Math.max(stableQ * 1.2, stableQ + 5)
   const canarySlow = comparative ? requestsSlowerThan(asTraffic(c), reference) : 0
   const stableSlow = comparative ? requestsSlowerThan(asTraffic(s), reference) : 0
-  seq.logBayesFactor = comparative ? logMixtureLikelihoodRatio(canarySlow, canarySlow + stableSlow, c.requests / (c.requests + s.requests)) : 0
+  seq.logBayesFactor = comparative
+    ? logMixtureLikelihoodRatio(
+        canarySlow,
+        canarySlow + stableSlow,
+        c.requests / (c.requests + s.requests),
+      )
+    : 0
   const overMax = absolute ? requestsSlowerThan(asTraffic(c), range.max ?? 0) : 0
   seq.logBayesFactorAbsolute = absolute ? logMixtureLikelihoodRatio(overMax, c.requests, 1 - q) : 0
   const versus = `${label} canary ${formatValue(metric, canaryQ)} vs stable ${formatValue(metric, stableQ)}`
   if (comparative && seq.logBayesFactor >= bound) {
-    return { rejected: true, message: `${versus} (${canarySlow} of ${c.requests} canary requests slower than ${Math.round(reference)} ms vs ${stableSlow} of ${s.requests} stable); ${formatP(pValue(seq.logBayesFactor))}` }
+    return {
+      rejected: true,
+      message: `${versus} (${canarySlow} of ${c.requests} canary requests slower than ${Math.round(reference)} ms vs ${stableSlow} of ${s.requests} stable); ${formatP(pValue(seq.logBayesFactor))}`,
+    }
   }
   if (absolute && seq.logBayesFactorAbsolute >= bound) {
-    return { rejected: true, message: `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}` }
+    return {
+      rejected: true,
+      message: `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
+    }
   }
-  return { rejected: false, message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}` }
+  return {
+    rejected: false,
+    message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
+  }
 }
 
 export function runEndsAt(plan: AnalysisPlan, run: AnalysisRunStatus): number | undefined {
   if (plan.kind === 'background') return undefined
-  const seconds = Math.max(0, ...plan.metrics.map((m) => m.initialDelaySeconds + (m.count ?? 1) * m.intervalSeconds))
+  const seconds = Math.max(
+    0,
+    ...plan.metrics.map((m) => m.initialDelaySeconds + (m.count ?? 1) * m.intervalSeconds),
+  )
   return run.startedAt + seconds * 1000
 }
 
 export const sequentialJudge: Judge = {
-  cadenceSeconds: (_plan, metric) => (metric.provider.kind === 'builtin' ? SEQUENTIAL_CADENCE_SECONDS : metric.intervalSeconds),
-  wantsMore: (_plan, metric, status) => metric.provider.kind === 'builtin' || metric.count === undefined || status.measurements < metric.count,
+  cadenceSeconds: (_plan, metric) =>
+    metric.provider.kind === 'builtin' ? SEQUENTIAL_CADENCE_SECONDS : metric.intervalSeconds,
+  wantsMore: (_plan, metric, status) =>
+    metric.provider.kind === 'builtin' ||
+    metric.count === undefined ||
+    status.measurements < metric.count,
   fold(plan, run, batch) {
     const firstBuiltin = plan.metrics.find((m) => m.provider.kind === 'builtin')?.name
     for (const { metric, status, measurement } of batch) {
@@ -150,7 +232,11 @@ export const sequentialJudge: Judge = {
         continue
       }
       if (status.consecutiveErrors > metric.consecutiveErrorLimit) {
-        Object.assign(run, { phase: 'Error', message: `${status.lastMessage ?? metric.name} (${status.consecutiveErrors} errors in a row)`, passing: false })
+        Object.assign(run, {
+          phase: 'Error',
+          message: `${status.lastMessage ?? metric.name} (${status.consecutiveErrors} errors in a row)`,
+          passing: false,
+        })
         return
       }
       const seq = (status.sequential ??= emptySequentialState())
@@ -165,13 +251,23 @@ export const sequentialJudge: Judge = {
       messages.push(outcome.message)
     }
     const enough = run.canaryRequests >= plan.minCanaryRequests || builtin.length === 0
-    const othersDone = pairs.every(({ metric, status }) => metric.provider.kind === 'builtin' || (metric.count !== undefined && status.measurements >= metric.count))
-    const othersPassing = pairs.every(({ metric, status }) => metric.provider.kind === 'builtin' || status.lastPhase === 'Successful')
+    const othersDone = pairs.every(
+      ({ metric, status }) =>
+        metric.provider.kind === 'builtin' ||
+        (metric.count !== undefined && status.measurements >= metric.count),
+    )
+    const othersPassing = pairs.every(
+      ({ metric, status }) =>
+        metric.provider.kind === 'builtin' || status.lastPhase === 'Successful',
+    )
     run.passing = enough && othersPassing
     const endsAt = runEndsAt(plan, run)
-    const waiting = enough ? '' : `waiting for data: ${run.canaryRequests} of ${plan.minCanaryRequests} canary requests; `
+    const waiting = enough
+      ? ''
+      : `waiting for data: ${run.canaryRequests} of ${plan.minCanaryRequests} canary requests; `
     run.message = `${waiting}${messages.join('; ') || 'no measurement yet'}`
-    if (endsAt !== undefined && now >= endsAt && enough && othersDone && othersPassing) run.phase = 'Successful'
+    if (endsAt !== undefined && now >= endsAt && enough && othersDone && othersPassing)
+      run.phase = 'Successful'
   },
 }
 

@@ -35,7 +35,9 @@ export const thresholdJudge: Judge = {
   },
   verdict(plan, run) {
     const pairs = metricPairs(plan, run)
-    const failing = pairs.filter(({ status }) => status.lastPhase !== undefined && status.lastPhase !== 'Successful')
+    const failing = pairs.filter(
+      ({ status }) => status.lastPhase !== undefined && status.lastPhase !== 'Successful',
+    )
     const checks = `${run.failedChecks} of ${plan.threshold} failed checks`
     if (run.failedChecks >= plan.threshold) {
       run.phase = 'Failed'
@@ -45,7 +47,9 @@ export const thresholdJudge: Judge = {
     }
     run.passing = pairs.length > 0 && pairs.every(({ status }) => status.lastPhase === 'Successful')
     run.message = `${pairs.map(({ metric, status }) => status.lastMessage ?? `${metric.name}: waiting for the first check`).join('; ')} (${checks})`
-    const done = plan.kind !== 'background' && pairs.every(({ metric, status }) => status.successful >= (metric.count ?? 1))
+    const done =
+      plan.kind !== 'background' &&
+      pairs.every(({ metric, status }) => status.successful >= (metric.count ?? 1))
     if (done) run.phase = 'Successful'
   },
 }

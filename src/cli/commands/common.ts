@@ -19,8 +19,16 @@ export interface CommonOptions {
 
 export function withCommon(cmd: Command): Command {
   return cmd
-    .option('--state-dir <dir>', 'state directory of the local daemon (default: .kanari, or $KANARI_STATE_DIR)')
-    .option('-o, --output <format>', 'output format: table, json or yaml', parseOutputFormat, 'table' as OutputFormat)
+    .option(
+      '--state-dir <dir>',
+      'state directory of the local daemon (default: .kanari, or $KANARI_STATE_DIR)',
+    )
+    .option(
+      '-o, --output <format>',
+      'output format: table, json or yaml',
+      parseOutputFormat,
+      'table' as OutputFormat,
+    )
 }
 
 export function stateDirOf(options: { stateDir?: string }): string {
@@ -33,7 +41,10 @@ export function kanariBin(): string {
 }
 
 /** Starts a daemon for `stateDir` in the background and waits until it answers. */
-export async function startDaemonProcess(stateDir: string, timeoutMs = 20_000): Promise<DaemonClient> {
+export async function startDaemonProcess(
+  stateDir: string,
+  timeoutMs = 20_000,
+): Promise<DaemonClient> {
   mkdirSync(stateDir, { recursive: true })
   const logFd = openSync(daemonLogPath(stateDir), 'a')
   const child = spawn(process.execPath, [kanariBin(), 'daemon', '--state-dir', stateDir], {
@@ -42,13 +53,16 @@ export async function startDaemonProcess(stateDir: string, timeoutMs = 20_000): 
     env: process.env,
   })
   closeSync(logFd)
-  let exited: number | null = null
-  child.on('exit', (code) => (exited = code ?? 1))
+  const state: { exited: number | null } = { exited: null }
+  child.on('exit', (code) => (state.exited = code ?? 1))
   child.unref()
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (exited !== null) {
-      throw new DaemonUnavailableError(`the daemon for ${stateDir} exited at start (code ${exited})`, { hint: `see ${daemonLogPath(stateDir)}` })
+    if (state.exited !== null) {
+      throw new DaemonUnavailableError(
+        `the daemon for ${stateDir} exited at start (code ${state.exited})`,
+        { hint: `see ${daemonLogPath(stateDir)}` },
+      )
     }
     const info = readApiInfo(stateDir)
     if (info !== undefined && info.pid === child.pid) {
@@ -62,11 +76,17 @@ export async function startDaemonProcess(stateDir: string, timeoutMs = 20_000): 
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new DaemonUnavailableError(`the daemon for ${stateDir} did not start within ${timeoutMs / 1000}s`, { hint: `see ${daemonLogPath(stateDir)}` })
+  throw new DaemonUnavailableError(
+    `the daemon for ${stateDir} did not start within ${timeoutMs / 1000}s`,
+    { hint: `see ${daemonLogPath(stateDir)}` },
+  )
 }
 
 /** The running daemon's client; with `autoStart`, starts one if none is running. */
-export async function daemonClient(options: { stateDir?: string }, autoStart = false): Promise<DaemonClient> {
+export async function daemonClient(
+  options: { stateDir?: string },
+  autoStart = false,
+): Promise<DaemonClient> {
   const stateDir = stateDirOf(options)
   const info = readApiInfo(stateDir)
   if (info !== undefined && isAlive(info.pid)) return new DaemonClient(stateDir, info)

@@ -6,16 +6,31 @@ import type { Command } from 'commander'
 import { Daemon } from '../../local/daemon/daemon.js'
 import { isAlive, readApiInfo, apiInfoPath } from '../../local/daemon/paths.js'
 import { printResult, type CliContext } from '../context.js'
-import { daemonClient, stateDirOf, startDaemonProcess, withCommon, type CommonOptions } from './common.js'
+import {
+  daemonClient,
+  stateDirOf,
+  startDaemonProcess,
+  withCommon,
+  type CommonOptions,
+} from './common.js'
 
 export function registerDaemonCommands(program: Command, ctx: CliContext): void {
-  withCommon(program.command('up').description('start the local daemon in the background (state in --state-dir)'))
+  withCommon(
+    program
+      .command('up')
+      .description('start the local daemon in the background (state in --state-dir)'),
+  )
     .option('--foreground', 'run the daemon in this process until interrupted')
     .action(async (options: CommonOptions & { foreground?: boolean }) => {
       const stateDir = stateDirOf(options)
       const info = readApiInfo(stateDir)
       if (info !== undefined && isAlive(info.pid)) {
-        printResult(ctx, options.output, { running: true, alreadyRunning: true, pid: info.pid, url: info.url, stateDir }, () => `daemon already running (pid ${info.pid}, ${info.url}, state ${stateDir})\n`)
+        printResult(
+          ctx,
+          options.output,
+          { running: true, alreadyRunning: true, pid: info.pid, url: info.url, stateDir },
+          () => `daemon already running (pid ${info.pid}, ${info.url}, state ${stateDir})\n`,
+        )
         return
       }
       if (options.foreground === true) {
@@ -23,26 +38,47 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
         return
       }
       const client = await startDaemonProcess(stateDir)
-      printResult(ctx, options.output, { running: true, alreadyRunning: false, pid: client.info.pid, url: client.info.url, stateDir }, () => `daemon started (pid ${client.info.pid}, ${client.info.url}, state ${stateDir})\n`)
+      printResult(
+        ctx,
+        options.output,
+        {
+          running: true,
+          alreadyRunning: false,
+          pid: client.info.pid,
+          url: client.info.url,
+          stateDir,
+        },
+        () => `daemon started (pid ${client.info.pid}, ${client.info.url}, state ${stateDir})\n`,
+      )
     })
 
-  withCommon(program.command('down').description('stop the local daemon and every app replica it runs'))
-    .action(async (options: CommonOptions) => {
-      const stateDir = stateDirOf(options)
-      const info = readApiInfo(stateDir)
-      if (info === undefined || !isAlive(info.pid)) {
-        rmSync(apiInfoPath(stateDir), { force: true })
-        printResult(ctx, options.output, { stopped: false, running: false, stateDir }, () => `no daemon running in ${stateDir}\n`)
-        return
-      }
-      const client = await daemonClient(options)
-      await client.post('/api/v1/shutdown')
-      const deadline = Date.now() + 30_000
-      while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-      const stopped = !isAlive(info.pid)
-      if (!stopped) ctx.exitCode = 5
-      printResult(ctx, options.output, { stopped, pid: info.pid, stateDir }, () => (stopped ? `daemon stopped (pid ${info.pid})\n` : `daemon (pid ${info.pid}) still running after 30s\n`))
-    })
+  withCommon(
+    program.command('down').description('stop the local daemon and every app replica it runs'),
+  ).action(async (options: CommonOptions) => {
+    const stateDir = stateDirOf(options)
+    const info = readApiInfo(stateDir)
+    if (info === undefined || !isAlive(info.pid)) {
+      rmSync(apiInfoPath(stateDir), { force: true })
+      printResult(
+        ctx,
+        options.output,
+        { stopped: false, running: false, stateDir },
+        () => `no daemon running in ${stateDir}\n`,
+      )
+      return
+    }
+    const client = await daemonClient(options)
+    await client.post('/api/v1/shutdown')
+    const deadline = Date.now() + 30_000
+    while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    const stopped = !isAlive(info.pid)
+    if (!stopped) ctx.exitCode = 5
+    printResult(ctx, options.output, { stopped, pid: info.pid, stateDir }, () =>
+      stopped
+        ? `daemon stopped (pid ${info.pid})\n`
+        : `daemon (pid ${info.pid}) still running after 30s\n`,
+    )
+  })
 
   program
     .command('daemon', { hidden: true })

@@ -7,7 +7,9 @@ import { startDaemonProcess } from './common.js'
 export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('release three versions of a demo app behind Kanari: one promoted, two rolled back automatically')
+    .description(
+      'release three versions of a demo app behind Kanari: one promoted, two rolled back automatically',
+    )
     .option('--ci', 'plain progress lines (also whenever stdout is not a terminal)')
     .option('--keep', 'leave the daemon and the demo app running at the end, to explore')
     .option('--rps <n>', 'steady user load in requests per second', (v) => Number(v), 120)

@@ -9,4 +9,10 @@ import { registerSimulateCommand } from './simulate.js'
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void
 
-export const commands: RegisterCommand[] = [registerLintCommand, registerSimulateCommand, registerRolloutCommands, registerDaemonCommands, registerDemoCommand]
+export const commands: RegisterCommand[] = [
+  registerLintCommand,
+  registerSimulateCommand,
+  registerRolloutCommands,
+  registerDaemonCommands,
+  registerDemoCommand,
+]

@@ -9,26 +9,48 @@ import { parseOutputFormat, printResult, type CliContext, type OutputFormat } fr
 export function registerLintCommand(program: Command, ctx: CliContext): void {
   program
     .command('lint')
-    .description('validate Rollout and AnalysisTemplate manifests; prints every problem with file:line and path')
-    .requiredOption('-f, --filename <file>', 'a YAML file; repeatable (templates may be in another file)', (v: string, prev: string[] = []) => [...prev, v], [])
-    .option('-o, --output <format>', 'table, json or yaml', parseOutputFormat, 'table' as OutputFormat)
+    .description(
+      'validate Rollout and AnalysisTemplate manifests; prints every problem with file:line and path',
+    )
+    .requiredOption(
+      '-f, --filename <file>',
+      'a YAML file; repeatable (templates may be in another file)',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
+    .option(
+      '-o, --output <format>',
+      'table, json or yaml',
+      parseOutputFormat,
+      'table' as OutputFormat,
+    )
     .action((options: { filename: string[]; output: OutputFormat }) => {
       const files = options.filename.map((name) => {
         try {
           return { name, text: readFileSync(name, 'utf8') }
         } catch (err) {
-          throw new InputError(`cannot read ${name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { hint: 'check the path given to -f' })
+          throw new InputError(
+            `cannot read ${name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+            { hint: 'check the path given to -f' },
+          )
         }
       })
       const { set, problems } = checkRolloutSet(files)
       const objects = set.documents.map((d) => {
-        const v = d.value as { kind?: unknown; metadata?: { name?: unknown } } | null
-        return { kind: String(v?.kind ?? '?'), name: String(v?.metadata?.name ?? '?'), file: d.file }
+        const v = d.value as { kind?: string; metadata?: { name?: string } } | null
+        return {
+          kind: typeof v?.kind === 'string' ? v.kind : '?',
+          name: typeof v?.metadata?.name === 'string' ? v.metadata.name : '?',
+          file: d.file,
+        }
       })
       const ok = problems.length === 0
       ctx.exitCode = ok ? 0 : 1
       printResult(ctx, options.output, { valid: ok, objects, problems }, () =>
-        ok ? objects.map((o) => `OK ${o.kind.toLowerCase()}/${o.name} (${o.file})\n`).join('') : problems.map((p) => formatProblem(p) + '\n').join('') + `${problems.length} problem${problems.length === 1 ? '' : 's'}\n`,
+        ok
+          ? objects.map((o) => `OK ${o.kind.toLowerCase()}/${o.name} (${o.file})\n`).join('')
+          : problems.map((p) => formatProblem(p) + '\n').join('') +
+            `${problems.length} problem${problems.length === 1 ? '' : 's'}\n`,
       )
     })
 }

@@ -13,7 +13,10 @@ import { parseOutputFormat, printResult, type CliContext, type OutputFormat } fr
 function num(name: string, min: number, max = Number.POSITIVE_INFINITY) {
   return (v: string): number => {
     const n = Number(v)
-    if (!Number.isFinite(n) || n < min || n > max) throw new InputError(`--${name} must be a number from ${min}${max === Number.POSITIVE_INFINITY ? '' : ` to ${max}`} (got "${v}")`)
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InputError(
+        `--${name} must be a number from ${min}${max === Number.POSITIVE_INFINITY ? '' : ` to ${max}`} (got "${v}")`,
+      )
     return n
   }
 }
@@ -37,56 +40,123 @@ interface SimulateOptions {
 export function registerSimulateCommand(program: Command, ctx: CliContext): void {
   program
     .command('simulate')
-    .description('run a rollout through the real engine and judges against synthetic traffic, in virtual time')
-    .requiredOption('-f, --filename <file>', 'YAML file with the Rollout (and any AnalysisTemplates it uses)')
+    .description(
+      'run a rollout through the real engine and judges against synthetic traffic, in virtual time',
+    )
+    .requiredOption(
+      '-f, --filename <file>',
+      'YAML file with the Rollout (and any AnalysisTemplates it uses)',
+    )
     .option('--rollout <name>', 'which Rollout, when the file has several')
     .option('--rps <n>', 'user requests per second', num('rps', 1, 1_000_000), 100)
-    .option('--stable-error-rate <percent>', 'percent of requests the stable version fails', num('stable-error-rate', 0, 100), 0.5)
-    .option('--canary-error-rate <percent>', 'percent of requests the canary fails (15 = 15%)', num('canary-error-rate', 0, 100), 0.5)
+    .option(
+      '--stable-error-rate <percent>',
+      'percent of requests the stable version fails',
+      num('stable-error-rate', 0, 100),
+      0.5,
+    )
+    .option(
+      '--canary-error-rate <percent>',
+      'percent of requests the canary fails (15 = 15%)',
+      num('canary-error-rate', 0, 100),
+      0.5,
+    )
     .option('--stable-latency-ms <ms>', 'median latency of stable', num('stable-latency-ms', 0), 50)
-    .option('--canary-latency-ms <ms>', 'median latency of the canary (default: same as stable)', num('canary-latency-ms', 0))
-    .option('--fail-at-weight <percent>', 'the canary behaves like stable until its weight reaches this, then as given', num('fail-at-weight', 0, 100))
+    .option(
+      '--canary-latency-ms <ms>',
+      'median latency of the canary (default: same as stable)',
+      num('canary-latency-ms', 0),
+    )
+    .option(
+      '--fail-at-weight <percent>',
+      'the canary behaves like stable until its weight reaches this, then as given',
+      num('fail-at-weight', 0, 100),
+    )
     .option('--seed <n>', 'random seed; the same seed gives the same run', num('seed', 0), 1)
-    .option('--promote-after <seconds>', 'an indefinite pause counts as promoted after this many virtual seconds', num('promote-after', 0), 60)
-    .option('--ready-seconds <seconds>', 'virtual seconds a replica takes to become ready', num('ready-seconds', 0), 2)
-    .option('--max-seconds <seconds>', 'stop after this much virtual time', num('max-seconds', 1), 6 * 3600)
-    .option('-o, --output <format>', 'table, json or yaml', parseOutputFormat, 'table' as OutputFormat)
+    .option(
+      '--promote-after <seconds>',
+      'an indefinite pause counts as promoted after this many virtual seconds',
+      num('promote-after', 0),
+      60,
+    )
+    .option(
+      '--ready-seconds <seconds>',
+      'virtual seconds a replica takes to become ready',
+      num('ready-seconds', 0),
+      2,
+    )
+    .option(
+      '--max-seconds <seconds>',
+      'stop after this much virtual time',
+      num('max-seconds', 1),
+      6 * 3600,
+    )
+    .option(
+      '-o, --output <format>',
+      'table, json or yaml',
+      parseOutputFormat,
+      'table' as OutputFormat,
+    )
     .action((options: SimulateOptions) => {
       let text: string
       try {
         text = readFileSync(options.filename, 'utf8')
       } catch (err) {
-        throw new InputError(`cannot read ${options.filename}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { hint: 'check the path given to -f' })
+        throw new InputError(
+          `cannot read ${options.filename}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+          { hint: 'check the path given to -f' },
+        )
       }
       const set = parseRolloutSet([{ name: options.filename, text }])
-      const chosen = options.rollout === undefined ? set.rollouts : set.rollouts.filter((r) => r.doc.metadata.name === options.rollout)
+      const chosen =
+        options.rollout === undefined
+          ? set.rollouts
+          : set.rollouts.filter((r) => r.doc.metadata.name === options.rollout)
       if (chosen.length !== 1 || chosen[0] === undefined) {
         const names = set.rollouts.map((r) => r.doc.metadata.name)
         throw new InputError(
-          chosen.length === 0 ? `no Rollout${options.rollout === undefined ? '' : ` named ${options.rollout}`} in ${options.filename}` : `${options.filename} has ${chosen.length} Rollouts (${names.join(', ')})`,
-          { hint: names.length > 1 ? 'pick one with --rollout NAME' : 'the file needs a `kind: Rollout` document' },
+          chosen.length === 0
+            ? `no Rollout${options.rollout === undefined ? '' : ` named ${options.rollout}`} in ${options.filename}`
+            : `${options.filename} has ${chosen.length} Rollouts (${names.join(', ')})`,
+          {
+            hint:
+              names.length > 1
+                ? 'pick one with --rollout NAME'
+                : 'the file needs a `kind: Rollout` document',
+          },
         )
       }
       const plan = planFor(chosen[0].doc, set.templates, 2)
       const result = simulate(plan, {
         rps: options.rps,
         stable: { errorRatePercent: options.stableErrorRate, latencyMs: options.stableLatencyMs },
-        canary: { errorRatePercent: options.canaryErrorRate, latencyMs: options.canaryLatencyMs ?? options.stableLatencyMs },
+        canary: {
+          errorRatePercent: options.canaryErrorRate,
+          latencyMs: options.canaryLatencyMs ?? options.stableLatencyMs,
+        },
         ...(options.failAtWeight === undefined ? {} : { failAtWeight: options.failAtWeight }),
         seed: options.seed,
         promoteAfterSeconds: options.promoteAfter,
         readySeconds: options.readySeconds,
         maxSeconds: options.maxSeconds,
       })
-      const { events: _events, ...summary } = result
-      void _events
+      const summary: Omit<typeof result, 'events'> & { events?: unknown } = { ...result }
+      delete summary.events
       printResult(ctx, options.output, summary, () => {
         const lines = [renderProcessTable(result.steps, { detailWidth: 110 })]
         lines.push(`Outcome:          ${result.outcome} — ${result.reason}`)
         lines.push(`Decision after:   ${result.decisionSeconds}s (virtual)`)
-        lines.push(`Requests:         ${result.totalRequests} total, ${result.canaryRequests} to the canary, ${result.failedRequests} failed because of it`)
-        if (result.mirroredRequests > 0) lines.push(`Mirrored:         ${result.mirroredRequests} copies to the canary (responses discarded)`)
-        if (result.skippedMetrics.length > 0) lines.push(`Not simulated:    ${result.skippedMetrics.join(', ')} (only builtin metrics can be answered from synthetic traffic)`)
+        lines.push(
+          `Requests:         ${result.totalRequests} total, ${result.canaryRequests} to the canary, ${result.failedRequests} failed because of it`,
+        )
+        if (result.mirroredRequests > 0)
+          lines.push(
+            `Mirrored:         ${result.mirroredRequests} copies to the canary (responses discarded)`,
+          )
+        if (result.skippedMetrics.length > 0)
+          lines.push(
+            `Not simulated:    ${result.skippedMetrics.join(', ')} (only builtin metrics can be answered from synthetic traffic)`,
+          )
         return lines.join('\n') + '\n'
       })
     })

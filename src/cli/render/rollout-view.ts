@@ -12,7 +12,9 @@ function stepText(step: CanaryStep): string {
     case 'setWeight':
       return `setWeight ${step.weight}`
     case 'pause':
-      return step.durationSeconds === undefined ? 'pause (until promoted)' : `pause ${step.durationSeconds}s`
+      return step.durationSeconds === undefined
+        ? 'pause (until promoted)'
+        : `pause ${step.durationSeconds}s`
     case 'analysis':
       return `analysis ${step.analysis.metrics.map((m) => m.name).join(', ')} (${step.analysis.judge})`
     case 'setHeaderRoute':
@@ -33,16 +35,29 @@ export function renderRolloutView(view: RolloutView): string {
   lines.push(`Message:    ${s.message}`)
   lines.push(`Strategy:   ${plan.strategy.kind}`)
   lines.push(`Service:    ${view.serviceUrl}`)
-  const canary = s.canaryRevision === null ? '' : ` → canary revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
+  const canary =
+    s.canaryRevision === null
+      ? ''
+      : ` → canary revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
   lines.push(`Revisions:  stable ${s.stableRevision ?? '—'}${canary}`)
-  if (s.traffic.headerRoutes.length > 0) lines.push(`Routes:     ${s.traffic.headerRoutes.map((r) => r.name).join(', ')} → canary`)
+  if (s.traffic.headerRoutes.length > 0)
+    lines.push(`Routes:     ${s.traffic.headerRoutes.map((r) => r.name).join(', ')} → canary`)
   if (s.traffic.mirror !== null) lines.push(`Mirror:     ${s.traffic.mirror.percentage}% → canary`)
-  if (s.lastOutcome !== null) lines.push(`Last:       revision ${s.lastOutcome.revision} ${s.lastOutcome.result} — ${s.lastOutcome.reason}`)
+  if (s.lastOutcome !== null)
+    lines.push(
+      `Last:       revision ${s.lastOutcome.revision} ${s.lastOutcome.result} — ${s.lastOutcome.reason}`,
+    )
   if (plan.strategy.kind === 'canary') {
     lines.push('Steps:')
     plan.strategy.steps.forEach((step, i) => {
       const inFlight = s.canaryRevision !== null
-      const mark = !inFlight ? ' ' : i < s.currentStepIndex ? '✔' : i === s.currentStepIndex ? '▶' : ' '
+      const mark = !inFlight
+        ? ' '
+        : i < s.currentStepIndex
+          ? '✔'
+          : i === s.currentStepIndex
+            ? '▶'
+            : ' '
       lines.push(`  ${mark} ${String(i + 1).padStart(2)}  ${stepText(step)}`)
     })
   }
@@ -50,7 +65,14 @@ export function renderRolloutView(view: RolloutView): string {
   lines.push(
     renderTable(
       ['REVISION', 'ROLE', 'READY', 'RESTARTS', 'REQUESTS', 'ERRORS'],
-      view.versions.map((v) => [String(v.revision), v.role + (v.crashLooping ? ' (crash-looping)' : ''), `${v.ready}/${v.desired}`, String(v.restarts), String(v.requests), String(v.errors)]),
+      view.versions.map((v) => [
+        String(v.revision),
+        v.role + (v.crashLooping ? ' (crash-looping)' : ''),
+        `${v.ready}/${v.desired}`,
+        String(v.restarts),
+        String(v.requests),
+        String(v.errors),
+      ]),
     )
       .trimEnd()
       .split('\n')
@@ -64,12 +86,21 @@ export function renderRolloutView(view: RolloutView): string {
   }
   if (view.processTable.length > 0) {
     lines.push('Release:')
-    lines.push(renderProcessTable(view.processTable).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'))
+    lines.push(
+      renderProcessTable(view.processTable)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    )
   }
   const events = view.events as { at: number; type: string; reason: string; message: string }[]
   if (events.length > 0) {
     lines.push('Events:')
-    for (const e of events.slice(-10)) lines.push(`  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.reason.padEnd(18)} ${e.message}`)
+    for (const e of events.slice(-10))
+      lines.push(
+        `  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.reason.padEnd(18)} ${e.message}`,
+      )
   }
   return lines.join('\n') + '\n'
 }

@@ -26,14 +26,21 @@ export function startBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
     ? [{ name: 'preview', match: [{ headerName: PREVIEW_HEADER, headerValue: { exact: 'true' } }] }]
     : []
   s.traffic.mirror =
-    strategy.previewMirrorPercentage !== undefined && strategy.previewMirrorPercentage > 0 && t.plan.routerCapabilities.mirror
+    strategy.previewMirrorPercentage !== undefined &&
+    strategy.previewMirrorPercentage > 0 &&
+    t.plan.routerCapabilities.mirror
       ? { name: 'preview', percentage: strategy.previewMirrorPercentage, match: [] }
       : null
 }
 
 /** Runs a pre/post promotion analysis; returns its phase ('Successful' when there is none). */
-function analysis(t: Tick, strategy: BlueGreenPlan, kind: 'prePromotion' | 'postPromotion'): 'Running' | 'Successful' | 'Stopped' {
-  const plan = kind === 'prePromotion' ? strategy.prePromotionAnalysis : strategy.postPromotionAnalysis
+function analysis(
+  t: Tick,
+  strategy: BlueGreenPlan,
+  kind: 'prePromotion' | 'postPromotion',
+): 'Running' | 'Successful' | 'Stopped' {
+  const plan =
+    kind === 'prePromotion' ? strategy.prePromotionAnalysis : strategy.postPromotionAnalysis
   if (plan === undefined || t.s.promoteFull) return 'Successful'
   const key = kind === 'prePromotion' ? 'pre' : 'post'
   let run = t.s.analyses.step
@@ -48,11 +55,18 @@ function analysis(t: Tick, strategy: BlueGreenPlan, kind: 'prePromotion' | 'post
     case 'Successful':
       return 'Successful'
     case 'Inconclusive':
-      t.pauseFor('Inconclusive', 'AnalysisInconclusive', `${kind} analysis inconclusive: ${run.message} — promote to go on, abort to roll back`)
+      t.pauseFor(
+        'Inconclusive',
+        'AnalysisInconclusive',
+        `${kind} analysis inconclusive: ${run.message} — promote to go on, abort to roll back`,
+      )
       return 'Stopped'
     case 'Failed':
     case 'Error':
-      t.abort(`${kind} analysis ${run.phase.toLowerCase()}: ${run.message}`, strategy.scaleDownDelaySeconds)
+      t.abort(
+        `${kind} analysis ${run.phase.toLowerCase()}: ${run.message}`,
+        strategy.scaleDownDelaySeconds,
+      )
       return 'Stopped'
   }
   return 'Stopped'
@@ -65,7 +79,13 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
     if (t.checkAborts(strategy.scaleDownDelaySeconds, 0)) return
     if (s.phase === 'Paused') return
     if (t.plan.paused || s.userPaused) {
-      t.pauseFor('UserPause', 'UserPause', t.plan.paused ? 'paused by spec.paused' : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`)
+      t.pauseFor(
+        'UserPause',
+        'UserPause',
+        t.plan.paused
+          ? 'paused by spec.paused'
+          : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`,
+      )
       return
     }
     const canary = s.canaryRevision
@@ -87,7 +107,11 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
         const pre = analysis(t, strategy, 'prePromotion')
         if (pre !== 'Successful') return
         if (!strategy.autoPromotionEnabled) {
-          t.pauseFor('WaitingPromotion', 'PauseStep', `preview of revision ${canary} is ready; waiting for \`kanari promote ${t.plan.name}\``)
+          t.pauseFor(
+            'WaitingPromotion',
+            'PauseStep',
+            `preview of revision ${canary} is ready; waiting for \`kanari promote ${t.plan.name}\``,
+          )
           return
         }
         const waitMs = (strategy.autoPromotionSeconds ?? 0) * 1000

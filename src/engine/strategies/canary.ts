@@ -12,7 +12,8 @@ export function canaryReplicas(t: Tick): number {
   const replicas = t.plan.replicas
   if (scale === null) return replicas
   if (scale.replicas !== undefined) return scale.replicas
-  const weight = scale.weight ?? (scale.matchTrafficWeight === true ? t.s.traffic.canaryWeight : 100)
+  const weight =
+    scale.weight ?? (scale.matchTrafficWeight === true ? t.s.traffic.canaryWeight : 100)
   return Math.max(1, Math.ceil((replicas * weight) / 100))
 }
 
@@ -24,7 +25,8 @@ export function startCanary(t: Tick): void {
   s.canaryScale = null
   s.analyses.step = null
   s.failedChecks = 0
-  s.analyses.background = t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
+  s.analyses.background =
+    t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, canaryReplicas(t))
 }
 
@@ -33,13 +35,19 @@ function stepLabel(step: CanaryStep): string {
     case 'setWeight':
       return `set canary weight ${step.weight}%`
     case 'pause':
-      return step.durationSeconds === undefined ? 'pause until promoted' : `pause ${step.durationSeconds}s`
+      return step.durationSeconds === undefined
+        ? 'pause until promoted'
+        : `pause ${step.durationSeconds}s`
     case 'analysis':
       return `analysis (${step.analysis.metrics.map((m) => m.name).join(', ')})`
     case 'setHeaderRoute':
-      return step.match.length === 0 ? `remove header route ${step.name}` : `header route ${step.name} to canary`
+      return step.match.length === 0
+        ? `remove header route ${step.name}`
+        : `header route ${step.name} to canary`
     case 'setMirrorRoute':
-      return step.percentage === 0 ? `remove mirror ${step.name}` : `mirror ${step.percentage}% to canary`
+      return step.percentage === 0
+        ? `remove mirror ${step.name}`
+        : `mirror ${step.percentage}% to canary`
     case 'setCanaryScale':
       return 'set canary scale'
   }
@@ -69,7 +77,11 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
     }
     case 'pause': {
       if (step.durationSeconds === undefined) {
-        t.pauseFor('PauseStep', 'PauseStep', `paused at step ${s.currentStepIndex + 1} until promoted (\`kanari promote ${t.plan.name}\`)`)
+        t.pauseFor(
+          'PauseStep',
+          'PauseStep',
+          `paused at step ${s.currentStepIndex + 1} until promoted (\`kanari promote ${t.plan.name}\`)`,
+        )
         return false
       }
       const left = s.stepStartedAt + step.durationSeconds * 1000 - t.now
@@ -94,11 +106,18 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
           s.failedChecks += run.failedChecks
           return true
         case 'Inconclusive':
-          t.pauseFor('Inconclusive', 'AnalysisInconclusive', `analysis inconclusive at step ${s.currentStepIndex + 1}: ${run.message} — promote to go on, resume to re-run, abort to roll back`)
+          t.pauseFor(
+            'Inconclusive',
+            'AnalysisInconclusive',
+            `analysis inconclusive at step ${s.currentStepIndex + 1}: ${run.message} — promote to go on, resume to re-run, abort to roll back`,
+          )
           return false
         case 'Failed':
         case 'Error':
-          t.abort(`analysis ${run.phase.toLowerCase()} at ${s.traffic.canaryWeight}%: ${run.message}`, strategy.abortScaleDownDelaySeconds)
+          t.abort(
+            `analysis ${run.phase.toLowerCase()} at ${s.traffic.canaryWeight}%: ${run.message}`,
+            strategy.abortScaleDownDelaySeconds,
+          )
           return false
       }
       return false
@@ -110,7 +129,10 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
       return true
     }
     case 'setMirrorRoute':
-      s.traffic.mirror = step.percentage === 0 ? null : { name: step.name, percentage: step.percentage, match: step.match }
+      s.traffic.mirror =
+        step.percentage === 0
+          ? null
+          : { name: step.name, percentage: step.percentage, match: step.match }
       return true
     case 'setCanaryScale': {
       const scale: NonNullable<typeof s.canaryScale> = {}
@@ -147,7 +169,13 @@ export function progressCanary(t: Tick, strategy: CanaryPlan): void {
     if (t.checkAborts(strategy.abortScaleDownDelaySeconds, plannedSeconds(step))) return
     if (s.phase === 'Paused') return
     if (t.plan.paused || s.userPaused) {
-      t.pauseFor('UserPause', 'UserPause', t.plan.paused ? 'paused by spec.paused' : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`)
+      t.pauseFor(
+        'UserPause',
+        'UserPause',
+        t.plan.paused
+          ? 'paused by spec.paused'
+          : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`,
+      )
       return
     }
     if (s.phase === 'Promoting') {

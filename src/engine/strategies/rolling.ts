@@ -11,7 +11,8 @@ export function startRolling(t: Tick): void {
   s.currentStepIndex = 0
   s.stepStartedAt = t.now
   s.analyses.step = null
-  s.analyses.background = t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
+  s.analyses.background =
+    t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, 0)
 }
 
@@ -21,7 +22,13 @@ export function progressRolling(t: Tick, strategy: RollingPlan): void {
   if (t.checkAborts(0, 0)) return
   if (s.phase === 'Paused') return
   if (t.plan.paused || s.userPaused) {
-    t.pauseFor('UserPause', 'UserPause', t.plan.paused ? 'paused by spec.paused' : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`)
+    t.pauseFor(
+      'UserPause',
+      'UserPause',
+      t.plan.paused
+        ? 'paused by spec.paused'
+        : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`,
+    )
     return
   }
   const neu = s.canaryRevision

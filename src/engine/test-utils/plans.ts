@@ -29,15 +29,37 @@ export function analysisPlan(overrides: Partial<AnalysisPlan> = {}): AnalysisPla
   }
 }
 
-export function canaryPlan(steps: CanaryStep[], overrides: Partial<RolloutPlan> = {}, strategy: Partial<CanaryPlan> = {}): RolloutPlan {
-  return basePlan({ kind: 'canary', steps, abortScaleDownDelaySeconds: 30, scaleDownDelaySeconds: 30, ...strategy }, overrides)
+export function canaryPlan(
+  steps: CanaryStep[],
+  overrides: Partial<RolloutPlan> = {},
+  strategy: Partial<CanaryPlan> = {},
+): RolloutPlan {
+  return basePlan(
+    {
+      kind: 'canary',
+      steps,
+      abortScaleDownDelaySeconds: 30,
+      scaleDownDelaySeconds: 30,
+      ...strategy,
+    },
+    overrides,
+  )
 }
 
-export function blueGreenPlan(strategy: Partial<BlueGreenPlan> = {}, overrides: Partial<RolloutPlan> = {}): RolloutPlan {
-  return basePlan({ kind: 'blueGreen', autoPromotionEnabled: true, scaleDownDelaySeconds: 30, ...strategy }, overrides)
+export function blueGreenPlan(
+  strategy: Partial<BlueGreenPlan> = {},
+  overrides: Partial<RolloutPlan> = {},
+): RolloutPlan {
+  return basePlan(
+    { kind: 'blueGreen', autoPromotionEnabled: true, scaleDownDelaySeconds: 30, ...strategy },
+    overrides,
+  )
 }
 
-export function rollingPlan(strategy: Partial<RollingPlan> = {}, overrides: Partial<RolloutPlan> = {}): RolloutPlan {
+export function rollingPlan(
+  strategy: Partial<RollingPlan> = {},
+  overrides: Partial<RolloutPlan> = {},
+): RolloutPlan {
   return basePlan({ kind: 'rolling', maxSurge: 1, maxUnavailable: 0, ...strategy }, overrides)
 }
 

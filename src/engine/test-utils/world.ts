@@ -32,7 +32,11 @@ export class World {
   observations(): Observations {
     const versions: Observations['versions'] = {}
     for (const [rev, desired] of this.desired) {
-      versions[String(rev)] = { desired, ready: Math.min(desired, this.ready.get(rev) ?? 0), crashLooping: this.crashLooping.has(rev) }
+      versions[String(rev)] = {
+        desired,
+        ready: Math.min(desired, this.ready.get(rev) ?? 0),
+        crashLooping: this.crashLooping.has(rev),
+      }
     }
     return { versions, measurements: this.pending }
   }
@@ -40,7 +44,8 @@ export class World {
   /** One tick: reconcile, then carry out the actions. Returns the actions of this tick. */
   tick(): EngineAction[] {
     for (const w of this.waiting) w.ticksLeft--
-    for (const w of this.waiting.filter((x) => x.ticksLeft <= 0)) this.ready.set(w.revision, this.desired.get(w.revision) ?? 0)
+    for (const w of this.waiting.filter((x) => x.ticksLeft <= 0))
+      this.ready.set(w.revision, this.desired.get(w.revision) ?? 0)
     this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((x) => x.ticksLeft > 0))
     const { status, actions } = reconcile(this.plan, this.status, this.observations(), this.now)
     this.status = status
@@ -53,10 +58,14 @@ export class World {
   private execute(a: EngineAction): void {
     if (a.type === 'scale') {
       this.desired.set(a.revision, a.replicas)
-      if (a.replicas < (this.ready.get(a.revision) ?? 0) || this.readyDelayTicks === 0) this.ready.set(a.revision, a.replicas)
+      if (a.replicas < (this.ready.get(a.revision) ?? 0) || this.readyDelayTicks === 0)
+        this.ready.set(a.revision, a.replicas)
       else this.waiting.push({ revision: a.revision, ticksLeft: this.readyDelayTicks })
     } else if (a.type === 'measure') {
-      this.pending.push({ runId: a.request.runId, measurement: { metric: a.request.metric, at: a.request.to, ...this.answer(a.request) } })
+      this.pending.push({
+        runId: a.request.runId,
+        measurement: { metric: a.request.metric, at: a.request.to, ...this.answer(a.request) },
+      })
     }
   }
 
@@ -75,7 +84,9 @@ export class World {
       this.now += 1000
       this.tick()
     }
-    throw new Error(`condition not reached in ${maxSeconds}s; phase ${this.status.phase}: ${this.status.message}`)
+    throw new Error(
+      `condition not reached in ${maxSeconds}s; phase ${this.status.phase}: ${this.status.message}`,
+    )
   }
 
   command(c: RolloutCommand): void {
@@ -87,7 +98,9 @@ export class World {
   }
 
   events(reason?: string): string[] {
-    return this.log.filter((a) => a.type === 'event' && (reason === undefined || a.reason === reason)).map((a) => (a.type === 'event' ? `${a.reason}: ${a.message}` : ''))
+    return this.log
+      .filter((a) => a.type === 'event' && (reason === undefined || a.reason === reason))
+      .map((a) => (a.type === 'event' ? `${a.reason}: ${a.message}` : ''))
   }
 
   /** The canary weights the router was sent, in order, each change once. */

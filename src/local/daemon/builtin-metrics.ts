@@ -5,7 +5,11 @@
  */
 import { builtinMetricValue } from '../../analysis/run.js'
 import type { Measurement, MeasurementRequest } from '../../analysis/types.js'
-import { emptyVersionTraffic, type TrafficSample, type VersionTraffic } from '../../analysis/traffic.js'
+import {
+  emptyVersionTraffic,
+  type TrafficSample,
+  type VersionTraffic,
+} from '../../analysis/traffic.js'
 
 export interface TrafficWindowSource {
   window(backend: string, fromMs: number, toMs: number): VersionTraffic
@@ -27,12 +31,27 @@ export function measureLocally(
 ): Measurement {
   const provider = request.provider
   if (provider.kind !== 'builtin') {
-    return { metric: request.metric, at: now, error: `metric provider "${provider.kind}" is not available in local mode yet; use a builtin metric` }
+    return {
+      metric: request.metric,
+      at: now,
+      error: `metric provider "${provider.kind}" is not available in local mode yet; use a builtin metric`,
+    }
   }
   const to = Math.floor(Math.min(request.to, now) / 1000) * 1000
   const from = Math.min(Math.floor(request.from / 1000) * 1000, to)
-  const canary = sides.canaryRevision === null ? emptyVersionTraffic() : source.window(backendId(sides.canaryRevision), from, to)
-  const stable = sides.stableRevision === null ? emptyVersionTraffic() : source.window(backendId(sides.stableRevision), from, to)
+  const canary =
+    sides.canaryRevision === null
+      ? emptyVersionTraffic()
+      : source.window(backendId(sides.canaryRevision), from, to)
+  const stable =
+    sides.stableRevision === null
+      ? emptyVersionTraffic()
+      : source.window(backendId(sides.stableRevision), from, to)
   const traffic: TrafficSample = { from, to, canary, stable }
-  return { metric: request.metric, at: to, value: builtinMetricValue(provider.metric, traffic), traffic }
+  return {
+    metric: request.metric,
+    at: to,
+    value: builtinMetricValue(provider.metric, traffic),
+    traffic,
+  }
 }

@@ -38,7 +38,9 @@ export class DaemonClient {
   static connect(stateDir: string): DaemonClient {
     const info = readApiInfo(stateDir)
     if (info === undefined || !isAlive(info.pid)) {
-      throw new DaemonUnavailableError(`no daemon running in ${stateDir}`, { hint: `start one with \`kanari up --state-dir ${stateDir}\`` })
+      throw new DaemonUnavailableError(`no daemon running in ${stateDir}`, {
+        hint: `start one with \`kanari up --state-dir ${stateDir}\``,
+      })
     }
     return new DaemonClient(stateDir, info)
   }
@@ -69,24 +71,42 @@ export class DaemonClient {
         signal: AbortSignal.timeout(30_000),
       })
     } catch (err) {
-      throw new DaemonUnavailableError(`the daemon in ${this.stateDir} (pid ${this.info.pid}) did not answer at ${this.info.url}`, {
-        hint: `check \`${this.stateDir}/daemon.log\`; restart it with \`kanari down\` then \`kanari up\``,
-        cause: err,
-      })
+      throw new DaemonUnavailableError(
+        `the daemon in ${this.stateDir} (pid ${this.info.pid}) did not answer at ${this.info.url}`,
+        {
+          hint: `check \`${this.stateDir}/daemon.log\`; restart it with \`kanari down\` then \`kanari up\``,
+          cause: err,
+        },
+      )
     }
     const text = await res.text()
     let parsed: unknown
     try {
       parsed = text === '' ? {} : JSON.parse(text)
     } catch {
-      throw new RemoteError('KANARI_INTERNAL', res.status, `the daemon answered ${res.status} with a body that is not JSON`, {})
+      throw new RemoteError(
+        'KANARI_INTERNAL',
+        res.status,
+        `the daemon answered ${res.status} with a body that is not JSON`,
+        {},
+      )
     }
     if (!res.ok) {
-      const e = (parsed as { error?: { code?: string; message?: string; hint?: string; details?: unknown } }).error ?? {}
-      throw new RemoteError(e.code ?? 'KANARI_INTERNAL', res.status, e.message ?? `HTTP ${res.status}`, {
-        ...(e.hint === undefined ? {} : { hint: e.hint }),
-        ...(e.details === undefined ? {} : { details: e.details }),
-      })
+      const e =
+        (
+          parsed as {
+            error?: { code?: string; message?: string; hint?: string; details?: unknown }
+          }
+        ).error ?? {}
+      throw new RemoteError(
+        e.code ?? 'KANARI_INTERNAL',
+        res.status,
+        e.message ?? `HTTP ${res.status}`,
+        {
+          ...(e.hint === undefined ? {} : { hint: e.hint }),
+          ...(e.details === undefined ? {} : { details: e.details }),
+        },
+      )
     }
     return parsed as T
   }

@@ -21,7 +21,13 @@ import { apiInfoPath, writeApiInfo } from './paths.js'
 import type { Rollout } from '../../spec/schema.js'
 import { processTemplate, type ProcessTemplate, type Workload } from './rollout-document.js'
 import { RolloutController, replicaSetKey } from './rollout-controller.js'
-import { parseRolloutSet, planFor, templateHash, toSourceFile, type SourceFile } from '../../manifests/rollout-set.js'
+import {
+  parseRolloutSet,
+  planFor,
+  templateHash,
+  toSourceFile,
+  type SourceFile,
+} from '../../manifests/rollout-set.js'
 
 export interface DaemonOptions {
   stateDir: string
@@ -54,10 +60,16 @@ export class Daemon {
 
   private constructor(readonly options: DaemonOptions) {
     mkdirSync(options.stateDir, { recursive: true })
-    this.#log = options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`))
+    this.#log =
+      options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`))
     this.#tickMs = options.tickMs ?? 1000
     this.store = StateStore.open(options.stateDir)
-    this.supervisor = new Supervisor({ stateDir: options.stateDir, store: this.store, host: '127.0.0.1', log: this.#log })
+    this.supervisor = new Supervisor({
+      stateDir: options.stateDir,
+      store: this.store,
+      host: '127.0.0.1',
+      log: this.#log,
+    })
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -87,10 +99,17 @@ export class Daemon {
     })
     for (const stored of this.store.listRollouts()) {
       const spec = stored.spec as StoredSpec
-      const controller = this.#controllerFor(stored.name, spec, stored.revision, stored.status as RolloutStatus)
+      const controller = this.#controllerFor(
+        stored.name,
+        spec,
+        stored.revision,
+        stored.status as RolloutStatus,
+      )
       this.controllers.set(stored.name, controller)
       await controller.start(this.#tickMs)
-      this.#log(`resumed rollout ${stored.name} at revision ${stored.revision} (${(stored.status as RolloutStatus).phase})`)
+      this.#log(
+        `resumed rollout ${stored.name} at revision ${stored.revision} (${(stored.status as RolloutStatus).phase})`,
+      )
     }
     const router = this.#routes(new ApiRouter(this.#token))
     const server = createServer((req, res) => void router.handle(req, res))
@@ -100,8 +119,16 @@ export class Daemon {
     })
     this.#server = server
     this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    writeApiInfo(this.options.stateDir, { url: this.#url, token: this.#token, pid: process.pid, startedAt: Date.now(), version: KANARI_VERSION })
-    this.#log(`kanari daemon ${KANARI_VERSION} serving ${this.#url} (state ${this.options.stateDir})`)
+    writeApiInfo(this.options.stateDir, {
+      url: this.#url,
+      token: this.#token,
+      pid: process.pid,
+      startedAt: Date.now(),
+      version: KANARI_VERSION,
+    })
+    this.#log(
+      `kanari daemon ${KANARI_VERSION} serving ${this.#url} (state ${this.options.stateDir})`,
+    )
   }
 
   #templatesOf(name: string, baseDir: string): Map<number, ProcessTemplate> {
@@ -113,7 +140,12 @@ export class Daemon {
     return out
   }
 
-  #controllerFor(name: string, spec: StoredSpec, revision: number, status: RolloutStatus): RolloutController {
+  #controllerFor(
+    name: string,
+    spec: StoredSpec,
+    revision: number,
+    status: RolloutStatus,
+  ): RolloutController {
     const sticky = spec.doc.spec.trafficRouting?.proxy?.stickiness
     return new RolloutController(
       { store: this.store, supervisor: this.supervisor, log: this.#log, now: () => Date.now() },
@@ -129,17 +161,39 @@ export class Daemon {
   }
 
   /** Applies Rollouts (and their AnalysisTemplates): a changed workload makes a new revision. */
-  async apply(files: SourceFile[], baseDir: string): Promise<{ name: string; revision: number; result: 'created' | 'configured' | 'unchanged' | 'new revision' }[]> {
+  async apply(
+    files: SourceFile[],
+    baseDir: string,
+  ): Promise<
+    {
+      name: string
+      revision: number
+      result: 'created' | 'configured' | 'unchanged' | 'new revision'
+    }[]
+  > {
     const set = parseRolloutSet(files)
-    const results: { name: string; revision: number; result: 'created' | 'configured' | 'unchanged' | 'new revision' }[] = []
+    const results: {
+      name: string
+      revision: number
+      result: 'created' | 'configured' | 'unchanged' | 'new revision'
+    }[] = []
     for (const { doc } of set.rollouts) {
       const name = doc.metadata.name
       if (doc.spec.workload.process === undefined) {
-        throw new InputError(`rollout ${name}: spec.workload.process is required in local mode (targetRef workloads need Kubernetes)`)
+        throw new InputError(
+          `rollout ${name}: spec.workload.process is required in local mode (targetRef workloads need Kubernetes)`,
+        )
       }
       for (const [other, c] of this.controllers) {
-        if (other !== name && doc.spec.service.port !== 0 && c.servicePort === doc.spec.service.port) {
-          throw new ConflictError(`rollout ${name}: spec.service.port ${doc.spec.service.port} is already used by rollout ${other}`, { hint: 'pick another port' })
+        if (
+          other !== name &&
+          doc.spec.service.port !== 0 &&
+          c.servicePort === doc.spec.service.port
+        ) {
+          throw new ConflictError(
+            `rollout ${name}: spec.service.port ${doc.spec.service.port} is already used by rollout ${other}`,
+            { hint: 'pick another port' },
+          )
         }
       }
     }
@@ -160,7 +214,10 @@ export class Daemon {
         const stable = revisions.find((r) => r.revision === status.stableRevision)
         if (current?.hash === hash) {
           revision = existing.revision
-          result = JSON.stringify((existing.spec as StoredSpec).doc) === JSON.stringify(doc) ? 'unchanged' : 'configured'
+          result =
+            JSON.stringify((existing.spec as StoredSpec).doc) === JSON.stringify(doc)
+              ? 'unchanged'
+              : 'configured'
         } else if (stable?.hash === hash) {
           revision = stable.revision
           result = 'new revision'
@@ -171,7 +228,8 @@ export class Daemon {
       }
       // Validate the plan before storing anything: bad input changes nothing.
       planFor(doc, set.templates, revision)
-      if (!revisions.some((r) => r.revision === revision)) this.store.putRevision(name, revision, doc.spec.workload, hash)
+      if (!revisions.some((r) => r.revision === revision))
+        this.store.putRevision(name, revision, doc.spec.workload, hash)
       const status = existing === undefined ? initialStatus() : (existing.status as RolloutStatus)
       this.store.putRollout({ name, spec, templates: set.templates, revision, status })
       const controller = this.controllers.get(name)
@@ -198,7 +256,12 @@ export class Daemon {
     const c = this.controllers.get(name)
     if (c === undefined) {
       const known = [...this.controllers.keys()]
-      throw new NotFoundError(`rollout ${name} not found`, { hint: known.length === 0 ? 'apply one with `kanari apply -f rollout.yaml`' : `known rollouts: ${known.join(', ')}` })
+      throw new NotFoundError(`rollout ${name} not found`, {
+        hint:
+          known.length === 0
+            ? 'apply one with `kanari apply -f rollout.yaml`'
+            : `known rollouts: ${known.join(', ')}`,
+      })
     }
     return c
   }
@@ -208,12 +271,21 @@ export class Daemon {
     const stored = this.store.getRollout(name)
     const events = this.store.events(name, { limit: eventLimit })
     const status = c.status
-    const versions = Object.keys({ ...status.replicas, ...(status.stableRevision === null ? {} : { [status.stableRevision]: 0 }), ...(status.canaryRevision === null ? {} : { [status.canaryRevision]: 0 }) })
+    const versions = Object.keys({
+      ...status.replicas,
+      ...(status.stableRevision === null ? {} : { [status.stableRevision]: 0 }),
+      ...(status.canaryRevision === null ? {} : { [status.canaryRevision]: 0 }),
+    })
       .map(Number)
       .sort((a, b) => a - b)
       .map((revision) => {
         const set = this.supervisor.status(replicaSetKey(name, revision))
-        const role = revision === status.stableRevision ? 'stable' : revision === status.canaryRevision ? 'canary' : 'old'
+        const role =
+          revision === status.stableRevision
+            ? 'stable'
+            : revision === status.canaryRevision
+              ? 'canary'
+              : 'old'
         const traffic = c.proxy?.traffic.totals(`rev-${revision}`)
         return {
           revision,
@@ -227,7 +299,15 @@ export class Daemon {
           pids: (set?.replicas ?? []).flatMap((r) => (r.pid === null ? [] : [r.pid])),
         }
       })
-    const release = releaseEvents(events.map((e) => ({ at: e.at, reason: e.reason, message: e.message, canaryWeight: numberField(e.data, 'canaryWeight'), severity: e.type })))
+    const release = releaseEvents(
+      events.map((e) => ({
+        at: e.at,
+        reason: e.reason,
+        message: e.message,
+        canaryWeight: numberField(e.data, 'canaryWeight'),
+        severity: e.type,
+      })),
+    )
     return {
       name,
       revision: stored?.revision ?? 0,
@@ -241,15 +321,28 @@ export class Daemon {
   }
 
   #routes(router: ApiRouter): ApiRouter {
-    const commandRoute = (type: RolloutCommand['type']) => async (req: { params: Record<string, string>; body: unknown }) => {
-      const body = (req.body ?? {}) as { full?: unknown; reason?: unknown }
-      const command: RolloutCommand =
-        type === 'promote' ? { type, full: body.full === true } : type === 'abort' ? { type, ...(typeof body.reason === 'string' ? { reason: body.reason } : {}) } : { type }
-      await this.#controller(req.params.name ?? '').command(command)
-      return this.describe(req.params.name ?? '')
-    }
+    const commandRoute =
+      (type: RolloutCommand['type']) =>
+      async (req: { params: Record<string, string>; body: unknown }) => {
+        const body = (req.body ?? {}) as { full?: unknown; reason?: unknown }
+        const command: RolloutCommand =
+          type === 'promote'
+            ? { type, full: body.full === true }
+            : type === 'abort'
+              ? { type, ...(typeof body.reason === 'string' ? { reason: body.reason } : {}) }
+              : { type }
+        await this.#controller(req.params.name ?? '').command(command)
+        return this.describe(req.params.name ?? '')
+      }
     return router
-      .on('GET', '/api/v1/health', () => Promise.resolve({ ok: true, version: KANARI_VERSION, pid: process.pid, stateDir: this.options.stateDir }))
+      .on('GET', '/api/v1/health', () =>
+        Promise.resolve({
+          ok: true,
+          version: KANARI_VERSION,
+          pid: process.pid,
+          stateDir: this.options.stateDir,
+        }),
+      )
       .on('GET', '/api/v1/rollouts', () =>
         Promise.resolve({
           items: [...this.controllers.values()].map((c) => ({
@@ -264,22 +357,35 @@ export class Daemon {
           })),
         }),
       )
-      .on('GET', '/api/v1/rollouts/:name', (req) => Promise.resolve(this.describe(req.params.name ?? '', Number(req.query.get('events') ?? 200))))
+      .on('GET', '/api/v1/rollouts/:name', (req) =>
+        Promise.resolve(
+          this.describe(req.params.name ?? '', Number(req.query.get('events') ?? 200)),
+        ),
+      )
       .on('GET', '/api/v1/rollouts/:name/events', (req) => {
         this.#controller(req.params.name ?? '')
         const since = Number(req.query.get('since') ?? 0)
-        return Promise.resolve({ items: this.store.events(req.params.name ?? '', { sinceId: since, limit: 500 }) })
+        return Promise.resolve({
+          items: this.store.events(req.params.name ?? '', { sinceId: since, limit: 500 }),
+        })
       })
       .on('GET', '/api/v1/rollouts/:name/logs', (req) => {
         const c = this.#controller(req.params.name ?? '')
-        const revision = req.query.get('canary') === 'true' ? c.status.canaryRevision : c.status.stableRevision
-        if (revision === null) throw new ConflictError(`rollout ${c.name} has no ${req.query.get('canary') === 'true' ? 'canary' : 'stable'} revision running`)
-        const lines = this.supervisor.logs(replicaSetKey(c.name, revision), { lines: Number(req.query.get('lines') ?? 100) })
+        const revision =
+          req.query.get('canary') === 'true' ? c.status.canaryRevision : c.status.stableRevision
+        if (revision === null)
+          throw new ConflictError(
+            `rollout ${c.name} has no ${req.query.get('canary') === 'true' ? 'canary' : 'stable'} revision running`,
+          )
+        const lines = this.supervisor.logs(replicaSetKey(c.name, revision), {
+          lines: Number(req.query.get('lines') ?? 100),
+        })
         return Promise.resolve({ revision, lines })
       })
       .on('PUT', '/api/v1/rollouts', async (req) => {
         const body = req.body as { files?: unknown; baseDir?: unknown }
-        if (!Array.isArray(body.files) || typeof body.baseDir !== 'string') throw new InputError('body must be { files: [{ name, text }], baseDir }')
+        if (!Array.isArray(body.files) || typeof body.baseDir !== 'string')
+          throw new InputError('body must be { files: [{ name, text }], baseDir }')
         return { results: await this.apply(body.files as SourceFile[], body.baseDir) }
       })
       .on('POST', '/api/v1/rollouts/:name/promote', commandRoute('promote'))
@@ -296,15 +402,28 @@ export class Daemon {
         if (stored === undefined) throw new NotFoundError(`rollout ${name} not found`)
         let target: number | undefined
         if (typeof body.toRevision === 'number') target = body.toRevision
-        else target = revisions.map((r) => r.revision).filter((r) => r !== stored.revision).sort((a, b) => b - a)[0]
+        else
+          target = revisions
+            .map((r) => r.revision)
+            .filter((r) => r !== stored.revision)
+            .sort((a, b) => b - a)[0]
         const template = revisions.find((r) => r.revision === target)
         if (template === undefined) {
-          throw new InputError(`rollout ${name} has no revision ${target ?? '(none before the current one)'}`, { hint: `known revisions: ${revisions.map((r) => r.revision).join(', ')}` })
+          throw new InputError(
+            `rollout ${name} has no revision ${target ?? '(none before the current one)'}`,
+            { hint: `known revisions: ${revisions.map((r) => r.revision).join(', ')}` },
+          )
         }
         const spec = stored.spec as StoredSpec
-        const doc = { ...spec.doc, spec: { ...spec.doc.spec, workload: template.template as Workload } }
+        const doc = {
+          ...spec.doc,
+          spec: { ...spec.doc.spec, workload: template.template as Workload },
+        }
         const files: SourceFile[] = [toSourceFile(`undo-${name}.yaml`, [doc, ...spec.templates])]
-        if (c.status.phase === 'Initializing') throw new ConflictError(`rollout ${name} is still deploying its first revision; nothing to undo`)
+        if (c.status.phase === 'Initializing')
+          throw new ConflictError(
+            `rollout ${name} is still deploying its first revision; nothing to undo`,
+          )
         return { results: await this.apply(files, spec.baseDir) }
       })
       .on('POST', '/api/v1/rollouts/:name/env', async (req) => {
@@ -317,12 +436,19 @@ export class Daemon {
         if (stored === undefined) throw new NotFoundError(`rollout ${name} not found`)
         const spec = stored.spec as StoredSpec
         const process = spec.doc.spec.workload.process
-        if (process === undefined) throw new InputError(`rollout ${name} has no process workload to set env on`)
+        if (process === undefined)
+          throw new InputError(`rollout ${name} has no process workload to set env on`)
         const env: Record<string, string> = { ...((process.env ?? {}) as Record<string, string>) }
         for (const [k, v] of Object.entries(set)) env[k] = String(v)
         // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
         for (const k of unset) delete env[k]
-        const doc = { ...spec.doc, spec: { ...spec.doc.spec, workload: { ...spec.doc.spec.workload, process: { ...process, env } } } }
+        const doc = {
+          ...spec.doc,
+          spec: {
+            ...spec.doc.spec,
+            workload: { ...spec.doc.spec.workload, process: { ...process, env } },
+          },
+        }
         const files: SourceFile[] = [toSourceFile(`set-env-${name}.yaml`, [doc, ...spec.templates])]
         return { results: await this.apply(files, spec.baseDir) }
       })
@@ -331,12 +457,15 @@ export class Daemon {
         const c = this.#controller(name)
         await c.stop(2000)
         this.controllers.delete(name)
-        for (const set of this.supervisor.list()) if (set.key.startsWith(`${name}@`)) await this.supervisor.remove(set.key)
+        for (const set of this.supervisor.list())
+          if (set.key.startsWith(`${name}@`)) await this.supervisor.remove(set.key)
         this.store.deleteRollout(name)
         return { deleted: name }
       })
       .on('POST', '/api/v1/shutdown', () => {
-        setImmediate(() => void this.stop({ keepReplicas: false }).then(() => this.options.onStopped?.()))
+        setImmediate(
+          () => void this.stop({ keepReplicas: false }).then(() => this.options.onStopped?.()),
+        )
         return Promise.resolve({ stopping: true, pid: process.pid })
       })
       .on('GET', '/metrics', (_req, res) => {
@@ -344,7 +473,18 @@ export class Daemon {
           [...this.controllers.values()].flatMap((c) =>
             c.proxy === undefined
               ? []
-              : [{ name: c.name, recorder: c.proxy.traffic, roleOf: (id: string) => (id === `rev-${c.status.stableRevision ?? ''}` ? 'stable' : id === `rev-${c.status.canaryRevision ?? ''}` ? 'canary' : 'old') }],
+              : [
+                  {
+                    name: c.name,
+                    recorder: c.proxy.traffic,
+                    roleOf: (id: string) =>
+                      id === `rev-${c.status.stableRevision ?? ''}`
+                        ? 'stable'
+                        : id === `rev-${c.status.canaryRevision ?? ''}`
+                          ? 'canary'
+                          : 'old',
+                  },
+                ],
           ),
         )
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
@@ -377,7 +517,17 @@ export interface RolloutView {
   serviceUrl: string
   status: RolloutStatus
   plan: unknown
-  versions: { revision: number; role: string; desired: number; ready: number; restarts: number; crashLooping: boolean; requests: number; errors: number; pids: number[] }[]
+  versions: {
+    revision: number
+    role: string
+    desired: number
+    ready: number
+    restarts: number
+    crashLooping: boolean
+    requests: number
+    errors: number
+    pids: number[]
+  }[]
   events: unknown[]
   processTable: ReturnType<typeof processTable>
 }

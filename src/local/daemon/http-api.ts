@@ -49,7 +49,9 @@ export class ApiRouter {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
-      const route = this.#routes.find((r) => r.method === req.method && r.pattern.test(url.pathname))
+      const route = this.#routes.find(
+        (r) => r.method === req.method && r.pattern.test(url.pathname),
+      )
       if (route === undefined) {
         const known = this.#routes.some((r) => r.pattern.test(url.pathname))
         throw known
@@ -57,7 +59,13 @@ export class ApiRouter {
           : new NotFoundError(`no API route ${req.method ?? '?'} ${url.pathname}`)
       }
       if (route.mutating && !this.#authorized(req)) {
-        sendJson(res, 401, { error: { code: 'KANARI_UNAUTHORIZED', message: 'missing or wrong bearer token', hint: 'the token is in <state-dir>/api.json' } })
+        sendJson(res, 401, {
+          error: {
+            code: 'KANARI_UNAUTHORIZED',
+            message: 'missing or wrong bearer token',
+            hint: 'the token is in <state-dir>/api.json',
+          },
+        })
         return
       }
       const match = route.pattern.exec(url.pathname)
@@ -72,7 +80,13 @@ export class ApiRouter {
         return
       }
       if (err instanceof KanariError) sendJson(res, err.httpStatus, { error: err.toJSON() })
-      else sendJson(res, 500, { error: { code: 'KANARI_INTERNAL', message: err instanceof Error ? err.message : String(err) } })
+      else
+        sendJson(res, 500, {
+          error: {
+            code: 'KANARI_INTERNAL',
+            message: err instanceof Error ? err.message : String(err),
+          },
+        })
     }
   }
 
@@ -86,7 +100,10 @@ export class ApiRouter {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  })
   res.end(text)
 }
 

@@ -72,13 +72,21 @@ export class RolloutController {
   }
 
   async start(tickMs: number): Promise<void> {
-    this.#proxy = await startProxy({ host: '127.0.0.1', port: this.#config.servicePort, routes: this.#routes(), name: this.#config.name })
+    this.#proxy = await startProxy({
+      host: '127.0.0.1',
+      port: this.#config.servicePort,
+      routes: this.#routes(),
+      name: this.#config.name,
+    })
     // Replicas of revisions the status wants must exist (after a restart some may be gone).
-    for (const [revision, replicas] of Object.entries(this.#config.status.replicas)) this.#scale(Number(revision), replicas)
+    for (const [revision, replicas] of Object.entries(this.#config.status.replicas))
+      this.#scale(Number(revision), replicas)
     this.syncProxy()
     this.#timer = setInterval(() => {
       void this.#serial(() => this.#tick()).catch((err: unknown) => {
-        this.deps.log(`rollout ${this.name}: tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+        this.deps.log(
+          `rollout ${this.name}: tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        )
       })
     }, tickMs)
     await this.#serial(() => this.#tick())
@@ -95,9 +103,16 @@ export class RolloutController {
   command(command: RolloutCommand): Promise<RolloutStatus> {
     return this.#serial(async () => {
       const status = applyCommand(this.plan, this.status, command, this.deps.now())
-      const detail = command.type === 'promote' && command.full === true ? 'promote --full' : command.type
+      const detail =
+        command.type === 'promote' && command.full === true ? 'promote --full' : command.type
       this.deps.store.saveStatus(this.name, status, [
-        { at: this.deps.now(), type: 'info', reason: 'Command', message: `${detail} requested by user`, data: { canaryWeight: status.traffic.canaryWeight, stepIndex: status.currentStepIndex } },
+        {
+          at: this.deps.now(),
+          type: 'info',
+          reason: 'Command',
+          message: `${detail} requested by user`,
+          data: { canaryWeight: status.traffic.canaryWeight, stepIndex: status.currentStepIndex },
+        },
       ])
       this.#config.status = status
       await this.#tick()
@@ -112,14 +127,19 @@ export class RolloutController {
       this.#config = { ...config, status: this.#config.status }
       if (portChanged && this.#proxy !== undefined) {
         await this.#proxy.close({ drainMs: 2000 })
-        this.#proxy = await startProxy({ host: '127.0.0.1', port: config.servicePort, routes: this.#routes(), name: config.name })
+        this.#proxy = await startProxy({
+          host: '127.0.0.1',
+          port: config.servicePort,
+          routes: this.#routes(),
+          name: config.name,
+        })
       }
       await this.#tick()
     })
   }
 
-  async #tick(): Promise<void> {
-    if (this.#stopped) return
+  #tick(): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
     const now = this.deps.now()
     const obs: Observations = { versions: this.#observeVersions(), measurements: this.#pending }
     this.#pending = []
@@ -127,13 +147,23 @@ export class RolloutController {
     const { status, actions } = reconcile(this.plan, before, obs, now)
     const events = actions.flatMap((a) =>
       a.type === 'event'
-        ? [{ at: now, type: a.severity, reason: a.reason, message: a.message, data: { canaryWeight: a.canaryWeight, stepIndex: a.stepIndex, revision: a.revision } }]
+        ? [
+            {
+              at: now,
+              type: a.severity,
+              reason: a.reason,
+              message: a.message,
+              data: { canaryWeight: a.canaryWeight, stepIndex: a.stepIndex, revision: a.revision },
+            },
+          ]
         : [],
     )
     // Persist first: if the daemon dies right after, the next one resumes from here.
-    if (events.length > 0 || JSON.stringify(status) !== JSON.stringify(before)) this.deps.store.saveStatus(this.name, status, events)
+    if (events.length > 0 || JSON.stringify(status) !== JSON.stringify(before))
+      this.deps.store.saveStatus(this.name, status, events)
     this.#config.status = status
     for (const action of actions) this.#execute(action, now)
+    return Promise.resolve()
   }
 
   #execute(action: EngineAction, now: number): void {
@@ -147,13 +177,20 @@ export class RolloutController {
       case 'measure': {
         const proxy = this.#proxy
         let measurement: Measurement
-        if (proxy === undefined) measurement = { metric: action.request.metric, at: now, error: 'the proxy is not running' }
+        if (proxy === undefined)
+          measurement = {
+            metric: action.request.metric,
+            at: now,
+            error: 'the proxy is not running',
+          }
         else measurement = measureLocally(action.request, proxy.traffic, this.status.traffic, now)
         this.#pending.push({ runId: action.request.runId, measurement })
         return
       }
       case 'event':
-        this.deps.log(`rollout ${this.name}: [${action.severity}] ${action.reason}: ${action.message}`)
+        this.deps.log(
+          `rollout ${this.name}: [${action.severity}] ${action.reason}: ${action.message}`,
+        )
         return
     }
   }
@@ -161,12 +198,18 @@ export class RolloutController {
   #scale(revision: number, replicas: number): void {
     const key = replicaSetKey(this.name, revision)
     if (replicas <= 0) {
-      void this.deps.supervisor.remove(key).catch((err: unknown) => this.deps.log(`rollout ${this.name}: stopping ${key} failed: ${String(err)}`))
+      void this.deps.supervisor
+        .remove(key)
+        .catch((err: unknown) =>
+          this.deps.log(`rollout ${this.name}: stopping ${key} failed: ${String(err)}`),
+        )
       return
     }
     const template = this.#config.templates.get(revision)
     if (template === undefined) {
-      this.deps.log(`rollout ${this.name}: no workload template for revision ${revision}; cannot scale it`)
+      this.deps.log(
+        `rollout ${this.name}: no workload template for revision ${revision}; cannot scale it`,
+      )
       return
     }
     this.deps.supervisor.apply({
@@ -182,10 +225,14 @@ export class RolloutController {
   #observeVersions(): Observations['versions'] {
     const versions: Observations['versions'] = {}
     const revisions = new Set(Object.keys(this.status.replicas))
-    for (const r of [this.status.stableRevision, this.status.canaryRevision]) if (r !== null) revisions.add(String(r))
+    for (const r of [this.status.stableRevision, this.status.canaryRevision])
+      if (r !== null) revisions.add(String(r))
     for (const revision of revisions) {
       const set = this.deps.supervisor.status(replicaSetKey(this.name, Number(revision)))
-      versions[revision] = set === undefined ? { desired: 0, ready: 0, crashLooping: false } : { desired: set.desired, ready: set.ready, crashLooping: set.crashLooping }
+      versions[revision] =
+        set === undefined
+          ? { desired: 0, ready: 0, crashLooping: false }
+          : { desired: set.desired, ready: set.ready, crashLooping: set.crashLooping }
     }
     return versions
   }
@@ -198,15 +245,23 @@ export class RolloutController {
       this.deps.supervisor.status(replicaSetKey(this.name, revision))?.endpoints ?? []
     if (t.stableRevision !== null) {
       backends.push({ id: backendId(t.stableRevision), endpoints: endpointsOf(t.stableRevision) })
-      weights.push({ backend: backendId(t.stableRevision), weight: t.canaryRevision === null ? 100 : 100 - t.canaryWeight })
+      weights.push({
+        backend: backendId(t.stableRevision),
+        weight: t.canaryRevision === null ? 100 : 100 - t.canaryWeight,
+      })
     }
     const routes: ProxyRoutes = { backends, weights, headerRoutes: [] }
     if (t.canaryRevision !== null) {
       const canary = backendId(t.canaryRevision)
       backends.push({ id: canary, endpoints: endpointsOf(t.canaryRevision) })
       weights.push({ backend: canary, weight: t.canaryWeight })
-      routes.headerRoutes = t.headerRoutes.map((r) => ({ name: r.name, match: r.match, backend: canary }))
-      if (t.mirror !== null) routes.mirror = { backend: canary, percentage: t.mirror.percentage, match: t.mirror.match }
+      routes.headerRoutes = t.headerRoutes.map((r) => ({
+        name: r.name,
+        match: r.match,
+        backend: canary,
+      }))
+      if (t.mirror !== null)
+        routes.mirror = { backend: canary, percentage: t.mirror.percentage, match: t.mirror.match }
     }
     if (this.#config.sticky !== undefined) routes.sticky = this.#config.sticky
     return routes

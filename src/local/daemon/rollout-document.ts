@@ -9,7 +9,12 @@ export interface ProcessTemplate {
   command: string[]
   cwd: string
   env: Record<string, string>
-  readiness?: { httpGet: string; periodSeconds?: number; timeoutSeconds?: number; initialDelaySeconds?: number }
+  readiness?: {
+    httpGet: string
+    periodSeconds?: number
+    timeoutSeconds?: number
+    initialDelaySeconds?: number
+  }
 }
 
 export type Workload = RolloutSpec['workload']

@@ -40,10 +40,21 @@ function quantile(sorted: number[], q: number): number {
 
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const target = new URL(options.url)
-  const pool = new Pool(target.origin, { connections: options.concurrencyCap, keepAliveTimeout: 10_000 })
+  const pool = new Pool(target.origin, {
+    connections: options.concurrencyCap,
+    keepAliveTimeout: 10_000,
+  })
   const path = `${target.pathname}${target.search}`
   const latencies: number[] = []
-  const summary: LoadSummary = { sent: 0, skipped: 0, failed: 0, byStatus: {}, byBackend: {}, latencyMs: { p50: 0, p99: 0, max: 0 }, seconds: 0 }
+  const summary: LoadSummary = {
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    byStatus: {},
+    byBackend: {},
+    latencyMs: { p50: 0, p99: 0, max: 0 },
+    seconds: 0,
+  }
   let inFlight = 0
   const started = performance.now()
   const pending = new Set<Promise<void>>()
@@ -65,7 +76,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         inFlight--
         if (latencies.length < 1_000_000) latencies.push(latencyMs)
         summary.byStatus[String(status)] = (summary.byStatus[String(status)] ?? 0) + 1
-        if (backend !== undefined) summary.byBackend[backend] = (summary.byBackend[backend] ?? 0) + 1
+        if (backend !== undefined)
+          summary.byBackend[backend] = (summary.byBackend[backend] ?? 0) + 1
         if (status === 0 || status >= 500) summary.failed++
         options.onResult?.({ status, backend, latencyMs })
       })
@@ -93,7 +105,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   await Promise.all([...pending])
   await pool.close()
   latencies.sort((a, b) => a - b)
-  summary.latencyMs = { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] ?? Number.NaN }
+  summary.latencyMs = {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: latencies[latencies.length - 1] ?? Number.NaN,
+  }
   summary.seconds = (performance.now() - started) / 1000
   return summary
 }

@@ -13,7 +13,9 @@ export interface ExposedService {
 
 function labels(l: Record<string, string>): string {
   return `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .map(
+      ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    )
     .join(',')}}`
 }
 
@@ -25,25 +27,34 @@ export function renderPrometheus(services: ExposedService[]): string {
     for (const backend of svc.recorder.backends()) {
       const base = { service: svc.name, backend, role: svc.roleOf(backend) }
       const t = svc.recorder.totals(backend)
-      for (const [cls, n] of Object.entries(t.statusClasses)) requests.push(`kanari_requests_total${labels({ ...base, code_class: cls })} ${n}`)
+      for (const [cls, n] of Object.entries(t.statusClasses))
+        requests.push(`kanari_requests_total${labels({ ...base, code_class: cls })} ${n}`)
       let cumulative = 0
       LATENCY_BUCKETS_MS.forEach((le, i) => {
         cumulative += t.latencyBuckets[i] ?? 0
-        duration.push(`kanari_request_duration_seconds_bucket${labels({ ...base, le: String(le / 1000) })} ${cumulative}`)
+        duration.push(
+          `kanari_request_duration_seconds_bucket${labels({ ...base, le: String(le / 1000) })} ${cumulative}`,
+        )
       })
       cumulative += t.latencyBuckets[LATENCY_BUCKETS_MS.length] ?? 0
-      duration.push(`kanari_request_duration_seconds_bucket${labels({ ...base, le: '+Inf' })} ${cumulative}`)
+      duration.push(
+        `kanari_request_duration_seconds_bucket${labels({ ...base, le: '+Inf' })} ${cumulative}`,
+      )
       duration.push(`kanari_request_duration_seconds_sum${labels(base)} ${t.latencySumMs / 1000}`)
       duration.push(`kanari_request_duration_seconds_count${labels(base)} ${t.requests}`)
       const m = svc.recorder.mirrors(backend)
       if (m.mirrored + m.dropped > 0) {
-        mirrors.push(`kanari_mirror_requests_total${labels({ ...base, result: 'sent' })} ${m.mirrored}`)
-        mirrors.push(`kanari_mirror_requests_total${labels({ ...base, result: 'dropped' })} ${m.dropped}`)
+        mirrors.push(
+          `kanari_mirror_requests_total${labels({ ...base, result: 'sent' })} ${m.mirrored}`,
+        )
+        mirrors.push(
+          `kanari_mirror_requests_total${labels({ ...base, result: 'dropped' })} ${m.dropped}`,
+        )
       }
     }
   }
   return [
-    '# HELP kanari_requests_total User requests through Kanari\'s proxy, by service, backend (revision) and status class.',
+    "# HELP kanari_requests_total User requests through Kanari's proxy, by service, backend (revision) and status class.",
     '# TYPE kanari_requests_total counter',
     ...requests,
     '# HELP kanari_request_duration_seconds Latency of user requests through the proxy.',

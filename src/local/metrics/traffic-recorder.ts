@@ -2,7 +2,12 @@
  * Per-backend request counters in per-second buckets (a ring of the last 15 minutes) plus lifetime
  * totals: what the proxy records on its hot path and the builtin metrics read back as windows.
  */
-import { addVersionTraffic, emptyVersionTraffic, recordRequest, type VersionTraffic } from '../../analysis/traffic.js'
+import {
+  addVersionTraffic,
+  emptyVersionTraffic,
+  recordRequest,
+  type VersionTraffic,
+} from '../../analysis/traffic.js'
 
 const RING_SECONDS = 15 * 60
 
@@ -21,7 +26,13 @@ export class TrafficRecorder {
   #get(backend: string): BackendSeries {
     let s = this.#series.get(backend)
     if (s === undefined) {
-      s = { buckets: Array.from({ length: RING_SECONDS }, emptyVersionTraffic), seconds: new Array<number>(RING_SECONDS).fill(-1), totals: emptyVersionTraffic(), mirrored: 0, mirrorDropped: 0 }
+      s = {
+        buckets: Array.from({ length: RING_SECONDS }, emptyVersionTraffic),
+        seconds: new Array<number>(RING_SECONDS).fill(-1),
+        totals: emptyVersionTraffic(),
+        mirrored: 0,
+        mirrorDropped: 0,
+      }
       this.#series.set(backend, s)
     }
     return s

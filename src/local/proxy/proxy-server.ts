@@ -4,7 +4,13 @@
  * per endpoint, mirrors a share to the canary without ever delaying the client, passes WebSocket
  * upgrades through, and records every user request per backend for the builtin metrics.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { connect, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Pool } from 'undici'
@@ -12,7 +18,19 @@ import { TrafficRecorder } from '../metrics/traffic-recorder.js'
 import { chooseRoute } from './routing.js'
 import type { Endpoint, ProxyRoutes } from './types.js'
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings'])
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'http2-settings',
+])
 const MIRROR_MAX_IN_FLIGHT = 64
 /** An endpoint that refused a connection is skipped for this long. */
 const ENDPOINT_COOLDOWN_MS = 1000
@@ -32,27 +50,40 @@ export interface ProxyOptions {
   name: string
 }
 
-function forwardHeaders(req: IncomingMessage, keepUpgrade: boolean): Record<string, string | string[]> {
+function forwardHeaders(
+  req: IncomingMessage,
+  keepUpgrade: boolean,
+): Record<string, string | string[]> {
   const named = new Set<string>()
-  for (const token of String(req.headers.connection ?? '').split(',')) if (token.trim() !== '') named.add(token.trim().toLowerCase())
+  for (const token of (req.headers.connection ?? '').split(','))
+    if (token.trim() !== '') named.add(token.trim().toLowerCase())
   const out: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue
-    if ((HOP_BY_HOP.has(k) || named.has(k)) && !(keepUpgrade && (k === 'upgrade' || k === 'connection'))) continue
+    if (
+      (HOP_BY_HOP.has(k) || named.has(k)) &&
+      !(keepUpgrade && (k === 'upgrade' || k === 'connection'))
+    )
+      continue
     out[k] = v
   }
   const client = req.socket.remoteAddress ?? ''
   const prior = req.headers['x-forwarded-for']
-  out['x-forwarded-for'] = prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`
+  out['x-forwarded-for'] =
+    prior === undefined ? client : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}`
   out['x-forwarded-proto'] = 'http'
   if (req.headers.host !== undefined) out['x-forwarded-host'] = req.headers.host
   return out
 }
 
-function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, backend: string): Record<string, string | string[]> {
+function responseHeaders(
+  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
+  backend: string,
+): Record<string, string | string[]> {
   const named = new Set<string>()
   const conn = headers.connection
-  for (const token of String(Array.isArray(conn) ? conn.join(',') : (conn ?? '')).split(',')) if (token.trim() !== '') named.add(token.trim().toLowerCase())
+  for (const token of (Array.isArray(conn) ? conn.join(',') : (conn ?? '')).split(','))
+    if (token.trim() !== '') named.add(token.trim().toLowerCase())
   const out: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined || HOP_BY_HOP.has(k) || named.has(k)) continue
@@ -63,7 +94,10 @@ function responseHeaders(headers: IncomingHttpHeaders | Record<string, string | 
 }
 
 function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  return (
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  )
 }
 
 class EndpointSet {
@@ -102,7 +136,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     }
     endpointSets = next
     // Close pools of endpoints no longer routed to (after in-flight requests on them finish).
-    const live = new Set(routes.backends.flatMap((b) => b.endpoints.map((e) => `${e.host}:${e.port}`)))
+    const live = new Set(
+      routes.backends.flatMap((b) => b.endpoints.map((e) => `${e.host}:${e.port}`)),
+    )
     for (const [key, pool] of pools) {
       if (!live.has(key)) {
         pools.delete(key)
@@ -115,7 +151,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     const key = `${e.host}:${e.port}`
     let pool = pools.get(key)
     if (pool === undefined) {
-      pool = new Pool(`http://${key}`, { connections: 256, keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 60_000 })
+      pool = new Pool(`http://${key}`, {
+        connections: 256,
+        keepAliveTimeout: 30_000,
+        headersTimeout: 60_000,
+        bodyTimeout: 60_000,
+      })
       pools.set(key, pool)
     }
     return pool
@@ -142,16 +183,25 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     headers['x-kanari-mirror'] = '1'
     if (req.headers.host !== undefined) headers.host = `${req.headers.host}-shadow`
     poolFor(ep)
-      .request({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers })
+      .request({ path: req.url ?? '/', method: req.method ?? 'GET', headers })
       .then((res) => res.body.dump())
       .catch(() => undefined)
       .finally(() => mirrorsInFlight--)
   }
 
-  const fail = (res: ServerResponse, backend: string | undefined, status: number, message: string, started: number): void => {
+  const fail = (
+    res: ServerResponse,
+    backend: string | undefined,
+    status: number,
+    message: string,
+    started: number,
+  ): void => {
     if (backend !== undefined) traffic.record(backend, 0, performance.now() - started)
     if (!res.headersSent) {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(backend === undefined ? {} : { 'x-kanari-backend': backend }) })
+      res.writeHead(status, {
+        'content-type': 'text/plain; charset=utf-8',
+        ...(backend === undefined ? {} : { 'x-kanari-backend': backend }),
+      })
       res.end(`kanari proxy (${options.name}): ${message}\n`)
     } else res.destroy()
   }
@@ -181,21 +231,41 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     })
     const attempt = (ep: Endpoint, retried: boolean): void => {
       poolFor(ep)
-        .request({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers, body: body ? req : null, signal: abort.signal })
+        .request({
+          path: req.url ?? '/',
+          method: req.method ?? 'GET',
+          headers,
+          body: body ? req : null,
+          signal: abort.signal,
+        })
         .then((up) => {
           res.writeHead(up.statusCode, responseHeaders(up.headers, backend))
           up.body.on('error', () => res.destroy())
           up.body.pipe(res)
-          res.once('finish', () => traffic.record(backend, up.statusCode, performance.now() - started))
+          res.once('finish', () =>
+            traffic.record(backend, up.statusCode, performance.now() - started),
+          )
         })
         .catch((err: unknown) => {
           const code = (err as { code?: string }).code ?? ''
-          if (code === 'ECONNREFUSED') set.coolUntil.set(`${ep.host}:${ep.port}`, Date.now() + ENDPOINT_COOLDOWN_MS)
-          const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS'
-          const next = !retried && !body && idempotent && code === 'ECONNREFUSED' ? set.pick(`${ep.host}:${ep.port}`) : undefined
+          if (code === 'ECONNREFUSED')
+            set.coolUntil.set(`${ep.host}:${ep.port}`, Date.now() + ENDPOINT_COOLDOWN_MS)
+          const idempotent =
+            req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS'
+          const next =
+            !retried && !body && idempotent && code === 'ECONNREFUSED'
+              ? set.pick(`${ep.host}:${ep.port}`)
+              : undefined
           if (next !== undefined) attempt(next, true)
           else if (abort.signal.aborted) traffic.record(backend, 0, performance.now() - started)
-          else fail(res, backend, 502, `no answer from ${backend} at ${ep.host}:${ep.port} (${code || (err as Error).message})`, started)
+          else
+            fail(
+              res,
+              backend,
+              502,
+              `no answer from ${backend} at ${ep.host}:${ep.port} (${code || (err as Error).message})`,
+              started,
+            )
         })
     }
     attempt(first, false)
@@ -213,16 +283,20 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     upgraded.add(socket)
     socket.once('close', () => upgraded.delete(socket))
     const decision = chooseRoute(routes, req.headers)
-    const ep = decision.backend === undefined ? undefined : endpointSets.get(decision.backend)?.pick()
+    const ep =
+      decision.backend === undefined ? undefined : endpointSets.get(decision.backend)?.pick()
     if (decision.backend === undefined || ep === undefined) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+      )
       return
     }
     const backend = decision.backend
     const upstream = connect(ep.port, ep.host, () => {
       const headers = forwardHeaders(req, true)
       const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`]
-      for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`)
+      for (const [k, v] of Object.entries(headers))
+        for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`)
       upstream.write(lines.join('\r\n') + '\r\n\r\n')
       if (head.length > 0) upstream.write(head)
       upstream.pipe(socket)
@@ -234,7 +308,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       socket.destroy()
     }
     upstream.on('error', () => {
-      if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      if (!socket.destroyed)
+        socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
       traffic.record(backend, 0, performance.now() - started)
     })
     socket.on('error', closeBoth)
@@ -262,7 +337,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       if (inFlight > 0) {
-        await Promise.race([new Promise<void>((resolve) => idleWaiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, closeOptions.drainMs ?? 5000).unref())])
+        await Promise.race([
+          new Promise<void>((resolve) => idleWaiters.push(resolve)),
+          new Promise((resolve) => setTimeout(resolve, closeOptions.drainMs ?? 5000).unref()),
+        ])
       }
       server.closeAllConnections()
       // Upgraded connections are no longer the HTTP server's to close.

@@ -28,7 +28,10 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 }
 
 const regexCache = new Map<string, RegExp>()
-function valueMatches(value: string | undefined, want: { exact?: string; prefix?: string; regex?: string }): boolean {
+function valueMatches(
+  value: string | undefined,
+  want: { exact?: string; prefix?: string; regex?: string },
+): boolean {
   if (value === undefined) return false
   if (want.exact !== undefined) return value === want.exact
   if (want.prefix !== undefined) return value.startsWith(want.prefix)
@@ -43,8 +46,13 @@ function valueMatches(value: string | undefined, want: { exact?: string; prefix?
   return false
 }
 
-export function requestMatches(match: RequestMatch, headers: IncomingHttpHeaders, cookies: () => Map<string, string>): boolean {
-  if ('headerName' in match) return valueMatches(headerValue(headers, match.headerName), match.headerValue)
+export function requestMatches(
+  match: RequestMatch,
+  headers: IncomingHttpHeaders,
+  cookies: () => Map<string, string>,
+): boolean {
+  if ('headerName' in match)
+    return valueMatches(headerValue(headers, match.headerName), match.headerValue)
   return valueMatches(cookies().get(match.cookieName), match.cookieValue)
 }
 
@@ -65,20 +73,42 @@ export interface RouteDecision {
   mirror: string | undefined
 }
 
-export function chooseRoute(routes: ProxyRoutes, headers: IncomingHttpHeaders, random: () => number = Math.random): RouteDecision {
+export function chooseRoute(
+  routes: ProxyRoutes,
+  headers: IncomingHttpHeaders,
+  random: () => number = Math.random,
+): RouteDecision {
   let parsed: Map<string, string> | undefined
-  const cookies = (): Map<string, string> => (parsed ??= parseCookies(headerValue(headers, 'cookie')))
-  const matchesAny = (list: RequestMatch[]): boolean => list.some((m) => requestMatches(m, headers, cookies))
+  const cookies = (): Map<string, string> =>
+    (parsed ??= parseCookies(headerValue(headers, 'cookie')))
+  const matchesAny = (list: RequestMatch[]): boolean =>
+    list.some((m) => requestMatches(m, headers, cookies))
   let mirror: string | undefined
   const m = routes.mirror
-  if (m !== undefined && m.percentage > 0 && (m.match.length === 0 || matchesAny(m.match)) && random() * 100 < m.percentage) mirror = m.backend
+  if (
+    m !== undefined &&
+    m.percentage > 0 &&
+    (m.match.length === 0 || matchesAny(m.match)) &&
+    random() * 100 < m.percentage
+  )
+    mirror = m.backend
 
   for (const route of routes.headerRoutes) {
-    if (matchesAny(route.match)) return { backend: route.backend, reason: route.name, mirror: mirror === route.backend ? undefined : mirror }
+    if (matchesAny(route.match))
+      return {
+        backend: route.backend,
+        reason: route.name,
+        mirror: mirror === route.backend ? undefined : mirror,
+      }
   }
   let bucket: number
   let reason = 'weight'
-  const key = routes.sticky?.cookie !== undefined ? cookies().get(routes.sticky.cookie) : routes.sticky?.header !== undefined ? headerValue(headers, routes.sticky.header) : undefined
+  const key =
+    routes.sticky?.cookie !== undefined
+      ? cookies().get(routes.sticky.cookie)
+      : routes.sticky?.header !== undefined
+        ? headerValue(headers, routes.sticky.header)
+        : undefined
   if (key !== undefined && key !== '') {
     bucket = stickyBucket(key)
     reason = 'sticky'

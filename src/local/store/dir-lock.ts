@@ -2,7 +2,15 @@
  * One daemon per state directory: `daemon.lock` holds the owner's pid. A lock whose pid is dead
  * (the daemon was killed) is taken over at once; a live owner makes the second daemon fail clearly.
  */
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { DaemonUnavailableError } from '../../errors.js'
 import { isAlive } from '../daemon/paths.js'
@@ -24,7 +32,8 @@ export class DirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const owner = DirLock.#owner(path)
-      if (owner !== undefined && owner !== process.pid && isAlive(owner)) throw DirLock.#busy(dir, owner)
+      if (owner !== undefined && owner !== process.pid && isAlive(owner))
+        throw DirLock.#busy(dir, owner)
       // Stale (its daemon died): replace it atomically, then check nobody else won the race.
       const tmp = `${path}.${process.pid}.tmp`
       writeFileSync(tmp, mine, { mode: 0o600 })
@@ -46,9 +55,12 @@ export class DirLock {
   }
 
   static #busy(dir: string, pid: number): DaemonUnavailableError {
-    return new DaemonUnavailableError(`state directory ${dir} is in use by another Kanari daemon (pid ${pid})`, {
-      hint: `talk to that one, stop it with \`kanari down --state-dir ${dir}\`, or use another --state-dir`,
-    })
+    return new DaemonUnavailableError(
+      `state directory ${dir} is in use by another Kanari daemon (pid ${pid})`,
+      {
+        hint: `talk to that one, stop it with \`kanari down --state-dir ${dir}\`, or use another --state-dir`,
+      },
+    )
   }
 
   release(): void {

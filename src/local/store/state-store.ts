@@ -81,18 +81,30 @@ export class StateStore {
   }
 
   #migrate(): void {
-    this.#db.exec('create table if not exists migrations (version integer primary key, applied_at integer not null)')
-    const done = (this.#db.prepare('select max(version) v from migrations').get() as { v: number | null }).v ?? 0
+    this.#db.exec(
+      'create table if not exists migrations (version integer primary key, applied_at integer not null)',
+    )
+    const done =
+      (this.#db.prepare('select max(version) v from migrations').get() as { v: number | null }).v ??
+      0
     MIGRATIONS.forEach((sql, i) => {
       if (i + 1 <= done) return
       this.#db.transaction(() => {
         this.#db.exec(sql)
-        this.#db.prepare('insert into migrations (version, applied_at) values (?, ?)').run(i + 1, Date.now())
+        this.#db
+          .prepare('insert into migrations (version, applied_at) values (?, ?)')
+          .run(i + 1, Date.now())
       })()
     })
   }
 
-  putRollout(r: { name: string; spec: unknown; templates: unknown[]; revision: number; status: unknown }): void {
+  putRollout(r: {
+    name: string
+    spec: unknown
+    templates: unknown[]
+    revision: number
+    status: unknown
+  }): void {
     const now = Date.now()
     this.#db
       .prepare(
@@ -100,7 +112,15 @@ export class StateStore {
          on conflict (name) do update set spec = excluded.spec, templates = excluded.templates, revision = excluded.revision,
          status = excluded.status, updated_at = excluded.updated_at`,
       )
-      .run(r.name, JSON.stringify(r.spec), JSON.stringify(r.templates), r.revision, JSON.stringify(r.status), now, now)
+      .run(
+        r.name,
+        JSON.stringify(r.spec),
+        JSON.stringify(r.templates),
+        r.revision,
+        JSON.stringify(r.status),
+        now,
+        now,
+      )
   }
 
   #row(row: Record<string, unknown> | undefined): StoredRollout | undefined {
@@ -117,11 +137,16 @@ export class StateStore {
   }
 
   getRollout(name: string): StoredRollout | undefined {
-    return this.#row(this.#db.prepare('select * from rollouts where name = ?').get(name) as Record<string, unknown> | undefined)
+    return this.#row(
+      this.#db.prepare('select * from rollouts where name = ?').get(name) as
+        Record<string, unknown> | undefined,
+    )
   }
 
   listRollouts(): StoredRollout[] {
-    return (this.#db.prepare('select * from rollouts order by name').all() as Record<string, unknown>[]).flatMap((r) => this.#row(r) ?? [])
+    return (
+      this.#db.prepare('select * from rollouts order by name').all() as Record<string, unknown>[]
+    ).flatMap((r) => this.#row(r) ?? [])
   }
 
   deleteRollout(name: string): void {
@@ -135,18 +160,30 @@ export class StateStore {
   /** Persists a new status together with the events it produced, in one transaction. */
   saveStatus(name: string, status: unknown, events: NewEvent[] = []): void {
     this.#db.transaction(() => {
-      const res = this.#db.prepare('update rollouts set status = ?, updated_at = ? where name = ?').run(JSON.stringify(status), Date.now(), name)
+      const res = this.#db
+        .prepare('update rollouts set status = ?, updated_at = ? where name = ?')
+        .run(JSON.stringify(status), Date.now(), name)
       if (res.changes === 0) throw new Error(`saveStatus: no rollout named ${name}`)
       this.#insertEvents(name, events)
     })()
   }
 
   putRevision(name: string, revision: number, template: unknown, hash: string): void {
-    this.#db.prepare('insert or replace into revisions (name, revision, template, hash, created_at) values (?, ?, ?, ?, ?)').run(name, revision, JSON.stringify(template), hash, Date.now())
+    this.#db
+      .prepare(
+        'insert or replace into revisions (name, revision, template, hash, created_at) values (?, ?, ?, ?, ?)',
+      )
+      .run(name, revision, JSON.stringify(template), hash, Date.now())
   }
 
-  getRevisions(name: string): { revision: number; template: unknown; hash: string; createdAt: number }[] {
-    return (this.#db.prepare('select * from revisions where name = ? order by revision').all(name) as Record<string, unknown>[]).map((r) => ({
+  getRevisions(
+    name: string,
+  ): { revision: number; template: unknown; hash: string; createdAt: number }[] {
+    return (
+      this.#db
+        .prepare('select * from revisions where name = ? order by revision')
+        .all(name) as Record<string, unknown>[]
+    ).map((r) => ({
       revision: r.revision as number,
       template: JSON.parse(r.template as string) as unknown,
       hash: r.hash as string,
@@ -155,8 +192,18 @@ export class StateStore {
   }
 
   #insertEvents(name: string, events: NewEvent[]): void {
-    const insert = this.#db.prepare('insert into events (name, at, type, reason, message, data) values (?, ?, ?, ?, ?, ?)')
-    for (const e of events) insert.run(name, e.at, e.type, e.reason, e.message, e.data === undefined ? null : JSON.stringify(e.data))
+    const insert = this.#db.prepare(
+      'insert into events (name, at, type, reason, message, data) values (?, ?, ?, ?, ?, ?)',
+    )
+    for (const e of events)
+      insert.run(
+        name,
+        e.at,
+        e.type,
+        e.reason,
+        e.message,
+        e.data === undefined ? null : JSON.stringify(e.data),
+      )
   }
 
   appendEvents(name: string, events: NewEvent[]): void {
@@ -166,7 +213,9 @@ export class StateStore {
   /** Events in id order; `limit` keeps the newest. */
   events(name: string, options: { sinceId?: number; limit?: number } = {}): StoredEvent[] {
     const rows = this.#db
-      .prepare('select * from (select * from events where name = ? and id > ? order by id desc limit ?) order by id')
+      .prepare(
+        'select * from (select * from events where name = ? and id > ? order by id desc limit ?) order by id',
+      )
       .all(name, options.sinceId ?? 0, options.limit ?? 1000) as Record<string, unknown>[]
     return rows.map((r) => ({
       id: r.id as number,
@@ -180,7 +229,9 @@ export class StateStore {
   }
 
   putReplica(rec: ReplicaRecord): void {
-    this.#db.prepare('insert or replace into replicas (id, record) values (?, ?)').run(rec.id, JSON.stringify(rec))
+    this.#db
+      .prepare('insert or replace into replicas (id, record) values (?, ?)')
+      .run(rec.id, JSON.stringify(rec))
   }
 
   deleteReplica(id: string): void {
@@ -188,7 +239,9 @@ export class StateStore {
   }
 
   listReplicas(): ReplicaRecord[] {
-    return (this.#db.prepare('select record from replicas order by id').all() as { record: string }[]).map((r) => JSON.parse(r.record) as ReplicaRecord)
+    return (
+      this.#db.prepare('select record from replicas order by id').all() as { record: string }[]
+    ).map((r) => JSON.parse(r.record) as ReplicaRecord)
   }
 
   setMeta(key: string, value: string): void {
@@ -196,7 +249,10 @@ export class StateStore {
   }
 
   getMeta(key: string): string | undefined {
-    return (this.#db.prepare('select value from meta where key = ?').get(key) as { value: string } | undefined)?.value
+    return (
+      this.#db.prepare('select value from meta where key = ?').get(key) as
+        { value: string } | undefined
+    )?.value
   }
 
   close(): void {

@@ -98,7 +98,9 @@ async function freePort(host: string): Promise<number> {
 /** Whether `pid` is a replica we started: its environment carries our replica id. */
 function isOurs(pid: number, id: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`KANARI_REPLICA_ID=${id}`)
+    return readFileSync(`/proc/${pid}/environ`, 'latin1')
+      .split('\0')
+      .includes(`KANARI_REPLICA_ID=${id}`)
   } catch {
     return false
   }
@@ -123,7 +125,12 @@ export class Supervisor extends EventEmitter {
   #shuttingDown = false
 
   constructor(
-    private readonly options: { stateDir: string; store?: ReplicaPersistence; host?: string; log?: (line: string) => void },
+    private readonly options: {
+      stateDir: string
+      store?: ReplicaPersistence
+      host?: string
+      log?: (line: string) => void
+    },
   ) {
     super()
     this.#host = options.host ?? '127.0.0.1'
@@ -180,7 +187,13 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  #start(set: ReplicaSet, spec: ReplicaSetSpec, index: number, restarts: number, previous?: Replica): void {
+  #start(
+    set: ReplicaSet,
+    spec: ReplicaSetSpec,
+    index: number,
+    restarts: number,
+    previous?: Replica,
+  ): void {
     const r = previous ?? this.#newReplica(spec, index, restarts)
     set.replicas.set(index, r)
     r.state = 'starting'
@@ -200,7 +213,13 @@ export class Supervisor extends EventEmitter {
     try {
       child = spawn(cmd ?? 'false', args, {
         cwd: spec.cwd,
-        env: { ...process.env, ...spec.env, PORT: String(port), KANARI_REPLICA_ID: r.id, KANARI_REVISION_KEY: spec.key },
+        env: {
+          ...process.env,
+          ...spec.env,
+          PORT: String(port),
+          KANARI_REPLICA_ID: r.id,
+          KANARI_REVISION_KEY: spec.key,
+        },
         detached: true,
         stdio: ['ignore', fd, fd],
       })
@@ -222,7 +241,15 @@ export class Supervisor extends EventEmitter {
     })
     child.on('exit', (code, signal) => this.#exited(set, r, code, signal))
     if (r.pid !== null) {
-      this.options.store?.putReplica({ id: r.id, key: r.key, index: r.index, pid: r.pid, port, startedAt: r.startedAt, logPath: r.logPath })
+      this.options.store?.putReplica({
+        id: r.id,
+        key: r.key,
+        index: r.index,
+        pid: r.pid,
+        port,
+        startedAt: r.startedAt,
+        logPath: r.logPath,
+      })
     }
   }
 
@@ -247,7 +274,9 @@ export class Supervisor extends EventEmitter {
     r.restarts++
     r.state = 'backoff'
     r.restartAt = now + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (r.consecutiveCrashes - 1))
-    this.#log(`${r.id} exited (code ${code ?? '—'}, signal ${signal ?? '—'}); restart ${r.restarts} in ${r.restartAt - now} ms`)
+    this.#log(
+      `${r.id} exited (code ${code ?? '—'}, signal ${signal ?? '—'}); restart ${r.restarts} in ${r.restartAt - now} ms`,
+    )
     this.emit('change', r.key)
   }
 
@@ -295,12 +324,26 @@ export class Supervisor extends EventEmitter {
       desired: set.spec?.replicas ?? replicas.length,
       ready: ready.length,
       replicas: replicas.map((r) => {
-        const s: ReplicaStatus = { id: r.id, key: r.key, index: r.index, pid: r.pid, port: r.port, state: r.state, restarts: r.restarts, startedAt: r.startedAt, adopted: r.adopted }
+        const s: ReplicaStatus = {
+          id: r.id,
+          key: r.key,
+          index: r.index,
+          pid: r.pid,
+          port: r.port,
+          state: r.state,
+          restarts: r.restarts,
+          startedAt: r.startedAt,
+          adopted: r.adopted,
+        }
         if (r.lastExit !== undefined) s.lastExit = r.lastExit
         return s
       }),
       endpoints: ready.map((r) => ({ host: this.#host, port: r.port })),
-      crashLooping: replicas.some((r) => r.exits.filter((t) => now - t < CRASH_WINDOW_MS).length >= CRASH_LOOP_EXITS || (r.state === 'backoff' && r.restarts >= CRASH_LOOP_EXITS)),
+      crashLooping: replicas.some(
+        (r) =>
+          r.exits.filter((t) => now - t < CRASH_WINDOW_MS).length >= CRASH_LOOP_EXITS ||
+          (r.state === 'backoff' && r.restarts >= CRASH_LOOP_EXITS),
+      ),
       restarts: replicas.reduce((n, r) => n + r.restarts, 0),
     }
   }
@@ -318,7 +361,9 @@ export class Supervisor extends EventEmitter {
     for (const r of [...set.replicas.values()].sort((a, b) => a.index - b.index)) {
       if (options.replica !== undefined && r.index !== options.replica) continue
       try {
-        const lines = readFileSync(r.logPath, 'utf8').split('\n').filter((l) => l !== '')
+        const lines = readFileSync(r.logPath, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
         out.push(...lines.slice(-want).map((l) => `[${r.index}] ${l}`))
       } catch {
         // no log yet
@@ -340,8 +385,19 @@ export class Supervisor extends EventEmitter {
         continue
       }
       const set = this.#set(rec.key)
-      const r = this.#newReplica({ key: rec.key, command: [], cwd: '.', env: {}, replicas: 0 }, rec.index, 0)
-      Object.assign(r, { pid: rec.pid, port: rec.port, startedAt: rec.startedAt, adopted: true, state: 'starting', logPath: rec.logPath })
+      const r = this.#newReplica(
+        { key: rec.key, command: [], cwd: '.', env: {}, replicas: 0 },
+        rec.index,
+        0,
+      )
+      Object.assign(r, {
+        pid: rec.pid,
+        port: rec.port,
+        startedAt: rec.startedAt,
+        adopted: true,
+        state: 'starting',
+        logPath: rec.logPath,
+      })
       set.replicas.set(rec.index, r)
       this.#log(`re-adopted ${rec.id} (pid ${rec.pid}, port ${rec.port})`)
     }
@@ -352,7 +408,12 @@ export class Supervisor extends EventEmitter {
     const now = Date.now()
     for (const [key, set] of this.#sets) {
       for (const r of set.replicas.values()) {
-        if (r.state === 'backoff' && now >= r.restartAt && set.spec !== undefined && r.index < set.spec.replicas) {
+        if (
+          r.state === 'backoff' &&
+          now >= r.restartAt &&
+          set.spec !== undefined &&
+          r.index < set.spec.replicas
+        ) {
           this.#start(set, set.spec, r.index, r.restarts, r)
           continue
         }
@@ -361,7 +422,13 @@ export class Supervisor extends EventEmitter {
           this.#exited(set, r, null, null)
           continue
         }
-        if (r.pid === null || r.state === 'stopping' || r.state === 'backoff' || now < r.nextProbeAt) continue
+        if (
+          r.pid === null ||
+          r.state === 'stopping' ||
+          r.state === 'backoff' ||
+          now < r.nextProbeAt
+        )
+          continue
         const probe = set.spec?.readiness
         const period = r.state === 'ready' ? (probe?.periodSeconds ?? 1) * 1000 : 250
         r.nextProbeAt = now + period
@@ -396,10 +463,20 @@ export class Supervisor extends EventEmitter {
         sock.once('close', () => resolve(false))
         return
       }
-      const req = request({ host: this.#host, port: r.port, path: probe.httpGet, method: 'GET', timeout, agent: false }, (res) => {
-        res.resume()
-        resolve((res.statusCode ?? 500) < 400)
-      })
+      const req = request(
+        {
+          host: this.#host,
+          port: r.port,
+          path: probe.httpGet,
+          method: 'GET',
+          timeout,
+          agent: false,
+        },
+        (res) => {
+          res.resume()
+          resolve((res.statusCode ?? 500) < 400)
+        },
+      )
       req.once('timeout', () => req.destroy())
       req.once('error', () => resolve(false))
       req.end()
