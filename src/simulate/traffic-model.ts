@@ -26,7 +26,7 @@ export interface TrafficModelOptions {
 export interface SecondOfTraffic {
   canary: VersionTraffic
   stable: VersionTraffic
-  /** Canary requests in this second that failed while the canary was faulty (failed because of it). */
+  /** Canary requests in this second that failed because of the canary (beyond stable's own failures). */
   canaryFailed: number
   /** Requests mirrored to the canary (not user traffic). */
   mirrored: number
@@ -59,9 +59,7 @@ export class TrafficModel {
     const canaryBehaviour = this.#faultActive ? this.options.canary : this.options.stable
     const toCanary = sampleBinomial(this.#random, this.options.rps, canaryWeight / 100)
     this.#serve(out.stable, this.options.rps - toCanary, this.options.stable)
-    const canaryFailures = this.#serve(out.canary, toCanary, canaryBehaviour)
-    // Failures of a canary that behaves like stable are not the canary's fault.
-    out.canaryFailed = this.#faultActive ? canaryFailures : 0
+    out.canaryFailed = this.#serve(out.canary, toCanary, canaryBehaviour, this.options.stable.errorRatePercent)
     if (traffic.mirror !== null && traffic.canaryRevision !== null) {
       out.mirrored = sampleBinomial(
         this.#random,
@@ -76,12 +74,17 @@ export class TrafficModel {
     return this.#faultActive
   }
 
-  /** Records `n` requests with the given behaviour; returns how many failed. */
-  #serve(into: VersionTraffic, n: number, behaviour: VersionBehaviour): number {
+  /**
+   * Records `n` requests with the given behaviour. Returns how many failed that would not have
+   * failed on stable: one draw decides both, so a failure below stable's own rate is not blamed on
+   * the canary.
+   */
+  #serve(into: VersionTraffic, n: number, behaviour: VersionBehaviour, baselinePercent = 100): number {
     let failed = 0
     for (let i = 0; i < n; i++) {
-      const fails = this.#random() * 100 < behaviour.errorRatePercent
-      if (fails) failed++
+      const u = this.#random() * 100
+      const fails = u < behaviour.errorRatePercent
+      if (fails && u >= baselinePercent) failed++
       recordRequest(
         into,
         fails ? 500 : 200,

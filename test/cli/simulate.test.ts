@@ -1,0 +1,92 @@
+/** `kanari simulate` in-process: the seed scenario, determinism, the JSON shape, and bad flags. */
+import { PassThrough } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/main.js'
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.on('data', (d: Buffer) => (out += d.toString()))
+  stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const code = await main(args, { io: { stdout, stderr } })
+  return { code, stdout: out, stderr: err }
+}
+
+interface SimJson {
+  outcome: string
+  decisionSeconds: number
+  canaryRequests: number
+  failedRequests: number
+  steps: { action: string; canaryPercent: number; monitoring: string; detail: string; next: string }[]
+}
+
+async function simulate(...args: string[]): Promise<SimJson> {
+  const res = await run('simulate', '-f', 'examples/canary.yaml', '--output', 'json', ...args)
+  expect(res.stderr).toBe('')
+  expect(res.code).toBe(0)
+  return JSON.parse(res.stdout) as SimJson
+}
+
+describe('kanari simulate', () => {
+  it('reproduces the seed: 5% → 25% → 50%, a fault that shows only at 50% is caught there and rolled back', async () => {
+    const r = await simulate('--canary-error-rate', '15', '--fail-at-weight', '50')
+    expect(r.outcome).toBe('RolledBack')
+    const widened = r.steps.filter((s) => s.monitoring === 'Pending' && s.canaryPercent > 0).map((s) => s.canaryPercent)
+    expect(widened).toEqual([5, 25, 50])
+    const issue = r.steps.find((s) => s.monitoring === 'Issues detected')
+    expect(issue).toMatchObject({ canaryPercent: 50, next: 'Rollback canary' })
+    expect(issue?.detail).toMatch(/canary error rate/)
+    expect(r.steps.at(-1)).toMatchObject({ action: 'Rollback canary', next: 'End deployment' })
+    expect(r.failedRequests).toBeGreaterThan(0)
+    expect(r.failedRequests).toBeLessThan(100)
+  })
+
+  it('promotes a healthy canary through every step', async () => {
+    const r = await simulate()
+    expect(r.outcome).toBe('Promoted')
+    expect(r.steps.filter((s) => s.monitoring === 'No issues').map((s) => s.canaryPercent)).toEqual([5, 25, 50])
+    expect(r.steps.at(-1)).toMatchObject({ action: 'Promote canary', canaryPercent: 100 })
+    expect(r.failedRequests).toBe(0)
+  })
+
+  it('stops a clearly bad canary at its first step after few failed requests', async () => {
+    const r = await simulate('--canary-error-rate', '15')
+    expect(r.outcome).toBe('RolledBack')
+    expect(r.steps.find((s) => s.monitoring === 'Issues detected')?.canaryPercent).toBe(5)
+    expect(r.failedRequests).toBeLessThan(20)
+  })
+
+  it('gives the same output for the same seed, and another for another seed', async () => {
+    const a = await run('simulate', '-f', 'examples/canary.yaml', '-o', 'json', '--canary-error-rate', '3', '--seed', '42')
+    const b = await run('simulate', '-f', 'examples/canary.yaml', '-o', 'json', '--canary-error-rate', '3', '--seed', '42')
+    const c = await run('simulate', '-f', 'examples/canary.yaml', '-o', 'json', '--canary-error-rate', '3', '--seed', '43')
+    expect(a.stdout).toBe(b.stdout)
+    expect(a.stdout).not.toBe(c.stdout)
+  })
+
+  it('prints the process table for people', async () => {
+    const res = await run('simulate', '-f', 'examples/canary.yaml', '--canary-error-rate', '15', '--fail-at-weight', '50')
+    expect(res.stdout).toMatch(/^Step +Time +Action +Version state +User group size +Monitoring result +Next step/)
+    expect(res.stdout).toMatch(/Rollback canary +Stable version restored/)
+    expect(res.stdout).toMatch(/Outcome: +RolledBack/)
+  })
+
+  it('refuses bad flags and files with a clear message', async () => {
+    const bad = await run('simulate', '-f', 'examples/canary.yaml', '--canary-error-rate', '150')
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/--canary-error-rate must be a number from 0 to 100 \(got "150"\)/)
+    const missing = await run('simulate', '-f', 'nope.yaml')
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/cannot read nope.yaml: no such file/)
+    const json = await run('simulate', '-f', 'nope.yaml', '-o', 'json')
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'KANARI_INVALID_INPUT' } })
+  })
+
+  it('lints every example clean and reports problems with exit 1', async () => {
+    const ok = await run('lint', '-f', 'examples/canary.yaml', '-f', 'examples/blue-green.yaml')
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toBe('OK rollout/checkout (examples/canary.yaml)\nOK rollout/payments (examples/blue-green.yaml)\n')
+  })
+})

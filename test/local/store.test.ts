@@ -1,0 +1,97 @@
+/**
+ * The SQLite state store: one daemon per directory, instant take-over of a dead daemon's lock, and
+ * no acknowledged write lost when the writing process is killed with -9.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { StateStore } from '../../src/local/store/index.js'
+
+const dirs: string[] = []
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kanari-store-'))
+  dirs.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+describe('state store', () => {
+  it('lets one daemon own a state directory and says who holds it', () => {
+    const dir = tempDir()
+    const first = StateStore.open(dir)
+    expect(() => StateStore.open(dir)).toThrow(new RegExp(`state directory ${dir} is in use by another Kanari daemon \\(pid ${process.pid}\\)`))
+    first.close()
+    StateStore.open(dir).close()
+  })
+
+  it('takes over the lock of a daemon that died, at once', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'daemon.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 0 }))
+    const store = StateStore.open(dir)
+    store.putRollout({ name: 'a', spec: {}, templates: [], revision: 1, status: { phase: 'Healthy' } })
+    expect(store.getRollout('a')?.status).toEqual({ phase: 'Healthy' })
+    store.close()
+  })
+
+  it('keeps status and events together, events in order', () => {
+    const store = StateStore.open(tempDir())
+    store.putRollout({ name: 'a', spec: { x: 1 }, templates: [], revision: 1, status: { n: 0 } })
+    store.saveStatus('a', { n: 1 }, [
+      { at: 1, type: 'info', reason: 'One', message: 'first' },
+      { at: 2, type: 'error', reason: 'Two', message: 'second', data: { canaryWeight: 5 } },
+    ])
+    expect(store.getRollout('a')?.status).toEqual({ n: 1 })
+    const events = store.events('a')
+    expect(events.map((e) => e.reason)).toEqual(['One', 'Two'])
+    expect(events[1]?.data).toEqual({ canaryWeight: 5 })
+    expect(store.events('a', { sinceId: events[0]?.id ?? 0 }).map((e) => e.reason)).toEqual(['Two'])
+    expect(() => store.saveStatus('missing', {})).toThrow(/no rollout named missing/)
+    store.close()
+  })
+
+  it('loses no acknowledged write when the writer is killed with -9', async () => {
+    const dir = tempDir()
+    const storeModule = fileURLToPath(new URL('../../src/local/store/index.ts', import.meta.url))
+    const script = join(dir, 'writer.ts')
+    writeFileSync(
+      script,
+      `import { StateStore } from ${JSON.stringify(storeModule)}
+const store = StateStore.open(${JSON.stringify(dir)})
+store.putRollout({ name: 'w', spec: {}, templates: [], revision: 1, status: { n: 0 } })
+for (let i = 1; ; i++) {
+  store.saveStatus('w', { n: i }, [{ at: i, type: 'info', reason: 'Tick', message: String(i) }])
+  process.stdout.write(i + '\\n')
+}
+`,
+    )
+    // One process (node with tsx's loader), so SIGKILL hits the writer itself.
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    let acked = 0
+    let buffer = ''
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        buffer += d.toString()
+        const lines = buffer.split('\n')
+        buffer = lines.pop() ?? ''
+        for (const l of lines) acked = Math.max(acked, Number(l))
+        if (acked >= 300 && child.exitCode === null) {
+          child.kill('SIGKILL')
+          resolve()
+        }
+      })
+    })
+    await new Promise((r) => child.once('exit', r))
+    const store = StateStore.open(dir)
+    const status = store.getRollout('w')?.status as { n: number }
+    expect(status.n).toBeGreaterThanOrEqual(acked)
+    const events = store.events('w', { limit: 100_000 })
+    expect(events.length).toBe(status.n)
+    expect(events.map((e) => Number(e.message))).toEqual(Array.from({ length: status.n }, (_, i) => i + 1))
+    store.close()
+  })
+})
