@@ -26,27 +26,57 @@ function metric(overrides: Partial<MetricPlan> = {}): MetricPlan {
 }
 
 function plan(judge: AnalysisPlan['judge'], overrides: Partial<AnalysisPlan> = {}): AnalysisPlan {
-  return { kind: 'step', judge, metrics: [metric()], threshold: 2, alpha: 0.05, minCanaryRequests: 50, ...overrides }
+  return {
+    kind: 'step',
+    judge,
+    metrics: [metric()],
+    threshold: 2,
+    alpha: 0.05,
+    minCanaryRequests: 50,
+    ...overrides,
+  }
 }
 
 /** One window of traffic: n requests per side with the given error rates (percent). */
-function traffic(random: () => number, from: number, to: number, canaryN: number, canaryErr: number, stableN: number, stableErr: number, canaryLatency = 50): TrafficSample {
+function traffic(
+  random: () => number,
+  from: number,
+  to: number,
+  canaryN: number,
+  canaryErr: number,
+  stableN: number,
+  stableErr: number,
+  canaryLatency = 50,
+): TrafficSample {
   const canary = emptyVersionTraffic()
   const stable = emptyVersionTraffic()
   const ce = sampleBinomial(random, canaryN, canaryErr / 100)
   const se = sampleBinomial(random, stableN, stableErr / 100)
-  for (let i = 0; i < canaryN; i++) recordRequest(canary, i < ce ? 500 : 200, canaryLatency * (0.8 + 0.4 * random()))
-  for (let i = 0; i < stableN; i++) recordRequest(stable, i < se ? 500 : 200, 50 * (0.8 + 0.4 * random()))
+  for (let i = 0; i < canaryN; i++)
+    recordRequest(canary, i < ce ? 500 : 200, canaryLatency * (0.8 + 0.4 * random()))
+  for (let i = 0; i < stableN; i++)
+    recordRequest(stable, i < se ? 500 : 200, 50 * (0.8 + 0.4 * random()))
   return { from, to, canary, stable }
 }
 
 /** Drives a run second by second, answering its requests from `world`, until it ends or `seconds` pass. */
-function drive(p: AnalysisPlan, world: (from: number, to: number) => { value: number | null; traffic?: TrafficSample; error?: string }, seconds: number): { run: AnalysisRunStatus; at: number } {
+function drive(
+  p: AnalysisPlan,
+  world: (
+    from: number,
+    to: number,
+  ) => { value: number | null; traffic?: TrafficSample; error?: string },
+  seconds: number,
+): { run: AnalysisRunStatus; at: number } {
   let run = startAnalysisRun(p, 'r', T0)
   let pending: ReturnType<typeof requestMeasurements>['requests'] = []
   for (let s = 1; s <= seconds; s++) {
     const now = T0 + s * 1000
-    const measurements = pending.map((r) => ({ metric: r.metric, at: r.to, ...world(r.from, r.to) }))
+    const measurements = pending.map((r) => ({
+      metric: r.metric,
+      at: r.to,
+      ...world(r.from, r.to),
+    }))
     run = recordMeasurements(p, run, measurements, now)
     if (run.phase !== 'Running') return { run, at: s }
     const res = requestMeasurements(p, run, 'r', now)
@@ -60,9 +90,15 @@ describe('limit judge (Argo)', () => {
   it('fails when failed measurements exceed failureLimit, and passes after count good ones', () => {
     const values = [0.5, 3, 0.2, 4]
     let i = 0
-    const bad = drive(plan('limit', { metrics: [metric({ failureLimit: 1, count: 4 })] }), () => ({ value: values[i++] ?? 0 }), 100)
+    const bad = drive(
+      plan('limit', { metrics: [metric({ failureLimit: 1, count: 4 })] }),
+      () => ({ value: values[i++] ?? 0 }),
+      100,
+    )
     expect(bad.run.phase).toBe('Failed')
-    expect(bad.run.message).toMatch(/error-rate 4% > max 1% .*2 failed measurements, failureLimit 1/)
+    expect(bad.run.message).toMatch(
+      /error-rate 4% > max 1% .*2 failed measurements, failureLimit 1/,
+    )
     const good = drive(plan('limit'), () => ({ value: 0.1 }), 100)
     expect(good.run.phase).toBe('Successful')
     expect(good.at).toBe(31)
@@ -70,7 +106,11 @@ describe('limit judge (Argo)', () => {
 
   it('treats no data as inconclusive and errors past consecutiveErrorLimit', () => {
     expect(drive(plan('limit'), () => ({ value: null }), 100).run.phase).toBe('Inconclusive')
-    const errored = drive(plan('limit', { metrics: [metric({ consecutiveErrorLimit: 1, count: 5 })] }), () => ({ value: null, error: 'timeout after 10s' }), 100)
+    const errored = drive(
+      plan('limit', { metrics: [metric({ consecutiveErrorLimit: 1, count: 5 })] }),
+      () => ({ value: null, error: 'timeout after 10s' }),
+      100,
+    )
     expect(errored.run.phase).toBe('Error')
     expect(errored.run.message).toMatch(/timeout after 10s.*2 errors in a row/)
   })
@@ -78,7 +118,22 @@ describe('limit judge (Argo)', () => {
 
 describe('threshold judge (Flagger)', () => {
   it('counts one failed check per interval and fails at the threshold', () => {
-    const res = drive(plan('threshold', { threshold: 3, metrics: [metric({ count: 5 }), metric({ name: 'latency-p99', provider: { kind: 'builtin', metric: 'latency-p99' }, thresholdRange: { max: 500 }, count: 5 })] }), () => ({ value: 5 }), 200)
+    const res = drive(
+      plan('threshold', {
+        threshold: 3,
+        metrics: [
+          metric({ count: 5 }),
+          metric({
+            name: 'latency-p99',
+            provider: { kind: 'builtin', metric: 'latency-p99' },
+            thresholdRange: { max: 500 },
+            count: 5,
+          }),
+        ],
+      }),
+      () => ({ value: 5 }),
+      200,
+    )
     expect(res.run.phase).toBe('Failed')
     expect(res.run.failedChecks).toBe(3)
     expect(res.at).toBe(31)
@@ -87,7 +142,11 @@ describe('threshold judge (Flagger)', () => {
   it('retries a failed interval instead of advancing, and counts no data as a failed check', () => {
     const seq = [5, null, 0.1]
     let i = 0
-    const res = drive(plan('threshold', { threshold: 5, metrics: [metric({ count: 1 })] }), () => ({ value: i < seq.length ? (seq[i++] ?? null) : 0.1 }), 200)
+    const res = drive(
+      plan('threshold', { threshold: 5, metrics: [metric({ count: 1 })] }),
+      () => ({ value: i < seq.length ? (seq[i++] ?? null) : 0.1 }),
+      200,
+    )
     expect(res.run.phase).toBe('Successful')
     expect(res.run.failedChecks).toBe(2)
     expect(res.at).toBe(31)
@@ -97,23 +156,46 @@ describe('threshold judge (Flagger)', () => {
 describe('sequential judge', () => {
   it('stops a canary failing 15% of requests at 5% of 100 rps within seconds, explaining why', () => {
     const random = mulberry32(7)
-    const res = drive(plan('sequential', { metrics: [metric({ count: 6 })] }), (from, to) => ({ value: 0, traffic: traffic(random, from, to, 5, 15, 95, 0.5) }), 60)
+    const res = drive(
+      plan('sequential', { metrics: [metric({ count: 6 })] }),
+      (from, to) => ({ value: 0, traffic: traffic(random, from, to, 5, 15, 95, 0.5) }),
+      60,
+    )
     expect(res.run.phase).toBe('Failed')
     expect(res.at).toBeLessThan(30)
-    expect(res.run.message).toMatch(/^canary error rate [\d.]+% \(\d+\/\d+\) vs stable [\d.]+% \(\d+\/\d+\); p (<|=) 0\.\d+/)
+    expect(res.run.message).toMatch(
+      /^canary error rate [\d.]+% \(\d+\/\d+\) vs stable [\d.]+% \(\d+\/\d+\); p (<|=) 0\.\d+/,
+    )
   })
 
   it('catches +300 ms of latency against stable', () => {
     const random = mulberry32(3)
-    const p = plan('sequential', { metrics: [metric({ name: 'latency-p99', provider: { kind: 'builtin', metric: 'latency-p99' }, thresholdRange: { max: 500 }, count: 6 })] })
-    const res = drive(p, (from, to) => ({ value: 0, traffic: traffic(random, from, to, 5, 0, 95, 0, 350) }), 60)
+    const p = plan('sequential', {
+      metrics: [
+        metric({
+          name: 'latency-p99',
+          provider: { kind: 'builtin', metric: 'latency-p99' },
+          thresholdRange: { max: 500 },
+          count: 6,
+        }),
+      ],
+    })
+    const res = drive(
+      p,
+      (from, to) => ({ value: 0, traffic: traffic(random, from, to, 5, 0, 95, 0, 350) }),
+      60,
+    )
     expect(res.run.phase).toBe('Failed')
     expect(res.run.message).toMatch(/latency p99 canary \d+ ms vs stable \d+ ms/)
   })
 
   it('never passes without enough canary data', () => {
     const random = mulberry32(1)
-    const res = drive(plan('sequential', { minCanaryRequests: 500 }), (from, to) => ({ value: 0, traffic: traffic(random, from, to, 2, 0, 98, 0) }), 120)
+    const res = drive(
+      plan('sequential', { minCanaryRequests: 500 }),
+      (from, to) => ({ value: 0, traffic: traffic(random, from, to, 2, 0, 98, 0) }),
+      120,
+    )
     expect(res.run.phase).toBe('Running')
     expect(res.run.message).toMatch(/^waiting for data: \d+ of 500 canary requests/)
     expect(res.run.passing).toBe(false)
@@ -123,7 +205,11 @@ describe('sequential judge', () => {
     let failed = 0
     for (let seed = 1; seed <= 400; seed++) {
       const random = mulberry32(seed)
-      const res = drive(plan('sequential', { metrics: [metric({ count: 3 })] }), (from, to) => ({ value: 0, traffic: traffic(random, from, to, 10, 1, 90, 1) }), 40)
+      const res = drive(
+        plan('sequential', { metrics: [metric({ count: 3 })] }),
+        (from, to) => ({ value: 0, traffic: traffic(random, from, to, 10, 1, 90, 1) }),
+        40,
+      )
       if (res.run.phase === 'Failed') failed++
     }
     expect(failed / 400).toBeLessThanOrEqual(0.08)
@@ -134,8 +220,18 @@ describe('sequential judge', () => {
     const random = mulberry32(5)
     const sample = traffic(random, T0, T0 + 1000, 5, 0, 95, 0)
     const run = startAnalysisRun(p, 'r', T0)
-    const once = recordMeasurements(p, run, [{ metric: 'error-rate', at: T0 + 1000, value: 0, traffic: sample }], T0 + 1000)
-    const twice = recordMeasurements(p, once, [{ metric: 'error-rate', at: T0 + 1000, value: 0, traffic: sample }], T0 + 1000)
+    const once = recordMeasurements(
+      p,
+      run,
+      [{ metric: 'error-rate', at: T0 + 1000, value: 0, traffic: sample }],
+      T0 + 1000,
+    )
+    const twice = recordMeasurements(
+      p,
+      once,
+      [{ metric: 'error-rate', at: T0 + 1000, value: 0, traffic: sample }],
+      T0 + 1000,
+    )
     expect(twice).toEqual(once)
     expect(once.canaryRequests).toBe(5)
     const next = startSegment(p, once, T0 + 2000)

@@ -59,7 +59,12 @@ export class TrafficModel {
     const canaryBehaviour = this.#faultActive ? this.options.canary : this.options.stable
     const toCanary = sampleBinomial(this.#random, this.options.rps, canaryWeight / 100)
     this.#serve(out.stable, this.options.rps - toCanary, this.options.stable)
-    out.canaryFailed = this.#serve(out.canary, toCanary, canaryBehaviour, this.options.stable.errorRatePercent)
+    out.canaryFailed = this.#serve(
+      out.canary,
+      toCanary,
+      canaryBehaviour,
+      this.options.stable.errorRatePercent,
+    )
     if (traffic.mirror !== null && traffic.canaryRevision !== null) {
       out.mirrored = sampleBinomial(
         this.#random,
@@ -79,7 +84,12 @@ export class TrafficModel {
    * failed on stable: one draw decides both, so a failure below stable's own rate is not blamed on
    * the canary.
    */
-  #serve(into: VersionTraffic, n: number, behaviour: VersionBehaviour, baselinePercent = 100): number {
+  #serve(
+    into: VersionTraffic,
+    n: number,
+    behaviour: VersionBehaviour,
+    baselinePercent = 100,
+  ): number {
     let failed = 0
     for (let i = 0; i < n; i++) {
       const u = this.#random() * 100

@@ -19,7 +19,13 @@ interface SimJson {
   decisionSeconds: number
   canaryRequests: number
   failedRequests: number
-  steps: { action: string; canaryPercent: number; monitoring: string; detail: string; next: string }[]
+  steps: {
+    action: string
+    canaryPercent: number
+    monitoring: string
+    detail: string
+    next: string
+  }[]
 }
 
 async function simulate(...args: string[]): Promise<SimJson> {
@@ -33,7 +39,9 @@ describe('kanari simulate', () => {
   it('reproduces the seed: 5% → 25% → 50%, a fault that shows only at 50% is caught there and rolled back', async () => {
     const r = await simulate('--canary-error-rate', '15', '--fail-at-weight', '50')
     expect(r.outcome).toBe('RolledBack')
-    const widened = r.steps.filter((s) => s.monitoring === 'Pending' && s.canaryPercent > 0).map((s) => s.canaryPercent)
+    const widened = r.steps
+      .filter((s) => s.monitoring === 'Pending' && s.canaryPercent > 0)
+      .map((s) => s.canaryPercent)
     expect(widened).toEqual([5, 25, 50])
     const issue = r.steps.find((s) => s.monitoring === 'Issues detected')
     expect(issue).toMatchObject({ canaryPercent: 50, next: 'Rollback canary' })
@@ -46,7 +54,9 @@ describe('kanari simulate', () => {
   it('promotes a healthy canary through every step', async () => {
     const r = await simulate()
     expect(r.outcome).toBe('Promoted')
-    expect(r.steps.filter((s) => s.monitoring === 'No issues').map((s) => s.canaryPercent)).toEqual([5, 25, 50])
+    expect(r.steps.filter((s) => s.monitoring === 'No issues').map((s) => s.canaryPercent)).toEqual(
+      [5, 25, 50],
+    )
     expect(r.steps.at(-1)).toMatchObject({ action: 'Promote canary', canaryPercent: 100 })
     expect(r.failedRequests).toBe(0)
   })
@@ -59,16 +69,56 @@ describe('kanari simulate', () => {
   })
 
   it('gives the same output for the same seed, and another for another seed', async () => {
-    const a = await run('simulate', '-f', 'examples/canary.yaml', '-o', 'json', '--canary-error-rate', '3', '--seed', '42')
-    const b = await run('simulate', '-f', 'examples/canary.yaml', '-o', 'json', '--canary-error-rate', '3', '--seed', '42')
-    const c = await run('simulate', '-f', 'examples/canary.yaml', '-o', 'json', '--canary-error-rate', '3', '--seed', '43')
+    const a = await run(
+      'simulate',
+      '-f',
+      'examples/canary.yaml',
+      '-o',
+      'json',
+      '--canary-error-rate',
+      '3',
+      '--seed',
+      '42',
+    )
+    const b = await run(
+      'simulate',
+      '-f',
+      'examples/canary.yaml',
+      '-o',
+      'json',
+      '--canary-error-rate',
+      '3',
+      '--seed',
+      '42',
+    )
+    const c = await run(
+      'simulate',
+      '-f',
+      'examples/canary.yaml',
+      '-o',
+      'json',
+      '--canary-error-rate',
+      '3',
+      '--seed',
+      '43',
+    )
     expect(a.stdout).toBe(b.stdout)
     expect(a.stdout).not.toBe(c.stdout)
   })
 
   it('prints the process table for people', async () => {
-    const res = await run('simulate', '-f', 'examples/canary.yaml', '--canary-error-rate', '15', '--fail-at-weight', '50')
-    expect(res.stdout).toMatch(/^Step +Time +Action +Version state +User group size +Monitoring result +Next step/)
+    const res = await run(
+      'simulate',
+      '-f',
+      'examples/canary.yaml',
+      '--canary-error-rate',
+      '15',
+      '--fail-at-weight',
+      '50',
+    )
+    expect(res.stdout).toMatch(
+      /^Step +Time +Action +Version state +User group size +Monitoring result +Next step/,
+    )
     expect(res.stdout).toMatch(/Rollback canary +Stable version restored/)
     expect(res.stdout).toMatch(/Outcome: +RolledBack/)
   })
@@ -87,6 +137,8 @@ describe('kanari simulate', () => {
   it('lints every example clean and reports problems with exit 1', async () => {
     const ok = await run('lint', '-f', 'examples/canary.yaml', '-f', 'examples/blue-green.yaml')
     expect(ok.code).toBe(0)
-    expect(ok.stdout).toBe('OK rollout/checkout (examples/canary.yaml)\nOK rollout/payments (examples/blue-green.yaml)\n')
+    expect(ok.stdout).toBe(
+      'OK rollout/checkout (examples/canary.yaml)\nOK rollout/payments (examples/blue-green.yaml)\n',
+    )
   })
 })

@@ -24,7 +24,11 @@ describe('state store', () => {
   it('lets one daemon own a state directory and says who holds it', () => {
     const dir = tempDir()
     const first = StateStore.open(dir)
-    expect(() => StateStore.open(dir)).toThrow(new RegExp(`state directory ${dir} is in use by another Kanari daemon \\(pid ${process.pid}\\)`))
+    expect(() => StateStore.open(dir)).toThrow(
+      new RegExp(
+        `state directory ${dir} is in use by another Kanari daemon \\(pid ${process.pid}\\)`,
+      ),
+    )
     first.close()
     StateStore.open(dir).close()
   })
@@ -33,7 +37,13 @@ describe('state store', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'daemon.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 0 }))
     const store = StateStore.open(dir)
-    store.putRollout({ name: 'a', spec: {}, templates: [], revision: 1, status: { phase: 'Healthy' } })
+    store.putRollout({
+      name: 'a',
+      spec: {},
+      templates: [],
+      revision: 1,
+      status: { phase: 'Healthy' },
+    })
     expect(store.getRollout('a')?.status).toEqual({ phase: 'Healthy' })
     store.close()
   })
@@ -70,7 +80,10 @@ for (let i = 1; ; i++) {
 `,
     )
     // One process (node with tsx's loader), so SIGKILL hits the writer itself.
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    })
     let acked = 0
     let buffer = ''
     await new Promise<void>((resolve) => {
@@ -91,7 +104,9 @@ for (let i = 1; ; i++) {
     expect(status.n).toBeGreaterThanOrEqual(acked)
     const events = store.events('w', { limit: 100_000 })
     expect(events.length).toBe(status.n)
-    expect(events.map((e) => Number(e.message))).toEqual(Array.from({ length: status.n }, (_, i) => i + 1))
+    expect(events.map((e) => Number(e.message))).toEqual(
+      Array.from({ length: status.n }, (_, i) => i + 1),
+    )
     store.close()
   })
 })

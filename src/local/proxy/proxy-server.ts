@@ -225,29 +225,34 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     }
     const body = hasBody(req)
     const headers = forwardHeaders(req, false)
-    const abort = new AbortController()
-    req.once('close', () => {
-      if (!res.writableFinished) abort.abort()
-    })
     const attempt = (ep: Endpoint, retried: boolean): void => {
+      let status = 0
+      // stream() writes the upstream body straight into the client response (no extra Readable).
       poolFor(ep)
-        .request({
-          path: req.url ?? '/',
-          method: req.method ?? 'GET',
-          headers,
-          body: body ? req : null,
-          signal: abort.signal,
-        })
-        .then((up) => {
-          res.writeHead(up.statusCode, responseHeaders(up.headers, backend))
-          up.body.on('error', () => res.destroy())
-          up.body.pipe(res)
-          res.once('finish', () =>
-            traffic.record(backend, up.statusCode, performance.now() - started),
-          )
-        })
+        .stream(
+          {
+            path: req.url ?? '/',
+            method: (req.method ?? 'GET') as 'GET',
+            headers,
+            body: body ? req : null,
+            opaque: res,
+          },
+          ({ statusCode, headers: upHeaders, opaque }) => {
+            status = statusCode
+            const out = opaque as ServerResponse
+            out.writeHead(statusCode, responseHeaders(upHeaders, backend))
+            return out
+          },
+        )
+        .then(() => traffic.record(backend, status, performance.now() - started))
         .catch((err: unknown) => {
           const code = (err as { code?: string }).code ?? ''
+          if (status !== 0 || res.headersSent) {
+            // The answer had started: the client sees a cut response; count what it was.
+            traffic.record(backend, status, performance.now() - started)
+            res.destroy()
+            return
+          }
           if (code === 'ECONNREFUSED')
             set.coolUntil.set(`${ep.host}:${ep.port}`, Date.now() + ENDPOINT_COOLDOWN_MS)
           const idempotent =
@@ -257,7 +262,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
               ? set.pick(`${ep.host}:${ep.port}`)
               : undefined
           if (next !== undefined) attempt(next, true)
-          else if (abort.signal.aborted) traffic.record(backend, 0, performance.now() - started)
+          else if (req.destroyed) traffic.record(backend, 0, performance.now() - started)
           else
             fail(
               res,

@@ -113,6 +113,12 @@ export function chooseRoute(
     bucket = stickyBucket(key)
     reason = 'sticky'
   } else bucket = Math.floor(random() * BUCKETS)
+  const chosen = weighted(routes, bucket)
+  return { backend: chosen, reason, mirror: mirror === chosen ? undefined : mirror }
+}
+
+/** The backend whose cumulative weight range holds `bucket` (0..9999). */
+function weighted(routes: ProxyRoutes, bucket: number): string | undefined {
   let cumulative = 0
   let chosen: string | undefined
   for (const w of routes.weights) {
@@ -121,5 +127,5 @@ export function chooseRoute(
     chosen = w.backend
     if (bucket < cumulative) break
   }
-  return { backend: chosen, reason, mirror: mirror === chosen ? undefined : mirror }
+  return chosen
 }
