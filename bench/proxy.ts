@@ -47,7 +47,7 @@ async function start(
     })
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)))
   })
-  child.stdout?.resume()
+  child.stdout.resume()
   return { child, port }
 }
 

@@ -232,14 +232,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
         .stream(
           {
             path: req.url ?? '/',
-            method: (req.method ?? 'GET') as 'GET',
+            method: (req.method ?? 'GET'),
             headers,
             body: body ? req : null,
             opaque: res,
           },
           ({ statusCode, headers: upHeaders, opaque }) => {
             status = statusCode
-            const out = opaque as ServerResponse
+            const out = opaque
             out.writeHead(statusCode, responseHeaders(upHeaders, backend))
             return out
           },
