@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { Pool, request } from 'undici'
 import { runLoad } from '../src/local/load/index.js'
+import { freePort } from '../src/local/free-port.js'
 import type { ProxyRoutes } from '../src/local/proxy/index.js'
 
 const arg = (name: string, fallback: number): number => {
@@ -60,16 +61,6 @@ async function demoApp(color: string): Promise<number> {
   child.stdout?.removeAllListeners('data')
   child.stdout?.resume()
   return port
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net')
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0))
-    })
-  })
 }
 
 async function proxyFor(routes: ProxyRoutes): Promise<number> {

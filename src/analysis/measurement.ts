@@ -3,18 +3,12 @@
  * a human explanation, by thresholdRange and success/failure conditions — the rules the threshold
  * and limit judges share. Builtin metrics are worked out from per-version traffic here too.
  */
+import { BUILTIN_METRIC_NAMES } from '../spec/schema.js'
 import { parseCondition, evaluateCondition } from './condition.js'
 import { latencyQuantile, type TrafficSample } from './traffic.js'
 import type { BuiltinMetricName, Measurement, MeasurementPhase, MetricPlan } from './types.js'
 
-export const BUILTIN_METRICS: readonly BuiltinMetricName[] = [
-  'error-rate',
-  'success-rate',
-  'latency-p50',
-  'latency-p95',
-  'latency-p99',
-  'latency-mean',
-]
+export const BUILTIN_METRICS: readonly BuiltinMetricName[] = BUILTIN_METRIC_NAMES
 
 /** Builtin metric value from traffic: rates in percent, latency in ms; NaN when the canary had no requests. */
 export function builtinMetricValue(metric: BuiltinMetricName, traffic: TrafficSample): number {

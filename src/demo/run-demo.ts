@@ -5,7 +5,6 @@
  * Prints each release's process table, time to decision and the user requests each bad version cost.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { stringify } from 'yaml'
@@ -13,6 +12,7 @@ import type { CliIo } from '../cli/context.js'
 import type { DaemonClient } from '../local/daemon/client.js'
 import type { RolloutView } from '../local/daemon/daemon.js'
 import { isAlive } from '../local/daemon/paths.js'
+import { freePort } from '../local/free-port.js'
 import { runLoad } from '../local/load/index.js'
 import { renderProcessTable, type ProcessRow } from '../report/process-table.js'
 import { DEMO_RELEASES, demoRollout, type DemoRelease } from './demo-spec.js'
@@ -53,18 +53,6 @@ export interface DemoReport {
   releases: ReleaseReport[]
   load: { requests: number; failed: number; rps: number }
   seconds: number
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      srv.close(() => resolvePort(port))
-    })
-  })
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

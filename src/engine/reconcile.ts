@@ -35,13 +35,7 @@ export function startStrategy(t: Tick): void {
   s.abort = null
   s.promoteFull = false
   s.deadlineReported = false
-  s.traffic = {
-    stableRevision: s.stableRevision,
-    canaryRevision: s.canaryRevision,
-    canaryWeight: 0,
-    headerRoutes: [],
-    mirror: null,
-  }
+  s.traffic = Tick.stableOnly(s.stableRevision, s.canaryRevision)
   if (strategy.kind === 'canary') startCanary(t)
   else if (strategy.kind === 'blueGreen') startBlueGreen(t, strategy)
   else startRolling(t)
@@ -62,13 +56,7 @@ function handleRevision(t: Tick): void {
     s.rolloutStartedAt = t.now
     s.stepStartedAt = t.now
     s.deadlineReported = false
-    s.traffic = {
-      stableRevision: plan.revision,
-      canaryRevision: null,
-      canaryWeight: 0,
-      headerRoutes: [],
-      mirror: null,
-    }
+    s.traffic = Tick.stableOnly(plan.revision)
     t.setReplicas(plan.revision, plan.replicas)
     t.transition('FirstRevision', `deploying revision ${plan.revision} (${plan.replicas} replicas)`)
     t.emit(
@@ -90,13 +78,7 @@ function handleRevision(t: Tick): void {
     s.pause = null
     s.abort = null
     s.promoteFull = false
-    s.traffic = {
-      stableRevision: s.stableRevision,
-      canaryRevision: null,
-      canaryWeight: 0,
-      headerRoutes: [],
-      mirror: null,
-    }
+    s.traffic = Tick.stableOnly(s.stableRevision)
     t.setReplicas(s.stableRevision, plan.replicas)
     t.transition('Reverted', `back on stable revision ${s.stableRevision}`)
     t.emit(

@@ -12,7 +12,7 @@ import {
 import type { AnalysisPlan, AnalysisRunStatus } from '../analysis/types.js'
 import { InternalError } from '../errors.js'
 import type { RolloutPlan, Severity } from './plan.js'
-import type { PauseReason, RolloutStatus } from './status.js'
+import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
 
@@ -248,13 +248,7 @@ export class Tick {
     this.endRuns('promoted')
     this.s.stableRevision = canary
     this.s.canaryRevision = null
-    this.s.traffic = {
-      stableRevision: canary,
-      canaryRevision: null,
-      canaryWeight: 0,
-      headerRoutes: [],
-      mirror: null,
-    }
+    this.s.traffic = Tick.stableOnly(canary)
     this.setReplicas(canary, this.plan.replicas)
     if (old !== null && old !== canary) this.scaleDownLater(old, scaleDownDelaySeconds)
     this.s.promoteFull = false
@@ -308,6 +302,43 @@ export class Tick {
       return false
     }
     return false
+  }
+
+  inFlight(): boolean {
+    return (
+      this.s.phase === 'Progressing' || this.s.phase === 'Paused' || this.s.phase === 'Promoting'
+    )
+  }
+
+  /**
+   * The prologue every strategy runs each tick: roll back if something demands it, stay put while
+   * paused, and pause when the user or the spec asks. True when the strategy must not go on.
+   */
+  holds(abortDelay: number, plannedStepSeconds: number): boolean {
+    if (this.checkAborts(abortDelay, plannedStepSeconds)) return true
+    if (this.s.phase === 'Paused') return true
+    if (this.plan.paused || this.s.userPaused) {
+      this.pauseFor(
+        'UserPause',
+        'UserPause',
+        this.plan.paused
+          ? 'paused by spec.paused'
+          : `paused by user (\`kanari resume ${this.plan.name}\` to continue)`,
+      )
+      return true
+    }
+    return false
+  }
+
+  /** Traffic with every user on `stable` and no canary. */
+  static stableOnly(stable: number | null, canary: number | null = null): TrafficState {
+    return {
+      stableRevision: stable,
+      canaryRevision: canary,
+      canaryWeight: 0,
+      headerRoutes: [],
+      mirror: null,
+    }
   }
 
   /** Time planned for a run when nothing goes wrong (for the progress deadline). */

@@ -1,23 +1,12 @@
 /** Test helpers: real demo-app processes on free ports, polling with deadlines, and cleanup. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
+import { freePort } from '../../src/local/free-port.js'
+export { freePort }
 
 export const DEMO_APP = fileURLToPath(new URL('../../demo-app/server.js', import.meta.url))
 export const KANARI_BIN = fileURLToPath(new URL('../../bin/kanari', import.meta.url))
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address()
-      const port = typeof a === 'object' && a !== null ? a.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 export async function waitFor<T>(
   fn: () => T | Promise<T>,

@@ -75,19 +75,7 @@ function analysis(
 export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
   const s = t.s
   for (let guard = 0; guard < 8; guard++) {
-    if (s.phase !== 'Progressing' && s.phase !== 'Paused' && s.phase !== 'Promoting') return
-    if (t.checkAborts(strategy.scaleDownDelaySeconds, 0)) return
-    if (s.phase === 'Paused') return
-    if (t.plan.paused || s.userPaused) {
-      t.pauseFor(
-        'UserPause',
-        'UserPause',
-        t.plan.paused
-          ? 'paused by spec.paused'
-          : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`,
-      )
-      return
-    }
+    if (!t.inFlight() || t.holds(strategy.scaleDownDelaySeconds, 0)) return
     const canary = s.canaryRevision
     if (canary === null) return
     if (s.phase === 'Progressing') {

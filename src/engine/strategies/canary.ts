@@ -164,20 +164,9 @@ function promote(t: Tick, strategy: CanaryPlan): boolean {
 export function progressCanary(t: Tick, strategy: CanaryPlan): void {
   const s = t.s
   for (let guard = 0; guard < 4 * strategy.steps.length + 8; guard++) {
-    if (s.phase !== 'Progressing' && s.phase !== 'Paused' && s.phase !== 'Promoting') return
+    if (!t.inFlight()) return
     const step = s.phase === 'Promoting' ? undefined : strategy.steps[s.currentStepIndex]
-    if (t.checkAborts(strategy.abortScaleDownDelaySeconds, plannedSeconds(step))) return
-    if (s.phase === 'Paused') return
-    if (t.plan.paused || s.userPaused) {
-      t.pauseFor(
-        'UserPause',
-        'UserPause',
-        t.plan.paused
-          ? 'paused by spec.paused'
-          : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`,
-      )
-      return
-    }
+    if (t.holds(strategy.abortScaleDownDelaySeconds, plannedSeconds(step))) return
     if (s.phase === 'Promoting') {
       promote(t, strategy)
       return

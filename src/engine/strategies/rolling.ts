@@ -18,19 +18,7 @@ export function startRolling(t: Tick): void {
 
 export function progressRolling(t: Tick, strategy: RollingPlan): void {
   const s = t.s
-  if (s.phase !== 'Progressing' && s.phase !== 'Paused' && s.phase !== 'Promoting') return
-  if (t.checkAborts(0, 0)) return
-  if (s.phase === 'Paused') return
-  if (t.plan.paused || s.userPaused) {
-    t.pauseFor(
-      'UserPause',
-      'UserPause',
-      t.plan.paused
-        ? 'paused by spec.paused'
-        : `paused by user (\`kanari resume ${t.plan.name}\` to continue)`,
-    )
-    return
-  }
+  if (!t.inFlight() || t.holds(0, 0)) return
   const neu = s.canaryRevision
   const old = s.stableRevision
   if (neu === null || old === null) return

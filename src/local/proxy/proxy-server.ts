@@ -232,7 +232,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
         .stream(
           {
             path: req.url ?? '/',
-            method: (req.method ?? 'GET'),
+            method: req.method ?? 'GET',
             headers,
             body: body ? req : null,
             opaque: res,

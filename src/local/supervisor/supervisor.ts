@@ -8,9 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, truncateSync } from 'node:fs'
 import { request } from 'node:http'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { isAlive } from '../daemon/paths.js'
+import { freePort } from '../free-port.js'
 import type { ReplicaRecord } from '../store/state-store.js'
 
 export interface ReadinessProbe {
@@ -82,18 +83,6 @@ const CRASH_LOOP_EXITS = 3
 const MAX_BACKOFF_MS = 30_000
 const STOP_GRACE_MS = 5_000
 const LOG_CAP_BYTES = 4 * 1024 * 1024
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, host, () => {
-      const a = srv.address()
-      const port = typeof a === 'object' && a !== null ? a.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 /** Whether `pid` is a replica we started: its environment carries our replica id. */
 function isOurs(pid: number, id: string): boolean {
