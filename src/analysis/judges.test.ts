@@ -7,22 +7,12 @@ import { mulberry32, sampleBinomial } from './random.js'
 import { recordMeasurements, requestMeasurements, startAnalysisRun, startSegment } from './run.js'
 import { emptyVersionTraffic, recordRequest, type TrafficSample } from './traffic.js'
 import type { AnalysisPlan, AnalysisRunStatus, MetricPlan } from './types.js'
+import { errorRateMetric } from '../engine/test-utils/plans.js'
 
 const T0 = 1_700_000_000_000
 
 function metric(overrides: Partial<MetricPlan> = {}): MetricPlan {
-  return {
-    name: 'error-rate',
-    provider: { kind: 'builtin', metric: 'error-rate' },
-    intervalSeconds: 10,
-    count: 3,
-    initialDelaySeconds: 0,
-    thresholdRange: { max: 1 },
-    failureLimit: 0,
-    inconclusiveLimit: 0,
-    consecutiveErrorLimit: 4,
-    ...overrides,
-  }
+  return errorRateMetric({ count: 3, ...overrides })
 }
 
 function plan(judge: AnalysisPlan['judge'], overrides: Partial<AnalysisPlan> = {}): AnalysisPlan {
