@@ -170,6 +170,36 @@ describe('local daemon', () => {
     )
     expect(done.status.stableRevision).toBe(2)
     expect(await colorsThrough(done.serviceUrl, 50)).toEqual({ green: 50 })
+
+    // undo rolls revision 1's template out again, as a new revision, through the same steps.
+    const undo = await kanari('undo', 'resume', '-o', 'json')
+    expect(undo.code).toBe(0)
+    expect(JSON.parse(undo.stdout)).toMatchObject({
+      results: [{ name: 'resume', revision: 3, result: 'new revision' }],
+    })
+    const undoing = await waitFor(
+      async () => {
+        const v = await view('resume')
+        return v.status.phase === 'Paused' ? v : undefined
+      },
+      'undo canary paused at 30%',
+      30_000,
+    )
+    expect(undoing.status).toMatchObject({
+      canaryRevision: 3,
+      stableRevision: 2,
+      traffic: { canaryWeight: 30 },
+    })
+    const aborted = await kanari('abort', 'resume', '-o', 'json')
+    expect(aborted.code).toBe(0)
+    expect((JSON.parse(aborted.stdout) as RolloutView).status).toMatchObject({
+      phase: 'RolledBack',
+      stableRevision: 2,
+      traffic: { canaryWeight: 0 },
+    })
+    const badUndo = await kanari('undo', 'resume', '--to-revision', '9')
+    expect(badUndo.code).toBe(1)
+    expect(badUndo.stderr).toMatch(/rollout resume has no revision 9\n.*known revisions: 1, 2, 3/)
   })
 
   it('rolls back a crash-looping canary instead of waiting for it', async () => {
@@ -215,7 +245,8 @@ describe('local daemon', () => {
 
     const promote = await kanari('promote', 'resume')
     expect(promote.code).toBe(4)
-    expect(promote.stderr).toMatch(/cannot promote rollout resume: it is Healthy/)
+    expect(promote.stderr).toMatch(/cannot promote rollout resume: it is RolledBack/)
+    expect(promote.stderr).toMatch(/retry/)
     const missing = await kanari('get', 'rollout', 'nope')
     expect(missing.code).toBe(3)
     expect(missing.stderr).toMatch(/rollout nope not found/)
