@@ -12,7 +12,12 @@ import { connect, type Socket } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Pool, request } from 'undici'
 import { renderPrometheus } from '../../src/local/metrics/index.js'
-import { startProxy, type ProxyRoutes, type ProxyServer } from '../../src/local/proxy/index.js'
+import {
+  MIRROR_MAX_BODY_BYTES,
+  startProxy,
+  type ProxyRoutes,
+  type ProxyServer,
+} from '../../src/local/proxy/index.js'
 import { freePort, startDemoApp, stopAll, waitFor, type DemoApp } from '../helpers/processes.js'
 
 let blue: DemoApp
@@ -129,6 +134,74 @@ describe('proxy', () => {
     expect(after.served - before.served).toBeGreaterThanOrEqual(101)
     expect(proxy.traffic.totals('rev-2').requests).toBe(0)
     expect(proxy.traffic.mirrors('rev-2').mirrored).toBe(100)
+  })
+
+  it('mirrors requests with bodies (fixed-length and chunked) byte for byte; oversized bodies are not mirrored', async () => {
+    // Two recording servers: "stable" echoes the body back, "shadow" keeps what the mirror sent it.
+    const seen: { body: string; headers: IncomingMessage['headers'] }[] = []
+    const record =
+      (echo: boolean) =>
+      (req: IncomingMessage, res: import('node:http').ServerResponse): void => {
+        const parts: Buffer[] = []
+        req.on('data', (d: Buffer) => parts.push(d))
+        req.on('end', () => {
+          const body = Buffer.concat(parts).toString()
+          if (!echo) seen.push({ body, headers: req.headers })
+          res.end(echo ? `stable:${body.length}:${body.slice(0, 40)}` : 'shadow')
+        })
+      }
+    const stable = createHttpServer(record(true))
+    const shadow = createHttpServer(record(false))
+    await Promise.all(
+      [stable, shadow].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))),
+    )
+    const portOf = (s: Server): number => (s.address() as { port: number }).port
+    proxy = await startProxy({
+      port: 0,
+      routes: {
+        backends: [
+          { id: 'rev-1', endpoints: [{ host: '127.0.0.1', port: portOf(stable) }] },
+          { id: 'rev-2', endpoints: [{ host: '127.0.0.1', port: portOf(shadow) }] },
+        ],
+        weights: [{ backend: 'rev-1', weight: 100 }],
+        headerRoutes: [],
+        mirror: { backend: 'rev-2', percentage: 100, match: [] },
+      },
+      name: 'mirror-body',
+    })
+    const base = `http://127.0.0.1:${proxy.port}`
+    const fixed = JSON.stringify({ order: 42, items: ['a', 'b'] })
+    const r1 = await request(`${base}/orders`, { method: 'POST', body: fixed })
+    expect(await r1.body.text()).toBe(`stable:${fixed.length}:${fixed}`)
+
+    // A chunked body (no content-length) streamed in three parts.
+    const parts = ['first-', 'second-', 'third']
+    async function* chunked(): AsyncGenerator<Buffer> {
+      for (const p of parts) {
+        yield Buffer.from(p)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    }
+    const r2 = await request(`${base}/stream`, { method: 'PUT', body: chunked() })
+    expect(await r2.body.text()).toBe(`stable:${parts.join('').length}:${parts.join('')}`)
+
+    // Too large to copy: the client still gets its answer in full, the mirror is skipped and counted.
+    const big = 'x'.repeat(MIRROR_MAX_BODY_BYTES + 1)
+    const r3 = await request(`${base}/upload`, { method: 'POST', body: big })
+    expect(await r3.body.text()).toBe(`stable:${big.length}:${big.slice(0, 40)}`)
+
+    await waitFor(
+      () => Promise.resolve(seen.length >= 2 ? true : undefined),
+      'mirrored bodies to arrive',
+    )
+    await new Promise((r) => setTimeout(r, 200))
+    expect(seen.map((s) => s.body)).toEqual([fixed, parts.join('')])
+    expect(seen.every((s) => s.headers['x-kanari-mirror'] === '1')).toBe(true)
+    expect(seen[1]?.headers['content-length']).toBe(String(parts.join('').length))
+    expect(proxy.traffic.mirrors('rev-2')).toEqual({ mirrored: 2, dropped: 1 })
+    expect(proxy.traffic.totals('rev-2').requests).toBe(0)
+    expect(proxy.traffic.totals('rev-1').requests).toBe(3)
+    await Promise.all([stable, shadow].map((s) => new Promise<void>((r) => s.close(() => r()))))
   })
 
   it('strips hop-by-hop headers, sets x-forwarded-*, and tags the backend', async () => {

@@ -13,6 +13,7 @@ import {
 } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { PassThrough, type Readable } from 'node:stream'
 import { Pool } from 'undici'
 import { TrafficRecorder } from '../metrics/traffic-recorder.js'
 import { chooseRoute } from './routing.js'
@@ -32,6 +33,8 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ])
 const MIRROR_MAX_IN_FLIGHT = 64
+/** Request bodies up to this size are copied to the mirror; larger ones are not mirrored (counted as dropped). */
+export const MIRROR_MAX_BODY_BYTES = 1024 * 1024
 /** An endpoint that refused a connection is skipped for this long. */
 const ENDPOINT_COOLDOWN_MS = 1000
 
@@ -171,9 +174,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     if (inFlight === 0) for (const w of idleWaiters.splice(0)) w()
   }
 
-  const mirror = (req: IncomingMessage, backend: string): void => {
+  /** Sends a copy of the request (with `body`, already complete) to `backend`; the answer is discarded. */
+  const sendMirror = (req: IncomingMessage, backend: string, body: Buffer | null): void => {
     const ep = endpointSets.get(backend)?.pick()
-    if (ep === undefined || hasBody(req) || mirrorsInFlight >= MIRROR_MAX_IN_FLIGHT) {
+    if (ep === undefined || mirrorsInFlight >= MIRROR_MAX_IN_FLIGHT) {
       traffic.recordMirror(backend, true)
       return
     }
@@ -182,11 +186,41 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     const headers = forwardHeaders(req, false)
     headers['x-kanari-mirror'] = '1'
     if (req.headers.host !== undefined) headers.host = `${req.headers.host}-shadow`
+    if (body !== null) headers['content-length'] = String(body.length)
     poolFor(ep)
-      .request({ path: req.url ?? '/', method: req.method ?? 'GET', headers })
+      .request({ path: req.url ?? '/', method: req.method ?? 'GET', headers, body })
       .then((res) => res.body.dump())
       .catch(() => undefined)
       .finally(() => mirrorsInFlight--)
+  }
+
+  /**
+   * Mirrors a request that has a body: the client's body streams on to the primary backend through the
+   * returned stream as it arrives, while a copy (up to MIRROR_MAX_BODY_BYTES) is kept and sent to the
+   * mirror once the body is complete. The client is never slowed by the mirror.
+   */
+  const teeForMirror = (req: IncomingMessage, backend: string): Readable => {
+    const primary = new PassThrough()
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    let chunks: Buffer[] | null = declared > MIRROR_MAX_BODY_BYTES ? null : []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      if (chunks !== null) {
+        size += chunk.length
+        if (size > MIRROR_MAX_BODY_BYTES) chunks = null
+        else chunks.push(chunk)
+      }
+      if (!primary.write(chunk)) req.pause()
+    })
+    primary.on('drain', () => req.resume())
+    req.once('end', () => {
+      primary.end()
+      if (chunks === null) traffic.recordMirror(backend, true)
+      else sendMirror(req, backend, Buffer.concat(chunks, size))
+    })
+    req.once('error', (err) => primary.destroy(err))
+    req.once('aborted', () => primary.destroy(new Error('client aborted the request body')))
+    return primary
   }
 
   const fail = (
@@ -212,7 +246,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     res.once('close', settle)
     const decision = chooseRoute(routes, req.headers)
     const backend = decision.backend
-    if (decision.mirror !== undefined) mirror(req, decision.mirror)
+    const body = hasBody(req)
+    let bodySource: Readable | null = body ? req : null
+    if (decision.mirror !== undefined) {
+      if (body) bodySource = teeForMirror(req, decision.mirror)
+      else sendMirror(req, decision.mirror, null)
+    }
     if (backend === undefined) {
       fail(res, undefined, 503, 'no backend has traffic (no revision is serving yet)', started)
       return
@@ -223,7 +262,6 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
       fail(res, backend, 503, `backend ${backend} has no ready endpoint`, started)
       return
     }
-    const body = hasBody(req)
     const headers = forwardHeaders(req, false)
     const attempt = (ep: Endpoint, retried: boolean): void => {
       let status = 0
@@ -234,7 +272,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
             path: req.url ?? '/',
             method: req.method ?? 'GET',
             headers,
-            body: body ? req : null,
+            body: bodySource,
             opaque: res,
           },
           ({ statusCode, headers: upHeaders, opaque }) => {
