@@ -15,11 +15,14 @@ import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
 const allPids = new Set<number>()
 
-function kanari(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function kanariIn(
+  dir: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [KANARI_BIN, ...args, '--state-dir', stateDir],
+      [KANARI_BIN, ...args, '--state-dir', dir],
       { timeout: 60_000 },
       (err, stdout, stderr) => {
         resolve({
@@ -32,8 +35,12 @@ function kanari(...args: string[]): Promise<{ code: number; stdout: string; stde
   })
 }
 
-async function view(name: string): Promise<RolloutView> {
-  const res = await kanari('get', 'rollout', name, '-o', 'json')
+function kanari(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kanariIn(stateDir, ...args)
+}
+
+async function view(name: string, dir = stateDir): Promise<RolloutView> {
+  const res = await kanariIn(dir, 'get', 'rollout', name, '-o', 'json')
   if (res.code !== 0) throw new Error(`get ${name} failed: ${res.stderr}`)
   const v = JSON.parse(res.stdout) as RolloutView
   for (const version of v.versions) for (const pid of version.pids) allPids.add(pid)
@@ -44,11 +51,12 @@ function rollout(
   name: string,
   extraEnv: Record<string, string> = {},
   steps = '[{ setWeight: 30 }, { pause: {} }]',
+  dir = stateDir,
 ): string {
   const env = Object.entries({ COLOR: 'blue', ...extraEnv })
     .map(([k, v]) => `${k}: "${v}"`)
     .join(', ')
-  const file = join(stateDir, `${name}.yaml`)
+  const file = join(dir, `${name}.yaml`)
   writeFileSync(
     file,
     `apiVersion: kanari.dev/v1alpha1
@@ -276,4 +284,45 @@ describe('local daemon', () => {
     await waitFor(() => pids.every((p) => !alive(p)), 'replicas to stop', 15_000)
     expect(alive(daemonPid)).toBe(false)
   })
+
+  it('drains in-flight requests on SIGTERM, then stops its replicas and exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanari-sigterm-test-'))
+    try {
+      const up = await kanariIn(dir, 'up', '-o', 'json')
+      expect(up.code).toBe(0)
+      const pid = (JSON.parse(up.stdout) as { pid: number }).pid
+      // Every /color answer takes about 1.5 s, so a request is surely in flight when SIGTERM lands.
+      const file = rollout('slow', { LATENCY_MS: '1500' }, '[{ setWeight: 50 }]', dir)
+      expect((await kanariIn(dir, 'apply', '-f', file)).code).toBe(0)
+      const ready = await waitFor(
+        async () => {
+          const v = await view('slow', dir)
+          return v.status.phase === 'Healthy' ? v : undefined
+        },
+        'slow v1 Healthy',
+        30_000,
+      )
+      const replicas = ready.versions.flatMap((v) => v.pids)
+      for (const p of replicas) allPids.add(p)
+      expect(replicas.length).toBe(2)
+      const started = Date.now()
+      const inFlight = fetch(`${ready.serviceUrl}/color`).then(async (res) => ({
+        status: res.status,
+        body: (await res.json()) as { color?: string },
+      }))
+      await new Promise((r) => setTimeout(r, 300))
+      process.kill(pid, 'SIGTERM')
+      const answer = await inFlight
+      expect(answer.status).toBe(200)
+      expect(answer.body.color).toBe('blue')
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
+      await waitFor(() => !alive(pid), 'the daemon to exit after SIGTERM', 15_000)
+      await waitFor(() => replicas.every((p) => !alive(p)), 'replicas to stop', 15_000)
+      // New connections are refused once it has stopped.
+      await expect(fetch(`${ready.serviceUrl}/color`)).rejects.toThrow()
+    } finally {
+      await kanariIn(dir, 'down')
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
