@@ -1,4 +1,7 @@
 /** `kanari simulate` in-process: the seed scenario, determinism, the JSON shape, and bad flags. */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
@@ -140,5 +143,41 @@ describe('kanari simulate', () => {
     expect(ok.stdout).toBe(
       'OK rollout/checkout (examples/canary.yaml)\nOK rollout/payments (examples/blue-green.yaml)\n',
     )
+    // several files after one -f, and a directory, as kubectl takes them
+    const several = await run('lint', '-f', 'examples/canary.yaml', 'examples/blue-green.yaml')
+    expect(several.stdout).toBe(ok.stdout)
+    const dir = await run('lint', '-f', 'examples', '-o', 'json')
+    expect(dir.code).toBe(0)
+    const listed = JSON.parse(dir.stdout) as { valid: boolean; objects: { file: string }[] }
+    expect(listed.valid).toBe(true)
+    expect(new Set(listed.objects.map((o) => o.file))).toEqual(
+      new Set(
+        readdirSync('examples')
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => join('examples', f)),
+      ),
+    )
+
+    const bad = join(mkdtempSync(join(tmpdir(), 'kanari-lint-')), 'rollout.yaml')
+    writeFileSync(
+      bad,
+      readFileSync('examples/canary.yaml', 'utf8')
+        .replace(/setWeight: 25/, 'setWeight: 125')
+        .replace(/^spec:$/m, 'spec:\n  replicaz: 2'),
+    )
+    const problems = await run('lint', '-f', bad)
+    expect(problems.code).toBe(1)
+    const lines = problems.stdout.trim().split('\n')
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /rollout\.yaml:\d+ spec\.strategy\.canary\.steps\[\d+\]\.setWeight: must be <= 100$/,
+      ),
+    )
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /rollout\.yaml:\d+ spec\.replicaz: unknown field "replicaz" \(did you mean "replicas"\?\)/,
+      ),
+    )
+    expect(lines.at(-1)).toBe('2 problems')
   })
 })

@@ -9,6 +9,7 @@ import {
   type Server,
 } from 'node:http'
 import { connect, type Socket } from 'node:net'
+import { Readable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Pool, request } from 'undici'
 import { renderPrometheus } from '../../src/local/metrics/index.js'
@@ -182,7 +183,7 @@ describe('proxy', () => {
         await new Promise((r) => setTimeout(r, 5))
       }
     }
-    const r2 = await request(`${base}/stream`, { method: 'PUT', body: chunked() })
+    const r2 = await request(`${base}/stream`, { method: 'PUT', body: Readable.from(chunked()) })
     expect(await r2.body.text()).toBe(`stable:${parts.join('').length}:${parts.join('')}`)
 
     // Too large to copy: the client still gets its answer in full, the mirror is skipped and counted.

@@ -1,23 +1,19 @@
 /** `kanari lint -f FILE…`: every problem in the manifests at once, with file:line and path. */
-import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { InputError } from '../../errors.js'
 import { checkRolloutSet } from '../../manifests/rollout-set.js'
 import { formatProblem } from '../../spec/problems.js'
+import { filenameOption, readManifestFiles } from '../manifest-files.js'
 import { parseOutputFormat, printResult, type CliContext, type OutputFormat } from '../context.js'
 
 export function registerLintCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('lint')
-    .description(
-      'validate Rollout and AnalysisTemplate manifests; prints every problem with file:line and path',
-    )
-    .requiredOption(
-      '-f, --filename <file>',
-      'a YAML file; repeatable (templates may be in another file)',
-      (v: string, prev: string[]) => [...prev, v],
-      [],
-    )
+  filenameOption(
+    program
+      .command('lint')
+      .description(
+        'validate Rollout and AnalysisTemplate manifests; prints every problem with file:line and path',
+      ),
+    'the manifests (templates may be in another file)',
+  )
     .option(
       '-o, --output <format>',
       'table, json or yaml',
@@ -25,16 +21,7 @@ export function registerLintCommand(program: Command, ctx: CliContext): void {
       'table' as OutputFormat,
     )
     .action((options: { filename: string[]; output: OutputFormat }) => {
-      const files = options.filename.map((name) => {
-        try {
-          return { name, text: readFileSync(name, 'utf8') }
-        } catch (err) {
-          throw new InputError(
-            `cannot read ${name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-            { hint: 'check the path given to -f' },
-          )
-        }
-      })
+      const files = readManifestFiles(options.filename)
       const { set, problems } = checkRolloutSet(files)
       const objects = set.documents.map((d) => {
         const v = d.value as { kind?: string; metadata?: { name?: string } } | null

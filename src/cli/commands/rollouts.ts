@@ -2,12 +2,12 @@
  * The commands that work on rollouts through the local daemon: apply, get, list, promote, abort,
  * retry, undo, pause, resume, set env, logs, delete.
  */
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../errors.js'
 import type { RolloutView } from '../../local/daemon/daemon.js'
 import { printResult, renderTable, type CliContext } from '../context.js'
+import { filenameOption, readManifestFiles } from '../manifest-files.js'
 import { renderRolloutView } from '../render/rollout-view.js'
 import { daemonClient, withCommon, type CommonOptions } from './common.js'
 
@@ -15,52 +15,29 @@ interface ApplyResult {
   results: { name: string; revision: number; result: string }[]
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value]
-}
-
-function readFiles(paths: string[]): { name: string; text: string }[] {
-  if (paths.length === 0)
-    throw new InputError('no file given', { hint: 'pass one or more with -f rollout.yaml' })
-  return paths.map((p) => {
-    try {
-      return { name: p, text: readFileSync(p, 'utf8') }
-    } catch (err) {
-      throw new InputError(
-        `cannot read ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-        { hint: 'check the path given to -f' },
-      )
-    }
-  })
-}
-
 const KINDS = new Set(['rollout', 'rollouts', 'ro'])
 
 export function registerRolloutCommands(program: Command, ctx: CliContext): void {
-  withCommon(
-    program
-      .command('apply')
-      .description(
-        'create or update rollouts from YAML files; a changed workload starts a new revision',
-      ),
-  )
-    .requiredOption(
-      '-f, --filename <file>',
-      'a YAML file with Rollout (and AnalysisTemplate) documents; repeatable',
-      collect,
-      [],
-    )
-    .action(async (options: CommonOptions & { filename: string[] }) => {
-      const files = readFiles(options.filename)
-      const client = await daemonClient(options, true)
-      const res = await client.put<ApplyResult>('/api/v1/rollouts', {
-        files,
-        baseDir: resolve('.'),
-      })
-      printResult(ctx, options.output, res, () =>
-        res.results.map((r) => `rollout/${r.name} ${r.result} (revision ${r.revision})\n`).join(''),
-      )
+  filenameOption(
+    withCommon(
+      program
+        .command('apply')
+        .description(
+          'create or update rollouts from YAML files; a changed workload starts a new revision',
+        ),
+    ),
+    'Rollout (and AnalysisTemplate) manifests',
+  ).action(async (options: CommonOptions & { filename: string[] }) => {
+    const files = readManifestFiles(options.filename)
+    const client = await daemonClient(options, true)
+    const res = await client.put<ApplyResult>('/api/v1/rollouts', {
+      files,
+      baseDir: resolve('.'),
     })
+    printResult(ctx, options.output, res, () =>
+      res.results.map((r) => `rollout/${r.name} ${r.result} (revision ${r.revision})\n`).join(''),
+    )
+  })
 
   withCommon(
     program

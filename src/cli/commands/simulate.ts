@@ -2,13 +2,13 @@
  * `kanari simulate -f rollout.yaml`: the real engine and judges against synthetic traffic in virtual
  * time — what a release would do if the new version behaved like this.
  */
-import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { InputError } from '../../errors.js'
 import { parseRolloutSet, planFor } from '../../manifests/rollout-set.js'
 import { renderProcessTable } from '../../report/process-table.js'
 import { simulate } from '../../simulate/simulate.js'
 import { parseOutputFormat, printResult, type CliContext, type OutputFormat } from '../context.js'
+import { filenameOption, readManifestFiles } from '../manifest-files.js'
 
 function num(name: string, min: number, max = Number.POSITIVE_INFINITY) {
   return (v: string): number => {
@@ -22,7 +22,7 @@ function num(name: string, min: number, max = Number.POSITIVE_INFINITY) {
 }
 
 interface SimulateOptions {
-  filename: string
+  filename: string[]
   rollout?: string
   rps: number
   stableErrorRate: number
@@ -38,15 +38,14 @@ interface SimulateOptions {
 }
 
 export function registerSimulateCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('simulate')
-    .description(
-      'run a rollout through the real engine and judges against synthetic traffic, in virtual time',
-    )
-    .requiredOption(
-      '-f, --filename <file>',
-      'YAML file with the Rollout (and any AnalysisTemplates it uses)',
-    )
+  filenameOption(
+    program
+      .command('simulate')
+      .description(
+        'run a rollout through the real engine and judges against synthetic traffic, in virtual time',
+      ),
+    'the Rollout (and any AnalysisTemplates it uses)',
+  )
     .option('--rollout <name>', 'which Rollout, when the file has several')
     .option('--rps <n>', 'user requests per second', num('rps', 1, 1_000_000), 100)
     .option(
@@ -98,16 +97,9 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
       'table' as OutputFormat,
     )
     .action((options: SimulateOptions) => {
-      let text: string
-      try {
-        text = readFileSync(options.filename, 'utf8')
-      } catch (err) {
-        throw new InputError(
-          `cannot read ${options.filename}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-          { hint: 'check the path given to -f' },
-        )
-      }
-      const set = parseRolloutSet([{ name: options.filename, text }])
+      const files = readManifestFiles(options.filename)
+      const where = files.map((f) => f.name).join(', ')
+      const set = parseRolloutSet(files)
       const chosen =
         options.rollout === undefined
           ? set.rollouts
@@ -116,8 +108,8 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
         const names = set.rollouts.map((r) => r.doc.metadata.name)
         throw new InputError(
           chosen.length === 0
-            ? `no Rollout${options.rollout === undefined ? '' : ` named ${options.rollout}`} in ${options.filename}`
-            : `${options.filename} has ${chosen.length} Rollouts (${names.join(', ')})`,
+            ? `no Rollout${options.rollout === undefined ? '' : ` named ${options.rollout}`} in ${where}`
+            : `${where} has ${chosen.length} Rollouts (${names.join(', ')})`,
           {
             hint:
               names.length > 1
