@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/daemon.js'
@@ -285,7 +285,7 @@ describe('local daemon', () => {
     expect(alive(daemonPid)).toBe(false)
   })
 
-  it('drains in-flight requests on SIGTERM, then stops its replicas and exits', async () => {
+  it('runs commands from the manifest directory; drains in-flight requests on SIGTERM, then stops replicas and exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kanari-sigterm-test-'))
     try {
       const up = await kanariIn(dir, 'up', '-o', 'json')
@@ -293,6 +293,15 @@ describe('local daemon', () => {
       const pid = (JSON.parse(up.stdout) as { pid: number }).pid
       // Every /color answer takes about 1.5 s, so a request is surely in flight when SIGTERM lands.
       const file = rollout('slow', { LATENCY_MS: '1500' }, '[{ setWeight: 50 }]', dir)
+      // A relative path in the command starts from the manifest's directory, not the caller's.
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(
+          JSON.stringify(DEMO_APP),
+          JSON.stringify(relative(dir, DEMO_APP)),
+        ),
+      )
+      expect(readFileSync(file, 'utf8')).toContain('../')
       expect((await kanariIn(dir, 'apply', '-f', file)).code).toBe(0)
       const ready = await waitFor(
         async () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { ConflictError, InputError, NotFoundError } from '../../errors.js'
 import type { RolloutCommand } from '../../engine/commands.js'
 import { initialStatus, type RolloutStatus } from '../../engine/status.js'
@@ -197,9 +197,11 @@ export class Daemon {
         }
       }
     }
-    for (const { doc } of set.rollouts) {
+    for (const { doc, file } of set.rollouts) {
       const name = doc.metadata.name
-      const spec: StoredSpec = { doc, templates: set.templates, baseDir }
+      // Paths in a process workload are relative to the manifest's own directory (stdin: the caller's).
+      const dir = file === '<stdin>' ? baseDir : dirname(resolve(baseDir, file))
+      const spec: StoredSpec = { doc, templates: set.templates, baseDir: dir }
       const hash = templateHash(doc)
       const existing = this.store.getRollout(name)
       const revisions = existing === undefined ? [] : this.store.getRevisions(name)
@@ -244,7 +246,7 @@ export class Daemon {
           plan: planFor(doc, set.templates, revision),
           servicePort: doc.spec.service.port,
           ...(sticky === undefined ? {} : { sticky }),
-          templates: this.#templatesOf(name, baseDir),
+          templates: this.#templatesOf(name, dir),
         })
       }
       results.push({ name, revision, result })
