@@ -10,6 +10,7 @@ import { join, relative } from 'node:path'
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/daemon.js'
+import { runLoad } from '../../src/local/load/index.js'
 import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
@@ -276,6 +277,93 @@ describe('local daemon', () => {
     expect(noDaemon.stderr).toMatch(/no daemon running in .*kanari-empty-.*\n.*kanari up/)
     rmSync(elsewhere, { recursive: true, force: true })
   })
+
+  it('blue-green: the preview is reachable by header, analysed on mirrored traffic, then takes all users', async () => {
+    const file = join(stateDir, 'bg.yaml')
+    const manifest = (color: string): string => `apiVersion: kanari.dev/v1alpha1
+kind: Rollout
+metadata: { name: bg }
+spec:
+  replicas: 2
+  workload:
+    process:
+      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
+      env: { COLOR: ${color} }
+      readiness: { httpGet: /healthz }
+  service: { port: 0 }
+  strategy:
+    blueGreen:
+      previewMirrorPercentage: 50
+      prePromotionAnalysis: { duration: 4s }
+      scaleDownDelaySeconds: 0
+  analysis:
+    minCanaryRequests: 20
+    metrics:
+      - name: error-rate
+        thresholdRange: { max: 1 }
+`
+    writeFileSync(file, manifest('blue'))
+    expect((await kanari('apply', '-f', file)).code).toBe(0)
+    const first = await waitFor(
+      async () => {
+        const v = await view('bg')
+        return v.status.phase === 'Healthy' ? v : undefined
+      },
+      'bg v1 Healthy',
+      30_000,
+    )
+    writeFileSync(file, manifest('green'))
+    expect((await kanari('apply', '-f', file)).code).toBe(0)
+    const stop = new AbortController()
+    const seen: Record<string, number> = {}
+    const load = runLoad({
+      url: `${first.serviceUrl}/color`,
+      rps: 40,
+      durationMs: 40_000,
+      concurrencyCap: 20,
+      signal: stop.signal,
+      onResult: (r) => {
+        const key = `${r.backend ?? '?'} ${r.status}`
+        seen[key] = (seen[key] ?? 0) + 1
+      },
+    })
+    try {
+      await waitFor(
+        async () => (await view('bg')).status.canaryRevision === 2,
+        'the preview revision',
+        30_000,
+      )
+      // Before promotion: the preview answers only requests that ask for it.
+      const preview = await waitFor(async () => {
+        const res = await fetch(`${first.serviceUrl}/color`, {
+          headers: { 'x-kanari-preview': 'true' },
+        })
+        const body = (await res.json()) as { color?: string }
+        return body.color === 'green' ? body : undefined
+      }, 'the preview to answer')
+      expect(preview.color).toBe('green')
+      const promoted = await waitFor(
+        async () => {
+          const v = await view('bg')
+          return v.status.phase === 'Healthy' && v.status.stableRevision === 2 ? v : undefined
+        },
+        'bg v2 promoted',
+        40_000,
+      )
+      // The pre-promotion analysis ran on answers to mirrored copies, while users saw only v1.
+      const monitored = promoted.processTable.find(
+        (r) => r.action === 'Monitor metrics' && r.canaryPercent === 0,
+      )
+      const analysed = /canary error rate 0% \(0\/(\d+)\)/.exec(monitored?.detail ?? '')
+      expect(Number(analysed?.[1] ?? 0)).toBeGreaterThanOrEqual(20)
+      expect(await colorsThrough(promoted.serviceUrl, 20)).toEqual({ green: 20 })
+    } finally {
+      stop.abort()
+      await load
+    }
+    // Users saw rev-1 before the switch and rev-2 after, never an error.
+    expect(Object.keys(seen).sort()).toEqual(['rev-1 200', 'rev-2 200'])
+  }, 90_000)
 
   it('stops every replica on `kanari down`', async () => {
     const pids = [...allPids].filter(alive)

@@ -135,6 +135,21 @@ describe('proxy', () => {
     expect(after.served - before.served).toBeGreaterThanOrEqual(101)
     expect(proxy.traffic.totals('rev-2').requests).toBe(0)
     expect(proxy.traffic.mirrors('rev-2').mirrored).toBe(100)
+    // The canary's answers to the copies are what analysis measures it on (users never saw them).
+    const p = proxy
+    const shadow = await waitFor(() => {
+      const t = p.traffic.shadowTotals('rev-2')
+      return t.requests === 100 ? t : undefined
+    }, 'answers to all 100 mirrored requests')
+    expect(shadow.statusClasses['2xx']).toBe(100)
+    const now = Date.now()
+    expect(p.traffic.window('rev-2', now - 60_000, now + 1000).requests).toBe(100)
+    expect(p.traffic.window('rev-1', now - 60_000, now + 1000).requests).toBe(100)
+    expect(
+      renderPrometheus([{ name: 'mirror', recorder: p.traffic, roleOf: () => 'canary' }]),
+    ).toMatch(
+      /kanari_mirror_responses_total\{service="mirror",backend="rev-2",role="canary",code_class="2xx"\} 100/,
+    )
   })
 
   it('mirrors requests with bodies (fixed-length and chunked) byte for byte; oversized bodies are not mirrored', async () => {

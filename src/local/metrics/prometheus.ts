@@ -23,6 +23,7 @@ export function renderPrometheus(services: ExposedService[]): string {
   const requests: string[] = []
   const duration: string[] = []
   const mirrors: string[] = []
+  const shadowAnswers: string[] = []
   for (const svc of services) {
     for (const backend of svc.recorder.backends()) {
       const base = { service: svc.name, backend, role: svc.roleOf(backend) }
@@ -50,6 +51,11 @@ export function renderPrometheus(services: ExposedService[]): string {
         mirrors.push(
           `kanari_mirror_requests_total${labels({ ...base, result: 'dropped' })} ${m.dropped}`,
         )
+        const shadow = svc.recorder.shadowTotals(backend)
+        for (const [cls, n] of Object.entries(shadow.statusClasses))
+          shadowAnswers.push(
+            `kanari_mirror_responses_total${labels({ ...base, code_class: cls })} ${n}`,
+          )
       }
     }
   }
@@ -63,6 +69,9 @@ export function renderPrometheus(services: ExposedService[]): string {
     '# HELP kanari_mirror_requests_total Requests copied to a backend by mirroring (responses discarded).',
     '# TYPE kanari_mirror_requests_total counter',
     ...mirrors,
+    '# HELP kanari_mirror_responses_total Answers to mirrored requests, by status class (users never see them; analysis counts them).',
+    '# TYPE kanari_mirror_responses_total counter',
+    ...shadowAnswers,
     '',
   ].join('\n')
 }

@@ -1,6 +1,9 @@
 /**
  * Per-backend request counters in per-second buckets (a ring of the last 15 minutes) plus lifetime
  * totals: what the proxy records on its hot path and the builtin metrics read back as windows.
+ * Answers to mirrored (shadow) requests are kept apart from user requests: users never saw them, so
+ * they are not in the user totals, but they are how a version behaved, so analysis windows include
+ * them — a dark launch or a blue-green preview fed by mirroring is measured on its shadow traffic.
  */
 import {
   addVersionTraffic,
@@ -22,9 +25,10 @@ interface BackendSeries {
 
 export class TrafficRecorder {
   readonly #series = new Map<string, BackendSeries>()
+  readonly #shadow = new Map<string, BackendSeries>()
 
-  #get(backend: string): BackendSeries {
-    let s = this.#series.get(backend)
+  #get(backend: string, map = this.#series): BackendSeries {
+    let s = map.get(backend)
     if (s === undefined) {
       s = {
         buckets: Array.from({ length: RING_SECONDS }, emptyVersionTraffic),
@@ -33,14 +37,22 @@ export class TrafficRecorder {
         mirrored: 0,
         mirrorDropped: 0,
       }
-      this.#series.set(backend, s)
+      map.set(backend, s)
     }
     return s
   }
 
   /** Records one user request answered by `backend` (status 0 = no response). */
   record(backend: string, status: number, latencyMs: number, now = Date.now()): void {
-    const s = this.#get(backend)
+    this.#add(this.#get(backend), status, latencyMs, now)
+  }
+
+  /** Records the answer to a mirrored copy of a request (status 0 = no response). */
+  recordShadow(backend: string, status: number, latencyMs: number, now = Date.now()): void {
+    this.#add(this.#get(backend, this.#shadow), status, latencyMs, now)
+  }
+
+  #add(s: BackendSeries, status: number, latencyMs: number, now: number): void {
     const second = Math.floor(now / 1000)
     const i = second % RING_SECONDS
     let bucket = s.buckets[i] as VersionTraffic
@@ -59,20 +71,31 @@ export class TrafficRecorder {
     else s.mirrored++
   }
 
-  /** Sum of the whole seconds in [fromMs, toMs) still held by the ring. */
+  /**
+   * How `backend` answered in the whole seconds [fromMs, toMs) still held by the ring: user requests
+   * and the answers to mirrored ones.
+   */
   window(backend: string, fromMs: number, toMs: number): VersionTraffic {
     const out = emptyVersionTraffic()
-    const s = this.#series.get(backend)
-    if (s === undefined) return out
-    const from = Math.max(Math.floor(fromMs / 1000), Math.floor(toMs / 1000) - RING_SECONDS + 1)
-    const to = Math.ceil(toMs / 1000)
-    for (let second = from; second < to; second++) {
-      const i = second % RING_SECONDS
-      if (s.seconds[i] === second) addVersionTraffic(out, s.buckets[i] as VersionTraffic)
+    for (const map of [this.#series, this.#shadow]) {
+      const s = map.get(backend)
+      if (s === undefined) continue
+      const from = Math.max(Math.floor(fromMs / 1000), Math.floor(toMs / 1000) - RING_SECONDS + 1)
+      const to = Math.ceil(toMs / 1000)
+      for (let second = from; second < to; second++) {
+        const i = second % RING_SECONDS
+        if (s.seconds[i] === second) addVersionTraffic(out, s.buckets[i] as VersionTraffic)
+      }
     }
     return out
   }
 
+  /** Lifetime answers to mirrored requests. */
+  shadowTotals(backend: string): VersionTraffic {
+    return this.#shadow.get(backend)?.totals ?? emptyVersionTraffic()
+  }
+
+  /** Lifetime user requests (mirrored copies are not counted). */
   totals(backend: string): VersionTraffic {
     return this.#series.get(backend)?.totals ?? emptyVersionTraffic()
   }

@@ -187,10 +187,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyServer> {
     headers['x-kanari-mirror'] = '1'
     if (req.headers.host !== undefined) headers.host = `${req.headers.host}-shadow`
     if (body !== null) headers['content-length'] = String(body.length)
+    const started = performance.now()
     poolFor(ep)
       .request({ path: req.url ?? '/', method: req.method ?? 'GET', headers, body })
-      .then((res) => res.body.dump())
-      .catch(() => undefined)
+      .then(async (res) => {
+        // A body dump cut short (too large) still leaves the status the version answered with.
+        await res.body.dump().catch(() => undefined)
+        traffic.recordShadow(backend, res.statusCode, performance.now() - started)
+      })
+      .catch(() => traffic.recordShadow(backend, 0, performance.now() - started))
       .finally(() => mirrorsInFlight--)
   }
 
