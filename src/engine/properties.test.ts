@@ -91,6 +91,11 @@ function checkInvariants(w: World): void {
   // traffic never goes to a revision that is not asked to run
   if (t.canaryWeight > 0 && t.canaryRevision !== null)
     expect(s.replicas[String(t.canaryRevision)] ?? 0).toBeGreaterThan(0)
+  // header routes and mirrors too, and only once the canary has ready replicas to answer them
+  if ((t.headerRoutes.length > 0 || t.mirror !== null) && t.canaryRevision !== null) {
+    expect(s.replicas[String(t.canaryRevision)] ?? 0).toBeGreaterThan(0)
+    expect(w.ready.get(t.canaryRevision) ?? 0).toBeGreaterThan(0)
+  }
   if (t.canaryWeight < 100 && t.stableRevision !== null)
     expect(s.replicas[String(t.stableRevision)] ?? 0).toBeGreaterThan(0)
   // stable keeps its full size while a canary is in flight
@@ -108,59 +113,65 @@ function checkInvariants(w: World): void {
 describe('engine properties', () => {
   it('hold after every tick for random plans and histories', () => {
     fc.assert(
-      fc.property(planArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), (plan, ops) => {
-        let errorRate = 0.1
-        const w = new World(plan, () => ({ value: errorRate }))
-        w.tick()
-        w.run(2)
-        let revision = 1
-        for (const op of ops) {
-          if (op.op === 'wait') {
-            for (let i = 0; i < op.seconds; i++) {
-              w.now += 1000
-              const obs = w.observations()
-              const out = reconcile(w.plan, w.status, obs, w.now)
-              // idempotent: the same tick again emits nothing new
-              expect(reconcile(w.plan, out.status, obs, w.now).actions).toEqual([])
-              // a fresh driver given the persisted status computes the same tick
-              expect(
-                reconcile(
-                  w.plan,
-                  JSON.parse(JSON.stringify(w.status)) as typeof w.status,
-                  obs,
-                  w.now,
-                ),
-              ).toEqual(out)
+      fc.property(
+        planArb,
+        fc.array(opArb, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 3 }),
+        (plan, ops, readyDelayTicks) => {
+          let errorRate = 0.1
+          const w = new World(plan, () => ({ value: errorRate }))
+          w.readyDelayTicks = readyDelayTicks
+          w.tick()
+          w.run(2)
+          let revision = 1
+          for (const op of ops) {
+            if (op.op === 'wait') {
+              for (let i = 0; i < op.seconds; i++) {
+                w.now += 1000
+                const obs = w.observations()
+                const out = reconcile(w.plan, w.status, obs, w.now)
+                // idempotent: the same tick again emits nothing new
+                expect(reconcile(w.plan, out.status, obs, w.now).actions).toEqual([])
+                // a fresh driver given the persisted status computes the same tick
+                expect(
+                  reconcile(
+                    w.plan,
+                    JSON.parse(JSON.stringify(w.status)) as typeof w.status,
+                    obs,
+                    w.now,
+                  ),
+                ).toEqual(out)
+                w.tick()
+                checkInvariants(w)
+              }
+            } else if (op.op === 'command') {
+              try {
+                w.command(op.command)
+              } catch (err) {
+                if (!(err instanceof ConflictError)) throw err
+                continue
+              }
               w.tick()
               checkInvariants(w)
+              if (op.command.type === 'abort') {
+                expect(w.status.phase).toBe('RolledBack')
+                expect(w.status.traffic.canaryWeight).toBe(0)
+              }
+            } else if (op.op === 'release') {
+              revision++
+              w.release(revision)
+              w.tick()
+              checkInvariants(w)
+            } else if (op.op === 'crash') {
+              if (op.on && w.status.canaryRevision !== null)
+                w.crashLooping.add(w.status.canaryRevision)
+              else w.crashLooping.clear()
+            } else {
+              errorRate = op.value
             }
-          } else if (op.op === 'command') {
-            try {
-              w.command(op.command)
-            } catch (err) {
-              if (!(err instanceof ConflictError)) throw err
-              continue
-            }
-            w.tick()
-            checkInvariants(w)
-            if (op.command.type === 'abort') {
-              expect(w.status.phase).toBe('RolledBack')
-              expect(w.status.traffic.canaryWeight).toBe(0)
-            }
-          } else if (op.op === 'release') {
-            revision++
-            w.release(revision)
-            w.tick()
-            checkInvariants(w)
-          } else if (op.op === 'crash') {
-            if (op.on && w.status.canaryRevision !== null)
-              w.crashLooping.add(w.status.canaryRevision)
-            else w.crashLooping.clear()
-          } else {
-            errorRate = op.value
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     )
   })

@@ -215,6 +215,10 @@ describe('canary', () => {
     )
     w.release(2)
     w.tick()
+    // nothing is routed to the canary before its replicas are ready
+    expect(w.status.traffic.headerRoutes).toEqual([])
+    expect(w.status.message).toMatch(/waiting for canary replicas before routing header beta/)
+    w.tick()
     expect(w.status.traffic.headerRoutes).toEqual([
       { name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: '1' } }] },
     ])
@@ -282,6 +286,9 @@ describe('blue-green', () => {
     w.release(2)
     w.tick()
     expect(w.status.traffic.canaryWeight).toBe(0)
+    // the preview header reaches it only once it is ready
+    expect(w.status.traffic.headerRoutes).toEqual([])
+    w.tick()
     expect(w.status.traffic.headerRoutes[0]?.match[0]).toMatchObject({
       headerName: 'x-kanari-preview',
     })

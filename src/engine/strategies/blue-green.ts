@@ -22,6 +22,13 @@ export function startBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
   s.analyses.step = null
   s.analyses.background = null
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, previewReplicas(t, strategy))
+  s.traffic.headerRoutes = []
+  s.traffic.mirror = null
+}
+
+/** Once the preview is ready: route the preview header to it and start mirroring, if asked. */
+function openPreview(t: Tick, strategy: BlueGreenPlan): void {
+  const s = t.s
   s.traffic.headerRoutes = t.plan.routerCapabilities.headerRoutes
     ? [{ name: 'preview', match: [{ headerName: PREVIEW_HEADER, headerValue: { exact: 'true' } }] }]
     : []
@@ -90,7 +97,10 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
         s.message = `waiting for preview replicas (${ready}/${want} ready)`
         return
       }
-      s.readySince ??= t.now
+      if (s.readySince === null) {
+        s.readySince = t.now
+        openPreview(t, strategy)
+      }
       if (s.currentStepIndex === PREVIEW) {
         const pre = analysis(t, strategy, 'prePromotion')
         if (pre !== 'Successful') return

@@ -60,18 +60,26 @@ function plannedSeconds(step: CanaryStep | undefined): number {
   return 0
 }
 
+/**
+ * Scales the canary to its size for this step; true once every replica is ready, so no traffic is
+ * sent to a canary that cannot answer it yet (weights, header routes and mirrors alike).
+ */
+function canaryReady(t: Tick, before: string): boolean {
+  const s = t.s
+  const want = canaryReplicas(t)
+  if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, want)
+  const ready = t.version(s.canaryRevision).ready
+  if (ready >= want) return true
+  s.message = `waiting for canary replicas before ${before} (${ready}/${want} ready)`
+  return false
+}
+
 /** Runs one step; true when it is complete. */
 function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
   const s = t.s
   switch (step.kind) {
     case 'setWeight': {
-      const want = canaryReplicas(t)
-      if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, want)
-      const ready = t.version(s.canaryRevision).ready
-      if (step.weight > 0 && ready < want) {
-        s.message = `waiting for canary replicas before shifting ${step.weight}% (${ready}/${want} ready)`
-        return false
-      }
+      if (step.weight > 0 && !canaryReady(t, `shifting ${step.weight}%`)) return false
       if (strategy.ab === undefined) t.setCanaryWeight(step.weight)
       return true
     }
@@ -123,12 +131,14 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
       return false
     }
     case 'setHeaderRoute': {
+      if (step.match.length > 0 && !canaryReady(t, `routing header ${step.name}`)) return false
       const routes = s.traffic.headerRoutes.filter((r) => r.name !== step.name)
       if (step.match.length > 0) routes.push({ name: step.name, match: step.match })
       s.traffic.headerRoutes = routes
       return true
     }
     case 'setMirrorRoute':
+      if (step.percentage > 0 && !canaryReady(t, `mirroring ${step.percentage}%`)) return false
       s.traffic.mirror =
         step.percentage === 0
           ? null
