@@ -17,6 +17,14 @@ export interface CookieMatch {
 
 export type RequestMatch = HeaderMatch | CookieMatch
 
+/** A match as people write it: `x-canary: insider`, `cookie beta=1`, `x-user: ~^qa-` (regex). */
+export function describeMatch(m: RequestMatch): string {
+  const v = 'headerName' in m ? m.headerValue : m.cookieValue
+  const value =
+    v.exact !== undefined ? v.exact : v.prefix !== undefined ? `${v.prefix}*` : `~${v.regex ?? ''}`
+  return 'headerName' in m ? `${m.headerName}: ${value}` : `cookie ${m.cookieName}=${value}`
+}
+
 export type CanaryStep =
   | { kind: 'setWeight'; weight: number }
   /** durationSeconds undefined = wait until promoted. */

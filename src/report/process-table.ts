@@ -22,12 +22,16 @@ export interface ProcessRow {
   /** Percent of users on the new version. */
   canaryPercent: number
   monitoring: string
+  /** Who reaches the new version when it is not a share of all users (header routes, mirrors, preview). */
+  userGroup?: string
   /** The analysis explanation behind the monitoring result, when there is one. */
   detail: string
   next: string
 }
 
 const analysisMessage = /analysis (successful|failed|error|inconclusive): (.*)$/
+const headerRouteDone = /done: header route \S+ to canary \((.*)\)$/
+const mirrorDone = /done: mirror (\d+)% to canary$/
 
 /** Builds the rows from one release's events (from its NewRevision event to its outcome). */
 export function processTable(events: ReleaseEvent[]): ProcessRow[] {
@@ -37,8 +41,30 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
   let monitored = false
   let lastAnalysis = ''
   let ended = false
+  /** Who reaches the canary while its weight is 0 (header-matched users, a mirrored copy). */
+  const groups: string[] = []
   const push = (e: ReleaseEvent, r: Omit<ProcessRow, 'step' | 'atSeconds'>): void => {
-    rows.push({ step: rows.length + 1, atSeconds: Math.round((e.at - start) / 100) / 10, ...r })
+    const group = r.canaryPercent === 0 && groups.length > 0 ? groups.join(' + ') : undefined
+    rows.push({
+      step: rows.length + 1,
+      atSeconds: Math.round((e.at - start) / 100) / 10,
+      ...r,
+      ...(group === undefined || r.versionState === 'Stable version restored'
+        ? {}
+        : { userGroup: group }),
+    })
+  }
+  const routed = (e: ReleaseEvent, action: string, group: string): void => {
+    groups.push(group)
+    monitored = false
+    push(e, {
+      action,
+      versionState: 'Canary running',
+      canaryPercent: weight,
+      monitoring: 'Pending',
+      detail: '',
+      next: 'Monitor metrics',
+    })
   }
   const closeMonitoring = (e: ReleaseEvent, next: string): void => {
     if (monitored || weight === 0) return
@@ -78,6 +104,31 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
           action: first ? 'Send users to canary' : 'Increase user group',
           versionState: 'Canary running',
           canaryPercent: weight,
+          monitoring: 'Pending',
+          detail: '',
+          next: 'Monitor metrics',
+        })
+        break
+      }
+      case 'StepCompleted': {
+        const header = headerRouteDone.exec(e.message)
+        const mirror = mirrorDone.exec(e.message)
+        if (header?.[1] !== undefined)
+          routed(e, 'Route matching users to canary', `users with ${header[1]}`)
+        else if (mirror?.[1] !== undefined)
+          routed(e, 'Mirror traffic to canary', `copy of ${mirror[1]}% (answers discarded)`)
+        break
+      }
+      case 'PreviewReady': {
+        const reach: string[] = []
+        if (/x-kanari-preview/.test(e.message)) reach.push('opt-in by header')
+        const copy = /a copy of (\d+)%/.exec(e.message)
+        if (copy?.[1] !== undefined) reach.push(`copy of ${copy[1]}% (answers discarded)`)
+        groups.push(...reach)
+        push(e, {
+          action: 'Open preview',
+          versionState: 'Preview running',
+          canaryPercent: 0,
           monitoring: 'Pending',
           detail: '',
           next: 'Monitor metrics',
@@ -185,7 +236,7 @@ export function renderProcessTable(
       r.versionState,
       r.versionState === 'Stable version restored'
         ? 'all users on stable'
-        : `${r.canaryPercent}% users`,
+        : (r.userGroup ?? `${r.canaryPercent}% users`),
       r.detail === '' ? r.monitoring : `${r.monitoring}: ${truncate(r.detail, width)}`,
       r.next,
     ]),

@@ -128,6 +128,7 @@ function windowOf(
     if (entry === undefined || entry.at < from) break
     if (entry.at >= to) continue
     addVersionTraffic(canary, entry.second.canary)
+    addVersionTraffic(canary, entry.second.canaryShadow)
     addVersionTraffic(stable, entry.second.stable)
   }
   return { from, to, canary, stable }

@@ -20,8 +20,16 @@ export interface TrafficModelOptions {
   canary: VersionBehaviour
   /** The canary behaves like stable until its weight reaches this; then it takes its own behaviour. */
   failAtWeight?: number
+  /**
+   * Percent of user requests that match a canary header or cookie route (A/B testing). The blue-green
+   * preview route is not counted: users do not send the preview header, people testing by hand do.
+   */
+  matchRatePercent?: number
   seed: number
 }
+
+/** The name of the header route blue-green opens to its preview. */
+const PREVIEW_ROUTE = 'preview'
 
 export interface SecondOfTraffic {
   canary: VersionTraffic
@@ -30,6 +38,8 @@ export interface SecondOfTraffic {
   canaryFailed: number
   /** Requests mirrored to the canary (not user traffic). */
   mirrored: number
+  /** How the canary answered the mirrored copies (users never see these; analysis counts them). */
+  canaryShadow: VersionTraffic
 }
 
 /** Spread of per-request latency around the median (log-normal sigma). */
@@ -52,12 +62,23 @@ export class TrafficModel {
       stable: emptyVersionTraffic(),
       canaryFailed: 0,
       mirrored: 0,
+      canaryShadow: emptyVersionTraffic(),
     }
     const canaryWeight = traffic.canaryRevision === null ? 0 : traffic.canaryWeight
     if (this.options.failAtWeight !== undefined && canaryWeight >= this.options.failAtWeight)
       this.#faultActive = true
     const canaryBehaviour = this.#faultActive ? this.options.canary : this.options.stable
-    const toCanary = sampleBinomial(this.#random, this.options.rps, canaryWeight / 100)
+    const userRoutes =
+      traffic.canaryRevision === null
+        ? 0
+        : traffic.headerRoutes.filter((r) => r.name !== PREVIEW_ROUTE).length
+    // Requests matching a header route go to the canary first; the weights split the rest.
+    const matched =
+      userRoutes > 0
+        ? sampleBinomial(this.#random, this.options.rps, (this.options.matchRatePercent ?? 0) / 100)
+        : 0
+    const toCanary =
+      matched + sampleBinomial(this.#random, this.options.rps - matched, canaryWeight / 100)
     this.#serve(out.stable, this.options.rps - toCanary, this.options.stable)
     out.canaryFailed = this.#serve(
       out.canary,
@@ -71,6 +92,7 @@ export class TrafficModel {
         this.options.rps - toCanary,
         traffic.mirror.percentage / 100,
       )
+      this.#serve(out.canaryShadow, out.mirrored, canaryBehaviour)
     }
     return out
   }

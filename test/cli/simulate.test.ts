@@ -20,11 +20,14 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
 interface SimJson {
   outcome: string
   decisionSeconds: number
+  totalRequests: number
   canaryRequests: number
   failedRequests: number
+  mirroredRequests: number
   steps: {
     action: string
     canaryPercent: number
+    userGroup?: string
     monitoring: string
     detail: string
     next: string
@@ -32,7 +35,11 @@ interface SimJson {
 }
 
 async function simulate(...args: string[]): Promise<SimJson> {
-  const res = await run('simulate', '-f', 'examples/canary.yaml', '--output', 'json', ...args)
+  return simulateFile('examples/canary.yaml', ...args)
+}
+
+async function simulateFile(file: string, ...args: string[]): Promise<SimJson> {
+  const res = await run('simulate', '-f', file, '--output', 'json', ...args)
   expect(res.stderr).toBe('')
   expect(res.code).toBe(0)
   return JSON.parse(res.stdout) as SimJson
@@ -69,6 +76,42 @@ describe('kanari simulate', () => {
     expect(r.outcome).toBe('RolledBack')
     expect(r.steps.find((s) => s.monitoring === 'Issues detected')?.canaryPercent).toBe(5)
     expect(r.failedRequests).toBeLessThan(20)
+  })
+
+  it('A/B: only header-matched users reach the canary; a bad one is rolled back', async () => {
+    const good = await simulateFile('examples/ab-testing.yaml', '--match-rate', '10')
+    expect(good.outcome).toBe('Promoted')
+    // 10% of requests match: the binomial spread over the run stays well inside ±2 points
+    const share = good.canaryRequests / good.totalRequests
+    expect(share).toBeGreaterThan(0.08)
+    expect(share).toBeLessThan(0.12)
+    expect(good.steps[1]).toMatchObject({
+      action: 'Route matching users to canary',
+      canaryPercent: 0,
+      userGroup: 'users with x-canary: insider or cookie beta=1',
+    })
+    const bad = await simulateFile('examples/ab-testing.yaml', '--canary-error-rate', '15')
+    expect(bad.outcome).toBe('RolledBack')
+    const none = await simulateFile('examples/ab-testing.yaml', '--match-rate', '0')
+    expect(none.canaryRequests).toBe(0)
+    expect(none.outcome).toBe('RolledBack') // no data is never a pass: the progress deadline ends it
+  })
+
+  it('blue-green: the preview is judged on mirrored copies, so users never meet a bad one', async () => {
+    const good = await simulateFile('examples/blue-green.yaml')
+    expect(good.outcome).toBe('Promoted')
+    expect(good.mirroredRequests).toBeGreaterThan(0)
+    const bad = await simulateFile('examples/blue-green.yaml', '--canary-error-rate', '15')
+    expect(bad.outcome).toBe('RolledBack')
+    expect(bad.mirroredRequests).toBeGreaterThan(0)
+    expect(bad.canaryRequests).toBe(0)
+    expect(bad.failedRequests).toBe(0)
+    expect(bad.steps.map((s) => s.action)).toEqual([
+      'Deploy new version',
+      'Open preview',
+      'Monitor metrics',
+      'Rollback canary',
+    ])
   })
 
   it('gives the same output for the same seed, and another for another seed', async () => {

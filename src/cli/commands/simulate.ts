@@ -30,6 +30,7 @@ interface SimulateOptions {
   stableLatencyMs: number
   canaryLatencyMs?: number
   failAtWeight?: number
+  matchRate: number
   seed: number
   promoteAfter: number
   readySeconds: number
@@ -70,6 +71,12 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
       '--fail-at-weight <percent>',
       'the canary behaves like stable until its weight reaches this, then as given',
       num('fail-at-weight', 0, 100),
+    )
+    .option(
+      '--match-rate <percent>',
+      'percent of user requests that match the canary header/cookie routes (A/B testing)',
+      num('match-rate', 0, 100),
+      10,
     )
     .option('--seed <n>', 'random seed; the same seed gives the same run', num('seed', 0), 1)
     .option(
@@ -127,6 +134,7 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
           latencyMs: options.canaryLatencyMs ?? options.stableLatencyMs,
         },
         ...(options.failAtWeight === undefined ? {} : { failAtWeight: options.failAtWeight }),
+        matchRatePercent: options.matchRate,
         seed: options.seed,
         promoteAfterSeconds: options.promoteAfter,
         readySeconds: options.readySeconds,

@@ -38,6 +38,15 @@ function openPreview(t: Tick, strategy: BlueGreenPlan): void {
     t.plan.routerCapabilities.mirror
       ? { name: 'preview', percentage: strategy.previewMirrorPercentage, match: [] }
       : null
+  const reach = [
+    ...(s.traffic.headerRoutes.length > 0 ? [`header ${PREVIEW_HEADER}: true`] : []),
+    ...(s.traffic.mirror !== null ? [`a copy of ${s.traffic.mirror.percentage}% of requests`] : []),
+  ]
+  t.emit(
+    'info',
+    'PreviewReady',
+    `preview of revision ${s.canaryRevision ?? '?'} is ready${reach.length > 0 ? `; it gets ${reach.join(' and ')}` : ''}`,
+  )
 }
 
 /** Runs a pre/post promotion analysis; returns its phase ('Successful' when there is none). */

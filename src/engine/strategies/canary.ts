@@ -3,7 +3,7 @@
  * The canary runs at full size by default (Flagger's model) so a fault that grows with load shows
  * as its share of traffic grows; `setCanaryScale` changes that.
  */
-import type { CanaryPlan, CanaryStep } from '../plan.js'
+import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
 
 /** Replicas the canary should have now. */
@@ -43,7 +43,7 @@ function stepLabel(step: CanaryStep): string {
     case 'setHeaderRoute':
       return step.match.length === 0
         ? `remove header route ${step.name}`
-        : `header route ${step.name} to canary`
+        : `header route ${step.name} to canary (${step.match.map(describeMatch).join(' or ')})`
     case 'setMirrorRoute':
       return step.percentage === 0
         ? `remove mirror ${step.name}`
