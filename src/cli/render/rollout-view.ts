@@ -2,7 +2,7 @@
  * Renders a rollout as `kanari get` shows it: phase, steps with the current one marked, versions with
  * replicas and traffic, analysis verdicts with their explanations, and recent events.
  */
-import type { CanaryStep, RolloutPlan } from '../../engine/plan.js'
+import { describeMatch, type CanaryStep, type RolloutPlan } from '../../engine/plan.js'
 import type { RolloutView } from '../../local/daemon/daemon.js'
 import { renderProcessTable } from '../../report/process-table.js'
 import { renderTable } from '../context.js'
@@ -35,14 +35,20 @@ export function renderRolloutView(view: RolloutView): string {
   lines.push(`Message:    ${s.message}`)
   lines.push(`Strategy:   ${plan.strategy.kind}`)
   lines.push(`Service:    ${view.serviceUrl}`)
+  const role = plan.strategy.kind === 'blueGreen' ? 'preview' : 'canary'
   const canary =
     s.canaryRevision === null
       ? ''
-      : ` → canary revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
+      : ` → ${role} revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
   lines.push(`Revisions:  stable ${s.stableRevision ?? '—'}${canary}`)
   if (s.traffic.headerRoutes.length > 0)
-    lines.push(`Routes:     ${s.traffic.headerRoutes.map((r) => r.name).join(', ')} → canary`)
-  if (s.traffic.mirror !== null) lines.push(`Mirror:     ${s.traffic.mirror.percentage}% → canary`)
+    lines.push(
+      `Routes:     ${s.traffic.headerRoutes
+        .map((r) => `${r.name} (${r.match.map(describeMatch).join(' or ')})`)
+        .join(', ')} → ${role}`,
+    )
+  if (s.traffic.mirror !== null)
+    lines.push(`Mirror:     ${s.traffic.mirror.percentage}% → ${role} (answers discarded)`)
   if (s.lastOutcome !== null)
     lines.push(
       `Last:       revision ${s.lastOutcome.revision} ${s.lastOutcome.result} — ${s.lastOutcome.reason}`,
@@ -67,7 +73,7 @@ export function renderRolloutView(view: RolloutView): string {
       ['REVISION', 'ROLE', 'READY', 'RESTARTS', 'REQUESTS', 'ERRORS'],
       view.versions.map((v) => [
         String(v.revision),
-        v.role + (v.crashLooping ? ' (crash-looping)' : ''),
+        (v.role === 'canary' ? role : v.role) + (v.crashLooping ? ' (crash-looping)' : ''),
         `${v.ready}/${v.desired}`,
         String(v.restarts),
         String(v.requests),
