@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../errors.js'
+import { STDIN_NAME } from '../manifests/rollout-set.js'
 
 export interface ManifestFile {
   name: string
@@ -37,7 +38,7 @@ export function readManifestFiles(paths: readonly string[]): ManifestFile[] {
   const out: ManifestFile[] = []
   for (const path of paths) {
     if (path === '-') {
-      out.push({ name: '<stdin>', text: readFileSync(0, 'utf8') })
+      out.push({ name: STDIN_NAME, text: readFileSync(0, 'utf8') })
       continue
     }
     let isDir: boolean

@@ -11,6 +11,9 @@ import { formatProblem, type SpecProblem } from '../spec/problems.js'
 import type { AnalysisTemplate, Rollout } from '../spec/schema.js'
 import { validateDocuments } from '../spec/validate.js'
 
+/** The name a manifest read from standard input goes by (`-f -`). */
+export const STDIN_NAME = '<stdin>'
+
 export interface SourceFile {
   name: string
   text: string

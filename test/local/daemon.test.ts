@@ -48,6 +48,24 @@ async function view(name: string, dir = stateDir): Promise<RolloutView> {
   return v
 }
 
+/** Polls `kanari get` until the view satisfies `ok`; returns that view. */
+function viewWhen(
+  name: string,
+  ok: (v: RolloutView) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+  dir = stateDir,
+): Promise<RolloutView> {
+  return waitFor(
+    async () => {
+      const v = await view(name, dir)
+      return ok(v) ? v : undefined
+    },
+    what,
+    timeoutMs,
+  )
+}
+
 function rollout(
   name: string,
   extraEnv: Record<string, string> = {},
@@ -124,11 +142,9 @@ describe('local daemon', () => {
     expect(JSON.parse(setEnv.stdout)).toMatchObject({
       results: [{ name: 'resume', revision: 2, result: 'new revision' }],
     })
-    const paused = await waitFor(
-      async () => {
-        const v = await view('resume')
-        return v.status.phase === 'Paused' ? v : undefined
-      },
+    const paused = await viewWhen(
+      'resume',
+      (v) => v.status.phase === 'Paused',
       'canary paused at 30%',
       30_000,
     )
@@ -169,14 +185,7 @@ describe('local daemon', () => {
     expect(Math.abs((counts.green ?? 0) - 120)).toBeLessThanOrEqual(5 * Math.sqrt(400 * 0.3 * 0.7))
 
     expect((await kanari('promote', 'resume')).code).toBe(0)
-    const done = await waitFor(
-      async () => {
-        const v = await view('resume')
-        return v.status.phase === 'Healthy' ? v : undefined
-      },
-      'promotion',
-      30_000,
-    )
+    const done = await viewWhen('resume', (v) => v.status.phase === 'Healthy', 'promotion', 30_000)
     expect(done.status.stableRevision).toBe(2)
     expect(await colorsThrough(done.serviceUrl, 50)).toEqual({ green: 50 })
 
@@ -186,11 +195,9 @@ describe('local daemon', () => {
     expect(JSON.parse(undo.stdout)).toMatchObject({
       results: [{ name: 'resume', revision: 3, result: 'new revision' }],
     })
-    const undoing = await waitFor(
-      async () => {
-        const v = await view('resume')
-        return v.status.phase === 'Paused' ? v : undefined
-      },
+    const undoing = await viewWhen(
+      'resume',
+      (v) => v.status.phase === 'Paused',
       'undo canary paused at 30%',
       30_000,
     )
@@ -219,11 +226,9 @@ describe('local daemon', () => {
       30_000,
     )
     expect((await kanari('set', 'env', 'crashy', 'CRASH_AFTER_MS=300')).code).toBe(0)
-    const rolledBack = await waitFor(
-      async () => {
-        const v = await view('crashy')
-        return v.status.phase === 'RolledBack' ? v : undefined
-      },
+    const rolledBack = await viewWhen(
+      'crashy',
+      (v) => v.status.phase === 'RolledBack',
       'crash-loop rollback',
       45_000,
     )
@@ -304,14 +309,7 @@ spec:
 `
     writeFileSync(file, manifest('blue'))
     expect((await kanari('apply', '-f', file)).code).toBe(0)
-    const first = await waitFor(
-      async () => {
-        const v = await view('bg')
-        return v.status.phase === 'Healthy' ? v : undefined
-      },
-      'bg v1 Healthy',
-      30_000,
-    )
+    const first = await viewWhen('bg', (v) => v.status.phase === 'Healthy', 'bg v1 Healthy', 30_000)
     writeFileSync(file, manifest('green'))
     expect((await kanari('apply', '-f', file)).code).toBe(0)
     const stop = new AbortController()
@@ -342,11 +340,9 @@ spec:
         return body.color === 'green' ? body : undefined
       }, 'the preview to answer')
       expect(preview.color).toBe('green')
-      const promoted = await waitFor(
-        async () => {
-          const v = await view('bg')
-          return v.status.phase === 'Healthy' && v.status.stableRevision === 2 ? v : undefined
-        },
+      const promoted = await viewWhen(
+        'bg',
+        (v) => v.status.phase === 'Healthy' && v.status.stableRevision === 2,
         'bg v2 promoted',
         40_000,
       )
@@ -391,13 +387,12 @@ spec:
       )
       expect(readFileSync(file, 'utf8')).toContain('../')
       expect((await kanariIn(dir, 'apply', '-f', file)).code).toBe(0)
-      const ready = await waitFor(
-        async () => {
-          const v = await view('slow', dir)
-          return v.status.phase === 'Healthy' ? v : undefined
-        },
+      const ready = await viewWhen(
+        'slow',
+        (v) => v.status.phase === 'Healthy',
         'slow v1 Healthy',
         30_000,
+        dir,
       )
       const replicas = ready.versions.flatMap((v) => v.pids)
       for (const p of replicas) allPids.add(p)

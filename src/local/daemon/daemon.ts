@@ -23,6 +23,7 @@ import { processTemplate, type ProcessTemplate, type Workload } from './rollout-
 import { RolloutController, replicaSetKey } from './rollout-controller.js'
 import {
   parseRolloutSet,
+  STDIN_NAME,
   planFor,
   templateHash,
   toSourceFile,
@@ -200,7 +201,7 @@ export class Daemon {
     for (const { doc, file } of set.rollouts) {
       const name = doc.metadata.name
       // Paths in a process workload are relative to the manifest's own directory (stdin: the caller's).
-      const dir = file === '<stdin>' ? baseDir : dirname(resolve(baseDir, file))
+      const dir = file === STDIN_NAME ? baseDir : dirname(resolve(baseDir, file))
       const spec: StoredSpec = { doc, templates: set.templates, baseDir: dir }
       const hash = templateHash(doc)
       const existing = this.store.getRollout(name)

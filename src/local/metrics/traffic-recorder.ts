@@ -77,11 +77,11 @@ export class TrafficRecorder {
    */
   window(backend: string, fromMs: number, toMs: number): VersionTraffic {
     const out = emptyVersionTraffic()
+    const from = Math.max(Math.floor(fromMs / 1000), Math.floor(toMs / 1000) - RING_SECONDS + 1)
+    const to = Math.ceil(toMs / 1000)
     for (const map of [this.#series, this.#shadow]) {
       const s = map.get(backend)
       if (s === undefined) continue
-      const from = Math.max(Math.floor(fromMs / 1000), Math.floor(toMs / 1000) - RING_SECONDS + 1)
-      const to = Math.ceil(toMs / 1000)
       for (let second = from; second < to; second++) {
         const i = second % RING_SECONDS
         if (s.seconds[i] === second) addVersionTraffic(out, s.buckets[i] as VersionTraffic)
