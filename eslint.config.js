@@ -1,13 +1,111 @@
-// Lint configuration: typescript-eslint's strict type-checked rules over all TypeScript sources.
+// Lint configuration: typescript-eslint's strict type-checked rules over the TypeScript sources, the
+// layer boundaries of docs/architecture.md as import zones, and the plain JavaScript of demo-app/ and bin/.
 import js from '@eslint/js'
 import { defineConfig } from 'eslint/config'
 import tseslint from 'typescript-eslint'
 
+/** Layers, lowest first. A folder may import the folders listed for it, never one above. */
+const LAYERS = [
+  'analysis',
+  'engine',
+  'spec',
+  'controller',
+  'report',
+  'manifests',
+  'simulate',
+  'local',
+  'demo',
+  'cli',
+]
+/** What each folder must not import (a relative path into one of these folders). */
+const FORBIDDEN = {
+  analysis: [
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'simulate',
+    'local',
+    'demo',
+    'cli',
+  ],
+  engine: ['spec', 'controller', 'report', 'manifests', 'simulate', 'local', 'demo', 'cli'],
+  spec: ['controller', 'report', 'manifests', 'simulate', 'local', 'demo', 'cli'],
+  controller: ['spec', 'report', 'manifests', 'simulate', 'local', 'demo', 'cli'],
+  report: ['spec', 'controller', 'manifests', 'simulate', 'local', 'demo', 'cli'],
+  manifests: ['controller', 'report', 'simulate', 'local', 'demo', 'cli'],
+  simulate: ['manifests', 'local', 'demo', 'cli'],
+  local: ['simulate', 'demo', 'cli'],
+  demo: ['simulate', 'cli'],
+}
+
+function zone(folder, forbidden, extra = []) {
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    ignores: ['**/*.test.ts', '**/test-utils/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`,
+              message: `src/${folder} sits below these folders (layers, lowest first: ${LAYERS.join(' → ')}); move the shared piece down or pass it in through a port (docs/architecture.md).`,
+            },
+            ...extra,
+          ],
+        },
+      ],
+    },
+  }
+}
+
+/** Inside local mode: the supervisor, store and proxy are parts the daemon puts together. */
+function localPart(part) {
+  return {
+    files: [`src/local/${part}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(daemon|store|supervisor|proxy|driver)/',
+              message: `src/local/${part} is a part the daemon and the local driver put together: it imports no other part and not the daemon; shared shapes live in src/local/*.ts (docs/architecture.md).`,
+            },
+            {
+              regex: `^(\\.\\./)+(${FORBIDDEN.local.join('|')})(/|$)`,
+              message: 'local mode sits below simulate, demo and cli (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  }
+}
+
+/** Globals of Node.js scripts, for the plain JavaScript files. */
+const nodeGlobals = Object.fromEntries(
+  [
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+  ].map((g) => [g, 'readonly']),
+)
+
 export default defineConfig(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
-  tseslint.configs.strictTypeChecked,
   {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -21,6 +119,31 @@ export default defineConfig(
         { allowConstantLoopConditions: true },
       ],
       '@typescript-eslint/no-confusing-void-expression': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
+  },
+  ...Object.entries(FORBIDDEN).map(([folder, forbidden]) => zone(folder, forbidden)),
+  ...['supervisor', 'store', 'proxy'].map(localPart),
+  {
+    // Nothing but bin/ starts the CLI.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/*.ts'],
+    ignores: ['test/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(src/)?cli(/|$)',
+              message: 'only bin/ imports the CLI; move what you need out of src/cli.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['demo-app/**/*.js', 'bin/*', '*.js'],
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )

@@ -131,9 +131,9 @@ const falseRollback: {
 for (const judge of ['threshold', 'limit', 'sequential'] as const) {
   const p = plan(judge)
   for (const scenario of SCENARIOS) {
-    const results = Array.from({ length: badRuns }, (_, i) =>
-      simulate(p, options(1000 + i, scenario.canary)),
-    )
+    const results = []
+    for (let i = 0; i < badRuns; i++)
+      results.push(await simulate(p, options(1000 + i, scenario.canary)))
     const caught = results.filter((r) => r.outcome === 'RolledBack')
     rows.push({
       judge,
@@ -151,7 +151,7 @@ for (const judge of ['threshold', 'limit', 'sequential'] as const) {
   }
   let rolledBack = 0
   for (let seed = 1; seed <= healthySeeds; seed++) {
-    if (simulate(p, options(seed, STABLE)).outcome === 'RolledBack') rolledBack++
+    if ((await simulate(p, options(seed, STABLE))).outcome === 'RolledBack') rolledBack++
   }
   falseRollback.push({
     judge,

@@ -104,6 +104,25 @@ describe('limit judge (Argo)', () => {
     expect(errored.run.phase).toBe('Error')
     expect(errored.run.message).toMatch(/timeout after 10s.*2 errors in a row/)
   })
+
+  it('never passes on errors: an errored measurement does not use up count', () => {
+    // count 1, errors within consecutiveErrorLimit: the run waits for a real answer
+    const flaky = [{ error: 'connection refused' }, { error: 'timeout' }, { value: 0.2 }]
+    let i = 0
+    const recovered = drive(
+      plan('limit', { metrics: [metric({ count: 1 })] }),
+      () => ({ value: null, ...flaky[i++] }),
+      100,
+    )
+    expect(recovered.run.phase).toBe('Successful')
+    expect(recovered.run.metrics[0]).toMatchObject({ measurements: 3, errors: 2, successful: 1 })
+    const down = drive(
+      plan('limit', { metrics: [metric({ count: 1 })] }),
+      () => ({ value: null, error: 'connection refused' }),
+      100,
+    )
+    expect(down.run.phase).toBe('Error')
+  })
 })
 
 describe('threshold judge (Flagger)', () => {

@@ -3,10 +3,10 @@
  * a human explanation, by thresholdRange and success/failure conditions — the rules the threshold
  * and limit judges share. Builtin metrics are worked out from per-version traffic here too.
  */
-import { BUILTIN_METRIC_NAMES } from '../spec/schema.js'
 import { parseCondition, evaluateCondition } from './condition.js'
 import { latencyQuantile, type TrafficSample } from './traffic.js'
 import type { BuiltinMetricName, Measurement, MeasurementPhase, MetricPlan } from './types.js'
+import { BUILTIN_METRIC_NAMES } from './vocabulary.js'
 
 export const BUILTIN_METRICS: readonly BuiltinMetricName[] = BUILTIN_METRIC_NAMES
 

@@ -21,11 +21,18 @@ export function runDurationSeconds(plan: AnalysisPlan): number | undefined {
   return endsAt === undefined ? undefined : endsAt / 1000
 }
 
-export function startAnalysisRun(plan: AnalysisPlan, id: string, now: number): AnalysisRunStatus {
+export function startAnalysisRun(
+  plan: AnalysisPlan,
+  id: string,
+  now: number,
+  owner: { revision: number; stepIndex: number | null } = { revision: 0, stepIndex: null },
+): AnalysisRunStatus {
   const judge = judges[plan.judge]
   const run: AnalysisRunStatus = {
     id,
     kind: plan.kind,
+    revision: owner.revision,
+    stepIndex: owner.stepIndex,
     judge: plan.judge,
     phase: 'Running',
     startedAt: now,

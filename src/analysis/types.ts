@@ -3,12 +3,12 @@
  * analysis run keeps in the rollout status. Pure data; the judges live beside this file.
  */
 import type { TrafficSample } from './traffic.js'
+import type { BUILTIN_METRIC_NAMES, JUDGES } from './vocabulary.js'
 
-export type JudgeName = 'threshold' | 'limit' | 'sequential'
+export type JudgeName = (typeof JUDGES)[number]
 
 /** Builtin metrics computed from the proxy's (or simulator's) per-version counters; they need no query. */
-export type BuiltinMetricName =
-  'error-rate' | 'success-rate' | 'latency-p50' | 'latency-p95' | 'latency-p99' | 'latency-mean'
+export type BuiltinMetricName = (typeof BUILTIN_METRIC_NAMES)[number]
 
 export type MetricProviderPlan =
   | { kind: 'builtin'; metric: BuiltinMetricName }
@@ -127,8 +127,13 @@ export interface MetricRunStatus {
 
 /** One analysis run (background, step, pre/post promotion) as kept in the rollout status. JSON only. */
 export interface AnalysisRunStatus {
+  /** Opaque and unique within the rollout; measurements are matched to runs by it. */
   id: string
   kind: AnalysisPlan['kind']
+  /** The revision under analysis. */
+  revision: number
+  /** The canary step the run belongs to (step runs only), else null. */
+  stepIndex: number | null
   judge: JudgeName
   phase: AnalysisPhase
   startedAt: number

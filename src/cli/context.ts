@@ -35,14 +35,3 @@ export function printResult(
   else if (format === 'yaml') ctx.io.stdout.write(toYaml(data))
   else ctx.io.stdout.write(renderTable())
 }
-
-/** A plain text table: columns padded to the widest cell. */
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd()
-  return [line(headers), ...rows.map(line)].join('\n') + '\n'
-}

@@ -8,17 +8,20 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { stringify } from 'yaml'
-import type { CliIo } from '../cli/context.js'
 import type { DaemonClient } from '../local/daemon/client.js'
 import type { RolloutView } from '../local/daemon/daemon.js'
 import { isAlive } from '../local/daemon/paths.js'
 import { freePort } from '../local/free-port.js'
 import { runLoad } from '../local/load/index.js'
-import { renderProcessTable, type ProcessRow } from '../report/process-table.js'
-import { DEMO_RELEASES, demoRollout, type DemoRelease } from './demo-spec.js'
+import { renderProcessTable } from '../report/process-table.js'
+import { DEMO_RELEASES, demoRollout } from './demo-spec.js'
+import { releaseReport, type ReleaseReport } from './release-report.js'
+
+export type { ReleaseReport }
 
 export interface DemoOptions {
-  io: CliIo
+  /** Where the story is told (a terminal, a pipe, a test's buffer). */
+  io: { stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } }
   /** Plain lines even on a TTY. */
   ci: boolean
   /** Leave the daemon and the demo app running at the end. */
@@ -26,24 +29,6 @@ export interface DemoOptions {
   json: boolean
   rps: number
   startDaemon: (stateDir: string) => Promise<DaemonClient>
-}
-
-export interface ReleaseReport {
-  version: string
-  color: string
-  story: string
-  revision: number
-  expected: DemoRelease['expect']
-  outcome: 'Promoted' | 'RolledBack' | 'Timeout'
-  decidedAtWeight: number
-  reason: string
-  decisionSeconds: number
-  /** User requests that failed because they reached this version. */
-  failedRequests: number
-  /** User requests this version answered. */
-  requests: number
-  ok: boolean
-  processTable: ProcessRow[]
 }
 
 export interface DemoReport {
@@ -139,28 +124,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         await sleep(live ? 200 : 500)
         v = await view()
       }
-      const outcome = v.status.lastOutcome?.revision === revision ? v.status.lastOutcome : null
       const tally = perBackend.get(`rev-${revision}`) ?? { requests: 0, failed: 0 }
-      const report: ReleaseReport = {
-        version: release.version,
-        color: release.color,
-        story: release.story,
-        revision,
-        expected: release.expect,
-        outcome: outcome?.result ?? 'Timeout',
-        decidedAtWeight: outcome?.canaryWeight ?? v.status.traffic.canaryWeight,
-        reason: outcome?.reason ?? v.status.message,
-        decisionSeconds:
-          outcome === null ? (Date.now() - t0) / 1000 : Math.round((outcome.at - t0) / 100) / 10,
-        failedRequests: tally.failed,
-        requests: tally.requests,
-        ok: false,
-        processTable: v.processTable,
-      }
-      report.ok =
-        report.outcome === release.expect.outcome &&
-        (release.expect.atWeight === undefined ||
-          report.decidedAtWeight === release.expect.atWeight)
+      const report = releaseReport(release, revision, v, tally, t0, Date.now())
       releases.push(report)
       if (live) out.write('\r\x1b[K')
       if (!options.json) {

@@ -7,10 +7,11 @@ import { ConflictError } from '../errors.js'
 import type { RolloutPlan } from './plan.js'
 import { startStrategy } from './reconcile.js'
 import type { RolloutStatus } from './status.js'
-import { BLUE_GREEN_APPROVED } from './strategies/blue-green.js'
+import { approvePreview } from './strategies/blue-green.js'
 import { Tick } from './tick.js'
 import { phasesAccepting } from './transitions.js'
 import { noObservations } from './types.js'
+import { endRuns, startRun } from './analysis-runs.js'
 
 export type RolloutCommand =
   | { type: 'promote'; full?: boolean }
@@ -68,7 +69,7 @@ export function applyCommand(
     }
     case 'abort': {
       if (!inFlight) refuse(plan, s, 'abort', 'only a rollout in progress can be aborted')
-      s.abort = { reason: command.reason ?? 'aborted by user', at: now }
+      s.abort = { reason: command.reason ?? 'aborted by user', at: now, cause: 'UserAbort' }
       return s
     }
     case 'retry': {
@@ -115,7 +116,7 @@ export function applyCommand(
         // Re-run the inconclusive analysis: drop the finished run so the step starts a fresh one.
         s.analyses.step = null
         if (s.analyses.background?.phase === 'Inconclusive' && plan.analysis !== undefined) {
-          s.analyses.background = t.startRun(plan.analysis, 'background')
+          s.analyses.background = startRun(t, plan.analysis)
         }
         t.transition('Resume', 're-running analysis')
       } else {
@@ -130,12 +131,12 @@ export function applyCommand(
 function skipCurrentStep(t: Tick): void {
   const s = t.s
   if (t.plan.strategy.kind === 'blueGreen') {
-    s.currentStepIndex = BLUE_GREEN_APPROVED
-    if (s.analyses.step?.phase === 'Running') t.endRuns('promoted by user')
+    approvePreview(t, 'promoted by user')
+    if (s.analyses.step?.phase === 'Running') endRuns(t, 'promoted by user')
   } else {
     if (s.analyses.step?.phase === 'Running' || s.pause?.reason === 'Inconclusive')
-      t.endRuns('promoted by user')
-    t.completeStep('promoted by user')
+      endRuns(t, 'promoted by user')
+    t.completeStep({ kind: 'skippedByUser' }, 'promoted by user')
   }
   if (s.phase === 'Paused') t.transition('Promote', 'promoted by user; continuing')
   else s.message = 'promoted by user; continuing'

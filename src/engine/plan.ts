@@ -4,6 +4,12 @@
  * the engine reads nothing else.
  */
 import type { AnalysisPlan, JudgeName } from '../analysis/types.js'
+import type {
+  NOTIFICATION_PROVIDERS,
+  RouterCapabilities,
+  SEVERITIES,
+  WEBHOOK_TYPES,
+} from './vocabulary.js'
 
 export interface HeaderMatch {
   headerName: string
@@ -75,15 +81,7 @@ export interface RollingPlan {
 
 export type StrategyPlan = CanaryPlan | BlueGreenPlan | RollingPlan
 
-export type WebhookType =
-  | 'confirm-rollout'
-  | 'pre-rollout'
-  | 'rollout'
-  | 'confirm-traffic-increase'
-  | 'confirm-promotion'
-  | 'post-rollout'
-  | 'rollback'
-  | 'event'
+export type WebhookType = (typeof WEBHOOK_TYPES)[number]
 
 export interface WebhookPlan {
   name: string
@@ -94,8 +92,8 @@ export interface WebhookPlan {
   retries: number
 }
 
-export type NotificationProvider = 'slack' | 'msteams' | 'discord' | 'webhook'
-export type Severity = 'info' | 'warn' | 'error'
+export type NotificationProvider = (typeof NOTIFICATION_PROVIDERS)[number]
+export type Severity = (typeof SEVERITIES)[number]
 
 export interface NotificationPlan {
   provider: NotificationProvider
@@ -120,5 +118,5 @@ export interface RolloutPlan {
   progressDeadlineAbort: boolean
   paused: boolean
   /** Router supports header routes and mirroring (the local proxy, Istio, Gateway API…). */
-  routerCapabilities: { headerRoutes: boolean; mirror: boolean; weights: boolean }
+  routerCapabilities: RouterCapabilities
 }

@@ -9,7 +9,7 @@ import type { RolloutCommand } from './commands.js'
 import type { CanaryStep, RolloutPlan } from './plan.js'
 import { reconcile } from './reconcile.js'
 import { analysisPlan, blueGreenPlan, canaryPlan, errorRateMetric } from './test-utils/plans.js'
-import { World } from './test-utils/world.js'
+import { World } from '../controller/test-utils/world.js'
 
 const stepArb: fc.Arbitrary<CanaryStep> = fc.oneof(
   fc.integer({ min: 0, max: 100 }).map((weight) => ({ kind: 'setWeight' as const, weight })),
@@ -111,18 +111,18 @@ function checkInvariants(w: World): void {
 }
 
 describe('engine properties', () => {
-  it('hold after every tick for random plans and histories', () => {
-    fc.assert(
-      fc.property(
+  it('hold after every tick for random plans and histories', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         planArb,
         fc.array(opArb, { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 0, max: 3 }),
-        (plan, ops, readyDelayTicks) => {
+        async (plan, ops, readyDelayTicks) => {
           let errorRate = 0.1
           const w = new World(plan, () => ({ value: errorRate }))
           w.readyDelayTicks = readyDelayTicks
-          w.tick()
-          w.run(2)
+          await w.tick()
+          await w.run(2)
           let revision = 1
           for (const op of ops) {
             if (op.op === 'wait') {
@@ -141,17 +141,17 @@ describe('engine properties', () => {
                     w.now,
                   ),
                 ).toEqual(out)
-                w.tick()
+                await w.tick()
                 checkInvariants(w)
               }
             } else if (op.op === 'command') {
               try {
-                w.command(op.command)
+                await w.command(op.command)
               } catch (err) {
                 if (!(err instanceof ConflictError)) throw err
                 continue
               }
-              w.tick()
+              await w.tick()
               checkInvariants(w)
               if (op.command.type === 'abort') {
                 expect(w.status.phase).toBe('RolledBack')
@@ -160,7 +160,7 @@ describe('engine properties', () => {
             } else if (op.op === 'release') {
               revision++
               w.release(revision)
-              w.tick()
+              await w.tick()
               checkInvariants(w)
             } else if (op.op === 'crash') {
               if (op.on && w.status.canaryRevision !== null)

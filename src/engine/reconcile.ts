@@ -4,12 +4,13 @@
  * it again with the returned status and the same observations yields no new actions.
  */
 import type { RolloutPlan } from './plan.js'
-import type { Phase, RolloutStatus, TrafficState } from './status.js'
+import { sameTraffic, type Phase, type RolloutStatus } from './status.js'
 import { progressBlueGreen, startBlueGreen } from './strategies/blue-green.js'
 import { progressCanary, startCanary } from './strategies/canary.js'
 import { progressRolling, startRolling } from './strategies/rolling.js'
 import { Tick } from './tick.js'
 import type { EngineAction, Observations, ReconcileResult } from './types.js'
+import { endRuns, foldMeasurements, requestMeasurements } from './analysis-runs.js'
 
 export function reconcile(
   plan: RolloutPlan,
@@ -19,10 +20,10 @@ export function reconcile(
 ): ReconcileResult {
   const t = new Tick(plan, structuredClone(prev), obs, now)
   handleRevision(t)
-  t.foldMeasurements()
+  foldMeasurements(t)
   progress(t)
   applyScheduledScaleDowns(t)
-  t.requestMeasurements()
+  requestMeasurements(t)
   return { status: t.s, actions: [...diffActions(prev, t.s), ...t.events, ...t.measures] }
 }
 
@@ -35,6 +36,7 @@ export function startStrategy(t: Tick): void {
   s.abort = null
   s.promoteFull = false
   s.deadlineReported = false
+  s.blueGreenStage = null
   s.traffic = Tick.stableOnly(s.stableRevision, s.canaryRevision)
   if (strategy.kind === 'canary') startCanary(t)
   else if (strategy.kind === 'blueGreen') startBlueGreen(t, strategy)
@@ -61,14 +63,19 @@ function handleRevision(t: Tick): void {
     t.transition('FirstRevision', `deploying revision ${plan.revision} (${plan.replicas} replicas)`)
     t.emit(
       'info',
-      'NewRevision',
+      {
+        reason: 'NewRevision',
+        first: true,
+        strategy: plan.strategy.kind,
+        stableRevision: null,
+      },
       `revision ${plan.revision} is the first; deploying it without steps`,
     )
     return
   }
 
   if (previousCanary !== null && previousCanary !== plan.revision) {
-    t.endRuns(`replaced by revision ${plan.revision}`)
+    endRuns(t, `replaced by revision ${plan.revision}`)
     t.setReplicas(previousCanary, 0)
   }
 
@@ -78,12 +85,13 @@ function handleRevision(t: Tick): void {
     s.pause = null
     s.abort = null
     s.promoteFull = false
+    s.blueGreenStage = null
     s.traffic = Tick.stableOnly(s.stableRevision)
     t.setReplicas(s.stableRevision, plan.replicas)
     t.transition('Reverted', `back on stable revision ${s.stableRevision}`)
     t.emit(
       'info',
-      'Reverted',
+      { reason: 'Reverted', stableRevision: s.stableRevision, droppedCanary: previousCanary },
       `the spec matches stable revision ${s.stableRevision}; canary ${previousCanary ?? 'none'} dropped`,
     )
     return
@@ -94,7 +102,12 @@ function handleRevision(t: Tick): void {
   startStrategy(t)
   t.emit(
     'info',
-    'NewRevision',
+    {
+      reason: 'NewRevision',
+      first: false,
+      strategy: plan.strategy.kind,
+      stableRevision: s.stableRevision,
+    },
     `revision ${plan.revision} detected; starting ${plan.strategy.kind} rollout from stable revision ${s.stableRevision}`,
   )
 }
@@ -111,7 +124,11 @@ function progress(t: Tick): void {
           'Ready',
           `revision ${s.stableRevision} is serving (${ready}/${plan.replicas} ready)`,
         )
-        t.emit('info', 'Initialized', `revision ${s.stableRevision} ready with ${ready} replicas`)
+        t.emit(
+          'info',
+          { reason: 'Initialized', readyReplicas: ready },
+          `revision ${s.stableRevision} ready with ${ready} replicas`,
+        )
         return
       }
       s.message = `deploying revision ${s.stableRevision} (${ready}/${plan.replicas} ready)`
@@ -119,7 +136,11 @@ function progress(t: Tick): void {
         s.deadlineReported = true
         t.emit(
           'error',
-          'ProgressDeadlineExceeded',
+          {
+            reason: 'ProgressDeadlineExceeded',
+            deadlineSeconds: plan.progressDeadlineSeconds,
+            rollingBack: false,
+          },
           `revision ${s.stableRevision} not ready after ${plan.progressDeadlineSeconds}s (${ready}/${plan.replicas} ready)`,
         )
       }
@@ -159,10 +180,6 @@ function applyScheduledScaleDowns(t: Tick): void {
       else if (rev === t.s.canaryRevision && t.s.phase === 'RolledBack') t.setReplicas(rev, 0)
     }
   }
-}
-
-function sameTraffic(a: TrafficState, b: TrafficState): boolean {
-  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 /** Actions that bring the world from `prev`'s desired state to `next`'s: scale up, route, scale down. */

@@ -3,12 +3,16 @@
  * the driver before any action runs, so a fresh driver given it continues where the old one stopped.
  */
 import type { AnalysisRunStatus } from '../analysis/types.js'
+import type { RollbackCause } from './events.js'
 import type { RequestMatch } from './plan.js'
 
 export type Phase =
   'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
 
 export type PauseReason = 'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion'
+
+/** Blue-green: the preview waits for readiness, analysis and approval, then the switch is approved. */
+export type BlueGreenStage = 'Preview' | 'Approved'
 
 export interface HeaderRouteState {
   name: string
@@ -60,7 +64,9 @@ export interface RolloutStatus {
   /** The user asked to pause (kept across steps until resumed). */
   userPaused: boolean
   /** Why the current canary was stopped; set on abort, cleared by retry or a new revision. */
-  abort: { reason: string; at: number } | null
+  abort: { reason: string; at: number; cause: RollbackCause } | null
+  /** Blue-green only: where the preview stands (null for other strategies and between releases). */
+  blueGreenStage: BlueGreenStage | null
   /** `promote --full`: skip remaining steps and analyses. */
   promoteFull: boolean
   /** Desired traffic last sent to the router. */
@@ -96,6 +102,7 @@ export function initialStatus(): RolloutStatus {
     pause: null,
     userPaused: false,
     abort: null,
+    blueGreenStage: null,
     promoteFull: false,
     traffic: {
       stableRevision: null,
@@ -114,4 +121,17 @@ export function initialStatus(): RolloutStatus {
     deadlineReported: false,
     lastOutcome: null,
   }
+}
+
+/** Whether two traffic states route the same way (key order does not matter). */
+export function sameTraffic(a: TrafficState, b: TrafficState): boolean {
+  return canonical(a) === canonical(b)
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : v,
+  )
 }

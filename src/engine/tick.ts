@@ -1,16 +1,13 @@
 /**
  * One engine tick's working state: the status being built, the observations, and the helpers every
- * strategy uses (phase transitions through the table, events, abort, analysis runs, promotion).
+ * strategy uses (phase transitions through the table, events, traffic, abort, promotion). Analysis
+ * runs are in ./analysis-runs.ts.
  */
-import {
-  recordMeasurements,
-  requestMeasurements,
-  runDurationSeconds,
-  startAnalysisRun,
-  startSegment,
-} from '../analysis/run.js'
-import type { AnalysisPlan, AnalysisRunStatus } from '../analysis/types.js'
+import { runDurationSeconds, startSegment } from '../analysis/run.js'
+import type { AnalysisPlan } from '../analysis/types.js'
 import { InternalError } from '../errors.js'
+import { endRuns } from './analysis-runs.js'
+import type { CompletedStep, EngineEvent, EventData, RollbackCause } from './events.js'
 import type { RolloutPlan, Severity } from './plan.js'
 import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
@@ -48,24 +45,25 @@ export class Tick {
   pauseFor(reason: PauseReason, event: RolloutEvent, message: string): void {
     this.transition(event, message)
     this.s.pause = { reason, since: this.now }
-    this.emit('info', 'Paused', message)
+    this.emit('info', { reason: 'Paused', pauseReason: reason }, message)
   }
 
   emit(
     severity: Severity,
-    reason: string,
+    data: EventData,
     message: string,
     canaryWeight = this.s.traffic.canaryWeight,
   ): void {
-    this.events.push({
-      type: 'event',
+    const event: EngineEvent = {
+      at: this.now,
       severity,
-      reason,
-      message,
       revision: this.s.canaryRevision ?? this.s.revision,
       canaryWeight,
       stepIndex: this.s.currentStepIndex,
-    })
+      message,
+      ...data,
+    }
+    this.events.push({ type: 'event', event })
   }
 
   version(revision: number | null): VersionObservation {
@@ -97,7 +95,11 @@ export class Tick {
     const before = this.s.traffic.canaryWeight
     if (before === weight) return
     this.s.traffic.canaryWeight = weight
-    this.emit('info', 'TrafficShifted', `canary weight ${before}% → ${weight}%`)
+    this.emit(
+      'info',
+      { reason: 'TrafficShifted', fromWeight: before, toWeight: weight },
+      `canary weight ${before}% → ${weight}%`,
+    )
     const bg = this.s.analyses.background
     if (bg?.phase === 'Running' && this.plan.analysis !== undefined) {
       this.s.analyses.background = startSegment(this.plan.analysis, bg, this.now)
@@ -111,103 +113,13 @@ export class Tick {
     this.s.traffic.mirror = null
   }
 
-  // ── analysis runs ────────────────────────────────────────────────────────────────────────────
-
-  startRun(plan: AnalysisPlan, key: string): AnalysisRunStatus {
-    this.s.runCounter++
-    const id = `${key}:${this.s.revision}:${this.s.runCounter}`
-    const run = startAnalysisRun(plan, id, this.now)
-    this.emit(
-      'info',
-      'AnalysisStarted',
-      `${plan.kind} analysis ${id} started (${plan.judge} judge, metrics: ${plan.metrics.map((m) => m.name).join(', ')})`,
-    )
-    return run
-  }
-
-  /** The plan an existing run belongs to, or undefined when the spec no longer has it. */
-  planForRun(run: AnalysisRunStatus): AnalysisPlan | undefined {
-    if (run.kind === 'background') return this.plan.analysis
-    const strategy = this.plan.strategy
-    if (run.kind === 'prePromotion')
-      return strategy.kind === 'blueGreen' ? strategy.prePromotionAnalysis : undefined
-    if (run.kind === 'postPromotion')
-      return strategy.kind === 'blueGreen' ? strategy.postPromotionAnalysis : undefined
-    if (strategy.kind !== 'canary') return undefined
-    const index = Number(run.id.split(':')[1])
-    const step = strategy.steps[index]
-    if (step?.kind !== 'analysis') return undefined
-    return this.withCarriedChecks(step.analysis)
-  }
-
-  /** Threshold judge: failed checks of earlier steps count toward this run's threshold (Flagger). */
-  withCarriedChecks(plan: AnalysisPlan): AnalysisPlan {
-    if (plan.judge !== 'threshold' || this.s.failedChecks === 0) return plan
-    return { ...plan, threshold: Math.max(1, plan.threshold - this.s.failedChecks) }
-  }
-
-  /** Feeds this tick's measurements into the active runs and re-judges them. */
-  foldMeasurements(): void {
-    const fold = (run: AnalysisRunStatus | null): AnalysisRunStatus | null => {
-      if (run?.phase !== 'Running') return run
-      const plan = this.planForRun(run)
-      if (plan === undefined)
-        return {
-          ...run,
-          phase: 'Inconclusive',
-          endedAt: this.now,
-          message: 'analysis removed from the spec',
-        }
-      const mine = this.obs.measurements.filter((m) => m.runId === run.id).map((m) => m.measurement)
-      const next = recordMeasurements(plan, run, mine, this.now)
-      if (next.phase !== 'Running') {
-        const severity: Severity = next.phase === 'Successful' ? 'info' : 'error'
-        this.emit(
-          severity,
-          `Analysis${next.phase}`,
-          `${run.kind} analysis ${next.phase.toLowerCase()}: ${next.message}`,
-        )
-      }
-      return next
-    }
-    this.s.analyses.background = fold(this.s.analyses.background)
-    this.s.analyses.step = fold(this.s.analyses.step)
-  }
-
-  requestMeasurements(): void {
-    for (const key of ['background', 'step'] as const) {
-      const run = this.s.analyses[key]
-      if (run?.phase !== 'Running') continue
-      const plan = this.planForRun(run)
-      if (plan === undefined) continue
-      const res = requestMeasurements(plan, run, run.id, this.now)
-      this.s.analyses[key] = res.run
-      for (const request of res.requests) this.measures.push({ type: 'measure', request })
-    }
-  }
-
-  /** Stops every running analysis (rollout decided or replaced). */
-  endRuns(reason: string): void {
-    for (const key of ['background', 'step'] as const) {
-      const run = this.s.analyses[key]
-      if (run?.phase === 'Running') {
-        this.s.analyses[key] = {
-          ...run,
-          phase: 'Inconclusive',
-          endedAt: this.now,
-          message: `${run.message} — stopped: ${reason}`,
-        }
-      }
-    }
-  }
-
   // ── decisions shared by the strategies ───────────────────────────────────────────────────────
 
   /**
    * Rolls back: all traffic to stable at once, the canary scaled down after the abort delay.
    * Records the outcome with the step and weight at which the decision was taken.
    */
-  abort(reason: string, abortScaleDownDelaySeconds: number): void {
+  abort(cause: RollbackCause, reason: string, abortScaleDownDelaySeconds: number): void {
     const canary = this.s.canaryRevision
     this.s.lastOutcome = {
       revision: canary ?? this.s.revision,
@@ -217,15 +129,15 @@ export class Tick {
       canaryWeight: this.s.traffic.canaryWeight,
       reason,
     }
-    this.s.abort = { reason, at: this.now }
-    this.endRuns('rolled back')
+    this.s.abort = { reason, at: this.now, cause }
+    endRuns(this, 'rolled back')
     this.trafficAllStable()
     if (canary !== null) this.scaleDownLater(canary, abortScaleDownDelaySeconds)
     if (this.s.stableRevision !== null) this.setReplicas(this.s.stableRevision, this.plan.replicas)
     this.transition('Abort', `rolled back revision ${canary ?? '?'}: ${reason}`)
     this.emit(
       'error',
-      'RolledBack',
+      { reason: 'RolledBack', stableRevision: this.s.stableRevision, cause, explanation: reason },
       `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`,
       this.s.lastOutcome.canaryWeight,
     )
@@ -235,6 +147,7 @@ export class Tick {
   finishPromotion(scaleDownDelaySeconds: number): void {
     const canary = this.s.canaryRevision
     const old = this.s.stableRevision
+    const byUser = this.s.promoteFull
     if (canary === null)
       throw new InternalError(`finishPromotion without a canary (rollout ${this.plan.name})`)
     this.s.lastOutcome = {
@@ -245,7 +158,7 @@ export class Tick {
       canaryWeight: this.s.traffic.canaryWeight,
       reason: this.s.promoteFull ? 'promoted by user (--full)' : 'all steps passed',
     }
-    this.endRuns('promoted')
+    endRuns(this, 'promoted')
     this.s.stableRevision = canary
     this.s.canaryRevision = null
     this.s.traffic = Tick.stableOnly(canary)
@@ -253,8 +166,13 @@ export class Tick {
     if (old !== null && old !== canary) this.scaleDownLater(old, scaleDownDelaySeconds)
     this.s.promoteFull = false
     this.s.canaryScale = null
+    this.s.blueGreenStage = null
     this.transition('PromotionCompleted', `revision ${canary} promoted; serving 100% of traffic`)
-    this.emit('info', 'Promoted', `revision ${canary} promoted to stable (was ${old ?? 'none'})`)
+    this.emit(
+      'info',
+      { reason: 'Promoted', previousStable: old, byUser },
+      `revision ${canary} promoted to stable (was ${old ?? 'none'})`,
+    )
   }
 
   /**
@@ -264,12 +182,13 @@ export class Tick {
   checkAborts(abortDelay: number, plannedStepSeconds: number): boolean {
     const s = this.s
     if (s.abort !== null) {
-      this.abort(s.abort.reason, abortDelay)
+      this.abort(s.abort.cause, s.abort.reason, abortDelay)
       return true
     }
     const canary = this.version(s.canaryRevision)
     if (canary.crashLooping) {
       this.abort(
+        'CrashLoop',
         `canary revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)`,
         abortDelay,
       )
@@ -277,20 +196,29 @@ export class Tick {
     }
     const bg = s.analyses.background
     if (bg !== null && (bg.phase === 'Failed' || bg.phase === 'Error')) {
-      this.abort(`background analysis ${bg.phase.toLowerCase()}: ${bg.message}`, abortDelay)
+      this.abort(
+        'BackgroundAnalysisFailed',
+        `background analysis ${bg.phase.toLowerCase()}: ${bg.message}`,
+        abortDelay,
+      )
       return true
     }
     if (s.phase !== 'Paused' && !s.deadlineReported) {
       const limit = (plannedStepSeconds + this.plan.progressDeadlineSeconds) * 1000
       if (this.now - s.stepStartedAt > limit) {
         const msg = `no progress for ${this.plan.progressDeadlineSeconds}s past the step's planned time (step ${s.currentStepIndex + 1}: ${s.message})`
+        const deadline = {
+          reason: 'ProgressDeadlineExceeded' as const,
+          deadlineSeconds: this.plan.progressDeadlineSeconds,
+          rollingBack: this.plan.progressDeadlineAbort,
+        }
         if (this.plan.progressDeadlineAbort) {
-          this.emit('error', 'ProgressDeadlineExceeded', msg)
-          this.abort(`progress deadline exceeded — ${msg}`, abortDelay)
+          this.emit('error', deadline, msg)
+          this.abort('ProgressDeadline', `progress deadline exceeded — ${msg}`, abortDelay)
           return true
         }
         s.deadlineReported = true
-        this.emit('warn', 'ProgressDeadlineExceeded', msg)
+        this.emit('warn', deadline, msg)
       }
     }
     if (bg?.phase === 'Inconclusive' && s.phase !== 'Paused') {
@@ -347,8 +275,12 @@ export class Tick {
   }
 
   /** Marks the step done and moves to the next. */
-  completeStep(what: string): void {
-    this.emit('info', 'StepCompleted', `step ${this.s.currentStepIndex + 1} done: ${what}`)
+  completeStep(step: CompletedStep, what: string): void {
+    this.emit(
+      'info',
+      { reason: 'StepCompleted', step },
+      `step ${this.s.currentStepIndex + 1} done: ${what}`,
+    )
     this.s.currentStepIndex++
     this.s.stepStartedAt = this.now
     this.s.deadlineReported = false

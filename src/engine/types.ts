@@ -3,7 +3,7 @@
  * it must carry out (after persisting the new status).
  */
 import type { Measurement, MeasurementRequest } from '../analysis/types.js'
-import type { Severity } from './plan.js'
+import type { EngineEvent } from './events.js'
 import type { RolloutStatus, TrafficState } from './status.js'
 
 export interface VersionObservation {
@@ -26,16 +26,7 @@ export type EngineAction =
   | { type: 'scale'; revision: number; replicas: number }
   | { type: 'setTraffic'; traffic: TrafficState }
   | { type: 'measure'; request: MeasurementRequest }
-  | {
-      type: 'event'
-      severity: Severity
-      reason: string
-      message: string
-      revision: number
-      /** The canary's share of traffic the event refers to (for a rollback: the share when decided). */
-      canaryWeight: number
-      stepIndex: number
-    }
+  | { type: 'event'; event: EngineEvent }
 
 export interface ReconcileResult {
   status: RolloutStatus

@@ -6,10 +6,10 @@ import { stringify } from 'yaml'
 import { ValidationError } from '../errors.js'
 import type { RolloutPlan } from '../engine/plan.js'
 import { loadDocuments, type LoadedDocument } from '../spec/load.js'
-import { normalizeRollout, rolloutTemplateHash } from '../spec/normalize.js'
+import { normalizeRollout, rolloutTemplateHash } from '../spec/normalize/index.js'
 import { formatProblem, type SpecProblem } from '../spec/problems.js'
 import type { AnalysisTemplate, Rollout } from '../spec/schema.js'
-import { validateDocuments } from '../spec/validate.js'
+import { validateDocuments } from '../spec/validate/index.js'
 
 /** The name a manifest read from standard input goes by (`-f -`). */
 export const STDIN_NAME = '<stdin>'

@@ -3,15 +3,9 @@
  * or roll back) with the canary's share of users and what monitoring said — built from the engine's
  * events. `kanari simulate`, `kanari get` and the demo print it.
  */
-import { renderTable } from '../cli/context.js'
-
-export interface ReleaseEvent {
-  at: number
-  reason: string
-  message: string
-  canaryWeight: number
-  severity?: string
-}
+import type { EngineEvent } from '../engine/events.js'
+import { describeMatch } from '../engine/plan.js'
+import { renderTable } from './text-table.js'
 
 export interface ProcessRow {
   step: number
@@ -29,12 +23,11 @@ export interface ProcessRow {
   next: string
 }
 
-const analysisMessage = /analysis (successful|failed|error|inconclusive): (.*)$/
-const headerRouteDone = /done: header route \S+ to canary \((.*)\)$/
-const mirrorDone = /done: mirror (\d+)% to canary$/
-
-/** Builds the rows from one release's events (from its NewRevision event to its outcome). */
-export function processTable(events: ReleaseEvent[]): ProcessRow[] {
+/**
+ * Builds the rows from one release's events (from its NewRevision event to its outcome). It reads
+ * reasons and data only; messages are copied into the detail column, never parsed.
+ */
+export function processTable(events: EngineEvent[]): ProcessRow[] {
   const rows: ProcessRow[] = []
   const start = events[0]?.at ?? 0
   let weight = 0
@@ -43,7 +36,7 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
   let ended = false
   /** Who reaches the canary while its weight is 0 (header-matched users, a mirrored copy). */
   const groups: string[] = []
-  const push = (e: ReleaseEvent, r: Omit<ProcessRow, 'step' | 'atSeconds'>): void => {
+  const push = (e: EngineEvent, r: Omit<ProcessRow, 'step' | 'atSeconds'>): void => {
     const group = r.canaryPercent === 0 && groups.length > 0 ? groups.join(' + ') : undefined
     rows.push({
       step: rows.length + 1,
@@ -54,7 +47,7 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
         : { userGroup: group }),
     })
   }
-  const routed = (e: ReleaseEvent, action: string, group: string): void => {
+  const routed = (e: EngineEvent, action: string, group: string): void => {
     groups.push(group)
     monitored = false
     push(e, {
@@ -66,7 +59,7 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
       next: 'Monitor metrics',
     })
   }
-  const closeMonitoring = (e: ReleaseEvent, next: string): void => {
+  const closeMonitoring = (e: EngineEvent, next: string): void => {
     if (monitored || weight === 0) return
     push(e, {
       action: 'Monitor metrics',
@@ -111,19 +104,22 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
         break
       }
       case 'StepCompleted': {
-        const header = headerRouteDone.exec(e.message)
-        const mirror = mirrorDone.exec(e.message)
-        if (header?.[1] !== undefined)
-          routed(e, 'Route matching users to canary', `users with ${header[1]}`)
-        else if (mirror?.[1] !== undefined)
-          routed(e, 'Mirror traffic to canary', `copy of ${mirror[1]}% (answers discarded)`)
+        const step = e.step
+        if (step.kind === 'setHeaderRoute' && step.match.length > 0)
+          routed(
+            e,
+            'Route matching users to canary',
+            `users with ${step.match.map(describeMatch).join(' or ')}`,
+          )
+        else if (step.kind === 'setMirrorRoute' && step.percentage > 0)
+          routed(e, 'Mirror traffic to canary', `copy of ${step.percentage}% (answers discarded)`)
         break
       }
       case 'PreviewReady': {
         const reach: string[] = []
-        if (/x-kanari-preview/.test(e.message)) reach.push('opt-in by header')
-        const copy = /a copy of (\d+)%/.exec(e.message)
-        if (copy?.[1] !== undefined) reach.push(`copy of ${copy[1]}% (answers discarded)`)
+        if (e.previewHeader !== null) reach.push('opt-in by header')
+        if (e.mirrorPercentage !== null)
+          reach.push(`copy of ${e.mirrorPercentage}% (answers discarded)`)
         groups.push(...reach)
         push(e, {
           action: 'Open preview',
@@ -136,8 +132,8 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
         break
       }
       case 'AnalysisSuccessful': {
-        lastAnalysis = analysisMessage.exec(e.message)?.[2] ?? e.message
-        if (e.message.startsWith('background')) break
+        lastAnalysis = e.explanation
+        if (e.run.kind === 'background') break
         push(e, {
           action: 'Monitor metrics',
           versionState: 'Canary running',
@@ -152,7 +148,7 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
       case 'AnalysisFailed':
       case 'AnalysisError':
       case 'AnalysisInconclusive':
-        lastAnalysis = analysisMessage.exec(e.message)?.[2] ?? e.message
+        lastAnalysis = e.explanation
         break
       case 'Paused':
         push(e, {
@@ -165,14 +161,12 @@ export function processTable(events: ReleaseEvent[]): ProcessRow[] {
         })
         break
       case 'RolledBack': {
-        const aborted = /aborted by user/.test(e.message)
-        const reason = e.message.replace(/^rolled back revision \S+ to stable revision \S+: /, '')
         push(e, {
           action: 'Monitor metrics',
           versionState: 'Canary running',
           canaryPercent: e.canaryWeight,
-          monitoring: aborted ? 'Aborted by user' : 'Issues detected',
-          detail: reason,
+          monitoring: e.cause === 'UserAbort' ? 'Aborted by user' : 'Issues detected',
+          detail: e.explanation,
           next: 'Rollback canary',
         })
         push(e, {

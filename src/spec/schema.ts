@@ -3,31 +3,22 @@
  * schemas — the one source for validation now and for the CRDs' openAPIV3Schema on Kubernetes.
  * Argo Rollouts' and Flagger's field names are kept where they fit.
  */
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
+import {
+  BUILTIN_METRIC_NAMES,
+  JUDGES,
+  WEB_METRIC_METHODS,
+  type MetricProviderKind,
+} from '../analysis/vocabulary.js'
+import {
+  NOTIFICATION_PROVIDERS,
+  SEVERITIES,
+  WEBHOOK_TYPES,
+  type RouterName,
+} from '../engine/vocabulary.js'
 import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
-export const JUDGES = ['threshold', 'limit', 'sequential'] as const
-export const BUILTIN_METRIC_NAMES = [
-  'error-rate',
-  'success-rate',
-  'latency-p50',
-  'latency-p95',
-  'latency-p99',
-  'latency-mean',
-] as const
-export const WEBHOOK_TYPES = [
-  'confirm-rollout',
-  'pre-rollout',
-  'rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'post-rollout',
-  'rollback',
-  'event',
-] as const
-export const NOTIFICATION_PROVIDERS = ['slack', 'msteams', 'discord', 'webhook'] as const
-export const ROUTERS = ['proxy', 'gatewayAPI', 'istio', 'nginx', 'smi', 'none'] as const
 
 const Duration = () =>
   IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
@@ -61,7 +52,7 @@ const Provider = Type.Object({
   web: Type.Optional(
     Type.Object({
       url: Type.String({ minLength: 1 }),
-      method: Type.Optional(StringEnum(['GET', 'POST'])),
+      method: Type.Optional(StringEnum(WEB_METRIC_METHODS)),
       headers: Type.Optional(StringMap(Type.String())),
       body: Type.Optional(Type.String()),
       jsonPath: Type.String({ minLength: 1 }),
@@ -74,7 +65,7 @@ const Provider = Type.Object({
       timeout: Type.Optional(Duration()),
     }),
   ),
-})
+} satisfies Record<MetricProviderKind, TSchema>)
 
 export const MetricSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
@@ -240,7 +231,7 @@ export const RolloutSpecSchema = Type.Object({
       nginx: Type.Optional(Type.Object({ ingress: Type.String({ minLength: 1 }) })),
       smi: Type.Optional(Type.Object({ trafficSplit: Type.Optional(Type.String()) })),
       none: Type.Optional(Type.Object({})),
-    }),
+    } satisfies Record<RouterName, TSchema>),
   ),
   analysis: Type.Optional(
     Type.Object({
@@ -272,7 +263,7 @@ export const RolloutSpecSchema = Type.Object({
       Type.Object({
         provider: StringEnum(NOTIFICATION_PROVIDERS),
         url: Type.String({ minLength: 1 }),
-        severity: Type.Optional(StringEnum(['info', 'warn', 'error'])),
+        severity: Type.Optional(StringEnum(SEVERITIES)),
       }),
     ),
   ),

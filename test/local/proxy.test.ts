@@ -122,7 +122,9 @@ describe('proxy', () => {
     }
     proxy = await startProxy({
       port: 0,
-      routes: routes(0, { mirror: { backend: 'rev-2', percentage: 100, match: [] } }),
+      routes: routes(0, {
+        mirror: { name: 'mirror', backend: 'rev-2', percentage: 100, match: [] },
+      }),
       name: 'mirror',
     })
     expect(await colors(proxy.port, 100, {}, 5)).toEqual({ blue: 100 })
@@ -181,7 +183,7 @@ describe('proxy', () => {
         ],
         weights: [{ backend: 'rev-1', weight: 100 }],
         headerRoutes: [],
-        mirror: { backend: 'rev-2', percentage: 100, match: [] },
+        mirror: { name: 'mirror', backend: 'rev-2', percentage: 100, match: [] },
       },
       name: 'mirror-body',
     })

@@ -8,7 +8,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { EngineEvent } from '../../src/engine/events.js'
 import { StateStore } from '../../src/local/store/index.js'
+
+function trafficShifted(at: number, message: string): EngineEvent {
+  return {
+    at,
+    severity: 'info',
+    revision: 2,
+    canaryWeight: 5,
+    stepIndex: 0,
+    message,
+    reason: 'TrafficShifted',
+    fromWeight: 0,
+    toWeight: 5,
+  }
+}
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -51,15 +66,25 @@ describe('state store', () => {
   it('keeps status and events together, events in order', () => {
     const store = StateStore.open(tempDir())
     store.putRollout({ name: 'a', spec: { x: 1 }, templates: [], revision: 1, status: { n: 0 } })
-    store.saveStatus('a', { n: 1 }, [
-      { at: 1, type: 'info', reason: 'One', message: 'first' },
-      { at: 2, type: 'error', reason: 'Two', message: 'second', data: { canaryWeight: 5 } },
-    ])
+    const shifted = trafficShifted(1, 'first')
+    const rolledBack: EngineEvent = {
+      ...trafficShifted(2, 'second'),
+      severity: 'error',
+      reason: 'RolledBack',
+      stableRevision: 1,
+      cause: 'AnalysisFailed',
+      explanation: 'canary error rate 15% vs stable 0.5%',
+    }
+    store.saveStatus('a', { n: 1 }, [shifted, rolledBack])
     expect(store.getRollout('a')?.status).toEqual({ n: 1 })
     const events = store.events('a')
-    expect(events.map((e) => e.reason)).toEqual(['One', 'Two'])
-    expect(events[1]?.data).toEqual({ canaryWeight: 5 })
-    expect(store.events('a', { sinceId: events[0]?.id ?? 0 }).map((e) => e.reason)).toEqual(['Two'])
+    expect(events.map((e) => e.reason)).toEqual(['TrafficShifted', 'RolledBack'])
+    // stored whole and typed: what comes back is what went in, plus its id
+    expect(events.map(({ id: _id, rollout: _r, ...e }) => e)).toEqual([shifted, rolledBack])
+    expect(events.every((e) => e.rollout === 'a')).toBe(true)
+    expect(store.events('a', { sinceId: events[0]?.id ?? 0 }).map((e) => e.reason)).toEqual([
+      'RolledBack',
+    ])
     expect(() => store.saveStatus('missing', {})).toThrow(/no rollout named missing/)
     store.close()
   })
@@ -74,7 +99,7 @@ describe('state store', () => {
 const store = StateStore.open(${JSON.stringify(dir)})
 store.putRollout({ name: 'w', spec: {}, templates: [], revision: 1, status: { n: 0 } })
 for (let i = 1; ; i++) {
-  store.saveStatus('w', { n: i }, [{ at: i, type: 'info', reason: 'Tick', message: String(i) }])
+  store.saveStatus('w', { n: i }, [{ at: i, severity: 'info', revision: 1, canaryWeight: 0, stepIndex: 0, message: String(i), reason: 'TrafficShifted', fromWeight: 0, toWeight: 0 }])
   process.stdout.write(i + '\\n')
 }
 `,

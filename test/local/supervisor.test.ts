@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { Supervisor, type ReplicaSetStatus } from '../../src/local/supervisor/supervisor.js'
+import { Supervisor, type ReplicaSetStatus } from '../../src/local/supervisor/index.js'
 import { DEMO_APP, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-supervisor-test-'))

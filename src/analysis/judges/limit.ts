@@ -52,6 +52,14 @@ export function limitBreach(
   return undefined
 }
 
+/**
+ * Measurements that gave a verdict. An errored measurement is no data: it does not use up `count`,
+ * so a metric whose provider keeps failing ends in Error (consecutiveErrorLimit), never in a pass.
+ */
+export function judgedMeasurements(s: MetricRunStatus): number {
+  return s.measurements - s.errors
+}
+
 export function metricPairs(
   plan: AnalysisPlan,
   run: AnalysisRunStatus,
@@ -65,7 +73,7 @@ export function metricPairs(
 export const limitJudge: Judge = {
   cadenceSeconds: (_plan, metric) => metric.intervalSeconds,
   wantsMore: (_plan, metric, status) =>
-    metric.count === undefined || status.measurements < metric.count,
+    metric.count === undefined || judgedMeasurements(status) < metric.count,
   fold(_plan, _run, batch) {
     for (const { metric, status, measurement } of batch) foldLimit(status, metric, measurement)
   },
@@ -84,7 +92,8 @@ export const limitJudge: Judge = {
     const done =
       plan.kind !== 'background' &&
       pairs.every(
-        ({ metric, status }) => metric.count !== undefined && status.measurements >= metric.count,
+        ({ metric, status }) =>
+          metric.count !== undefined && judgedMeasurements(status) >= metric.count,
       )
     const summary = pairs
       .map(

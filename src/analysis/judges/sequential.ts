@@ -24,7 +24,7 @@ import type {
   SequentialState,
 } from '../types.js'
 import type { Judge } from './judge.js'
-import { foldLimit, limitBreach, metricPairs } from './limit.js'
+import { foldLimit, judgedMeasurements, limitBreach, metricPairs } from './limit.js'
 
 /** Windows of this many seconds: the judge looks at the data every second. */
 const SEQUENTIAL_CADENCE_SECONDS = 1
@@ -188,7 +188,7 @@ export const sequentialJudge: Judge = {
   wantsMore: (_plan, metric, status) =>
     metric.provider.kind === 'builtin' ||
     metric.count === undefined ||
-    status.measurements < metric.count,
+    judgedMeasurements(status) < metric.count,
   fold(plan, run, batch) {
     const firstBuiltin = plan.metrics.find((m) => m.provider.kind === 'builtin')?.name
     for (const { metric, status, measurement } of batch) {
@@ -254,7 +254,7 @@ export const sequentialJudge: Judge = {
     const othersDone = pairs.every(
       ({ metric, status }) =>
         metric.provider.kind === 'builtin' ||
-        (metric.count !== undefined && status.measurements >= metric.count),
+        (metric.count !== undefined && judgedMeasurements(status) >= metric.count),
     )
     const othersPassing = pairs.every(
       ({ metric, status }) =>

@@ -103,7 +103,7 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
       parseOutputFormat,
       'table' as OutputFormat,
     )
-    .action((options: SimulateOptions) => {
+    .action(async (options: SimulateOptions) => {
       const files = readManifestFiles(options.filename)
       const where = files.map((f) => f.name).join(', ')
       const set = parseRolloutSet(files)
@@ -126,7 +126,7 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
         )
       }
       const plan = planFor(chosen[0].doc, set.templates, 2)
-      const result = simulate(plan, {
+      const result = await simulate(plan, {
         rps: options.rps,
         stable: { errorRatePercent: options.stableErrorRate, latencyMs: options.stableLatencyMs },
         canary: {
@@ -140,8 +140,7 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
         readySeconds: options.readySeconds,
         maxSeconds: options.maxSeconds,
       })
-      const summary: Omit<typeof result, 'events'> & { events?: unknown } = { ...result }
-      delete summary.events
+      const { events: _events, status: _status, ...summary } = result
       printResult(ctx, options.output, summary, () => {
         const lines = [renderProcessTable(result.steps, { detailWidth: 110 })]
         lines.push(`Outcome:          ${result.outcome} — ${result.reason}`)

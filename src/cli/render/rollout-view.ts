@@ -5,7 +5,7 @@
 import { describeMatch, type CanaryStep, type RolloutPlan } from '../../engine/plan.js'
 import type { RolloutView } from '../../local/daemon/daemon.js'
 import { renderProcessTable } from '../../report/process-table.js'
-import { renderTable } from '../context.js'
+import { renderTable } from '../../report/text-table.js'
 
 function stepText(step: CanaryStep): string {
   switch (step.kind) {
@@ -100,7 +100,7 @@ export function renderRolloutView(view: RolloutView): string {
         .join('\n'),
     )
   }
-  const events = view.events as { at: number; type: string; reason: string; message: string }[]
+  const events = view.events
   if (events.length > 0) {
     lines.push('Events:')
     for (const e of events.slice(-10))

@@ -5,10 +5,7 @@
  */
 import type { BlueGreenPlan } from '../plan.js'
 import { PREVIEW_HEADER, Tick } from '../tick.js'
-
-/** currentStepIndex meanings for blue-green. */
-const PREVIEW = 0
-const APPROVED = 1
+import { currentRun, startRun } from '../analysis-runs.js'
 
 function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
   return Math.min(t.plan.replicas, strategy.previewReplicaCount ?? t.plan.replicas)
@@ -16,7 +13,8 @@ function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
 
 export function startBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
   const s = t.s
-  s.currentStepIndex = PREVIEW
+  s.currentStepIndex = 0
+  s.blueGreenStage = 'Preview'
   s.stepStartedAt = t.now
   s.readySince = null
   s.analyses.step = null
@@ -44,7 +42,11 @@ function openPreview(t: Tick, strategy: BlueGreenPlan): void {
   ]
   t.emit(
     'info',
-    'PreviewReady',
+    {
+      reason: 'PreviewReady',
+      previewHeader: s.traffic.headerRoutes.length > 0 ? PREVIEW_HEADER : null,
+      mirrorPercentage: s.traffic.mirror?.percentage ?? null,
+    },
     `preview of revision ${s.canaryRevision ?? '?'} is ready${reach.length > 0 ? `; it gets ${reach.join(' and ')}` : ''}`,
   )
 }
@@ -58,10 +60,9 @@ function analysis(
   const plan =
     kind === 'prePromotion' ? strategy.prePromotionAnalysis : strategy.postPromotionAnalysis
   if (plan === undefined || t.s.promoteFull) return 'Successful'
-  const key = kind === 'prePromotion' ? 'pre' : 'post'
-  let run = t.s.analyses.step
-  if (run?.id.startsWith(`${key}:${t.s.revision}:`) !== true) {
-    run = t.startRun(plan, key)
+  let run = currentRun(t, kind, null)
+  if (run === undefined) {
+    run = startRun(t, plan)
     t.s.analyses.step = run
   }
   switch (run.phase) {
@@ -80,6 +81,7 @@ function analysis(
     case 'Failed':
     case 'Error':
       t.abort(
+        'AnalysisFailed',
         `${kind} analysis ${run.phase.toLowerCase()}: ${run.message}`,
         strategy.scaleDownDelaySeconds,
       )
@@ -110,7 +112,7 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
         s.readySince = t.now
         openPreview(t, strategy)
       }
-      if (s.currentStepIndex === PREVIEW) {
+      if (s.blueGreenStage !== 'Approved') {
         const pre = analysis(t, strategy, 'prePromotion')
         if (pre !== 'Successful') return
         if (!strategy.autoPromotionEnabled) {
@@ -127,7 +129,8 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
           s.message = `preview ready; promoting automatically in ${Math.ceil(left / 1000)}s`
           return
         }
-        t.completeStep('preview ready and analysed')
+        approvePreview(t, 'preview ready and analysed')
+        s.deadlineReported = false
       }
       t.transition('StepsCompleted', `switching traffic to revision ${canary}`)
       s.stepStartedAt = t.now
@@ -150,4 +153,12 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
   }
 }
 
-export const BLUE_GREEN_APPROVED = APPROVED
+/** The preview passed (or the user promoted it): the next tick switches traffic to it. */
+export function approvePreview(t: Tick, what: string): void {
+  t.s.blueGreenStage = 'Approved'
+  t.emit(
+    'info',
+    { reason: 'StepCompleted', step: { kind: 'previewApproved' } },
+    `preview approved: ${what}`,
+  )
+}

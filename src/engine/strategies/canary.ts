@@ -3,8 +3,10 @@
  * The canary runs at full size by default (Flagger's model) so a fault that grows with load shows
  * as its share of traffic grows; `setCanaryScale` changes that.
  */
+import type { CompletedStep } from '../events.js'
 import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
+import { currentRun, startRun, withCarriedChecks } from '../analysis-runs.js'
 
 /** Replicas the canary should have now. */
 export function canaryReplicas(t: Tick): number {
@@ -25,8 +27,7 @@ export function startCanary(t: Tick): void {
   s.canaryScale = null
   s.analyses.step = null
   s.failedChecks = 0
-  s.analyses.background =
-    t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
+  s.analyses.background = t.plan.analysis === undefined ? null : startRun(t, t.plan.analysis)
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, canaryReplicas(t))
 }
 
@@ -50,6 +51,29 @@ function stepLabel(step: CanaryStep): string {
         : `mirror ${step.percentage}% to canary`
     case 'setCanaryScale':
       return 'set canary scale'
+  }
+}
+
+/** What a completed step did, as event data. */
+function completed(step: CanaryStep): CompletedStep {
+  switch (step.kind) {
+    case 'setWeight':
+      return { kind: 'setWeight', weight: step.weight }
+    case 'pause':
+      return { kind: 'pause', durationSeconds: step.durationSeconds ?? null }
+    case 'analysis':
+      return { kind: 'analysis', metrics: step.analysis.metrics.map((m) => m.name) }
+    case 'setHeaderRoute':
+      return { kind: 'setHeaderRoute', name: step.name, match: step.match }
+    case 'setMirrorRoute':
+      return {
+        kind: 'setMirrorRoute',
+        name: step.name,
+        percentage: step.percentage,
+        match: step.match,
+      }
+    case 'setCanaryScale':
+      return { kind: 'setCanaryScale' }
   }
 }
 
@@ -100,10 +124,9 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
       return true
     }
     case 'analysis': {
-      const key = `step:${s.currentStepIndex}`
-      let run = s.analyses.step
-      if (run?.id.startsWith(`${key}:${s.revision}:`) !== true) {
-        run = t.startRun(t.withCarriedChecks(step.analysis), key)
+      let run = currentRun(t, 'step', s.currentStepIndex)
+      if (run === undefined) {
+        run = startRun(t, withCarriedChecks(t, step.analysis), s.currentStepIndex)
         s.analyses.step = run
       }
       switch (run.phase) {
@@ -123,6 +146,7 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
         case 'Failed':
         case 'Error':
           t.abort(
+            'AnalysisFailed',
             `analysis ${run.phase.toLowerCase()} at ${s.traffic.canaryWeight}%: ${run.message}`,
             strategy.abortScaleDownDelaySeconds,
           )
@@ -192,6 +216,6 @@ export function progressCanary(t: Tick, strategy: CanaryPlan): void {
       continue
     }
     if (!runStep(t, strategy, step)) return
-    t.completeStep(stepLabel(step))
+    t.completeStep(completed(step), stepLabel(step))
   }
 }

@@ -5,14 +5,14 @@
  */
 import type { RollingPlan } from '../plan.js'
 import type { Tick } from '../tick.js'
+import { startRun } from '../analysis-runs.js'
 
 export function startRolling(t: Tick): void {
   const s = t.s
   s.currentStepIndex = 0
   s.stepStartedAt = t.now
   s.analyses.step = null
-  s.analyses.background =
-    t.plan.analysis === undefined ? null : t.startRun(t.plan.analysis, 'background')
+  s.analyses.background = t.plan.analysis === undefined ? null : startRun(t, t.plan.analysis)
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, 0)
 }
 

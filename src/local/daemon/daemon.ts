@@ -11,10 +11,11 @@ import { dirname, join, resolve } from 'node:path'
 import { ConflictError, InputError, NotFoundError } from '../../errors.js'
 import type { RolloutCommand } from '../../engine/commands.js'
 import { initialStatus, type RolloutStatus } from '../../engine/status.js'
-import { processTable, type ReleaseEvent } from '../../report/process-table.js'
+import { startsRelease, type EngineEvent } from '../../engine/events.js'
+import { processTable } from '../../report/process-table.js'
 import { KANARI_VERSION } from '../../version.js'
 import { renderPrometheus } from '../metrics/index.js'
-import { StateStore } from '../store/index.js'
+import { StateStore, type StoredEvent } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import { ApiRouter } from './http-api.js'
 import { apiInfoPath, writeApiInfo } from './paths.js'
@@ -302,15 +303,7 @@ export class Daemon {
           pids: (set?.replicas ?? []).flatMap((r) => (r.pid === null ? [] : [r.pid])),
         }
       })
-    const release = releaseEvents(
-      events.map((e) => ({
-        at: e.at,
-        reason: e.reason,
-        message: e.message,
-        canaryWeight: numberField(e.data, 'canaryWeight'),
-        severity: e.type,
-      })),
-    )
+    const release = releaseEvents(events)
     return {
       name,
       revision: stored?.revision ?? 0,
@@ -531,26 +524,17 @@ export interface RolloutView {
     errors: number
     pids: number[]
   }[]
-  events: unknown[]
+  events: StoredEvent[]
   processTable: ReturnType<typeof processTable>
 }
 
-function numberField(data: unknown, key: string): number {
-  const v = (data as Record<string, unknown> | undefined)?.[key]
-  return typeof v === 'number' ? v : 0
-}
-
-/** The events of the latest release: from its last NewRevision event on. */
-export function releaseEvents(events: ReleaseEvent[]): ReleaseEvent[] {
-  let start = -1
+/** The events of the latest release: from the last event that started one. */
+export function releaseEvents<E extends EngineEvent>(events: E[]): E[] {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]
-    if (e?.reason === 'NewRevision' && !e.message.includes('is the first')) {
-      start = i
-      break
-    }
+    if (e !== undefined && startsRelease(e)) return events.slice(i)
   }
-  return start < 0 ? [] : events.slice(start)
+  return []
 }
 
 export function daemonLogPath(stateDir: string): string {

@@ -39,11 +39,4 @@ export function readApiInfo(stateDir: string): ApiInfo | undefined {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export { isAlive } from '../process-alive.js'

@@ -21,5 +21,5 @@ export interface ProxyRoutes {
   /** Checked in order before the weights: a request matching any match goes to the route's backend. */
   headerRoutes: { name: string; match: RequestMatch[]; backend: string }[]
   /** Copy this percentage of (matching) requests to `backend`; its responses are discarded. */
-  mirror?: { backend: string; percentage: number; match: RequestMatch[] }
+  mirror?: { name: string; backend: string; percentage: number; match: RequestMatch[] }
 }

@@ -13,7 +13,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { DaemonUnavailableError } from '../../errors.js'
-import { isAlive } from '../daemon/paths.js'
+import { isAlive } from '../process-alive.js'
 
 /** Directories locked by this process (a pid check cannot tell two opens in one process apart). */
 const heldHere = new Set<string>()

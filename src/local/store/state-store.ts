@@ -6,6 +6,10 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import type { StoredEvent } from '../../controller/ports.js'
+import type { EngineEvent } from '../../engine/events.js'
+import { NotFoundError } from '../../errors.js'
+import type { ReplicaRecord } from '../replica-record.js'
 import { DirLock } from './dir-lock.js'
 
 export interface StoredRollout {
@@ -18,28 +22,9 @@ export interface StoredRollout {
   updatedAt: number
 }
 
-export interface NewEvent {
-  at: number
-  type: string
-  reason: string
-  message: string
-  data?: unknown
-}
+export type { StoredEvent }
 
-export interface StoredEvent extends NewEvent {
-  id: number
-  name: string
-}
-
-export interface ReplicaRecord {
-  id: string
-  key: string
-  index: number
-  pid: number
-  port: number
-  startedAt: number
-  logPath: string
-}
+export type { ReplicaRecord }
 
 const MIGRATIONS = [
   `create table rollouts (name text primary key, spec text not null, templates text not null, revision integer not null,
@@ -51,6 +36,12 @@ const MIGRATIONS = [
    create index events_by_name on events (name, id);
    create table replicas (id text primary key, record text not null);
    create table meta (key text primary key, value text not null);`,
+  // Events are stored whole, as the engine's typed events; the free-form rows of the first schema
+  // are kept in events_v1.
+  `alter table events rename to events_v1;
+   create table events (id integer primary key autoincrement, name text not null, at integer not null,
+     reason text not null, event text not null);
+   create index events_by_rollout on events (name, id);`,
 ]
 
 export class StateStore {
@@ -158,12 +149,12 @@ export class StateStore {
   }
 
   /** Persists a new status together with the events it produced, in one transaction. */
-  saveStatus(name: string, status: unknown, events: NewEvent[] = []): void {
+  saveStatus(name: string, status: unknown, events: EngineEvent[] = []): void {
     this.#db.transaction(() => {
       const res = this.#db
         .prepare('update rollouts set status = ?, updated_at = ? where name = ?')
         .run(JSON.stringify(status), Date.now(), name)
-      if (res.changes === 0) throw new Error(`saveStatus: no rollout named ${name}`)
+      if (res.changes === 0) throw new NotFoundError(`saveStatus: no rollout named ${name}`)
       this.#insertEvents(name, events)
     })()
   }
@@ -191,23 +182,11 @@ export class StateStore {
     }))
   }
 
-  #insertEvents(name: string, events: NewEvent[]): void {
+  #insertEvents(name: string, events: EngineEvent[]): void {
     const insert = this.#db.prepare(
-      'insert into events (name, at, type, reason, message, data) values (?, ?, ?, ?, ?, ?)',
+      'insert into events (name, at, reason, event) values (?, ?, ?, ?)',
     )
-    for (const e of events)
-      insert.run(
-        name,
-        e.at,
-        e.type,
-        e.reason,
-        e.message,
-        e.data === undefined ? null : JSON.stringify(e.data),
-      )
-  }
-
-  appendEvents(name: string, events: NewEvent[]): void {
-    this.#db.transaction(() => this.#insertEvents(name, events))()
+    for (const e of events) insert.run(name, e.at, e.reason, JSON.stringify(e))
   }
 
   /** Events in id order; `limit` keeps the newest. */
@@ -218,13 +197,9 @@ export class StateStore {
       )
       .all(name, options.sinceId ?? 0, options.limit ?? 1000) as Record<string, unknown>[]
     return rows.map((r) => ({
+      ...(JSON.parse(r.event as string) as EngineEvent),
       id: r.id as number,
-      name: r.name as string,
-      at: r.at as number,
-      type: r.type as string,
-      reason: r.reason as string,
-      message: r.message as string,
-      ...(r.data === null ? {} : { data: JSON.parse(r.data as string) as unknown }),
+      rollout: r.name as string,
     }))
   }
 

@@ -1,9 +1,4 @@
 /** The local process supervisor: replicas as child processes, probed, restarted, logged, re-adoptable. */
-export {
-  Supervisor,
-  type ReplicaSetSpec,
-  type ReplicaSetStatus,
-  type ReplicaStatus,
-  type ReadinessProbe,
-  type ReplicaPersistence,
-} from './supervisor.js'
+export { Supervisor } from './supervisor.js'
+export type { ReplicaSetSpec, ReplicaSetStatus, ReplicaStatus, ReadinessProbe } from './types.js'
+export type { ReplicaPersistence, ReplicaRecord } from '../replica-record.js'

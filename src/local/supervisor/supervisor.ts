@@ -1,111 +1,26 @@
 /**
- * Runs each revision's replicas as child processes: a free port injected as PORT, readiness probes,
- * restarts with exponential backoff, crash-loop detection, and logs in files under the state
- * directory. Replicas run in their own process groups and are recorded in the store, so a daemon
- * killed with -9 leaves them serving and the next daemon re-adopts them.
+ * The supervisor: holds each replica set's desired state and, on a short timer, restarts crashed
+ * replicas, notices adopted ones exiting, and probes readiness. Emits 'change' with the set's key.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, truncateSync } from 'node:fs'
-import { request } from 'node:http'
-import { connect } from 'node:net'
-import { join } from 'node:path'
-import { isAlive } from '../daemon/paths.js'
+import { isAlive } from '../process-alive.js'
 import { freePort } from '../free-port.js'
-import type { ReplicaRecord } from '../store/state-store.js'
-
-export interface ReadinessProbe {
-  httpGet: string
-  periodSeconds?: number
-  timeoutSeconds?: number
-  initialDelaySeconds?: number
-}
-
-export interface ReplicaSetSpec {
-  key: string
-  command: string[]
-  cwd: string
-  env: Record<string, string>
-  replicas: number
-  readiness?: ReadinessProbe
-}
-
-export type ReplicaState = 'starting' | 'ready' | 'unready' | 'crashed' | 'backoff' | 'stopping'
-
-export interface ReplicaStatus {
-  id: string
-  key: string
-  index: number
-  pid: number | null
-  port: number
-  state: ReplicaState
-  restarts: number
-  startedAt: number
-  adopted: boolean
-  lastExit?: { code: number | null; signal: string | null; at: number }
-}
-
-export interface ReplicaSetStatus {
-  key: string
-  desired: number
-  ready: number
-  replicas: ReplicaStatus[]
-  endpoints: { host: string; port: number }[]
-  crashLooping: boolean
-  restarts: number
-}
-
-export interface ReplicaPersistence {
-  putReplica(rec: ReplicaRecord): void
-  deleteReplica(id: string): void
-  listReplicas(): ReplicaRecord[]
-}
-
-interface Replica extends ReplicaStatus {
-  child: ChildProcess | undefined
-  logPath: string
-  exits: number[]
-  probeFailures: number
-  nextProbeAt: number
-  restartAt: number
-  consecutiveCrashes: number
-  exited: Promise<void>
-  markExited: () => void
-}
-
-interface ReplicaSet {
-  spec: ReplicaSetSpec | undefined
-  replicas: Map<number, Replica>
-}
-
-const CRASH_WINDOW_MS = 60_000
-const CRASH_LOOP_EXITS = 3
-const MAX_BACKOFF_MS = 30_000
-const STOP_GRACE_MS = 5_000
-const LOG_CAP_BYTES = 4 * 1024 * 1024
-
-/** Whether `pid` is a replica we started: its environment carries our replica id. */
-function isOurs(pid: number, id: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1')
-      .split('\0')
-      .includes(`KANARI_REPLICA_ID=${id}`)
-  } catch {
-    return false
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    try {
-      process.kill(pid, signal)
-    } catch {
-      // already gone
-    }
-  }
-}
+import { adoptedReplica, isAdoptable } from './adoption.js'
+import { terminate } from './process-group.js'
+import { applyProbeResult, firstProbeAt, probePeriodMs, probeReadiness } from './readiness-probe.js'
+import {
+  exitLatch,
+  newReplica,
+  replicaRecord,
+  replicaStatus,
+  type Replica,
+  type ReplicaSet,
+} from './replica.js'
+import { tailLogs } from './replica-logs.js'
+import type { ReplicaPersistence } from '../replica-record.js'
+import { isCrashLooping, scheduleRestart } from './restart-backoff.js'
+import { spawnReplica } from './spawn-replica.js'
+import type { ReplicaSetSpec, ReplicaSetStatus } from './types.js'
 
 export class Supervisor extends EventEmitter {
   readonly #sets = new Map<string, ReplicaSet>()
@@ -149,33 +64,6 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  #newReplica(spec: ReplicaSetSpec, index: number, restarts: number): Replica {
-    let markExited: () => void = () => undefined
-    const exited = new Promise<void>((resolve) => (markExited = resolve))
-    const logDir = join(this.options.stateDir, 'logs', spec.key.replace(/[^a-zA-Z0-9@._-]/g, '_'))
-    mkdirSync(logDir, { recursive: true })
-    return {
-      id: `${spec.key}#${index}`,
-      key: spec.key,
-      index,
-      pid: null,
-      port: 0,
-      state: 'starting',
-      restarts,
-      startedAt: Date.now(),
-      adopted: false,
-      child: undefined,
-      logPath: join(logDir, `${index}.log`),
-      exits: [],
-      probeFailures: 0,
-      nextProbeAt: 0,
-      restartAt: 0,
-      consecutiveCrashes: 0,
-      exited,
-      markExited,
-    }
-  }
-
   #start(
     set: ReplicaSet,
     spec: ReplicaSetSpec,
@@ -183,7 +71,7 @@ export class Supervisor extends EventEmitter {
     restarts: number,
     previous?: Replica,
   ): void {
-    const r = previous ?? this.#newReplica(spec, index, restarts)
+    const r = previous ?? newReplica(this.options.stateDir, spec.key, index, restarts)
     set.replicas.set(index, r)
     r.state = 'starting'
     r.startedAt = Date.now()
@@ -194,52 +82,22 @@ export class Supervisor extends EventEmitter {
   }
 
   #spawn(set: ReplicaSet, spec: ReplicaSetSpec, r: Replica, port: number): void {
+    // The port search is asynchronous: the replica may have been replaced or stopped meanwhile.
     if (set.replicas.get(r.index) !== r || r.state === 'stopping' || this.#shuttingDown) return
-    this.#capLog(r.logPath)
-    const fd = openSync(r.logPath, 'a')
-    const [cmd, ...args] = spec.command
-    let child: ChildProcess
-    try {
-      child = spawn(cmd ?? 'false', args, {
-        cwd: spec.cwd,
-        env: {
-          ...process.env,
-          ...spec.env,
-          PORT: String(port),
-          KANARI_REPLICA_ID: r.id,
-          KANARI_REVISION_KEY: spec.key,
-        },
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      })
-    } finally {
-      closeSync(fd)
-    }
+    const child = spawnReplica(spec, r, port)
     r.child = child
     r.port = port
     r.pid = child.pid ?? null
     r.adopted = false
     r.probeFailures = 0
-    r.nextProbeAt = Date.now() + (spec.readiness?.initialDelaySeconds ?? 0) * 1000
-    let markExited: () => void = () => undefined
-    r.exited = new Promise<void>((resolve) => (markExited = resolve))
-    r.markExited = markExited
+    r.nextProbeAt = firstProbeAt(spec.readiness, Date.now())
+    Object.assign(r, exitLatch())
     child.on('error', (err) => {
       this.#log(`${r.id} could not start "${spec.command.join(' ')}": ${err.message}`)
       this.#exited(set, r, null, null)
     })
     child.on('exit', (code, signal) => this.#exited(set, r, code, signal))
-    if (r.pid !== null) {
-      this.options.store?.putReplica({
-        id: r.id,
-        key: r.key,
-        index: r.index,
-        pid: r.pid,
-        port,
-        startedAt: r.startedAt,
-        logPath: r.logPath,
-      })
-    }
+    if (r.pid !== null) this.options.store?.putReplica(replicaRecord(r, r.pid))
   }
 
   #exited(set: ReplicaSet, r: Replica, code: number | null, signal: string | null): void {
@@ -256,13 +114,7 @@ export class Supervisor extends EventEmitter {
       this.emit('change', r.key)
       return
     }
-    // A crash: restart with backoff (reset after a minute of uptime).
-    if (now - r.startedAt > CRASH_WINDOW_MS) r.consecutiveCrashes = 0
-    r.consecutiveCrashes++
-    r.exits = [...r.exits.filter((t) => now - t < CRASH_WINDOW_MS), now]
-    r.restarts++
-    r.state = 'backoff'
-    r.restartAt = now + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (r.consecutiveCrashes - 1))
+    scheduleRestart(r, now)
     this.#log(
       `${r.id} exited (code ${code ?? '—'}, signal ${signal ?? '—'}); restart ${r.restarts} in ${r.restartAt - now} ms`,
     )
@@ -280,12 +132,7 @@ export class Supervisor extends EventEmitter {
       r.markExited()
       return
     }
-    killGroup(pid, 'SIGTERM')
-    const force = setTimeout(() => {
-      if (r.pid !== null) killGroup(r.pid, 'SIGKILL')
-    }, STOP_GRACE_MS)
-    force.unref()
-    void r.exited.then(() => clearTimeout(force))
+    terminate(r, pid)
   }
 
   /** Stops every replica of a set and forgets it. */
@@ -312,27 +159,9 @@ export class Supervisor extends EventEmitter {
       key,
       desired: set.spec?.replicas ?? replicas.length,
       ready: ready.length,
-      replicas: replicas.map((r) => {
-        const s: ReplicaStatus = {
-          id: r.id,
-          key: r.key,
-          index: r.index,
-          pid: r.pid,
-          port: r.port,
-          state: r.state,
-          restarts: r.restarts,
-          startedAt: r.startedAt,
-          adopted: r.adopted,
-        }
-        if (r.lastExit !== undefined) s.lastExit = r.lastExit
-        return s
-      }),
+      replicas: replicas.map(replicaStatus),
       endpoints: ready.map((r) => ({ host: this.#host, port: r.port })),
-      crashLooping: replicas.some(
-        (r) =>
-          r.exits.filter((t) => now - t < CRASH_WINDOW_MS).length >= CRASH_LOOP_EXITS ||
-          (r.state === 'backoff' && r.restarts >= CRASH_LOOP_EXITS),
-      ),
+      crashLooping: replicas.some((r) => isCrashLooping(r, now)),
       restarts: replicas.reduce((n, r) => n + r.restarts, 0),
     }
   }
@@ -345,20 +174,7 @@ export class Supervisor extends EventEmitter {
   logs(key: string, options: { lines?: number; replica?: number } = {}): string[] {
     const set = this.#sets.get(key)
     if (set === undefined) return []
-    const want = options.lines ?? 100
-    const out: string[] = []
-    for (const r of [...set.replicas.values()].sort((a, b) => a.index - b.index)) {
-      if (options.replica !== undefined && r.index !== options.replica) continue
-      try {
-        const lines = readFileSync(r.logPath, 'utf8')
-          .split('\n')
-          .filter((l) => l !== '')
-        out.push(...lines.slice(-want).map((l) => `[${r.index}] ${l}`))
-      } catch {
-        // no log yet
-      }
-    }
-    return out.slice(-want)
+    return tailLogs(set.replicas.values(), options)
   }
 
   /**
@@ -369,25 +185,11 @@ export class Supervisor extends EventEmitter {
     const store = this.options.store
     if (store === undefined) return Promise.resolve()
     for (const rec of store.listReplicas()) {
-      if (!isAlive(rec.pid) || !isOurs(rec.pid, rec.id)) {
+      if (!isAdoptable(rec)) {
         store.deleteReplica(rec.id)
         continue
       }
-      const set = this.#set(rec.key)
-      const r = this.#newReplica(
-        { key: rec.key, command: [], cwd: '.', env: {}, replicas: 0 },
-        rec.index,
-        0,
-      )
-      Object.assign(r, {
-        pid: rec.pid,
-        port: rec.port,
-        startedAt: rec.startedAt,
-        adopted: true,
-        state: 'starting',
-        logPath: rec.logPath,
-      })
-      set.replicas.set(rec.index, r)
+      this.#set(rec.key).replicas.set(rec.index, adoptedReplica(this.options.stateDir, rec))
       this.#log(`re-adopted ${rec.id} (pid ${rec.pid}, port ${rec.port})`)
     }
     return Promise.resolve()
@@ -419,64 +221,11 @@ export class Supervisor extends EventEmitter {
         )
           continue
         const probe = set.spec?.readiness
-        const period = r.state === 'ready' ? (probe?.periodSeconds ?? 1) * 1000 : 250
-        r.nextProbeAt = now + period
-        void this.#probe(r, probe).then((ok) => {
-          if (r.state === 'stopping' || r.state === 'backoff' || r.pid === null) return
-          if (ok) {
-            r.probeFailures = 0
-            if (r.state !== 'ready') {
-              r.state = 'ready'
-              this.emit('change', key)
-            }
-          } else if (r.state === 'ready' && ++r.probeFailures >= 3) {
-            r.state = 'unready'
-            this.emit('change', key)
-          }
+        r.nextProbeAt = now + probePeriodMs(r, probe)
+        void probeReadiness(this.#host, r.port, probe).then((ok) => {
+          if (applyProbeResult(r, ok)) this.emit('change', key)
         })
       }
-    }
-  }
-
-  #probe(r: Replica, probe: ReadinessProbe | undefined): Promise<boolean> {
-    const timeout = (probe?.timeoutSeconds ?? 1) * 1000
-    return new Promise((resolve) => {
-      if (probe === undefined) {
-        const sock = connect(r.port, this.#host)
-        sock.setTimeout(timeout, () => sock.destroy())
-        sock.once('connect', () => {
-          sock.destroy()
-          resolve(true)
-        })
-        sock.once('error', () => resolve(false))
-        sock.once('close', () => resolve(false))
-        return
-      }
-      const req = request(
-        {
-          host: this.#host,
-          port: r.port,
-          path: probe.httpGet,
-          method: 'GET',
-          timeout,
-          agent: false,
-        },
-        (res) => {
-          res.resume()
-          resolve((res.statusCode ?? 500) < 400)
-        },
-      )
-      req.once('timeout', () => req.destroy())
-      req.once('error', () => resolve(false))
-      req.end()
-    })
-  }
-
-  #capLog(path: string): void {
-    try {
-      if (statSync(path).size > LOG_CAP_BYTES) truncateSync(path, 0)
-    } catch {
-      // no file yet
     }
   }
 

@@ -1,10 +1,10 @@
 /**
- * Answers the engine's measurement requests in local mode: builtin metrics come from the proxy's
- * per-version per-second counters; other providers are not wired into local mode yet and answer
- * with an error the analysis counts (never with a made-up value).
+ * The builtin metric provider in local mode: error rate, success rate and latency percentiles from
+ * the proxy's per-version per-second counters, over whole seconds already complete.
  */
-import { builtinMetricValue } from '../../analysis/run.js'
+import { builtinMetricValue } from '../../analysis/measurement.js'
 import type { Measurement, MeasurementRequest } from '../../analysis/types.js'
+import type { MeasureContext, MetricProvider } from '../../controller/ports.js'
 import {
   emptyVersionTraffic,
   type TrafficSample,
@@ -30,13 +30,8 @@ export function measureLocally(
   now: number,
 ): Measurement {
   const provider = request.provider
-  if (provider.kind !== 'builtin') {
-    return {
-      metric: request.metric,
-      at: now,
-      error: `metric provider "${provider.kind}" is not available in local mode yet; use a builtin metric`,
-    }
-  }
+  if (provider.kind !== 'builtin')
+    return { metric: request.metric, at: now, error: `not a builtin metric: ${provider.kind}` }
   const to = Math.floor(Math.min(request.to, now) / 1000) * 1000
   const from = Math.min(Math.floor(request.from / 1000) * 1000, to)
   const canary =
@@ -53,5 +48,21 @@ export function measureLocally(
     at: to,
     value: builtinMetricValue(provider.metric, traffic),
     traffic,
+  }
+}
+
+export class BuiltinMetricProvider implements MetricProvider {
+  /** `source` is read at each measurement: the proxy may be replaced while the rollout runs. */
+  constructor(private readonly source: () => TrafficWindowSource | undefined) {}
+
+  measure(request: MeasurementRequest, context: MeasureContext): Promise<Measurement> {
+    const source = this.source()
+    if (source === undefined)
+      return Promise.resolve({
+        metric: request.metric,
+        at: context.now,
+        error: 'the proxy is not running',
+      })
+    return Promise.resolve(measureLocally(request, source, context.traffic, context.now))
   }
 }

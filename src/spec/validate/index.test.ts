@@ -1,8 +1,8 @@
+/** Validation of manifests end to end: every problem at once with file:line, and the examples lint clean. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { checkRolloutSet, parseRolloutSet, planFor } from '../manifests/rollout-set.js'
-import { formatProblem } from './problems.js'
-import { AnalysisTemplateSchema, RolloutSchema } from './schema.js'
+import { checkRolloutSet, parseRolloutSet, planFor } from '../../manifests/rollout-set.js'
+import { formatProblem } from '../problems.js'
 
 const problemsOf = (text: string, name = 'rollout.yaml'): string[] =>
   checkRolloutSet([{ name, text }]).problems.map(formatProblem)
@@ -135,100 +135,4 @@ describe('examples', () => {
         expect(planFor(r.doc, set.templates, 1).name).toBe(r.doc.metadata.name)
     })
   }
-})
-
-function firstRollout(
-  set: ReturnType<typeof parseRolloutSet>,
-): ReturnType<typeof parseRolloutSet>['rollouts'][number]['doc'] {
-  const first = set.rollouts[0]
-  if (first === undefined) throw new Error('no rollout in the set')
-  return first.doc
-}
-
-describe('normalisation', () => {
-  it('expands the Flagger shorthand into weighted steps with analysis', () => {
-    const set = parseRolloutSet([
-      { name: 'f.yaml', text: readFileSync('examples/flagger-shorthand.yaml', 'utf8') },
-    ])
-    const plan = planFor(firstRollout(set), [], 1)
-    if (plan.strategy.kind !== 'canary') throw new Error('expected canary')
-    expect(plan.strategy.steps.flatMap((s) => (s.kind === 'setWeight' ? [s.weight] : []))).toEqual([
-      10, 20, 30, 40, 50,
-    ])
-    const analysis = plan.strategy.steps[1]
-    expect(analysis).toMatchObject({
-      kind: 'analysis',
-      analysis: {
-        judge: 'threshold',
-        threshold: 5,
-        metrics: [{ name: 'success-rate', intervalSeconds: 60, count: 1 }, { name: 'latency-p99' }],
-      },
-    })
-    expect(plan.analysis).toBeUndefined()
-  })
-
-  it('resolves templates with args and shares alpha among runs', () => {
-    const set = parseRolloutSet([
-      { name: 'a.yaml', text: readFileSync('examples/analysis-template.yaml', 'utf8') },
-    ])
-    const plan = planFor(firstRollout(set), set.templates, 1)
-    if (plan.strategy.kind !== 'canary') throw new Error('expected canary')
-    const step = plan.strategy.steps[1]
-    if (step?.kind !== 'analysis') throw new Error('expected analysis')
-    expect(step.analysis.metrics[0]?.successCondition).toBe('result >= 98.5')
-    const canary = parseRolloutSet([
-      { name: 'c.yaml', text: readFileSync('examples/canary.yaml', 'utf8') },
-    ])
-    const p = planFor(firstRollout(canary), [], 1)
-    if (p.strategy.kind !== 'canary') throw new Error('expected canary')
-    const runs = p.strategy.steps.flatMap((s) => (s.kind === 'analysis' ? [s.analysis] : []))
-    expect(runs).toHaveLength(3)
-    expect(
-      runs.every((r) => Math.abs(r.alpha - 0.05 / 3) < 1e-12 && r.metrics[0]?.count === 3),
-    ).toBe(true)
-  })
-})
-
-describe('schemas are structural (usable as CRD openAPIV3Schema)', () => {
-  const problems: string[] = []
-  const walk = (node: unknown, path: string): void => {
-    if (node === null || typeof node !== 'object') return
-    const n = node as Record<string, unknown>
-    if ('patternProperties' in n) problems.push(`${path}: patternProperties`)
-    if ('const' in n) problems.push(`${path}: const`)
-    if ('$ref' in n) problems.push(`${path}: $ref`)
-    if (n.additionalProperties === false) problems.push(`${path}: additionalProperties false`)
-    const intOrString = n['x-kubernetes-int-or-string'] === true
-    if ('anyOf' in n && !intOrString && n.type === undefined)
-      problems.push(`${path}: anyOf without type`)
-    if (n.type === undefined && !intOrString) problems.push(`${path}: no type`)
-    for (const [k, v] of Object.entries(n.properties ?? {})) walk(v, `${path}.${k}`)
-    if (typeof n.items === 'object') walk(n.items, `${path}[]`)
-    if (typeof n.additionalProperties === 'object') walk(n.additionalProperties, `${path}{}`)
-  }
-  it('has no patternProperties, const, $ref, untyped anyOf or untyped nodes', () => {
-    walk(RolloutSchema, 'Rollout')
-    walk(AnalysisTemplateSchema, 'AnalysisTemplate')
-    expect(problems).toEqual([])
-  })
-  it('the structural check catches what it should', () => {
-    problems.length = 0
-    walk(
-      {
-        type: 'object',
-        properties: {
-          a: { anyOf: [{ type: 'string' }, { const: 'x' }] },
-          b: { patternProperties: {} },
-        },
-      },
-      'X',
-    )
-    expect(problems).toEqual([
-      'X.a: anyOf without type',
-      'X.a: no type',
-      'X.b: patternProperties',
-      'X.b: no type',
-    ])
-    problems.length = 0
-  })
 })

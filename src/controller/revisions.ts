@@ -1,0 +1,36 @@
+/**
+ * Revision assignment, the same for every driver: a workload template identical to the current
+ * revision's changes nothing, one identical to stable's is a revert to that revision (no steps), and
+ * anything else is the next revision number.
+ */
+
+export type ApplyResult = 'created' | 'configured' | 'unchanged' | 'new revision'
+
+export interface KnownRevision {
+  revision: number
+  /** Hash of the revision's workload template. */
+  hash: string
+}
+
+export interface RevisionHistory {
+  /** The revision the rollout asks for now, or undefined for a rollout not seen before. */
+  current: number | undefined
+  stable: number | null
+  revisions: KnownRevision[]
+}
+
+export function assignRevision(
+  history: RevisionHistory,
+  hash: string,
+  specChanged: boolean,
+): { revision: number; result: ApplyResult } {
+  if (history.current === undefined) return { revision: 1, result: 'created' }
+  const byNumber = (n: number | null): KnownRevision | undefined =>
+    history.revisions.find((r) => r.revision === n)
+  if (byNumber(history.current)?.hash === hash)
+    return { revision: history.current, result: specChanged ? 'configured' : 'unchanged' }
+  const stable = byNumber(history.stable)
+  if (stable?.hash === hash) return { revision: stable.revision, result: 'new revision' }
+  const highest = Math.max(0, history.current, ...history.revisions.map((r) => r.revision))
+  return { revision: highest + 1, result: 'new revision' }
+}

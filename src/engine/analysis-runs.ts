@@ -1,0 +1,132 @@
+/**
+ * The analysis runs of a tick: start them, find the one a step is waiting on, fold this tick's
+ * measurements in (with an event when a run ends), ask for the measurements now due, stop them.
+ */
+import {
+  recordMeasurements,
+  requestMeasurements as dueMeasurements,
+  startAnalysisRun,
+} from '../analysis/run.js'
+import type { AnalysisPlan, AnalysisRunStatus } from '../analysis/types.js'
+import type { AnalysisRunRef } from './events.js'
+import type { Severity } from './plan.js'
+import type { Tick } from './tick.js'
+
+export function startRun(
+  t: Tick,
+  plan: AnalysisPlan,
+  stepIndex: number | null = null,
+): AnalysisRunStatus {
+  t.s.runCounter++
+  const id = `${plan.kind}-${t.s.revision}-${t.s.runCounter}`
+  const run = startAnalysisRun(plan, id, t.now, { revision: t.s.revision, stepIndex })
+  t.emit(
+    'info',
+    { reason: 'AnalysisStarted', run: runRef(run, plan) },
+    `${plan.kind} analysis ${id} started (${plan.judge} judge, metrics: ${plan.metrics.map((m) => m.name).join(', ')})`,
+  )
+  return run
+}
+
+/** The active step-level run when it is for this revision, of this kind and (canary) this step. */
+export function currentRun(
+  t: Tick,
+  kind: AnalysisPlan['kind'],
+  stepIndex: number | null,
+): AnalysisRunStatus | undefined {
+  const run = t.s.analyses.step
+  if (run === null) return undefined
+  return run.kind === kind && run.revision === t.s.revision && run.stepIndex === stepIndex
+    ? run
+    : undefined
+}
+
+/** The plan an existing run belongs to, or undefined when the spec no longer has it. */
+function planForRun(t: Tick, run: AnalysisRunStatus): AnalysisPlan | undefined {
+  if (run.kind === 'background') return t.plan.analysis
+  const strategy = t.plan.strategy
+  if (run.kind === 'prePromotion')
+    return strategy.kind === 'blueGreen' ? strategy.prePromotionAnalysis : undefined
+  if (run.kind === 'postPromotion')
+    return strategy.kind === 'blueGreen' ? strategy.postPromotionAnalysis : undefined
+  if (strategy.kind !== 'canary' || run.stepIndex === null) return undefined
+  const step = strategy.steps[run.stepIndex]
+  if (step?.kind !== 'analysis') return undefined
+  return withCarriedChecks(t, step.analysis)
+}
+
+/** Threshold judge: failed checks of earlier steps count toward this run's threshold (Flagger). */
+export function withCarriedChecks(t: Tick, plan: AnalysisPlan): AnalysisPlan {
+  if (plan.judge !== 'threshold' || t.s.failedChecks === 0) return plan
+  return { ...plan, threshold: Math.max(1, plan.threshold - t.s.failedChecks) }
+}
+
+/** Feeds this tick's measurements into the active runs and re-judges them. */
+export function foldMeasurements(t: Tick): void {
+  const fold = (run: AnalysisRunStatus | null): AnalysisRunStatus | null => {
+    if (run?.phase !== 'Running') return run
+    const plan = planForRun(t, run)
+    if (plan === undefined)
+      return {
+        ...run,
+        phase: 'Inconclusive',
+        endedAt: t.now,
+        message: 'analysis removed from the spec',
+      }
+    const mine = t.obs.measurements.filter((m) => m.runId === run.id).map((m) => m.measurement)
+    const next = recordMeasurements(plan, run, mine, t.now)
+    if (next.phase !== 'Running') {
+      const severity: Severity = next.phase === 'Successful' ? 'info' : 'error'
+      t.emit(
+        severity,
+        {
+          reason: `Analysis${next.phase}`,
+          run: runRef(next, plan),
+          phase: next.phase,
+          explanation: next.message,
+        },
+        `${run.kind} analysis ${next.phase.toLowerCase()}: ${next.message}`,
+      )
+    }
+    return next
+  }
+  t.s.analyses.background = fold(t.s.analyses.background)
+  t.s.analyses.step = fold(t.s.analyses.step)
+}
+
+export function requestMeasurements(t: Tick): void {
+  for (const key of ['background', 'step'] as const) {
+    const run = t.s.analyses[key]
+    if (run?.phase !== 'Running') continue
+    const plan = planForRun(t, run)
+    if (plan === undefined) continue
+    const res = dueMeasurements(plan, run, run.id, t.now)
+    t.s.analyses[key] = res.run
+    for (const request of res.requests) t.measures.push({ type: 'measure', request })
+  }
+}
+
+/** Stops every running analysis (rollout decided or replaced). */
+export function endRuns(t: Tick, reason: string): void {
+  for (const key of ['background', 'step'] as const) {
+    const run = t.s.analyses[key]
+    if (run?.phase === 'Running') {
+      t.s.analyses[key] = {
+        ...run,
+        phase: 'Inconclusive',
+        endedAt: t.now,
+        message: `${run.message} — stopped: ${reason}`,
+      }
+    }
+  }
+}
+
+function runRef(run: AnalysisRunStatus, plan: AnalysisPlan): AnalysisRunRef {
+  return {
+    id: run.id,
+    kind: run.kind,
+    stepIndex: run.stepIndex,
+    judge: run.judge,
+    metrics: plan.metrics.map((m) => m.name),
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The runner's `TrafficRouter` in local mode: Kanari's own proxy. A traffic state becomes the proxy's
+ * routing table (backends with the revisions' ready endpoints, weights, header routes, a mirror), and
+ * `verify` reads the table the proxy really enforces back into a traffic state.
+ */
+import type { RouterCapabilities, TrafficRouter } from '../../controller/ports.js'
+import { checkRoutable } from '../../controller/routable.js'
+import type { TrafficState } from '../../engine/status.js'
+import type { ProxyRoutes, ProxyServer } from '../proxy/index.js'
+import { backendId } from './builtin-metrics.js'
+
+export interface ProxyRouterOptions {
+  /** Ready endpoints of a revision now. */
+  endpoints: (revision: number) => { host: string; port: number }[]
+  sticky?: { cookie?: string; header?: string }
+}
+
+export class ProxyRouter implements TrafficRouter {
+  readonly capabilities: RouterCapabilities = { weights: true, headerRoutes: true, mirror: true }
+  /** The traffic last applied: endpoint changes re-send it with fresh endpoints. */
+  #desired: TrafficState | null = null
+  readonly #revisionOf = new Map<string, number>()
+
+  constructor(
+    private proxy: ProxyServer,
+    private options: ProxyRouterOptions,
+  ) {}
+
+  apply(traffic: TrafficState): Promise<void> {
+    try {
+      checkRoutable('local proxy', this.capabilities, traffic)
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+    this.#desired = structuredClone(traffic)
+    this.proxy.update(this.#routes(traffic))
+    return Promise.resolve()
+  }
+
+  /** Endpoints changed (a replica became ready or went away): re-send the same routing. */
+  refresh(): void {
+    if (this.#desired !== null) this.proxy.update(this.#routes(this.#desired))
+  }
+
+  /** The proxy was replaced (a new service port) or the stickiness changed. */
+  rebind(proxy: ProxyServer, options: ProxyRouterOptions): void {
+    this.proxy = proxy
+    this.options = options
+    this.refresh()
+  }
+
+  verify(): Promise<TrafficState | null> {
+    return Promise.resolve(this.#decode(this.proxy.routes))
+  }
+
+  #backend(revision: number): string {
+    const id = backendId(revision)
+    this.#revisionOf.set(id, revision)
+    return id
+  }
+
+  #routes(t: TrafficState): ProxyRoutes {
+    const routes: ProxyRoutes = { backends: [], weights: [], headerRoutes: [] }
+    if (t.stableRevision !== null) {
+      const stable = this.#backend(t.stableRevision)
+      routes.backends.push({ id: stable, endpoints: this.options.endpoints(t.stableRevision) })
+      routes.weights.push({
+        backend: stable,
+        weight: t.canaryRevision === null ? 100 : 100 - t.canaryWeight,
+      })
+    }
+    if (t.canaryRevision !== null) {
+      const canary = this.#backend(t.canaryRevision)
+      routes.backends.push({ id: canary, endpoints: this.options.endpoints(t.canaryRevision) })
+      routes.weights.push({ backend: canary, weight: t.canaryWeight })
+      routes.headerRoutes = t.headerRoutes.map((r) => ({
+        name: r.name,
+        match: r.match,
+        backend: canary,
+      }))
+      if (t.mirror !== null)
+        routes.mirror = {
+          name: t.mirror.name,
+          backend: canary,
+          percentage: t.mirror.percentage,
+          match: t.mirror.match,
+        }
+    }
+    if (this.options.sticky !== undefined) routes.sticky = this.options.sticky
+    return routes
+  }
+
+  /** The traffic state a routing table enforces; null when it routes to backends we did not set. */
+  #decode(routes: ProxyRoutes): TrafficState | null {
+    if (routes.weights.length === 0) return null
+    const [stable, canary, ...more] = routes.weights
+    if (stable === undefined || more.length > 0) return null
+    const stableRevision = this.#revisionOf.get(stable.backend)
+    const canaryRevision = canary === undefined ? null : this.#revisionOf.get(canary.backend)
+    if (stableRevision === undefined || canaryRevision === undefined) return null
+    return {
+      stableRevision,
+      canaryRevision,
+      canaryWeight: canary?.weight ?? 0,
+      headerRoutes: routes.headerRoutes.map((r) => ({ name: r.name, match: r.match })),
+      mirror:
+        routes.mirror === undefined
+          ? null
+          : {
+              name: routes.mirror.name,
+              percentage: routes.mirror.percentage,
+              match: routes.mirror.match,
+            },
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Fields the schema does not know, with a did-you-mean: the CRD-compatible schema cannot forbid them
+ * itself (no `additionalProperties: false` in a structural schema).
+ */
+import { closest } from './did-you-mean.js'
+import type { DocumentProblems, Path } from './document-problems.js'
+
+export function checkUnknownFields(
+  p: DocumentProblems,
+  schema: unknown,
+  value: unknown,
+  path: Path,
+): void {
+  const s = schema as {
+    type?: string
+    properties?: Record<string, unknown>
+    additionalProperties?: unknown
+    items?: unknown
+  }
+  if (value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    if (s.items !== undefined)
+      value.forEach((v, i) => checkUnknownFields(p, s.items, v, [...path, i]))
+    return
+  }
+  if (s.properties !== undefined) {
+    const known = Object.keys(s.properties)
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k in s.properties) checkUnknownFields(p, s.properties[k], v, [...path, k])
+      else {
+        const guess = closest(k, known)
+        p.add(
+          [...path, k],
+          `unknown field "${k}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; known fields: ${known.join(', ')}`,
+          true,
+        )
+      }
+    }
+  } else if (typeof s.additionalProperties === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      checkUnknownFields(p, s.additionalProperties, v, [...path, k])
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Local mode's ports against the shared contracts: the proxy router over a real proxy, the builtin
+ * metric provider over real requests through it to real demo-app processes, and the SQLite store
+ * in a real state directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { afterAll, beforeAll } from 'vitest'
+import { runMetricProviderContract } from '../../src/controller/test-utils/metric-provider-contract.js'
+import { runRolloutStoreContract } from '../../src/controller/test-utils/rollout-store-contract.js'
+import { runTrafficRouterContract } from '../../src/controller/test-utils/traffic-router-contract.js'
+import { initialStatus } from '../../src/engine/status.js'
+import { errorRateMetric } from '../../src/engine/test-utils/plans.js'
+import { Tick } from '../../src/engine/tick.js'
+import { BuiltinMetricProvider } from '../../src/local/driver/builtin-metrics.js'
+import { ProxyRouter } from '../../src/local/driver/proxy-router.js'
+import { startProxy, type ProxyServer } from '../../src/local/proxy/index.js'
+import { SqliteRolloutStore, StateStore } from '../../src/local/store/index.js'
+import { startDemoApp, stopAll, type DemoApp } from '../helpers/processes.js'
+
+const emptyRoutes = { backends: [], weights: [], headerRoutes: [] }
+
+let blue: DemoApp
+let green: DemoApp
+beforeAll(async () => {
+  ;[blue, green] = await Promise.all([
+    startDemoApp({ COLOR: 'blue' }),
+    startDemoApp({ COLOR: 'green' }),
+  ])
+})
+afterAll(stopAll)
+
+function endpointsOf(revision: number): { host: string; port: number }[] {
+  const app = revision === 1 ? blue : green
+  return [{ host: '127.0.0.1', port: app.port }]
+}
+
+runTrafficRouterContract('local proxy', async () => {
+  const proxy = await startProxy({ port: 0, routes: emptyRoutes, name: 'contract' })
+  return {
+    router: new ProxyRouter(proxy, { endpoints: endpointsOf }),
+    close: () => proxy.close({ drainMs: 0 }),
+  }
+})
+
+/** Whole seconds only count once complete: wait until `ms` is in the past second. */
+async function pastSecond(ms: number): Promise<number> {
+  const due = Math.floor(ms / 1000) * 1000 + 1000
+  await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now() + 20)))
+  return Date.now()
+}
+
+runMetricProviderContract('local builtin (proxy counters)', async () => {
+  let proxy: ProxyServer | undefined = await startProxy({
+    port: 0,
+    routes: emptyRoutes,
+    name: 'metrics',
+  })
+  const router = new ProxyRouter(proxy, { endpoints: endpointsOf })
+  const traffic = { ...Tick.stableOnly(1, 2), canaryWeight: 50 }
+  await router.apply(traffic)
+  const provider = new BuiltinMetricProvider(() => proxy?.traffic)
+  const metric = errorRateMetric()
+  return {
+    provider,
+    async arrange(scenario) {
+      const from = Math.floor(Date.now() / 1000) * 1000
+      if (scenario === 'data' && proxy !== undefined) {
+        for (let i = 0; i < 60; i++) {
+          const res = await request(`http://127.0.0.1:${proxy.port}/color`)
+          await res.body.dump()
+        }
+      }
+      if (scenario === 'failure') {
+        await proxy?.close({ drainMs: 0 })
+        proxy = undefined
+      }
+      const now = await pastSecond(Date.now())
+      return {
+        metric,
+        request: {
+          runId: 'contract',
+          metric: metric.name,
+          provider: metric.provider,
+          from,
+          to: now,
+        },
+        context: { traffic, now },
+      }
+    },
+    close: async () => {
+      await proxy?.close({ drainMs: 0 })
+    },
+  }
+})
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+runRolloutStoreContract('SQLite state store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kanari-store-contract-'))
+  dirs.push(dir)
+  const state = StateStore.open(dir)
+  for (const name of ['a', 'b'])
+    state.putRollout({ name, spec: {}, templates: [], revision: 1, status: initialStatus() })
+  return Promise.resolve({
+    store: new SqliteRolloutStore(state),
+    close: () => {
+      state.close()
+      return Promise.resolve()
+    },
+  })
+})
