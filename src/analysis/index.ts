@@ -9,7 +9,8 @@ export {
   startAnalysisRun,
   startSegment,
 } from './run.js'
-export { BUILTIN_METRICS, judgeMeasurement } from './measurement.js'
+export { judgeMeasurement } from './measurement.js'
+export * from './vocabulary.js'
 export { checkConditionSyntax, evaluateCondition, parseCondition } from './condition.js'
 export { judges } from './judges/index.js'
 export { mulberry32, sampleBinomial } from './random.js'

@@ -6,9 +6,6 @@
 import { parseCondition, evaluateCondition } from './condition.js'
 import { latencyQuantile, type TrafficSample } from './traffic.js'
 import type { BuiltinMetricName, Measurement, MeasurementPhase, MetricPlan } from './types.js'
-import { BUILTIN_METRIC_NAMES } from './vocabulary.js'
-
-export const BUILTIN_METRICS: readonly BuiltinMetricName[] = BUILTIN_METRIC_NAMES
 
 /** Builtin metric value from traffic: rates in percent, latency in ms; NaN when the canary had no requests. */
 export function builtinMetricValue(metric: BuiltinMetricName, traffic: TrafficSample): number {

@@ -3,7 +3,12 @@
  * analysis run keeps in the rollout status. Pure data; the judges live beside this file.
  */
 import type { TrafficSample } from './traffic.js'
-import type { BUILTIN_METRIC_NAMES, JUDGES } from './vocabulary.js'
+import type {
+  BUILTIN_METRIC_NAMES,
+  JUDGES,
+  MetricProviderKind,
+  WEB_METRIC_METHODS,
+} from './vocabulary.js'
 
 export type JudgeName = (typeof JUDGES)[number]
 
@@ -16,13 +21,21 @@ export type MetricProviderPlan =
   | {
       kind: 'web'
       url: string
-      method: 'GET' | 'POST'
+      method: (typeof WEB_METRIC_METHODS)[number]
       headers: Record<string, string>
       body?: string
       jsonPath: string
       timeoutSeconds?: number
     }
   | { kind: 'command'; command: string[]; timeoutSeconds?: number }
+
+// Every provider kind has a plan and every plan a kind: this fails to compile when they drift apart.
+type SameKinds = [MetricProviderKind] extends [MetricProviderPlan['kind']]
+  ? [MetricProviderPlan['kind']] extends [MetricProviderKind]
+    ? true
+    : false
+  : false
+export const PROVIDER_KINDS_MATCH_PLANS: SameKinds = true
 
 export interface ThresholdRange {
   min?: number

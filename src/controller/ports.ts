@@ -3,7 +3,8 @@
  * suite (test-utils/*-contract.ts) that every implementation runs: local processes, simulate's
  * virtual time, and the drivers still to come all plug in here.
  */
-import type { Measurement, MeasurementRequest, MetricProviderPlan } from '../analysis/types.js'
+import type { Measurement, MeasurementRequest } from '../analysis/types.js'
+import type { MetricProviderKind } from '../analysis/vocabulary.js'
 import type { EngineEvent } from '../engine/events.js'
 import type { RolloutStatus, TrafficState } from '../engine/status.js'
 import type { VersionObservation } from '../engine/types.js'
@@ -46,7 +47,7 @@ export interface MetricProvider {
 }
 
 /** Providers by the name the spec uses (`builtin`, `prometheus`, `web`, `command`). */
-export type MetricProviders = Partial<Record<MetricProviderPlan['kind'], MetricProvider>>
+export type MetricProviders = Partial<Record<MetricProviderKind, MetricProvider>>
 
 /** A recorded event: the engine's event with its place in the rollout's log. */
 export type StoredEvent = EngineEvent & { id: number; rollout: string }

@@ -8,6 +8,7 @@ import type { RolloutSpec } from '../schema.js'
 import { analysisPlan, ownsMetrics, type Shared } from './analysis.js'
 import { DEFAULTS } from './defaults.js'
 import { requestMatch } from './request-match.js'
+import { InternalError } from '../../errors.js'
 
 type CanarySpec = NonNullable<RolloutSpec['strategy']['canary']>
 
@@ -43,6 +44,9 @@ export function normalizeCanary(
   } else if (c.stepWeights !== undefined || c.stepWeight !== undefined) {
     const weights: number[] = c.stepWeights ?? []
     if (c.stepWeight !== undefined) {
+      // Validation refuses a stepWeight below 1; checked again here so the loop always ends.
+      if (c.stepWeight < 1)
+        throw new InternalError(`stepWeight ${c.stepWeight} reached normalisation`)
       const max = c.maxWeight ?? DEFAULTS.maxWeight
       for (let w = c.stepWeight; w < max + c.stepWeight; w += c.stepWeight)
         weights.push(Math.min(w, max))

@@ -21,7 +21,7 @@ const schemas: Record<string, TSchema> = {
 
 /** Whether `kind` is one Kanari has a schema for. */
 export function isSchemaKind(kind: unknown): kind is string {
-  return typeof kind === 'string' && kind in validators
+  return typeof kind === 'string' && Object.hasOwn(validators, kind)
 }
 
 /** Reports every schema error and unknown field of a document of a known kind. */
