@@ -117,6 +117,11 @@ describe('validation', () => {
     ).toEqual([
       'rollout.yaml:2 kind: unknown kind "Canary"; Kanari reads Rollout and AnalysisTemplate (Argo or Flagger manifests: convert them first)',
     ])
+    // names every object has are not kinds either
+    for (const kind of ['toString', 'constructor', '__proto__'])
+      expect(
+        problemsOf(`apiVersion: kanari.dev/v1alpha1\nkind: ${kind}\nmetadata: { name: x }\n`),
+      ).toEqual([expect.stringContaining(`unknown kind "${kind}"`)])
   })
 
   it('throws one ValidationError listing everything', () => {
