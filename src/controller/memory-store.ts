@@ -1,6 +1,7 @@
 /**
- * A rollout store in memory: statuses and event logs kept as JSON copies, so what comes back is what
- * a persistent store would return. Simulate and the tests use it.
+ * A rollout store in memory. It takes ownership of what it is given (the runner never changes a
+ * status or an event once saved) and hands out copies, so what comes back is what a persistent
+ * store would return. Simulate and the tests use it.
  */
 import { NotFoundError } from '../errors.js'
 import type { EngineEvent } from '../engine/events.js'
@@ -8,13 +9,13 @@ import type { RolloutStatus } from '../engine/status.js'
 import type { RolloutStore, StoredEvent } from './ports.js'
 
 export class MemoryRolloutStore implements RolloutStore {
-  readonly #statuses = new Map<string, string>()
+  readonly #statuses = new Map<string, RolloutStatus>()
   readonly #events = new Map<string, StoredEvent[]>()
   #nextId = 1
 
   /** Makes a rollout known (a persistent store learns of it when its spec is applied). */
   create(rollout: string, status: RolloutStatus): void {
-    this.#statuses.set(rollout, JSON.stringify(status))
+    this.#statuses.set(rollout, structuredClone(status))
     this.#events.set(rollout, this.#events.get(rollout) ?? [])
   }
 
@@ -24,17 +25,16 @@ export class MemoryRolloutStore implements RolloutStore {
   }
 
   loadStatus(rollout: string): Promise<RolloutStatus | undefined> {
-    const text = this.#statuses.get(rollout)
-    return Promise.resolve(text === undefined ? undefined : (JSON.parse(text) as RolloutStatus))
+    const status = this.#statuses.get(rollout)
+    return Promise.resolve(status === undefined ? undefined : structuredClone(status))
   }
 
   saveStatus(rollout: string, status: RolloutStatus, events: EngineEvent[]): Promise<void> {
     const log = this.#events.get(rollout)
     if (log === undefined || !this.#statuses.has(rollout))
       return Promise.reject(new NotFoundError(`rollout ${rollout} is not in the store`))
-    this.#statuses.set(rollout, JSON.stringify(status))
-    for (const e of events)
-      log.push({ ...(JSON.parse(JSON.stringify(e)) as EngineEvent), id: this.#nextId++, rollout })
+    this.#statuses.set(rollout, status)
+    for (const e of events) log.push({ ...e, id: this.#nextId++, rollout })
     return Promise.resolve()
   }
 
@@ -45,6 +45,6 @@ export class MemoryRolloutStore implements RolloutStore {
     const since = options.sinceId ?? 0
     const all = (this.#events.get(rollout) ?? []).filter((e) => e.id > since)
     const limit = options.limit ?? 1000
-    return Promise.resolve(all.slice(Math.max(0, all.length - limit)))
+    return Promise.resolve(structuredClone(all.slice(Math.max(0, all.length - limit))))
   }
 }

@@ -51,6 +51,8 @@ export interface TickReport {
 export class RolloutRunner {
   #plan: RolloutPlan
   #status: RolloutStatus
+  /** The status as JSON, when known: a tick that changes nothing is not persisted. */
+  #statusText: string | undefined
   #pending: Observations['measurements'] = []
   readonly #inflight = new Set<Promise<void>>()
   #queue: Promise<unknown> = Promise.resolve()
@@ -151,8 +153,9 @@ export class RolloutRunner {
       result = reconcile(this.#plan, before, { versions, measurements }, now)
       const events = result.actions.flatMap((a) => (a.type === 'event' ? [a.event] : []))
       // Persist first: if the process dies right after, the next one resumes from here.
-      if (events.length > 0 || JSON.stringify(result.status) !== JSON.stringify(before))
-        await this.#persist(result.status, events)
+      const text = JSON.stringify(result.status)
+      if (events.length > 0 || text !== (this.#statusText ??= JSON.stringify(before)))
+        await this.#persist(result.status, events, text)
     } catch (err) {
       // Nothing was acted on: keep the answers for the next tick.
       this.#pending = [...measurements, ...this.#pending]
@@ -173,9 +176,10 @@ export class RolloutRunner {
     }
   }
 
-  async #persist(status: RolloutStatus, events: EngineEvent[]): Promise<void> {
+  async #persist(status: RolloutStatus, events: EngineEvent[], text?: string): Promise<void> {
     await this.ports.store.saveStatus(this.name, status, events)
     this.#status = status
+    this.#statusText = text
     if (events.length > 0) for (const sink of this.ports.sinks) sink.publish(this.name, events)
   }
 

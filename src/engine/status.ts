@@ -125,7 +125,7 @@ export function initialStatus(): RolloutStatus {
 
 /** Whether two traffic states route the same way (key order does not matter). */
 export function sameTraffic(a: TrafficState, b: TrafficState): boolean {
-  return canonical(a) === canonical(b)
+  return JSON.stringify(a) === JSON.stringify(b) || canonical(a) === canonical(b)
 }
 
 function canonical(value: unknown): string {
