@@ -15,14 +15,9 @@ import {
 } from '../../manifests/rollout-set.js'
 import type { Rollout } from '../../spec/schema.js'
 import type { StateStore, StoredRollout } from '../store/index.js'
+import type { AppliedRollout } from './api/schemas.js'
 import type { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
-
-export interface AppliedRollout {
-  name: string
-  revision: number
-  result: 'created' | 'configured' | 'unchanged' | 'new revision'
-}
 
 /** What applying needs from the daemon. */
 export interface ApplyHost {

@@ -2,11 +2,11 @@
  * What the daemon shows of its rollouts: the full view `kanari get` renders, the `kanari list`
  * rows, the latest release's events, and the Prometheus text of every rollout's proxy.
  */
-import type { RolloutStatus } from '../../engine/status.js'
 import { processTable, type ReleaseEvent } from '../../report/process-table.js'
 import { renderPrometheus } from '../metrics/index.js'
 import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
+import type { RolloutListEntry, RolloutView } from './api/schemas.js'
 import { replicaSetKey, type RolloutController } from './rollout-controller.js'
 
 /** What views read: the store, the supervisor, and the controller of a rollout by name. */
@@ -15,38 +15,6 @@ export interface ViewSources {
   readonly supervisor: Supervisor
   /** The running controller of `name`; throws NotFoundError if there is none. */
   controller(name: string): RolloutController
-}
-
-export interface RolloutView {
-  name: string
-  revision: number
-  serviceUrl: string
-  status: RolloutStatus
-  plan: unknown
-  versions: {
-    revision: number
-    role: string
-    desired: number
-    ready: number
-    restarts: number
-    crashLooping: boolean
-    requests: number
-    errors: number
-    pids: number[]
-  }[]
-  events: unknown[]
-  processTable: ReturnType<typeof processTable>
-}
-
-export interface RolloutListEntry {
-  name: string
-  phase: string
-  message: string
-  stableRevision: number | null
-  canaryRevision: number | null
-  canaryWeight: number
-  step: number
-  serviceUrl: string
 }
 
 export function serviceUrl(c: RolloutController): string {
