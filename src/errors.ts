@@ -67,6 +67,13 @@ export class UnauthorizedError extends KanariError {
   readonly exitCode = 77
 }
 
+/** An API request addressed to a host name that is not loopback: refused against DNS rebinding. */
+export class ForbiddenHostError extends KanariError {
+  readonly code = 'KANARI_FORBIDDEN_HOST'
+  readonly httpStatus = 403
+  readonly exitCode = 77
+}
+
 /** The daemon is not running, not reachable, or another daemon owns the state directory. */
 export class DaemonUnavailableError extends KanariError {
   readonly code = 'KANARI_DAEMON_UNAVAILABLE'

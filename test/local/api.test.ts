@@ -1,6 +1,6 @@
 /**
- * The daemon's REST API over real HTTP on loopback: the OpenAPI document, the bearer token,
- * schema-checked bodies that change nothing when wrong, and errors.
+ * The daemon's REST API over real HTTP on loopback: the OpenAPI document, the Host check against
+ * DNS rebinding, the bearer token, schema-checked bodies that change nothing when wrong, and errors.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,11 +27,12 @@ interface ErrorAnswer {
 async function call(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
-  options: { body?: unknown; token?: boolean | string } = {},
+  options: { body?: unknown; token?: boolean | string; host?: string } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (options.token !== undefined && options.token !== false)
     headers.authorization = `Bearer ${options.token === true ? daemon.token : options.token}`
+  if (options.host !== undefined) headers.host = options.host
   const res = await request(`${daemon.url}${path}`, {
     method,
     headers,
@@ -143,6 +144,30 @@ describe('daemon API', () => {
       },
     })
     expect(doc.paths['/api/v1/rollouts/{name}']?.get?.security).toBeUndefined()
+  })
+
+  it('answers only requests addressed to a loopback host name', async () => {
+    for (const host of ['127.0.0.1', `127.0.0.1:${new URL(daemon.url).port}`, 'localhost:1']) {
+      expect((await call('GET', '/api/v1/health', { host })).status).toBe(200)
+    }
+    expect((await call('GET', '/api/v1/health', { host: '[::1]:9' })).status).toBe(200)
+
+    const evil = await call('GET', '/api/v1/rollouts/web', { host: 'evil.example:1234' })
+    expect(evil.status).toBe(403)
+    expect(errorOf(evil).code).toBe('KANARI_FORBIDDEN_HOST')
+    expect(errorOf(evil).message).toContain('evil.example:1234')
+    expect(errorOf(evil).hint).toContain(join(stateDir, 'api.json'))
+    // A name that merely starts like a loopback one is refused too, as is a change with the token.
+    expect((await call('GET', '/api/v1/health', { host: 'localhost.evil.example' })).status).toBe(
+      403,
+    )
+    const change = await call('POST', '/api/v1/rollouts/web/promote', {
+      token: true,
+      host: '127.0.0.1.nip.io',
+      body: {},
+    })
+    expect(change.status).toBe(403)
+    expect((await view()).status).toMatchObject({ phase: 'Paused', currentStepIndex: 1 })
   })
 
   it('refuses changes without the right bearer token', async () => {

@@ -91,6 +91,7 @@ export class Daemon implements ApplyHost, ViewSources {
     const server = await createApiServer({
       daemon: this,
       token: this.#token,
+      apiInfoFile: apiInfoPath(this.options.stateDir),
       log: this.#log,
     })
     this.#server = server

@@ -1,6 +1,6 @@
 /**
- * The daemon's REST API server: Fastify on 127.0.0.1 with the bearer-token gate, TypeBox-checked
- * routes, one error handler for every failure, and the OpenAPI document of it all.
+ * The daemon's REST API server: Fastify on 127.0.0.1 with the loopback-host and bearer-token gates,
+ * TypeBox-checked routes, one error handler for every failure, and the OpenAPI document of it all.
  */
 import fastifySwagger from '@fastify/swagger'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -10,7 +10,7 @@ import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
-import { checkToken } from './guards.js'
+import { checkHost, checkToken } from './guards.js'
 import { readRoutes } from './read-routes.js'
 import { writeRoutes } from './write-routes.js'
 
@@ -20,6 +20,8 @@ export interface ApiServerOptions {
   daemon: Daemon
   /** Bearer token every non-GET route requires. */
   token: string
+  /** `<stateDir>/api.json`, named when a request for a foreign host is refused. */
+  apiInfoFile: string
   log: (line: string) => void
 }
 
@@ -46,6 +48,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody)
 
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(checkHost(request.headers.host, options.apiInfoFile))
+  })
   const tokenGate: onRequestHookHandler = (request, _reply, done) => {
     done(checkToken(request.headers.authorization, options.token))
   }
@@ -84,7 +89,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         title: 'Kanari daemon API',
         version: KANARI_VERSION,
         description:
-          'The local daemon on 127.0.0.1. GET routes are open to anyone on this machine; every other route needs the bearer token from <state-dir>/api.json.',
+          'The local daemon on 127.0.0.1. GET routes are open to anyone on this machine; every other route needs the bearer token from <state-dir>/api.json. Requests must be addressed to 127.0.0.1, localhost or [::1].',
       },
       components: {
         securitySchemes: {
