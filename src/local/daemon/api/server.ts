@@ -54,10 +54,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const tokenGate: onRequestHookHandler = (request, _reply, done) => {
     done(checkToken(request.headers.authorization, options.token))
   }
-  const routes: { method: string; path: RegExp }[] = []
+  // Paths of every route, so a known path asked with another method is told so (not a 404).
+  const routePaths: RegExp[] = []
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat()
-    for (const method of methods) routes.push({ method, path: pathPattern(route.url) })
+    routePaths.push(pathPattern(route.url))
     if (methods.some((m) => m !== 'GET')) {
       route.onRequest = [...[route.onRequest ?? []].flat(), tokenGate]
       route.schema = { ...route.schema, security: [{ bearer: [] }] }
@@ -70,7 +71,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   })
   app.setNotFoundHandler((request) => {
     const path = new URL(request.url, 'http://127.0.0.1').pathname
-    throw routes.some((r) => r.path.test(path))
+    throw routePaths.some((p) => p.test(path))
       ? new InputError(`${request.method} is not allowed on ${path}`)
       : new NotFoundError(`no API route ${request.method} ${path}`)
   })
