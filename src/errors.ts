@@ -60,6 +60,20 @@ export class ConflictError extends KanariError {
   readonly exitCode = 4
 }
 
+/** An API call that changes state came without the daemon's bearer token (or with a wrong one). */
+export class UnauthorizedError extends KanariError {
+  readonly code = 'KANARI_UNAUTHORIZED'
+  readonly httpStatus = 401
+  readonly exitCode = 77
+}
+
+/** An API request addressed to a host name that is not loopback: refused against DNS rebinding. */
+export class ForbiddenHostError extends KanariError {
+  readonly code = 'KANARI_FORBIDDEN_HOST'
+  readonly httpStatus = 403
+  readonly exitCode = 77
+}
+
 /** The daemon is not running, not reachable, or another daemon owns the state directory. */
 export class DaemonUnavailableError extends KanariError {
   readonly code = 'KANARI_DAEMON_UNAVAILABLE'

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RolloutView } from '../../src/local/daemon/daemon.js'
+import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runLoad } from '../../src/local/load/index.js'
 import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 

@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { DaemonUnavailableError } from '../../errors.js'
 import { DaemonClient } from '../../local/daemon/client.js'
-import { daemonLogPath } from '../../local/daemon/daemon.js'
-import { isAlive, readApiInfo, resolveStateDir } from '../../local/daemon/paths.js'
+import { daemonLogPath, isAlive, readApiInfo, resolveStateDir } from '../../local/daemon/paths.js'
 import { parseOutputFormat, type OutputFormat } from '../context.js'
 
 export interface CommonOptions {

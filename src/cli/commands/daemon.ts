@@ -3,7 +3,6 @@
  */
 import { rmSync } from 'node:fs'
 import type { Command } from 'commander'
-import { Daemon } from '../../local/daemon/daemon.js'
 import { isAlive, readApiInfo, apiInfoPath } from '../../local/daemon/paths.js'
 import { printResult, type CliContext } from '../context.js'
 import {
@@ -94,6 +93,9 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
 async function runDaemon(stateDir: string, apiPort = 0): Promise<void> {
   let stopped: () => void = () => undefined
   const done = new Promise<void>((resolve) => (stopped = resolve))
+  // Loaded here, not at the top: the HTTP server stack is only needed in the daemon process, and
+  // every other command would pay for loading it.
+  const { Daemon } = await import('../../local/daemon/daemon.js')
   const daemon = await Daemon.start({ stateDir, apiPort, onStopped: () => stopped() })
   await new Promise<void>((resolve) => {
     void done.then(resolve)

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../errors.js'
-import type { RolloutView } from '../../local/daemon/daemon.js'
+import type { RolloutView } from '../../local/daemon/api/schemas.js'
 import { renderTable } from '../../report/text-table.js'
 import { printResult, type CliContext } from '../context.js'
 import { filenameOption, readManifestFiles } from '../manifest-files.js'

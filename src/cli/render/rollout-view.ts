@@ -3,7 +3,7 @@
  * replicas and traffic, analysis verdicts with their explanations, and recent events.
  */
 import { describeMatch, type CanaryStep, type RolloutPlan } from '../../engine/plan.js'
-import type { RolloutView } from '../../local/daemon/daemon.js'
+import type { RolloutView } from '../../local/daemon/api/schemas.js'
 import { renderProcessTable } from '../../report/process-table.js'
 import { renderTable } from '../../report/text-table.js'
 

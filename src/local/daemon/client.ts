@@ -13,6 +13,8 @@ const EXIT_CODES: Record<string, number> = {
   KANARI_CONFLICT: 4,
   KANARI_DAEMON_UNAVAILABLE: 5,
   KANARI_DEPENDENCY_FAILED: 6,
+  KANARI_UNAUTHORIZED: 77,
+  KANARI_FORBIDDEN_HOST: 77,
 }
 
 /** An error the daemon reported, re-raised on the client with its code. */

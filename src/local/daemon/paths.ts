@@ -23,6 +23,11 @@ export function apiInfoPath(stateDir: string): string {
   return join(stateDir, 'api.json')
 }
 
+/** Where `kanari up` sends the background daemon's output. */
+export function daemonLogPath(stateDir: string): string {
+  return join(stateDir, 'daemon.log')
+}
+
 export function writeApiInfo(stateDir: string, info: ApiInfo): void {
   const path = apiInfoPath(stateDir)
   const tmp = `${path}.${process.pid}.tmp`

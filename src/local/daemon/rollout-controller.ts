@@ -162,9 +162,9 @@ export class RolloutController {
     await this.#runner.tickOnce(this.deps.now())
   }
 
-  /** Re-sends the routing with fresh endpoints (on every endpoint change). */
-  syncProxy(): void {
-    this.#router?.refresh()
+  /** Re-sends the routing with fresh endpoints when one of this rollout's replica sets changed. */
+  replicaSetChanged(key: string): void {
+    if (this.#workloads.owns(key)) this.#router?.refresh()
   }
 
   /** Stops ticking and closes the proxy (draining in-flight requests); replicas are left to the caller. */

@@ -13,6 +13,9 @@ export function replicaSetKey(rollout: string, revision: number): string {
 }
 
 export class ProcessWorkloads implements WorkloadDriver {
+  /** The supervisor's replica sets this rollout has asked for. */
+  readonly #keys = new Set<string>()
+
   constructor(
     private readonly supervisor: Supervisor,
     private readonly rollout: string,
@@ -23,6 +26,7 @@ export class ProcessWorkloads implements WorkloadDriver {
 
   scale(revision: number, replicas: number): Promise<void> {
     const key = replicaSetKey(this.rollout, revision)
+    this.#keys.add(key)
     if (replicas <= 0) {
       // Stopping waits for the replicas to exit; the tick does not.
       void this.supervisor
@@ -58,6 +62,11 @@ export class ProcessWorkloads implements WorkloadDriver {
           : { desired: set.desired, ready: set.ready, crashLooping: set.crashLooping }
     }
     return Promise.resolve(versions)
+  }
+
+  /** Whether a supervisor replica set is one of this rollout's. */
+  owns(key: string): boolean {
+    return this.#keys.has(key)
   }
 
   /** Ready endpoints of a revision, for the proxy. */

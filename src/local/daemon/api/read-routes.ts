@@ -1,0 +1,141 @@
+/**
+ * The API's read-only routes (open to anyone on this machine): health, the rollout list, one
+ * rollout's view, its events and replica logs, and every proxy's counters as Prometheus text.
+ */
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { ConflictError } from '../../../errors.js'
+import { KANARI_VERSION } from '../../../version.js'
+import type { Daemon } from '../daemon.js'
+import { replicaSetKey } from '../rollout-controller.js'
+import { listEntry, prometheusText } from '../views.js'
+import {
+  ERROR_RESPONSES,
+  EventsQuery,
+  EventsResponse,
+  HealthResponse,
+  LogsQuery,
+  LogsResponse,
+  RolloutListResponse,
+  RolloutParams,
+  RolloutViewSchema,
+  ViewQuery,
+} from './schemas.js'
+
+const tags = ['rollouts']
+
+export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
+  app,
+  { daemon },
+  done,
+) => {
+  app.get(
+    '/api/v1/health',
+    {
+      schema: {
+        summary: 'the daemon is up: its version, pid and state directory',
+        tags: ['daemon'],
+        response: { 200: HealthResponse, ...ERROR_RESPONSES },
+      },
+    },
+    () => ({
+      ok: true,
+      version: KANARI_VERSION,
+      pid: process.pid,
+      stateDir: daemon.options.stateDir,
+    }),
+  )
+
+  app.get(
+    '/api/v1/rollouts',
+    {
+      schema: {
+        summary: 'every rollout with its phase, revisions and canary weight',
+        tags,
+        response: { 200: RolloutListResponse, ...ERROR_RESPONSES },
+      },
+    },
+    () => ({ items: [...daemon.controllers.values()].map(listEntry) }),
+  )
+
+  app.get(
+    '/api/v1/rollouts/:name',
+    {
+      schema: {
+        summary: 'one rollout: status, plan, versions, recent events and the release process',
+        tags,
+        params: RolloutParams,
+        querystring: ViewQuery,
+        response: { 200: RolloutViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    (req) => daemon.describe(req.params.name, req.query.events ?? 200),
+  )
+
+  app.get(
+    '/api/v1/rollouts/:name/events',
+    {
+      schema: {
+        summary: "a rollout's stored events after `since` (at most 500)",
+        tags,
+        params: RolloutParams,
+        querystring: EventsQuery,
+        response: { 200: EventsResponse, ...ERROR_RESPONSES },
+      },
+    },
+    (req) => {
+      daemon.controller(req.params.name)
+      return {
+        items: daemon.store.events(req.params.name, { sinceId: req.query.since ?? 0, limit: 500 }),
+      }
+    },
+  )
+
+  app.get(
+    '/api/v1/rollouts/:name/logs',
+    {
+      schema: {
+        summary: "recent log lines of a rollout's stable (or canary) replicas",
+        tags,
+        params: RolloutParams,
+        querystring: LogsQuery,
+        response: { 200: LogsResponse, ...ERROR_RESPONSES },
+      },
+    },
+    (req) => {
+      const c = daemon.controller(req.params.name)
+      const canary = req.query.canary ?? false
+      const revision = canary ? c.status.canaryRevision : c.status.stableRevision
+      if (revision === null)
+        throw new ConflictError(
+          `rollout ${c.name} has no ${canary ? 'canary' : 'stable'} revision running`,
+        )
+      const lines = daemon.supervisor.logs(replicaSetKey(c.name, revision), {
+        lines: req.query.lines ?? 100,
+      })
+      return { revision, lines }
+    },
+  )
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: "every rollout proxy's request counters and latencies, in Prometheus text format",
+        tags: ['daemon'],
+        response: {
+          200: {
+            description: 'Prometheus text exposition format 0.0.4',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+        },
+      },
+    },
+    (_req, reply) => {
+      void reply.type('text/plain; version=0.0.4; charset=utf-8')
+      return prometheusText(daemon.controllers.values())
+    },
+  )
+
+  done()
+}

@@ -1,0 +1,223 @@
+/**
+ * The daemon API's request and response shapes as TypeBox schemas: Fastify checks requests and
+ * serialises responses with them, the OpenAPI document is built from them, and the CLI's types too.
+ */
+import Type, { type Static, type TProperties } from 'typebox'
+import type { StoredEvent } from '../../../controller/ports.js'
+import { EVENT_REASONS } from '../../../engine/events.js'
+import type { RolloutStatus } from '../../../engine/status.js'
+import { SEVERITIES } from '../../../engine/vocabulary.js'
+import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
+
+/**
+ * A response object: the listed properties are described, and any others pass through unchanged —
+ * the serializer drops properties a closed schema does not list, and the CLI reads whole views.
+ */
+function OpenObject<T extends TProperties>(properties: T, description?: string) {
+  return Type.Object(properties, {
+    additionalProperties: true,
+    ...(description === undefined ? {} : { description }),
+  })
+}
+
+const Revision = () => Type.Integer({ minimum: 0 })
+const NullableRevision = (description: string) =>
+  Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description })
+
+// ---- requests ----
+
+export const RolloutParams = Type.Object({
+  name: Type.String({ minLength: 1, description: 'rollout name (metadata.name)' }),
+})
+
+export const ApplyBody = Type.Object({
+  files: Type.Array(
+    Type.Object({
+      name: Type.String({ description: 'file name shown in errors; `-` for stdin' }),
+      text: Type.String({ description: 'YAML or JSON text of one or more documents' }),
+    }),
+    { description: 'Rollout and AnalysisTemplate manifests' },
+  ),
+  baseDir: Type.String({
+    description: 'directory relative paths in the manifests (and file names) are resolved against',
+  }),
+})
+
+export const PromoteBody = Type.Object({
+  full: Type.Optional(
+    Type.Boolean({ description: 'skip every remaining step and analysis (default false)' }),
+  ),
+})
+
+export const AbortBody = Type.Object({
+  reason: Type.Optional(Type.String({ description: 'why, recorded in the status and events' })),
+})
+
+/** retry, pause and resume take no fields. */
+export const EmptyBody = Type.Object({})
+
+export const UndoBody = Type.Object({
+  toRevision: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'revision to roll out again (default: the latest one before the current)',
+    }),
+  ),
+})
+
+export const EnvBody = Type.Object({
+  set: Type.Optional(
+    Type.Unsafe<Record<string, string>>(
+      StringMap(Type.String(), { description: 'variables to set' }),
+    ),
+  ),
+  unset: Type.Optional(Type.Array(Type.String(), { description: 'variables to remove' })),
+})
+
+export const ViewQuery = Type.Object({
+  events: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'stored events to build the view from (default 200)' }),
+  ),
+})
+
+export const EventsQuery = Type.Object({
+  since: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'only events with a larger id (default 0)' }),
+  ),
+})
+
+export const LogsQuery = Type.Object({
+  canary: Type.Optional(
+    Type.Boolean({ description: 'the canary revision instead of stable (default false)' }),
+  ),
+  lines: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'most recent lines to return (default 100)' }),
+  ),
+})
+
+// ---- responses ----
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'stable machine code, e.g. KANARI_NOT_FOUND' }),
+    message: Type.String(),
+    hint: Type.Optional(Type.String({ description: 'what to do about it' })),
+    details: Type.Optional(Type.Unknown()),
+  }),
+})
+
+export const HealthResponse = OpenObject({
+  ok: Type.Boolean(),
+  version: Type.String(),
+  pid: Type.Integer(),
+  stateDir: Type.String(),
+})
+
+export const RolloutListItem = OpenObject({
+  name: Type.String(),
+  phase: Type.String(),
+  message: Type.String(),
+  stableRevision: NullableRevision('revision serving users'),
+  canaryRevision: NullableRevision('revision being rolled out'),
+  canaryWeight: Type.Number({ description: 'percent of traffic on the canary' }),
+  step: Type.Integer({ description: 'current step index' }),
+  serviceUrl: Type.String(),
+})
+
+export const RolloutListResponse = OpenObject({ items: Type.Array(RolloutListItem) })
+
+/**
+ * An event as the engine made it (see src/engine/events.ts): the fields every event has are
+ * described here; the fields of its reason (step, weights, run, explanation, cause…) pass through.
+ */
+export const StoredEventSchema = Type.Unsafe<StoredEvent>(
+  OpenObject(
+    {
+      id: Type.Integer(),
+      rollout: Type.String({ description: 'rollout name' }),
+      at: Type.Number({ description: 'epoch milliseconds' }),
+      severity: StringEnum(SEVERITIES),
+      reason: StringEnum(EVENT_REASONS, { description: 'stable: code may rely on it' }),
+      revision: Type.Integer({ description: 'the revision the event is about' }),
+      canaryWeight: Type.Number({ description: "the canary's share of traffic it refers to" }),
+      stepIndex: Type.Integer(),
+      message: Type.String({ description: 'for people only; no code should parse it' }),
+    },
+    "an engine event; the reason's own fields are listed in docs/architecture.md",
+  ),
+)
+
+export const EventsResponse = OpenObject({ items: Type.Array(StoredEventSchema) })
+
+export const VersionView = OpenObject({
+  revision: Revision(),
+  role: Type.String({ description: 'stable, canary or old' }),
+  desired: Type.Integer(),
+  ready: Type.Integer(),
+  restarts: Type.Integer(),
+  crashLooping: Type.Boolean(),
+  requests: Type.Integer(),
+  errors: Type.Integer(),
+  pids: Type.Array(Type.Integer()),
+})
+
+export const ProcessRowSchema = OpenObject({
+  step: Type.Integer(),
+  atSeconds: Type.Number({ description: 'seconds since the release started' }),
+  action: Type.String(),
+  versionState: Type.String(),
+  canaryPercent: Type.Number({ description: 'percent of users on the new version' }),
+  monitoring: Type.String(),
+  userGroup: Type.Optional(Type.String()),
+  detail: Type.String(),
+  next: Type.String(),
+})
+
+export const RolloutViewSchema = OpenObject(
+  {
+    name: Type.String(),
+    revision: Revision(),
+    serviceUrl: Type.String(),
+    status: Type.Unsafe<RolloutStatus>({
+      type: 'object',
+      additionalProperties: true,
+      description: "the engine's rollout status (phase, message, revisions, traffic, analyses…)",
+    }),
+    plan: Type.Unsafe<unknown>({
+      type: 'object',
+      additionalProperties: true,
+      description: 'the rollout plan the engine runs (strategy, steps, analysis)',
+    }),
+    versions: Type.Array(VersionView),
+    events: Type.Array(StoredEventSchema, { description: 'the most recent events (up to 50)' }),
+    processTable: Type.Array(ProcessRowSchema, { description: "the latest release's process" }),
+  },
+  'a rollout as `kanari get` shows it',
+)
+
+export type RolloutView = Static<typeof RolloutViewSchema>
+export type RolloutListEntry = Static<typeof RolloutListItem>
+
+export const APPLY_RESULTS = ['created', 'configured', 'unchanged', 'new revision'] as const
+
+export const AppliedRollout = OpenObject({
+  name: Type.String(),
+  revision: Revision(),
+  result: StringEnum(APPLY_RESULTS),
+})
+
+export type AppliedRollout = Static<typeof AppliedRollout>
+
+export const ApplyResponse = OpenObject({ results: Type.Array(AppliedRollout) })
+
+export const LogsResponse = OpenObject({
+  revision: Revision(),
+  lines: Type.Array(Type.String()),
+})
+
+export const DeletedResponse = OpenObject({ deleted: Type.String() })
+
+export const StoppingResponse = OpenObject({ stopping: Type.Boolean(), pid: Type.Integer() })
+
+/** Error answers every route can give, for the OpenAPI document and the serializer. */
+export const ERROR_RESPONSES = { '4xx': ErrorResponse, '5xx': ErrorResponse } as const

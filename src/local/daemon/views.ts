@@ -1,0 +1,114 @@
+/**
+ * What the daemon shows of its rollouts: the full view `kanari get` renders, the `kanari list`
+ * rows, the latest release's events, and the Prometheus text of every rollout's proxy.
+ */
+import { startsRelease, type EngineEvent } from '../../engine/events.js'
+import { processTable } from '../../report/process-table.js'
+import { renderPrometheus } from '../metrics/index.js'
+import type { StateStore } from '../store/index.js'
+import type { Supervisor } from '../supervisor/index.js'
+import type { RolloutListEntry, RolloutView } from './api/schemas.js'
+import { replicaSetKey, type RolloutController } from './rollout-controller.js'
+
+/** What views read: the store, the supervisor, and the controller of a rollout by name. */
+export interface ViewSources {
+  readonly store: StateStore
+  readonly supervisor: Supervisor
+  /** The running controller of `name`; throws NotFoundError if there is none. */
+  controller(name: string): RolloutController
+}
+
+export function serviceUrl(c: RolloutController): string {
+  return `http://127.0.0.1:${c.servicePort}`
+}
+
+export function describe(sources: ViewSources, name: string, eventLimit = 200): RolloutView {
+  const c = sources.controller(name)
+  const stored = sources.store.getRollout(name)
+  const events = sources.store.events(name, { limit: eventLimit })
+  const status = c.status
+  const versions = Object.keys({
+    ...status.replicas,
+    ...(status.stableRevision === null ? {} : { [status.stableRevision]: 0 }),
+    ...(status.canaryRevision === null ? {} : { [status.canaryRevision]: 0 }),
+  })
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((revision) => {
+      const set = sources.supervisor.status(replicaSetKey(name, revision))
+      const role =
+        revision === status.stableRevision
+          ? 'stable'
+          : revision === status.canaryRevision
+            ? 'canary'
+            : 'old'
+      const traffic = c.proxy?.traffic.totals(`rev-${revision}`)
+      return {
+        revision,
+        role,
+        desired: set?.desired ?? 0,
+        ready: set?.ready ?? 0,
+        restarts: set?.restarts ?? 0,
+        crashLooping: set?.crashLooping ?? false,
+        requests: traffic?.requests ?? 0,
+        errors: traffic?.errors ?? 0,
+        pids: (set?.replicas ?? []).flatMap((r) => (r.pid === null ? [] : [r.pid])),
+      }
+    })
+  const release = releaseEvents(events)
+  return {
+    name,
+    revision: stored?.revision ?? 0,
+    serviceUrl: serviceUrl(c),
+    status,
+    plan: c.plan,
+    versions,
+    events: events.slice(-50),
+    processTable: processTable(release),
+  }
+}
+
+/** One row of `kanari list`. */
+export function listEntry(c: RolloutController): RolloutListEntry {
+  return {
+    name: c.name,
+    phase: c.status.phase,
+    message: c.status.message,
+    stableRevision: c.status.stableRevision,
+    canaryRevision: c.status.canaryRevision,
+    canaryWeight: c.status.traffic.canaryWeight,
+    step: c.status.currentStepIndex,
+    serviceUrl: serviceUrl(c),
+  }
+}
+
+/** `GET /metrics`: every rollout's proxy counters, each backend labelled with its role. */
+export function prometheusText(controllers: Iterable<RolloutController>): string {
+  return renderPrometheus(
+    [...controllers].flatMap((c) =>
+      c.proxy === undefined
+        ? []
+        : [
+            {
+              name: c.name,
+              recorder: c.proxy.traffic,
+              roleOf: (id: string) =>
+                id === `rev-${c.status.stableRevision ?? ''}`
+                  ? 'stable'
+                  : id === `rev-${c.status.canaryRevision ?? ''}`
+                    ? 'canary'
+                    : 'old',
+            },
+          ],
+    ),
+  )
+}
+
+/** The events of the latest release: from the last event that started one. */
+export function releaseEvents<E extends EngineEvent>(events: E[]): E[] {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]
+    if (e !== undefined && startsRelease(e)) return events.slice(i)
+  }
+  return []
+}
