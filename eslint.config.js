@@ -143,7 +143,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['demo-app/**/*.js', 'bin/*', '*.js'],
+    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js'],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )

@@ -8,6 +8,7 @@ import type { MetricProviderKind } from '../analysis/vocabulary.js'
 import type { EngineEvent } from '../engine/events.js'
 import type { RolloutStatus, TrafficState } from '../engine/status.js'
 import type { VersionObservation } from '../engine/types.js'
+import type { RouterCapabilities } from '../engine/vocabulary.js'
 
 /** Replica sets per revision: scale them, read their readiness. */
 export interface WorkloadDriver {
@@ -17,12 +18,8 @@ export interface WorkloadDriver {
   observe(revisions: number[]): Promise<Record<string, VersionObservation>>
 }
 
-/** What a router can express; the spec refuses steps a router cannot carry out. */
-export interface RouterCapabilities {
-  weights: boolean
-  headerRoutes: boolean
-  mirror: boolean
-}
+/** What a router can express (the spec refuses steps a router cannot carry out). */
+export type { RouterCapabilities }
 
 /** Moves traffic: puts a desired traffic state in place and reads back what really is. */
 export interface TrafficRouter {

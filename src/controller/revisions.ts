@@ -4,7 +4,9 @@
  * anything else is the next revision number.
  */
 
-export type ApplyResult = 'created' | 'configured' | 'unchanged' | 'new revision'
+/** What applying a rollout's spec did. */
+export const APPLY_RESULTS = ['created', 'configured', 'unchanged', 'new revision'] as const
+export type ApplyResult = (typeof APPLY_RESULTS)[number]
 
 export interface KnownRevision {
   revision: number

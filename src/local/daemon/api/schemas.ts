@@ -4,6 +4,7 @@
  */
 import Type, { type Static, type TProperties } from 'typebox'
 import type { StoredEvent } from '../../../controller/ports.js'
+import { APPLY_RESULTS } from '../../../controller/revisions.js'
 import { EVENT_REASONS } from '../../../engine/events.js'
 import type { RolloutStatus } from '../../../engine/status.js'
 import { SEVERITIES } from '../../../engine/vocabulary.js'
@@ -197,8 +198,6 @@ export const RolloutViewSchema = OpenObject(
 
 export type RolloutView = Static<typeof RolloutViewSchema>
 export type RolloutListEntry = Static<typeof RolloutListItem>
-
-export const APPLY_RESULTS = ['created', 'configured', 'unchanged', 'new revision'] as const
 
 export const AppliedRollout = OpenObject({
   name: Type.String(),
