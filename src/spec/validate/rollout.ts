@@ -12,9 +12,7 @@ import { checkWebhooks } from './webhooks.js'
 
 export function checkRollout(p: DocumentProblems, r: Rollout, templates: TemplateIndex): void {
   const spec = r.spec
-  const workloads = Object.keys(spec.workload).filter(
-    (k) => spec.workload[k as keyof typeof spec.workload] !== undefined,
-  )
+  const workloads = presentKeys(spec.workload)
   if (workloads.length !== 1)
     p.add(
       ['spec', 'workload'],
@@ -22,9 +20,7 @@ export function checkRollout(p: DocumentProblems, r: Rollout, templates: Templat
         ? 'needs one of process (local mode) or targetRef (Kubernetes)'
         : `give one of process or targetRef, not ${workloads.join(' and ')}`,
     )
-  const strategies = Object.keys(spec.strategy).filter(
-    (k) => spec.strategy[k as keyof typeof spec.strategy] !== undefined,
-  )
+  const strategies = presentKeys(spec.strategy)
   if (strategies.length !== 1)
     p.add(
       ['spec', 'strategy'],
@@ -47,4 +43,9 @@ export function checkRollout(p: DocumentProblems, r: Rollout, templates: Templat
   if (blueGreen !== undefined) checkBlueGreen(p, blueGreen, ctx)
   if (rolling !== undefined) checkRolling(p, rolling)
   checkWebhooks(p, spec.webhooks)
+}
+
+/** The keys of `o` that are set. */
+function presentKeys(o: object): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [k]))
 }
