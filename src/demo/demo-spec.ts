@@ -66,7 +66,9 @@ export function demoRollout(options: {
         canary: {
           steps: [
             { setWeight: 5 },
-            { analysis: { duration: '8s' } },
+            // 5% of the load is ~6 requests/s: 15s gives a 15%-failing version enough requests to
+            // be caught here every time (8s let 1 run in 18 slip through to 25%, by simulation).
+            { analysis: { duration: '15s' } },
             { setWeight: 25 },
             { analysis: { duration: '8s' } },
             { setWeight: 50 },
