@@ -8,7 +8,7 @@ import {
   type IncomingMessage,
   type Server,
 } from 'node:http'
-import { connect, type Socket } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Pool, request } from 'undici'
@@ -271,25 +271,73 @@ describe('proxy', () => {
     await new Promise<void>((r) => echo.close(() => r()))
   })
 
-  it('answers 502 for a dead endpoint and counts it as a failed request', async () => {
+  it("answers 502 when nothing listens and 503 with no ready endpoint, counted as the proxy's, not the app's", async () => {
     const dead = await freePort()
     proxy = await startProxy({
       port: 0,
       routes: {
-        backends: [{ id: 'rev-9', endpoints: [{ host: '127.0.0.1', port: dead }] }],
-        weights: [{ backend: 'rev-9', weight: 100 }],
-        headerRoutes: [],
+        backends: [
+          { id: 'rev-9', endpoints: [{ host: '127.0.0.1', port: dead }] },
+          { id: 'rev-10', endpoints: [] },
+        ],
+        weights: [
+          { backend: 'rev-9', weight: 100 },
+          { backend: 'rev-10', weight: 0 },
+        ],
+        headerRoutes: [
+          {
+            name: 'empty',
+            match: [{ headerName: 'x-empty', headerValue: { exact: '1' } }],
+            backend: 'rev-10',
+          },
+        ],
       },
       name: 'dead',
     })
+    const refused = await request(`http://127.0.0.1:${proxy.port}/color`)
+    expect(refused.statusCode).toBe(502)
+    expect(await refused.body.text()).toMatch(/nothing listens for rev-9 .*connection refused/)
+    const empty = await request(`http://127.0.0.1:${proxy.port}/color`, {
+      headers: { 'x-empty': '1' },
+    })
+    expect(empty.statusCode).toBe(503)
+    expect(await empty.body.text()).toMatch(/rev-10 has no ready endpoint/)
+    // neither is an answer of the app: the analysis windows and user totals do not see them
+    expect(proxy.traffic.totals('rev-9').requests).toBe(0)
+    expect(proxy.traffic.totals('rev-10').requests).toBe(0)
+    expect(proxy.traffic.window('rev-9', Date.now() - 60_000, Date.now() + 1000).requests).toBe(0)
+    expect(proxy.traffic.proxyAnswers('rev-9')).toMatchObject({ 'connection-refused': 1 })
+    expect(proxy.traffic.proxyAnswers('rev-10')).toMatchObject({ 'no-ready-endpoint': 1 })
+    expect(
+      renderPrometheus([{ name: 'dead', recorder: proxy.traffic, roleOf: () => 'canary' }]),
+    ).toContain(
+      'kanari_proxy_answers_total{service="dead",backend="rev-9",role="canary",reason="connection-refused"} 1',
+    )
+  })
+
+  it('counts an app that accepts a request and drops it as a failed request of the app', async () => {
+    const rude: Server = createHttpServer((req) => req.socket.destroy())
+    await new Promise<void>((r) => rude.listen(0, '127.0.0.1', () => r()))
+    const port = (rude.address() as AddressInfo).port
+    proxy = await startProxy({
+      port: 0,
+      routes: {
+        backends: [{ id: 'rev-11', endpoints: [{ host: '127.0.0.1', port }] }],
+        weights: [{ backend: 'rev-11', weight: 100 }],
+        headerRoutes: [],
+      },
+      name: 'rude',
+    })
     const res = await request(`http://127.0.0.1:${proxy.port}/color`)
     expect(res.statusCode).toBe(502)
-    expect(await res.body.text()).toMatch(/no answer from rev-9/)
-    expect(proxy.traffic.totals('rev-9')).toMatchObject({
+    expect(await res.body.text()).toMatch(/no answer from rev-11/)
+    expect(proxy.traffic.totals('rev-11')).toMatchObject({
       requests: 1,
       errors: 1,
       statusClasses: { failed: 1 },
     })
+    expect(proxy.traffic.proxyAnswers('rev-11')).toBeUndefined()
+    await new Promise<void>((r) => rude.close(() => r()))
   })
 
   it('passes WebSocket upgrades through', async () => {

@@ -3,7 +3,7 @@
  * a latency histogram per service and backend, so a real Prometheus can scrape the daemon.
  */
 import { LATENCY_BUCKETS_MS } from '../../analysis/traffic.js'
-import type { TrafficRecorder } from './traffic-recorder.js'
+import { NO_BACKEND, PROXY_ANSWER_REASONS, type TrafficRecorder } from './traffic-recorder.js'
 
 export interface ExposedService {
   name: string
@@ -24,7 +24,16 @@ export function renderPrometheus(services: ExposedService[]): string {
   const duration: string[] = []
   const mirrors: string[] = []
   const shadowAnswers: string[] = []
+  const proxyAnswers: string[] = []
   for (const svc of services) {
+    for (const backend of svc.recorder.proxyAnswerBackends()) {
+      const counts = svc.recorder.proxyAnswers(backend)
+      const role = backend === NO_BACKEND ? 'none' : svc.roleOf(backend)
+      for (const reason of PROXY_ANSWER_REASONS)
+        proxyAnswers.push(
+          `kanari_proxy_answers_total${labels({ service: svc.name, backend, role, reason })} ${counts?.[reason] ?? 0}`,
+        )
+    }
     for (const backend of svc.recorder.backends()) {
       const base = { service: svc.name, backend, role: svc.roleOf(backend) }
       const t = svc.recorder.totals(backend)
@@ -72,6 +81,9 @@ export function renderPrometheus(services: ExposedService[]): string {
     '# HELP kanari_mirror_responses_total Answers to mirrored requests, by status class (users never see them; analysis counts them).',
     '# TYPE kanari_mirror_responses_total counter',
     ...shadowAnswers,
+    "# HELP kanari_proxy_answers_total Answers the proxy gave itself (no backend, no ready endpoint, connection refused, client closed): never the app's, never in analysis.",
+    '# TYPE kanari_proxy_answers_total counter',
+    ...proxyAnswers,
     '',
   ].join('\n')
 }

@@ -14,6 +14,22 @@ import {
 
 const RING_SECONDS = 15 * 60
 
+/**
+ * Answers the proxy gives itself, never the app's: no revision serving, no ready endpoint, the
+ * endpoint refused the connection (nothing listening), or the client went away first. They are
+ * counted apart and never enter analysis as the app's errors.
+ */
+export const PROXY_ANSWER_REASONS = [
+  'no-backend',
+  'no-ready-endpoint',
+  'connection-refused',
+  'client-closed',
+] as const
+export type ProxyAnswerReason = (typeof PROXY_ANSWER_REASONS)[number]
+
+/** The backend name proxy answers are filed under when no backend was chosen. */
+export const NO_BACKEND = 'none'
+
 interface BackendSeries {
   /** Ring of per-second buckets; `seconds[i]` is the epoch second bucket i holds (or -1). */
   buckets: VersionTraffic[]
@@ -26,6 +42,7 @@ interface BackendSeries {
 export class TrafficRecorder {
   readonly #series = new Map<string, BackendSeries>()
   readonly #shadow = new Map<string, BackendSeries>()
+  readonly #proxyAnswers = new Map<string, Record<ProxyAnswerReason, number>>()
 
   #get(backend: string, map = this.#series): BackendSeries {
     let s = map.get(backend)
@@ -63,6 +80,31 @@ export class TrafficRecorder {
     }
     recordRequest(bucket, status, latencyMs)
     recordRequest(s.totals, status, latencyMs)
+  }
+
+  /** Records an answer the proxy gave itself (see PROXY_ANSWER_REASONS); not the app's. */
+  recordProxyAnswer(backend: string, reason: ProxyAnswerReason): void {
+    let counts = this.#proxyAnswers.get(backend)
+    if (counts === undefined) {
+      counts = {
+        'no-backend': 0,
+        'no-ready-endpoint': 0,
+        'connection-refused': 0,
+        'client-closed': 0,
+      }
+      this.#proxyAnswers.set(backend, counts)
+    }
+    counts[reason]++
+  }
+
+  /** Lifetime answers the proxy gave itself for `backend`, by reason. */
+  proxyAnswers(backend: string): Readonly<Record<ProxyAnswerReason, number>> | undefined {
+    return this.#proxyAnswers.get(backend)
+  }
+
+  /** Backends with proxy answers (including NO_BACKEND). */
+  proxyAnswerBackends(): string[] {
+    return [...this.#proxyAnswers.keys()]
   }
 
   recordMirror(backend: string, dropped: boolean): void {

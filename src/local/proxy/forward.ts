@@ -4,7 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { TrafficRecorder } from '../metrics/traffic-recorder.js'
+import {
+  NO_BACKEND,
+  type ProxyAnswerReason,
+  type TrafficRecorder,
+} from '../metrics/traffic-recorder.js'
 import type { InFlightRequests } from './drain.js'
 import { endpointKey } from './endpoint-set.js'
 import { forwardHeaders, responseHeaders } from './hop-by-hop-headers.js'
@@ -35,14 +39,18 @@ export function createForwarder(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { name, traffic, upstreams, mirror, inFlight } = parts
 
+  /**
+   * An error page the proxy writes itself. With a reason it is the proxy's own answer, counted apart
+   * from the app's; without one the app's failure was already recorded.
+   */
   const fail = (
     res: ServerResponse,
     backend: string | undefined,
     status: number,
     message: string,
-    started: number,
+    reason: ProxyAnswerReason | null,
   ): void => {
-    if (backend !== undefined) traffic.record(backend, 0, performance.now() - started)
+    if (reason !== null) traffic.recordProxyAnswer(backend ?? NO_BACKEND, reason)
     if (!res.headersSent) {
       res.writeHead(status, {
         'content-type': 'text/plain; charset=utf-8',
@@ -64,13 +72,13 @@ export function createForwarder(
       else mirror.send(req, decision.mirror, null)
     }
     if (backend === undefined) {
-      fail(res, undefined, 503, 'no backend has traffic (no revision is serving yet)', started)
+      fail(res, undefined, 503, 'no backend has traffic (no revision is serving yet)', 'no-backend')
       return
     }
     const set = upstreams.endpoints(backend)
     const first = set?.pick()
     if (set === undefined || first === undefined) {
-      fail(res, backend, 503, `backend ${backend} has no ready endpoint`, started)
+      fail(res, backend, 503, `backend ${backend} has no ready endpoint`, 'no-ready-endpoint')
       return
     }
     const headers = forwardHeaders(req, false)
@@ -112,15 +120,26 @@ export function createForwarder(
               ? set.pick(endpointKey(ep))
               : undefined
           if (next !== undefined) attempt(next, true)
-          else if (req.destroyed) traffic.record(backend, 0, performance.now() - started)
-          else
+          else if (req.destroyed) traffic.recordProxyAnswer(backend, 'client-closed')
+          else if (code === 'ECONNREFUSED')
+            fail(
+              res,
+              backend,
+              502,
+              `nothing listens for ${backend} at ${ep.host}:${ep.port} (connection refused)`,
+              'connection-refused',
+            )
+          else {
+            // The app accepted the request and failed it (reset, timeout): its error.
+            traffic.record(backend, 0, performance.now() - started)
             fail(
               res,
               backend,
               502,
               `no answer from ${backend} at ${ep.host}:${ep.port} (${code || (err as Error).message})`,
-              started,
+              null,
             )
+          }
         })
     }
     attempt(first, false)

@@ -45,7 +45,12 @@ export class Mirror {
         await res.body.dump().catch(() => undefined)
         traffic.recordShadow(backend, res.statusCode, performance.now() - started)
       })
-      .catch(() => traffic.recordShadow(backend, 0, performance.now() - started))
+      .catch((err: unknown) => {
+        // Nothing listening is not how the version answered: keep it out of its shadow traffic.
+        if ((err as { code?: string }).code === 'ECONNREFUSED')
+          traffic.recordProxyAnswer(backend, 'connection-refused')
+        else traffic.recordShadow(backend, 0, performance.now() - started)
+      })
       .finally(() => this.#inFlight--)
   }
 
