@@ -73,10 +73,13 @@ function hasData(value: Measurement['value']): value is number | number[] {
 export function judgeMeasurement(metric: MetricPlan, m: Measurement): MeasurementVerdict {
   if (m.error !== undefined) return { phase: 'Error', message: `${metric.name}: ${m.error}` }
   const value = m.value
+  // Counts that explain the value: failed requests for a rate, the sample size for a latency.
   const counts =
     m.traffic === undefined
       ? ''
-      : ` (${m.traffic.canary.errors}/${m.traffic.canary.requests} canary requests failed)`
+      : isRateMetric(metric)
+        ? ` (${m.traffic.canary.errors}/${m.traffic.canary.requests} canary requests failed)`
+        : ` (${m.traffic.canary.requests} canary requests)`
   if (!hasData(value))
     return {
       phase: 'NoData',

@@ -23,7 +23,7 @@ export function startRun(
   t.emit(
     'info',
     { reason: 'AnalysisStarted', run: runRef(run, plan) },
-    `${plan.kind} analysis ${id} started (${plan.judge} judge, metrics: ${plan.metrics.map((m) => m.name).join(', ')})`,
+    `${runLabel(plan.kind, stepIndex)} started (${plan.judge} judge, metrics: ${plan.metrics.map((m) => m.name).join(', ')})`,
   )
   return run
 }
@@ -85,7 +85,7 @@ export function foldMeasurements(t: Tick): void {
           phase: next.phase,
           explanation: next.message,
         },
-        `${run.kind} analysis ${next.phase.toLowerCase()}: ${next.message}`,
+        `${runLabel(run.kind, run.stepIndex)} ${next.phase.toLowerCase()}: ${next.message}`,
       )
     }
     return next
@@ -128,5 +128,19 @@ function runRef(run: AnalysisRunStatus, plan: AnalysisPlan): AnalysisRunRef {
     stepIndex: run.stepIndex,
     judge: run.judge,
     metrics: plan.metrics.map((m) => m.name),
+  }
+}
+
+/** A run as people name it: "analysis of step 3", "background analysis", "pre-promotion analysis". */
+export function runLabel(kind: AnalysisPlan['kind'], stepIndex: number | null): string {
+  switch (kind) {
+    case 'step':
+      return stepIndex === null ? 'step analysis' : `analysis of step ${stepIndex + 1}`
+    case 'background':
+      return 'background analysis'
+    case 'prePromotion':
+      return 'pre-promotion analysis'
+    case 'postPromotion':
+      return 'post-promotion analysis'
   }
 }

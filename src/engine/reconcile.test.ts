@@ -258,6 +258,16 @@ describe('canary', () => {
       stepIndex: 3,
     })
     expect(bad.status.traffic.canaryWeight).toBe(0)
+    // the failed run is found by its fields, and events name it as people do
+    const failed = bad.sink.events.find((e) => e.reason === 'AnalysisFailed')
+    expect(failed).toMatchObject({ run: { kind: 'step', stepIndex: 3 }, phase: 'Failed' })
+    expect(bad.events('AnalysisStarted')).toContainEqual(
+      expect.stringMatching(/^AnalysisStarted: analysis of step 4 started \(limit judge/),
+    )
+    expect(bad.sink.events.find((e) => e.reason === 'RolledBack')).toMatchObject({
+      cause: 'AnalysisFailed',
+      canaryWeight: 50,
+    })
   })
 
   it('re-running a tick with the same observations emits nothing new', async () => {
@@ -306,6 +316,12 @@ describe('blue-green', () => {
       canaryWeight: 0,
       headerRoutes: [],
     })
+    // people read "preview", and the stage is its own field
+    expect(w.events('TrafficShifted')).toEqual(['TrafficShifted: preview weight 0% → 100%'])
+    expect(w.sink.events.find((e) => e.reason === 'StepCompleted')).toMatchObject({
+      step: { kind: 'previewApproved' },
+    })
+    expect(w.status.currentStepIndex).toBe(0)
   })
 
   it('waits for promote when auto-promotion is off', async () => {

@@ -66,6 +66,11 @@ export class Tick {
     this.events.push({ type: 'event', event })
   }
 
+  /** What people call the new revision: a blue-green preview, or a canary. */
+  get role(): 'canary' | 'preview' {
+    return this.plan.strategy.kind === 'blueGreen' ? 'preview' : 'canary'
+  }
+
   version(revision: number | null): VersionObservation {
     if (revision === null) return { desired: 0, ready: 0, crashLooping: false }
     return this.obs.versions[String(revision)] ?? { desired: 0, ready: 0, crashLooping: false }
@@ -98,7 +103,7 @@ export class Tick {
     this.emit(
       'info',
       { reason: 'TrafficShifted', fromWeight: before, toWeight: weight },
-      `canary weight ${before}% → ${weight}%`,
+      `${this.role} weight ${before}% → ${weight}%`,
     )
     const bg = this.s.analyses.background
     if (bg?.phase === 'Running' && this.plan.analysis !== undefined) {
@@ -189,7 +194,7 @@ export class Tick {
     if (canary.crashLooping) {
       this.abort(
         'CrashLoop',
-        `canary revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)`,
+        `${this.role} revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)`,
         abortDelay,
       )
       return true

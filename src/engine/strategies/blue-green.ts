@@ -5,7 +5,7 @@
  */
 import type { BlueGreenPlan } from '../plan.js'
 import { PREVIEW_HEADER, Tick } from '../tick.js'
-import { currentRun, startRun } from '../analysis-runs.js'
+import { currentRun, runLabel, startRun } from '../analysis-runs.js'
 
 function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
   return Math.min(t.plan.replicas, strategy.previewReplicaCount ?? t.plan.replicas)
@@ -67,7 +67,7 @@ function analysis(
   }
   switch (run.phase) {
     case 'Running':
-      t.s.message = `${kind} analysis: ${run.message}`
+      t.s.message = `${runLabel(kind, null)}: ${run.message}`
       return 'Running'
     case 'Successful':
       return 'Successful'
@@ -75,14 +75,14 @@ function analysis(
       t.pauseFor(
         'Inconclusive',
         'AnalysisInconclusive',
-        `${kind} analysis inconclusive: ${run.message} — promote to go on, abort to roll back`,
+        `${runLabel(kind, null)} inconclusive: ${run.message} — promote to go on, abort to roll back`,
       )
       return 'Stopped'
     case 'Failed':
     case 'Error':
       t.abort(
         'AnalysisFailed',
-        `${kind} analysis ${run.phase.toLowerCase()}: ${run.message}`,
+        `${runLabel(kind, null)} ${run.phase.toLowerCase()}: ${run.message}`,
         strategy.scaleDownDelaySeconds,
       )
       return 'Stopped'
