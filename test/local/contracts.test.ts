@@ -1,7 +1,7 @@
 /**
- * Local mode's ports against the shared contracts: the proxy router over a real proxy, the builtin
- * metric provider over real requests through it to real demo-app processes, and the SQLite store
- * in a real state directory.
+ * Local mode's ports against the shared contracts: the proxy router over a real proxy process (and
+ * one in-process), the builtin metric provider over real requests through a proxy process to real
+ * demo-app processes, and the SQLite store in a real state directory.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,8 +15,9 @@ import { initialStatus } from '../../src/engine/status.js'
 import { errorRateMetric } from '../../src/engine/test-utils/plans.js'
 import { Tick } from '../../src/engine/tick.js'
 import { BuiltinMetricProvider } from '../../src/local/driver/builtin-metrics.js'
-import { ProxyRouter } from '../../src/local/driver/proxy-router.js'
-import { startProxy, type ProxyServer } from '../../src/local/proxy/index.js'
+import { inProcessTable, ProxyRouter } from '../../src/local/driver/proxy-router.js'
+import { startProxy } from '../../src/local/proxy/index.js'
+import { ProxyHost } from '../../src/local/proxy-host/host-process.js'
 import { SqliteRolloutStore, StateStore } from '../../src/local/store/index.js'
 import { startDemoApp, stopAll, type DemoApp } from '../helpers/processes.js'
 
@@ -37,10 +38,33 @@ function endpointsOf(revision: number): { host: string; port: number }[] {
   return [{ host: '127.0.0.1', port: app.port }]
 }
 
-runTrafficRouterContract('local proxy', async () => {
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kanari-contract-'))
+  dirs.push(dir)
+  return dir
+}
+
+runTrafficRouterContract('local proxy process', async () => {
+  const host = await ProxyHost.start({
+    name: 'contract',
+    host: '127.0.0.1',
+    port: 0,
+    stateDir: tempDir(),
+  })
+  return {
+    router: new ProxyRouter(host, { endpoints: endpointsOf }),
+    close: () => host.close(0),
+  }
+})
+
+runTrafficRouterContract('local proxy in-process', async () => {
   const proxy = await startProxy({ port: 0, routes: emptyRoutes, name: 'contract' })
   return {
-    router: new ProxyRouter(proxy, { endpoints: endpointsOf }),
+    router: new ProxyRouter(inProcessTable(proxy), { endpoints: endpointsOf }),
     close: () => proxy.close({ drainMs: 0 }),
   }
 })
@@ -52,16 +76,17 @@ async function pastSecond(ms: number): Promise<number> {
   return Date.now()
 }
 
-runMetricProviderContract('local builtin (proxy counters)', async () => {
-  let proxy: ProxyServer | undefined = await startProxy({
-    port: 0,
-    routes: emptyRoutes,
+runMetricProviderContract('local builtin (proxy process counters)', async () => {
+  let proxy: ProxyHost | undefined = await ProxyHost.start({
     name: 'metrics',
+    host: '127.0.0.1',
+    port: 0,
+    stateDir: tempDir(),
   })
   const router = new ProxyRouter(proxy, { endpoints: endpointsOf })
   const traffic = { ...Tick.stableOnly(1, 2), canaryWeight: 50 }
   await router.apply(traffic)
-  const provider = new BuiltinMetricProvider(() => proxy?.traffic)
+  const provider = new BuiltinMetricProvider(() => proxy)
   const metric = errorRateMetric()
   return {
     provider,
@@ -74,8 +99,8 @@ runMetricProviderContract('local builtin (proxy counters)', async () => {
         }
       }
       if (scenario === 'failure') {
-        await proxy?.close({ drainMs: 0 })
-        proxy = undefined
+        // the proxy process is gone: its counters cannot be read
+        await proxy?.close(0)
       }
       const now = await pastSecond(Date.now())
       return {
@@ -91,19 +116,14 @@ runMetricProviderContract('local builtin (proxy counters)', async () => {
       }
     },
     close: async () => {
-      await proxy?.close({ drainMs: 0 })
+      await proxy?.close(0)
+      proxy = undefined
     },
   }
 })
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-})
-
 runRolloutStoreContract('SQLite state store', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kanari-store-contract-'))
-  dirs.push(dir)
+  const dir = tempDir()
   const state = StateStore.open(dir)
   for (const name of ['a', 'b'])
     state.putRollout({ name, spec: {}, templates: [], revision: 1, status: initialStatus() })

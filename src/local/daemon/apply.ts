@@ -90,8 +90,15 @@ export async function applyManifests(
     const status = existing === undefined ? initialStatus() : (existing.status as RolloutStatus)
     store.putRollout({ name, spec, templates: set.templates, revision, status })
     const controller = host.controllers.get(name)
-    if (controller === undefined) await host.startController(name, spec, revision, status)
-    else await controller.update(controllerConfig(store, name, spec, revision))
+    try {
+      if (controller === undefined) await host.startController(name, spec, revision, status)
+      else await controller.update(controllerConfig(store, name, spec, revision))
+    } catch (err) {
+      // Nothing half-done: a rollout that cannot run (its port is taken…) is not kept.
+      if (existing === undefined) store.deleteRollout(name)
+      else store.putRollout(existing)
+      throw err
+    }
     results.push({ name, revision, result })
   }
   return results

@@ -115,11 +115,23 @@ export class Daemon implements ApplyHost, ViewSources {
     status: RolloutStatus,
   ): Promise<void> {
     const controller = new RolloutController(
-      { store: this.store, supervisor: this.supervisor, log: this.#log, now: () => Date.now() },
+      {
+        store: this.store,
+        supervisor: this.supervisor,
+        stateDir: this.options.stateDir,
+        log: this.#log,
+        now: () => Date.now(),
+      },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )
     this.controllers.set(name, controller)
-    await controller.start(this.#tickMs)
+    try {
+      await controller.start(this.#tickMs)
+    } catch (err) {
+      await controller.stop(0, true)
+      this.controllers.delete(name)
+      throw err
+    }
   }
 
   /** The controller of `name`; a NotFoundError that lists the known rollouts if there is none. */
@@ -159,7 +171,12 @@ export class Daemon implements ApplyHost, ViewSources {
   /** Stops the API and every proxy (draining in-flight requests), then the replicas unless kept. */
   stop(options: { keepReplicas: boolean; drainMs?: number }): Promise<void> {
     this.#stopping ??= (async () => {
-      await Promise.all([...this.controllers.values()].map((c) => c.stop(options.drainMs ?? 5000)))
+      // Kept replicas keep their proxies too: users go on being served until a daemon adopts them.
+      await Promise.all(
+        [...this.controllers.values()].map((c) =>
+          c.stop(options.drainMs ?? 5000, options.keepReplicas),
+        ),
+      )
       await this.#server?.close()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
       rmSync(apiInfoPath(this.options.stateDir), { force: true })

@@ -1,7 +1,8 @@
 /**
  * One rollout in local mode: the shared runner wired to local ports — replicas through the
- * supervisor, traffic through the rollout's own proxy, builtin metrics from the proxy's counters,
- * status and events in SQLite — and the timer that ticks it.
+ * supervisor, traffic through the rollout's own proxy process, builtin metrics from that proxy's
+ * counters, status and events in SQLite — and the timer that ticks it. The proxy process outlives
+ * the daemon; a restarted daemon adopts it.
  */
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
@@ -11,7 +12,9 @@ import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
-import { startProxy, type ProxyServer } from '../proxy/index.js'
+import { TrafficSnapshot, type TrafficReader } from '../metrics/traffic-reader.js'
+import { ProxyHost } from '../proxy-host/host-process.js'
+import type { ProxyHostRecord } from '../proxy-host/protocol.js'
 import { SqliteRolloutStore, type StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import type { ProcessTemplate } from './rollout-document.js'
@@ -21,6 +24,8 @@ export { replicaSetKey }
 export interface ControllerDeps {
   store: StateStore
   supervisor: Supervisor
+  /** Where proxy sockets and logs go. */
+  stateDir: string
   log: (line: string) => void
   now: () => number
 }
@@ -39,8 +44,10 @@ export class RolloutController {
   #config: Omit<ControllerConfig, 'status' | 'plan'>
   readonly #runner: RolloutRunner
   readonly #workloads: ProcessWorkloads
-  #proxy: ProxyServer | undefined
+  #proxy: ProxyHost | undefined
   #router: ProxyRouter | undefined
+  /** The proxy's counters as last read (refreshed every tick), for views and /metrics. */
+  #traffic = new TrafficSnapshot()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
@@ -64,7 +71,7 @@ export class RolloutController {
           apply: (traffic) => this.#requireRouter().apply(traffic),
           verify: () => this.#requireRouter().verify(),
         },
-        metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy?.traffic) },
+        metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
         store: new SqliteRolloutStore(deps.store),
         sinks: [new LogSink(deps.log)],
       },
@@ -94,8 +101,16 @@ export class RolloutController {
     return this.#runner.plan
   }
 
-  get proxy(): ProxyServer | undefined {
-    return this.#proxy
+  /** The pid of the rollout's proxy process, while it runs. */
+  get proxyPid(): number | undefined {
+    return this.#proxy?.record.pid
+  }
+
+  /** The proxy's port and its counters as last read, while it runs. */
+  get proxy(): { port: number; traffic: TrafficReader } | undefined {
+    return this.#proxy === undefined
+      ? undefined
+      : { port: this.#proxy.port, traffic: this.#traffic }
   }
 
   get servicePort(): number {
@@ -114,29 +129,63 @@ export class RolloutController {
     return this.#router
   }
 
-  async #startProxy(): Promise<ProxyServer> {
-    return startProxy({
+  #recordKey(): string {
+    return `proxy:${this.name}`
+  }
+
+  /** The proxy process a previous daemon left serving, or a new one. */
+  async #proxyProcess(): Promise<ProxyHost> {
+    const recorded = this.deps.store.getMeta(this.#recordKey())
+    if (recorded !== undefined) {
+      const record = JSON.parse(recorded) as ProxyHostRecord
+      if (record.port === this.#config.servicePort || this.#config.servicePort === 0) {
+        const adopted = await ProxyHost.adopt(record)
+        if (adopted !== undefined) {
+          this.deps.log(
+            `rollout ${this.name}: adopted its proxy (pid ${record.pid}, port ${record.port})`,
+          )
+          return adopted
+        }
+      }
+    }
+    const started = await ProxyHost.start({
+      name: this.name,
       host: '127.0.0.1',
       port: this.#config.servicePort,
-      routes: { backends: [], weights: [], headerRoutes: [] },
-      name: this.#config.name,
+      stateDir: this.deps.stateDir,
     })
+    this.deps.store.setMeta(this.#recordKey(), JSON.stringify(started.record))
+    return started
   }
 
   async start(tickMs: number): Promise<void> {
-    this.#proxy = await this.#startProxy()
+    this.#proxy = await this.#proxyProcess()
     this.#router = new ProxyRouter(this.#proxy, this.#routerOptions())
-    // After a restart, replicas the status wants may be gone and the new proxy routes nowhere.
+    await this.#readTraffic()
+    // After a restart, replicas the status wants may be gone; an adopted proxy still routes.
     await this.#runner.restore()
     this.#timer = setInterval(() => {
       if (this.#stopped) return
-      this.#runner.tickOnce(this.deps.now()).catch((err: unknown) => {
-        this.deps.log(
-          `rollout ${this.name}: tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        )
-      })
+      this.#runner
+        .tickOnce(this.deps.now())
+        .then(() => this.#readTraffic())
+        .catch((err: unknown) => {
+          this.deps.log(
+            `rollout ${this.name}: tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+          )
+        })
     }, tickMs)
     await this.#runner.tickOnce(this.deps.now())
+  }
+
+  async #readTraffic(): Promise<void> {
+    const proxy = this.#proxy
+    if (proxy === undefined) return
+    try {
+      this.#traffic = new TrafficSnapshot(await proxy.totals())
+    } catch (err) {
+      this.deps.log(`rollout ${this.name}: reading the proxy's counters failed: ${String(err)}`)
+    }
   }
 
   /** A user command: checked and persisted, then a tick carries it out. */
@@ -150,13 +199,22 @@ export class RolloutController {
   async update(config: Omit<ControllerConfig, 'status'>): Promise<void> {
     const { plan, ...rest } = config
     await this.#runner.serial(async () => {
+      const old = this.#proxy
       const portChanged = rest.servicePort !== this.#config.servicePort
-      this.#config = rest
-      if (portChanged && this.#proxy !== undefined) {
-        await this.#proxy.close({ drainMs: 2000 })
-        this.#proxy = await this.#startProxy()
+      if (portChanged && old !== undefined) {
+        // The new port first: if it is taken, the rollout keeps serving on the old one.
+        const next = await ProxyHost.start({
+          name: this.name,
+          host: '127.0.0.1',
+          port: rest.servicePort,
+          stateDir: this.deps.stateDir,
+        })
+        this.deps.store.setMeta(this.#recordKey(), JSON.stringify(next.record))
+        this.#proxy = next
+        await old.close(2000)
       }
-      if (this.#proxy !== undefined) this.#router?.rebind(this.#proxy, this.#routerOptions())
+      this.#config = rest
+      if (this.#proxy !== undefined) await this.#router?.rebind(this.#proxy, this.#routerOptions())
     })
     await this.#runner.update(plan)
     await this.#runner.tickOnce(this.deps.now())
@@ -164,14 +222,24 @@ export class RolloutController {
 
   /** Re-sends the routing with fresh endpoints when one of this rollout's replica sets changed. */
   replicaSetChanged(key: string): void {
-    if (this.#workloads.owns(key)) this.#router?.refresh()
+    if (this.#workloads.owns(key))
+      this.#router
+        ?.refresh()
+        .catch((err: unknown) =>
+          this.deps.log(`rollout ${this.name}: updating the proxy failed: ${String(err)}`),
+        )
   }
 
-  /** Stops ticking and closes the proxy (draining in-flight requests); replicas are left to the caller. */
-  async stop(drainMs = 5000): Promise<void> {
+  /**
+   * Stops ticking. With `keepProxy` the proxy process goes on serving (a later daemon adopts it);
+   * otherwise it drains in-flight requests and exits. Replicas are left to the caller.
+   */
+  async stop(drainMs = 5000, keepProxy = false): Promise<void> {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#runner.serial(() => undefined)
-    await this.#proxy?.close({ drainMs })
+    if (keepProxy) return
+    await this.#proxy?.close(drainMs)
+    this.deps.store.deleteMeta(this.#recordKey())
   }
 }

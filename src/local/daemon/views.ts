@@ -60,6 +60,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     name,
     revision: stored?.revision ?? 0,
     serviceUrl: serviceUrl(c),
+    ...(c.proxyPid === undefined ? {} : { proxyPid: c.proxyPid }),
     status,
     plan: c.plan,
     versions,

@@ -51,18 +51,39 @@ export function measureLocally(
   }
 }
 
+/** Where windows of a backend's traffic come from: a proxy process, or a recorder in-process. */
+export interface AsyncWindowSource {
+  window(backend: string, fromMs: number, toMs: number): Promise<VersionTraffic>
+}
+
 export class BuiltinMetricProvider implements MetricProvider {
   /** `source` is read at each measurement: the proxy may be replaced while the rollout runs. */
-  constructor(private readonly source: () => TrafficWindowSource | undefined) {}
+  constructor(private readonly source: () => AsyncWindowSource | TrafficWindowSource | undefined) {}
 
-  measure(request: MeasurementRequest, context: MeasureContext): Promise<Measurement> {
+  async measure(request: MeasurementRequest, context: MeasureContext): Promise<Measurement> {
     const source = this.source()
     if (source === undefined)
-      return Promise.resolve({
+      return { metric: request.metric, at: context.now, error: 'the proxy is not running' }
+    const { stableRevision, canaryRevision } = context.traffic
+    // Read both windows first, then measure over what was read: the same cut for both sides.
+    const windows = new Map<string, VersionTraffic>()
+    const to = Math.floor(Math.min(request.to, context.now) / 1000) * 1000
+    const from = Math.min(Math.floor(request.from / 1000) * 1000, to)
+    try {
+      for (const revision of [stableRevision, canaryRevision])
+        if (revision !== null)
+          windows.set(backendId(revision), await source.window(backendId(revision), from, to))
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err)
+      return {
         metric: request.metric,
         at: context.now,
-        error: 'the proxy is not running',
-      })
-    return Promise.resolve(measureLocally(request, source, context.traffic, context.now))
+        error: `reading the proxy's counters: ${why}`,
+      }
+    }
+    const read: TrafficWindowSource = {
+      window: (backend) => windows.get(backend) ?? emptyVersionTraffic(),
+    }
+    return measureLocally(request, read, context.traffic, context.now)
   }
 }

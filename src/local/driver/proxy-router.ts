@@ -7,6 +7,23 @@ import type { RouterCapabilities, TrafficRouter } from '../../controller/ports.j
 import { checkRoutable } from '../../controller/routable.js'
 import type { TrafficState } from '../../engine/status.js'
 import type { ProxyRoutes, ProxyServer } from '../proxy/index.js'
+
+/** Where the routing table lives: a proxy process (over its control socket) or one in-process. */
+export interface RoutingTable {
+  setRoutes(routes: ProxyRoutes): Promise<void>
+  routes(): Promise<ProxyRoutes>
+}
+
+/** The routing table of a proxy running in this process (tests, benchmarks). */
+export function inProcessTable(proxy: ProxyServer): RoutingTable {
+  return {
+    setRoutes: (routes) => {
+      proxy.update(routes)
+      return Promise.resolve()
+    },
+    routes: () => Promise.resolve(proxy.routes),
+  }
+}
 import { backendId } from './builtin-metrics.js'
 
 export interface ProxyRouterOptions {
@@ -22,35 +39,30 @@ export class ProxyRouter implements TrafficRouter {
   readonly #revisionOf = new Map<string, number>()
 
   constructor(
-    private proxy: ProxyServer,
+    private table: RoutingTable,
     private options: ProxyRouterOptions,
   ) {}
 
-  apply(traffic: TrafficState): Promise<void> {
-    try {
-      checkRoutable('local proxy', this.capabilities, traffic)
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
-    }
+  async apply(traffic: TrafficState): Promise<void> {
+    checkRoutable('local proxy', this.capabilities, traffic)
     this.#desired = structuredClone(traffic)
-    this.proxy.update(this.#routes(traffic))
-    return Promise.resolve()
+    await this.table.setRoutes(this.#routes(traffic))
   }
 
   /** Endpoints changed (a replica became ready or went away): re-send the same routing. */
-  refresh(): void {
-    if (this.#desired !== null) this.proxy.update(this.#routes(this.#desired))
+  async refresh(): Promise<void> {
+    if (this.#desired !== null) await this.table.setRoutes(this.#routes(this.#desired))
   }
 
   /** The proxy was replaced (a new service port) or the stickiness changed. */
-  rebind(proxy: ProxyServer, options: ProxyRouterOptions): void {
-    this.proxy = proxy
+  async rebind(table: RoutingTable, options: ProxyRouterOptions): Promise<void> {
+    this.table = table
     this.options = options
-    this.refresh()
+    await this.refresh()
   }
 
-  verify(): Promise<TrafficState | null> {
-    return Promise.resolve(this.#decode(this.proxy.routes))
+  async verify(): Promise<TrafficState | null> {
+    return this.#decode(await this.table.routes())
   }
 
   #backend(revision: number): string {

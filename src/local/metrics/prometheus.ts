@@ -3,11 +3,12 @@
  * a latency histogram per service and backend, so a real Prometheus can scrape the daemon.
  */
 import { LATENCY_BUCKETS_MS } from '../../analysis/traffic.js'
-import { NO_BACKEND, PROXY_ANSWER_REASONS, type TrafficRecorder } from './traffic-recorder.js'
+import type { TrafficReader } from './traffic-reader.js'
+import { NO_BACKEND, PROXY_ANSWER_REASONS } from './traffic-recorder.js'
 
 export interface ExposedService {
   name: string
-  recorder: TrafficRecorder
+  recorder: TrafficReader
   roleOf: (backend: string) => string
 }
 

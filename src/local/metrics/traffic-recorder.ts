@@ -5,6 +5,7 @@
  * they are not in the user totals, but they are how a version behaved, so analysis windows include
  * them — a dark launch or a blue-green preview fed by mirroring is measured on its shadow traffic.
  */
+import type { TrafficReader } from './traffic-reader.js'
 import {
   addVersionTraffic,
   emptyVersionTraffic,
@@ -39,7 +40,7 @@ interface BackendSeries {
   mirrorDropped: number
 }
 
-export class TrafficRecorder {
+export class TrafficRecorder implements TrafficReader {
   readonly #series = new Map<string, BackendSeries>()
   readonly #shadow = new Map<string, BackendSeries>()
   readonly #proxyAnswers = new Map<string, Record<ProxyAnswerReason, number>>()

@@ -223,6 +223,10 @@ export class StateStore {
     this.#db.prepare('insert or replace into meta (key, value) values (?, ?)').run(key, value)
   }
 
+  deleteMeta(key: string): void {
+    this.#db.prepare('delete from meta where key = ?').run(key)
+  }
+
   getMeta(key: string): string | undefined {
     return (
       this.#db.prepare('select value from meta where key = ?').get(key) as

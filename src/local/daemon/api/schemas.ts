@@ -179,6 +179,9 @@ export const RolloutViewSchema = OpenObject(
     name: Type.String(),
     revision: Revision(),
     serviceUrl: Type.String(),
+    proxyPid: Type.Optional(
+      Type.Integer({ description: "the rollout's proxy process (it outlives the daemon)" }),
+    ),
     status: Type.Unsafe<RolloutStatus>({
       type: 'object',
       additionalProperties: true,

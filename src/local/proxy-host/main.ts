@@ -1,0 +1,51 @@
+/**
+ * A rollout's proxy as a process of its own, so users keep being served while the daemon is down or
+ * restarting: it holds the last routing table and the per-version counters, and a restarted daemon
+ * adopts it. Started by the daemon with its configuration in KANARI_PROXY_CONFIG.
+ */
+import { startProxy, type ProxyServer } from '../proxy/index.js'
+import { startControlServer } from './control-server.js'
+import { PROXY_CONFIG_ENV, type ProxyHostConfig, type ProxyHostHello } from './protocol.js'
+
+function hello(line: ProxyHostHello): void {
+  // The daemon reads this one line, then stops listening; nothing else goes to stdout.
+  process.stdout.write(JSON.stringify(line) + '\n')
+}
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+}
+
+const config = JSON.parse(process.env[PROXY_CONFIG_ENV] ?? '{}') as ProxyHostConfig
+let proxy: ProxyServer
+try {
+  proxy = await startProxy({
+    host: config.host,
+    port: config.port,
+    routes: { backends: [], weights: [], headerRoutes: [] },
+    name: config.name,
+  })
+} catch (err) {
+  const e = err as NodeJS.ErrnoException
+  hello({ listening: false, code: e.code ?? 'ERROR', message: e.message })
+  process.exit(1)
+}
+
+let closing = false
+const close = (drainMs: number): void => {
+  if (closing) return
+  closing = true
+  log(`proxy ${config.name}: closing (draining up to ${drainMs} ms)`)
+  void proxy.close({ drainMs }).finally(() => {
+    control.close()
+    process.exit(0)
+  })
+}
+const control = await startControlServer(proxy, config.socketPath, close)
+process.on('SIGTERM', () => close(5000))
+process.on('SIGINT', () => close(5000))
+// The daemon may go away at any time; the proxy goes on serving.
+process.stdout.on('error', () => undefined)
+process.on('SIGPIPE', () => undefined)
+hello({ listening: true, port: proxy.port, pid: process.pid })
+log(`proxy ${config.name}: serving ${config.host}:${proxy.port}, control ${config.socketPath}`)
