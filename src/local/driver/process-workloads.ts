@@ -69,8 +69,17 @@ export class ProcessWorkloads implements WorkloadDriver {
     return this.#keys.has(key)
   }
 
-  /** Ready endpoints of a revision, for the proxy. */
+  /**
+   * Endpoints of a revision for the proxy: the ready replicas, and replicas adopted from a previous
+   * daemon that have not been probed yet — they were serving a moment ago, and dropping them until
+   * the first probe would turn a daemon restart into errors for users.
+   */
   endpoints(revision: number): { host: string; port: number }[] {
-    return this.supervisor.status(replicaSetKey(this.rollout, revision))?.endpoints ?? []
+    const set = this.supervisor.status(replicaSetKey(this.rollout, revision))
+    if (set === undefined) return []
+    const unprobed = set.replicas
+      .filter((r) => r.adopted && r.state === 'starting')
+      .map((r) => ({ host: '127.0.0.1', port: r.port }))
+    return unprobed.length === 0 ? set.endpoints : [...set.endpoints, ...unprobed]
   }
 }

@@ -36,7 +36,6 @@ export class ProxyRouter implements TrafficRouter {
   readonly capabilities: RouterCapabilities = { weights: true, headerRoutes: true, mirror: true }
   /** The traffic last applied: endpoint changes re-send it with fresh endpoints. */
   #desired: TrafficState | null = null
-  readonly #revisionOf = new Map<string, number>()
 
   constructor(
     private table: RoutingTable,
@@ -65,25 +64,27 @@ export class ProxyRouter implements TrafficRouter {
     return this.#decode(await this.table.routes())
   }
 
-  #backend(revision: number): string {
-    const id = backendId(revision)
-    this.#revisionOf.set(id, revision)
-    return id
-  }
-
   #routes(t: TrafficState): ProxyRoutes {
     const routes: ProxyRoutes = { backends: [], weights: [], headerRoutes: [] }
     if (t.stableRevision !== null) {
-      const stable = this.#backend(t.stableRevision)
-      routes.backends.push({ id: stable, endpoints: this.options.endpoints(t.stableRevision) })
+      const stable = backendId(t.stableRevision)
+      routes.backends.push({
+        id: stable,
+        revision: t.stableRevision,
+        endpoints: this.options.endpoints(t.stableRevision),
+      })
       routes.weights.push({
         backend: stable,
         weight: t.canaryRevision === null ? 100 : 100 - t.canaryWeight,
       })
     }
     if (t.canaryRevision !== null) {
-      const canary = this.#backend(t.canaryRevision)
-      routes.backends.push({ id: canary, endpoints: this.options.endpoints(t.canaryRevision) })
+      const canary = backendId(t.canaryRevision)
+      routes.backends.push({
+        id: canary,
+        revision: t.canaryRevision,
+        endpoints: this.options.endpoints(t.canaryRevision),
+      })
       routes.weights.push({ backend: canary, weight: t.canaryWeight })
       routes.headerRoutes = t.headerRoutes.map((r) => ({
         name: r.name,
@@ -107,8 +108,10 @@ export class ProxyRouter implements TrafficRouter {
     if (routes.weights.length === 0) return null
     const [stable, canary, ...more] = routes.weights
     if (stable === undefined || more.length > 0) return null
-    const stableRevision = this.#revisionOf.get(stable.backend)
-    const canaryRevision = canary === undefined ? null : this.#revisionOf.get(canary.backend)
+    const revisionOf = (id: string): number | undefined =>
+      routes.backends.find((b) => b.id === id)?.revision
+    const stableRevision = revisionOf(stable.backend)
+    const canaryRevision = canary === undefined ? null : revisionOf(canary.backend)
     if (stableRevision === undefined || canaryRevision === undefined) return null
     return {
       stableRevision,

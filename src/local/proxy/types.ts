@@ -9,6 +9,8 @@ export interface Endpoint {
 export interface Backend {
   /** e.g. "rev-3" */
   id: string
+  /** The revision behind it, for whoever reads the table back (the proxy itself ignores it). */
+  revision?: number
   endpoints: Endpoint[]
 }
 
