@@ -175,4 +175,31 @@ spec:
       await waitFor(() => !alive(proxyPid ?? 0), 'the proxy to stop with `kanari down`', 15_000)
     },
   )
+  it('starts a proxy that died again, on the same port', { timeout: 60_000 }, async () => {
+    // the daemon stopped by the last test resumes the promoted rollout with a new proxy
+    expect((await kanari('up')).code).toBe(0)
+    const healthy = await waitFor(
+      async () => {
+        const v = await view()
+        return v.status.phase === 'Healthy' && v.proxyPid !== undefined ? v : undefined
+      },
+      'healthy with a proxy',
+      30_000,
+    )
+    const first = healthy.proxyPid ?? 0
+    process.kill(first, 'SIGKILL')
+    await waitFor(() => !alive(first), 'the proxy to die')
+    const replaced = await waitFor(
+      async () => {
+        const v = await view()
+        return v.proxyPid !== undefined && v.proxyPid !== first ? v : undefined
+      },
+      'a new proxy',
+      15_000,
+    )
+    expect(replaced.serviceUrl).toBe(healthy.serviceUrl)
+    const res = await fetch(`${replaced.serviceUrl}/color`)
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { color: string }).color).toBe('green')
+  })
 })

@@ -166,8 +166,8 @@ export class RolloutController {
     await this.#runner.restore()
     this.#timer = setInterval(() => {
       if (this.#stopped) return
-      this.#runner
-        .tickOnce(this.deps.now())
+      this.#replaceDeadProxy()
+        .then(() => this.#runner.tickOnce(this.deps.now()))
         .then(() => this.#readTraffic())
         .catch((err: unknown) => {
           this.deps.log(
@@ -176,6 +176,30 @@ export class RolloutController {
         })
     }, tickMs)
     await this.#runner.tickOnce(this.deps.now())
+  }
+
+  /**
+   * A proxy process that died is started again on the same port, in the runner's queue, and given
+   * the routing table back; its counters start from zero (the analysis windows say so as no data).
+   */
+  #replaceDeadProxy(): Promise<void> {
+    const proxy = this.#proxy
+    if (proxy === undefined || proxy.alive()) return Promise.resolve()
+    return this.#runner.serial(async () => {
+      if (this.#proxy !== proxy || this.#stopped) return
+      this.deps.log(
+        `rollout ${this.name}: its proxy (pid ${proxy.record.pid}) is gone; starting another`,
+      )
+      const next = await ProxyHost.start({
+        name: this.name,
+        host: '127.0.0.1',
+        port: proxy.port,
+        stateDir: this.deps.stateDir,
+      })
+      this.deps.store.setMeta(this.#recordKey(), JSON.stringify(next.record))
+      this.#proxy = next
+      await this.#router?.rebind(next, this.#routerOptions())
+    })
   }
 
   async #readTraffic(): Promise<void> {
