@@ -12,6 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { DaemonClient } from '../local/daemon/client.js'
 import { DEMO_RELEASES } from './demo-spec.js'
 import { newProgress, tellStory } from './demo-story.js'
+import { keepInstructions, kanariCommand } from './keep-instructions.js'
 import type { ReleaseReport } from './release-report.js'
 import { tearDown, type TearDownResult } from './tear-down.js'
 
@@ -153,7 +154,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           })
         : undefined
 
-    const { releases } = progress
+    const { releases, client } = progress
     const url = progress.url ?? ''
     const ok =
       interrupted === undefined &&
@@ -189,12 +190,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
         )
       say(`grid page (served through the proxy): ${url}/${options.keep ? '' : ' (stopped)'}`)
       say(ok ? 'demo passed' : 'demo FAILED: a release did not end as expected')
-      if (options.keep) {
+      if (options.keep && client !== undefined) {
         say('')
-        say(`left running: the demo app at ${url}/ and the daemon (state ${stateDir}).`)
-        say(
-          `try: ./bin/kanari get rollout demo --state-dir ${stateDir}    stop with: ./bin/kanari down --state-dir ${stateDir}`,
-        )
+        for (const line of keepInstructions({
+          serviceUrl: url,
+          stateDir,
+          daemonPid: client.info.pid,
+          kanari: kanariCommand(),
+        }))
+          say(line)
       }
     }
     return report
