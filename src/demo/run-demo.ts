@@ -3,25 +3,29 @@
  * demo app v1 (blue) behind Kanari's proxy under steady load; then v2 (healthy) is promoted, v3 (15%
  * errors) is rolled back at its first step, and v4 (fails only under load) is rolled back at 50%.
  * Prints each release's process table, time to decision and the user requests each bad version cost.
+ * Interrupted at any moment, it stops the load, the daemon and its replicas, and removes its state.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { stringify } from 'yaml'
+import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { DaemonClient } from '../local/daemon/client.js'
-import type { RolloutView } from '../local/daemon/api/schemas.js'
-import { isAlive } from '../local/daemon/paths.js'
-import { freePort } from '../local/free-port.js'
-import { runLoad } from '../local/load/index.js'
-import { renderProcessTable } from '../report/process-table.js'
-import { DEMO_RELEASES, demoRollout } from './demo-spec.js'
-import { releaseReport, type ReleaseReport } from './release-report.js'
+import { DEMO_RELEASES } from './demo-spec.js'
+import { newProgress, tellStory } from './demo-story.js'
+import { keepInstructions, kanariCommand } from './keep-instructions.js'
+import type { ReleaseReport } from './release-report.js'
+import { tearDown, type TearDownResult } from './tear-down.js'
 
 export type { ReleaseReport }
 
+export type InterruptSignal = 'SIGINT' | 'SIGTERM'
+
 export interface DemoOptions {
-  /** Where the story is told (a terminal, a pipe, a test's buffer). */
-  io: { stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number } }
+  /** Where the story is told (a terminal, a pipe, a test's buffer); stderr takes what JSON cannot. */
+  io: {
+    stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }
+    stderr?: NodeJS.WritableStream
+  }
   /** Plain lines even on a TTY. */
   ci: boolean
   /** Leave the daemon and the demo app running at the end. */
@@ -29,6 +33,11 @@ export interface DemoOptions {
   json: boolean
   rps: number
   startDaemon: (stateDir: string) => Promise<DaemonClient>
+  /**
+   * Subscribes to the user's interrupts (Ctrl-C, SIGTERM) and returns the unsubscribe. The first one
+   * stops the demo and cleans up, even with `keep`; a later one kills instead of waiting.
+   */
+  onInterrupt?: (listener: (signal: InterruptSignal) => void) => () => void
 }
 
 export interface DemoReport {
@@ -38,148 +47,162 @@ export interface DemoReport {
   releases: ReleaseReport[]
   load: { requests: number; failed: number; rps: number }
   seconds: number
+  /** Set when the user interrupted the demo; what it started was stopped then. */
+  interrupted?: InterruptSignal
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** From the first interrupt (or the end of the story) to everything stopped and removed. */
+const CLEANUP_BUDGET_MS = 15_000
+/**
+ * How long an interrupted story may take to unwind: it stops at its next step, unless it waits for
+ * a daemon that is still starting or does not answer, which the cleanup then deals with by pid.
+ */
+const UNWIND_MS = 3_000
+
+/** The closing line of an interrupted demo: what was stopped, and whether anything is left. */
+function interruptedLine(signal: InterruptSignal, stateDir: string, done: TearDownResult): string {
+  const pids = done.survivors.join(' ')
+  if (pids !== '')
+    return `interrupted (${signal}): pids ${pids} still running after cleanup; state kept in ${stateDir} — stop them with kill -9 ${pids}`
+  const replicas =
+    done.replicas === 0 ? '' : ` and ${done.replicas} replica${done.replicas === 1 ? '' : 's'}`
+  const stopped =
+    done.daemonPids.length === 0
+      ? 'no daemon was running yet'
+      : `stopped the daemon (pid ${done.daemonPids.join(', ')})${replicas}`
+  const removed = done.removed ? `removed ${stateDir}` : `could not remove ${stateDir}`
+  return `interrupted (${signal})${done.removed ? ', cleaned up' : ''}: ${stopped}, ${removed}`
+}
 
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = Date.now()
   const out = options.io.stdout
   const live = !options.ci && !options.json && out.isTTY === true
+  // The story stops at the first interrupt; the cleanup stops waiting for the daemon at the second.
+  const stop = new AbortController()
+  const hurry = new AbortController()
+  let interrupted: InterruptSignal | undefined
+  let interruptedAt = 0
+  let onInterrupted: () => void = () => undefined
+  const interruption = new Promise<void>((resolve) => (onInterrupted = resolve))
+  // An interrupted story may still be unwinding: it says nothing more.
+  const write = (text: string): void => {
+    if (!stop.signal.aborted) out.write(text)
+  }
   const say = (line: string): void => {
     if (options.json) return
-    if (live) out.write('\r\x1b[K')
-    out.write(line + '\n')
+    if (live) write('\r\x1b[K')
+    write(line + '\n')
   }
+  /** Lines about the cleanup itself; under --output json stdout is kept for the report. */
+  const tell = (line: string): void => {
+    if (options.json) (options.io.stderr ?? out).write(line + '\n')
+    else out.write(`${live ? '\r\x1b[K' : ''}${line}\n`)
+  }
+  const unsubscribe =
+    options.onInterrupt?.((signal) => {
+      if (interrupted === undefined) {
+        interrupted = signal
+        interruptedAt = Date.now()
+        stop.abort()
+        if (live) out.write('\r\x1b[Kinterrupted: stopping the daemon and its replicas…')
+        onInterrupted()
+      } else if (!hurry.signal.aborted) {
+        hurry.abort()
+        tell(`${signal} again: still cleaning up — killing the daemon and its replicas now`)
+      } else tell('still cleaning up: removing the state directory once they are gone')
+    }) ?? (() => undefined)
+
   const stateDir = mkdtempSync(join(tmpdir(), 'kanari-demo-'))
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  say(`Kanari demo — state in ${stateDir}`)
-  const client = await options.startDaemon(stateDir)
-  say(`daemon running (pid ${client.info.pid}, API ${client.info.url})`)
-
-  // Per-revision tallies of what users saw, from the load generator.
-  const perBackend = new Map<string, { requests: number; failed: number }>()
-  const load = new AbortController()
-  let loadTotals = { requests: 0, failed: 0 }
-  const apply = async (release: {
-    color: string
-    version: string
-    env: Record<string, string>
-  }): Promise<number> => {
-    const doc = demoRollout({ port, ...release })
-    const res = await client.put<{ results: { revision: number }[] }>('/api/v1/rollouts', {
-      files: [{ name: `demo-${release.version}.yaml`, text: stringify(doc) }],
-      baseDir: resolve('.'),
-    })
-    return res.results[0]?.revision ?? 0
-  }
-  const view = (): Promise<RolloutView> => client.get<RolloutView>('/api/v1/rollouts/demo')
-
-  let loadRun: Promise<unknown> = Promise.resolve()
-  const releases: ReleaseReport[] = []
-  try {
-    say('deploying v1 (blue), 3 replicas behind the proxy…')
-    await apply({ color: 'blue', version: 'v1', env: {} })
-    const deadline = Date.now() + 60_000
-    while ((await view()).status.phase !== 'Healthy') {
-      if (Date.now() > deadline)
-        throw new Error('v1 did not become ready within 60s; see the daemon log in ' + stateDir)
-      await sleep(250)
-    }
-    say(`v1 is serving at ${url}/ — open it in a browser to watch the colors change`)
-    loadRun = runLoad({
-      url: `${url}/color`,
+  const progress = newProgress()
+  const story = tellStory(
+    {
+      stateDir,
       rps: options.rps,
-      durationMs: 10 * 60_000,
-      concurrencyCap: 200,
-      signal: load.signal,
-      onResult: (r) => {
-        const key = r.backend ?? 'none'
-        const tally = perBackend.get(key) ?? { requests: 0, failed: 0 }
-        tally.requests++
-        if (r.status === 0 || r.status >= 500) tally.failed++
-        perBackend.set(key, tally)
-        loadTotals = {
-          requests: loadTotals.requests + 1,
-          failed: loadTotals.failed + (r.status === 0 || r.status >= 500 ? 1 : 0),
-        }
-      },
-    })
-    say(`steady load: ${options.rps} requests/s through the proxy`)
-    await sleep(3000)
+      startDaemon: options.startDaemon,
+      stop: stop.signal,
+      say,
+      write,
+      live,
+      json: options.json,
+      columns: out.columns ?? 120,
+    },
+    progress,
+  )
 
-    for (const release of DEMO_RELEASES) {
-      say('')
-      say(`── release ${release.version} (${release.color}): ${release.story}`)
-      const t0 = Date.now()
-      const revision = await apply(release)
-      let v = await view()
-      let lastLine = ''
-      while (!(v.status.lastOutcome?.revision === revision) && Date.now() - t0 < 90_000) {
-        const line = `   ${v.status.phase} — canary ${v.status.traffic.canaryWeight}% — ${v.status.message}`
-        if (live) out.write(`\r\x1b[K${line.slice(0, (out.columns ?? 120) - 1)}`)
-        else if (line !== lastLine && !options.json) say(line)
-        lastLine = line
-        await sleep(live ? 200 : 500)
-        v = await view()
-      }
-      const tally = perBackend.get(`rev-${revision}`) ?? { requests: 0, failed: 0 }
-      const report = releaseReport(release, revision, v, tally, t0, Date.now())
-      releases.push(report)
-      if (live) out.write('\r\x1b[K')
-      if (!options.json) {
-        out.write(renderProcessTable(report.processTable, { detailWidth: 100 }))
-        say(
-          `=> ${release.version}: ${report.outcome}${report.outcome === 'RolledBack' ? ` at ${report.decidedAtWeight}%` : ''} after ${report.decisionSeconds}s; ` +
-            `${report.requests} user requests reached it, ${report.failedRequests} failed because of it` +
-            (report.ok
-              ? ''
-              : `  ✗ expected ${release.expect.outcome}${release.expect.atWeight === undefined ? '' : ` at ${release.expect.atWeight}%`}`),
-        )
-        if (report.outcome === 'RolledBack') say(`   why: ${report.reason}`)
-      }
-      // Let the rolled-back canary drain and stable settle before the next release.
-      await sleep(1500)
+  try {
+    try {
+      await Promise.race([story, interruption])
+    } catch (err) {
+      // A story cut short by the interrupt fails on its next step; only other failures are errors.
+      if (interrupted === undefined) throw err
     }
-  } finally {
-    load.abort()
-    await loadRun.catch(() => undefined)
-  }
+    if (interrupted !== undefined)
+      await Promise.race([
+        story.catch(() => undefined),
+        delay(UNWIND_MS, undefined, { signal: hurry.signal }).catch(() => undefined),
+      ])
+    // An interrupt during the normal end's cleanup changes nothing but the exit code.
+    const cleanup =
+      interrupted !== undefined || !options.keep
+        ? await tearDown({
+            stateDir,
+            client: progress.client,
+            // From the interrupt, so the story's unwinding counts against the same budget.
+            deadline: (interrupted === undefined ? Date.now() : interruptedAt) + CLEANUP_BUDGET_MS,
+            hurry: hurry.signal,
+          })
+        : undefined
 
-  const ok = releases.length === DEMO_RELEASES.length && releases.every((r) => r.ok)
-  const report: DemoReport = {
-    ok,
-    url: `${url}/`,
-    stateDir,
-    releases,
-    load: { ...loadTotals, rps: options.rps },
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-  }
-  if (options.keep) {
-    say('')
-    say(`left running: the demo app at ${url}/ and the daemon (state ${stateDir}).`)
-    say(
-      `try: ./bin/kanari get rollout demo --state-dir ${stateDir}    stop with: ./bin/kanari down --state-dir ${stateDir}`,
-    )
-  } else {
-    await client.post('/api/v1/shutdown').catch(() => undefined)
-    const deadline = Date.now() + 30_000
-    while (isAlive(client.info.pid) && Date.now() < deadline) await sleep(100)
-    rmSync(stateDir, { recursive: true, force: true })
-  }
-  if (options.json) out.write(JSON.stringify(report, null, 2) + '\n')
-  else {
-    say('')
-    say(
-      `summary (${report.seconds}s, ${report.load.requests} user requests, ${report.load.failed} failed):`,
-    )
-    for (const r of releases)
+    const { releases, client } = progress
+    const url = progress.url ?? ''
+    const ok =
+      interrupted === undefined &&
+      releases.length === DEMO_RELEASES.length &&
+      releases.every((r) => r.ok)
+    const report: DemoReport = {
+      ok,
+      url: `${url}/`,
+      stateDir,
+      releases,
+      load: { ...progress.load, rps: options.rps },
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      ...(interrupted === undefined ? {} : { interrupted }),
+    }
+    if (interrupted !== undefined && cleanup !== undefined) {
+      tell(interruptedLine(interrupted, stateDir, cleanup))
+      if (options.json) out.write(JSON.stringify(report, null, 2) + '\n')
+      return report
+    }
+    if (cleanup !== undefined && !cleanup.removed)
       say(
-        `  ${r.version} ${r.color.padEnd(7)} ${r.outcome.padEnd(10)} ${r.outcome === 'RolledBack' ? `at ${r.decidedAtWeight}%`.padEnd(7) : ''.padEnd(7)} decided in ${r.decisionSeconds}s, ${r.failedRequests} failed requests  ${r.ok ? 'as expected' : 'NOT as expected'}`,
+        `the daemon or its replicas (pids ${cleanup.survivors.join(' ')}) did not stop; state kept in ${stateDir}`,
       )
-    say(`grid page (served through the proxy): ${url}/${options.keep ? '' : ' (stopped)'}`)
-    say(ok ? 'demo passed' : 'demo FAILED: a release did not end as expected')
+    if (options.json) out.write(JSON.stringify(report, null, 2) + '\n')
+    else {
+      say('')
+      say(
+        `summary (${report.seconds}s, ${report.load.requests} user requests, ${report.load.failed} failed):`,
+      )
+      for (const r of releases)
+        say(
+          `  ${r.version} ${r.color.padEnd(7)} ${r.outcome.padEnd(10)} ${r.outcome === 'RolledBack' ? `at ${r.decidedAtWeight}%`.padEnd(7) : ''.padEnd(7)} decided in ${r.decisionSeconds}s, ${r.failedRequests} failed requests  ${r.ok ? 'as expected' : 'NOT as expected'}`,
+        )
+      say(`grid page (served through the proxy): ${url}/${options.keep ? '' : ' (stopped)'}`)
+      say(ok ? 'demo passed' : 'demo FAILED: a release did not end as expected')
+      if (options.keep && client !== undefined) {
+        say('')
+        for (const line of keepInstructions({
+          serviceUrl: url,
+          stateDir,
+          daemonPid: client.info.pid,
+          kanari: kanariCommand(),
+        }))
+          say(line)
+      }
+    }
+    return report
+  } finally {
+    unsubscribe()
   }
-  return report
 }

@@ -1,0 +1,146 @@
+/**
+ * The demo's story, told as it happens: start the daemon, deploy v1 under steady load, then release
+ * each version and report how it was decided. It stops at its next step once `stop` aborts.
+ */
+import { resolve } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { stringify } from 'yaml'
+import type { DaemonClient } from '../local/daemon/client.js'
+import type { RolloutView } from '../local/daemon/api/schemas.js'
+import { freePort } from '../local/free-port.js'
+import { runLoad } from '../local/load/index.js'
+import { renderProcessTable } from '../report/process-table.js'
+import { DEMO_RELEASES, demoRollout, type DemoRelease } from './demo-spec.js'
+import { releaseReport, type ReleaseReport } from './release-report.js'
+
+export interface StoryOptions {
+  stateDir: string
+  rps: number
+  startDaemon: (stateDir: string) => Promise<DaemonClient>
+  /** Aborted when the user interrupts: no sleep, request or line after that. */
+  stop: AbortSignal
+  /** One line of the story (silent under --output json). */
+  say: (line: string) => void
+  /** Raw output (the process tables, the live status line). */
+  write: (text: string) => void
+  /** Redraw the status line in place instead of printing each change. */
+  live: boolean
+  json: boolean
+  columns: number
+}
+
+/** What the story got to; read by whoever ends the demo, however the story ended. */
+export interface StoryProgress {
+  /** The demo app's address behind the proxy, once a port was picked. */
+  url: string | undefined
+  client: DaemonClient | undefined
+  releases: ReleaseReport[]
+  load: { requests: number; failed: number }
+}
+
+export function newProgress(): StoryProgress {
+  return { url: undefined, client: undefined, releases: [], load: { requests: 0, failed: 0 } }
+}
+
+export async function tellStory(o: StoryOptions, progress: StoryProgress): Promise<void> {
+  const { say, write, stop } = o
+  const sleep = (ms: number): Promise<void> => delay(ms, undefined, { signal: stop })
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  progress.url = url
+  say(`Kanari demo — state in ${o.stateDir}`)
+  stop.throwIfAborted()
+  const running = await o.startDaemon(o.stateDir)
+  progress.client = running
+  say(`daemon running (pid ${running.info.pid}, API ${running.info.url})`)
+  /** Every call to the daemon goes through here: none starts after an interrupt. */
+  const daemon = (): DaemonClient => {
+    stop.throwIfAborted()
+    return running
+  }
+
+  const apply = async (
+    release: Pick<DemoRelease, 'color' | 'version' | 'env'>,
+  ): Promise<number> => {
+    const doc = demoRollout({ port, ...release })
+    const res = await daemon().put<{ results: { revision: number }[] }>('/api/v1/rollouts', {
+      files: [{ name: `demo-${release.version}.yaml`, text: stringify(doc) }],
+      baseDir: resolve('.'),
+    })
+    return res.results[0]?.revision ?? 0
+  }
+  const view = (): Promise<RolloutView> => daemon().get<RolloutView>('/api/v1/rollouts/demo')
+
+  // Per-revision tallies of what users saw, from the load generator.
+  const perBackend = new Map<string, { requests: number; failed: number }>()
+  const load = new AbortController()
+  let loadRun: Promise<unknown> = Promise.resolve()
+  try {
+    say('deploying v1 (blue), 3 replicas behind the proxy…')
+    await apply({ color: 'blue', version: 'v1', env: {} })
+    const deadline = Date.now() + 60_000
+    while ((await view()).status.phase !== 'Healthy') {
+      if (Date.now() > deadline)
+        throw new Error('v1 did not become ready within 60s; see the daemon log in ' + o.stateDir)
+      await sleep(250)
+    }
+    say(`v1 is serving at ${url}/ — open it in a browser to watch the colors change`)
+    loadRun = runLoad({
+      url: `${url}/color`,
+      rps: o.rps,
+      durationMs: 10 * 60_000,
+      concurrencyCap: 200,
+      signal: AbortSignal.any([load.signal, stop]),
+      onResult: (r) => {
+        const key = r.backend ?? 'none'
+        const tally = perBackend.get(key) ?? { requests: 0, failed: 0 }
+        tally.requests++
+        if (r.status === 0 || r.status >= 500) tally.failed++
+        perBackend.set(key, tally)
+        progress.load = {
+          requests: progress.load.requests + 1,
+          failed: progress.load.failed + (r.status === 0 || r.status >= 500 ? 1 : 0),
+        }
+      },
+    })
+    say(`steady load: ${o.rps} requests/s through the proxy`)
+    await sleep(3000)
+
+    for (const release of DEMO_RELEASES) {
+      say('')
+      say(`── release ${release.version} (${release.color}): ${release.story}`)
+      const t0 = Date.now()
+      const revision = await apply(release)
+      let v = await view()
+      let lastLine = ''
+      while (!(v.status.lastOutcome?.revision === revision) && Date.now() - t0 < 90_000) {
+        const line = `   ${v.status.phase} — canary ${v.status.traffic.canaryWeight}% — ${v.status.message}`
+        if (o.live) write(`\r\x1b[K${line.slice(0, o.columns - 1)}`)
+        else if (line !== lastLine && !o.json) say(line)
+        lastLine = line
+        await sleep(o.live ? 200 : 500)
+        v = await view()
+      }
+      const tally = perBackend.get(`rev-${revision}`) ?? { requests: 0, failed: 0 }
+      const report = releaseReport(release, revision, v, tally, t0, Date.now())
+      progress.releases.push(report)
+      if (o.live) write('\r\x1b[K')
+      if (!o.json) {
+        write(renderProcessTable(report.processTable, { detailWidth: 100 }))
+        say(
+          `=> ${release.version}: ${report.outcome}${report.outcome === 'RolledBack' ? ` at ${report.decidedAtWeight}%` : ''} after ${report.decisionSeconds}s; ` +
+            `${report.requests} user requests reached it, ${report.failedRequests} failed because of it` +
+            (report.ok
+              ? ''
+              : `  ✗ expected ${release.expect.outcome}${release.expect.atWeight === undefined ? '' : ` at ${release.expect.atWeight}%`}`),
+        )
+        if (report.outcome === 'RolledBack') say(`   why: ${report.reason}`)
+      }
+      // Let the rolled-back canary drain and stable settle before the next release.
+      await sleep(1500)
+    }
+  } finally {
+    load.abort()
+    await loadRun.catch(() => undefined)
+  }
+}
