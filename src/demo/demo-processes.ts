@@ -6,6 +6,12 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { isAlive, readApiInfo } from '../local/daemon/paths.js'
 import { StateStore, type ReplicaRecord } from '../local/store/index.js'
+import { carriesEnv } from '../local/process-alive.js'
+import {
+  PROXY_ID_ENV,
+  PROXY_RECORD_PREFIX,
+  type ProxyHostRecord,
+} from '../local/proxy-host/protocol.js'
 import { isAdoptable } from '../local/supervisor/adoption.js'
 
 /** Alive and not a zombie: a dead child waiting to be reaped still answers signal 0. */
@@ -68,6 +74,24 @@ export function daemonPids(stateDir: string): number[] {
   for (const entry of entries) if (/^\d+$/.test(entry)) candidates.add(Number(entry))
   candidates.delete(process.pid)
   return [...candidates].filter((pid) => isDaemonOf(pid, stateDir))
+}
+
+/** Proxy processes the daemon of `stateDir` recorded that still run and are still ours. */
+export function recordedProxies(stateDir: string): ProxyHostRecord[] {
+  if (!existsSync(join(stateDir, 'kanari.db'))) return []
+  try {
+    const store = StateStore.open(stateDir, { lock: false })
+    try {
+      return store
+        .metaWithPrefix(PROXY_RECORD_PREFIX)
+        .map((m) => JSON.parse(m.value) as ProxyHostRecord)
+        .filter((r) => isRunning(r.pid) && carriesEnv(r.pid, PROXY_ID_ENV, r.id))
+    } finally {
+      store.close()
+    }
+  } catch {
+    return []
+  }
 }
 
 /**

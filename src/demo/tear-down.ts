@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { DaemonClient } from '../local/daemon/client.js'
 import { isAdoptable } from '../local/supervisor/adoption.js'
 import { killGroup } from '../local/supervisor/process-group.js'
-import { daemonPids, isRunning, recordedReplicas } from './demo-processes.js'
+import { daemonPids, isRunning, recordedProxies, recordedReplicas } from './demo-processes.js'
 
 /** Time kept at the end of the budget for SIGKILL to land and the kernel to let the processes go. */
 const KILL_MS = 3_000
@@ -66,8 +66,9 @@ export async function tearDown(options: TearDownOptions): Promise<TearDownResult
   const daemons = new Set(daemonPids(stateDir))
   if (client !== undefined && isRunning(client.info.pid)) daemons.add(client.info.pid)
   const replicas = new Map(recordedReplicas(stateDir).map((r) => [r.pid, r]))
+  const proxies = new Set(recordedProxies(stateDir).map((p) => p.pid))
   const runningAtStart = replicas.size
-  const all = (): number[] => [...daemons, ...replicas.keys()]
+  const all = (): number[] => [...daemons, ...replicas.keys(), ...proxies]
   const killAt = deadline - KILL_MS
 
   if (!hurry.aborted && daemons.size > 0) {
@@ -84,6 +85,9 @@ export async function tearDown(options: TearDownOptions): Promise<TearDownResult
   // With its daemon gone, whatever the store still lists was never stopped: kill it by its group.
   for (const rec of recordedReplicas(stateDir)) replicas.set(rec.pid, rec)
   for (const rec of replicas.values()) if (isAdoptable(rec)) killGroup(rec.pid, 'SIGKILL')
+  // Proxies outlive their daemon on purpose; here nothing is to outlive the demo.
+  for (const rec of recordedProxies(stateDir)) proxies.add(rec.pid)
+  for (const pid of proxies) if (isRunning(pid)) signal(pid, 'SIGKILL')
   await waitGone(all, deadline)
 
   const survivors = all().filter(isRunning)

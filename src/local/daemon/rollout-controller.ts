@@ -14,7 +14,7 @@ import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
 import { TrafficSnapshot, type TrafficReader } from '../metrics/traffic-reader.js'
 import { ProxyHost } from '../proxy-host/host-process.js'
-import type { ProxyHostRecord } from '../proxy-host/protocol.js'
+import { PROXY_RECORD_PREFIX, type ProxyHostRecord } from '../proxy-host/protocol.js'
 import { SqliteRolloutStore, type StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import type { ProcessTemplate } from './rollout-document.js'
@@ -130,7 +130,7 @@ export class RolloutController {
   }
 
   #recordKey(): string {
-    return `proxy:${this.name}`
+    return `${PROXY_RECORD_PREFIX}${this.name}`
   }
 
   /** The proxy process a previous daemon left serving, or a new one. */

@@ -25,6 +25,9 @@ export type ProxyHostHello =
   | { listening: true; port: number; pid: number }
   | { listening: false; code: string; message: string }
 
+/** The daemon keeps each proxy's record under this prefix and the rollout's name in its store. */
+export const PROXY_RECORD_PREFIX = 'proxy:'
+
 /** What the daemon keeps about a running proxy process, to find it again after a restart. */
 export interface ProxyHostRecord {
   name: string

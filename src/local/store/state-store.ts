@@ -223,6 +223,13 @@ export class StateStore {
     this.#db.prepare('insert or replace into meta (key, value) values (?, ?)').run(key, value)
   }
 
+  /** Metadata whose key starts with `prefix`. */
+  metaWithPrefix(prefix: string): { key: string; value: string }[] {
+    return this.#db
+      .prepare('select key, value from meta where key >= ? and key < ? || char(1114111)')
+      .all(prefix, prefix) as { key: string; value: string }[]
+  }
+
   deleteMeta(key: string): void {
     this.#db.prepare('delete from meta where key = ?').run(key)
   }
