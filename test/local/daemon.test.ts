@@ -290,7 +290,9 @@ describe('local daemon', () => {
       ),
     )
     expect(noDaemon.code).toBe(5)
-    expect(noDaemon.stderr).toMatch(/no daemon running in .*kanari-empty-.*\n.*kanari up/)
+    expect(noDaemon.stderr).toMatch(
+      /no Kanari daemon runs in .*kanari-empty-.*, and nothing was ever applied there\n.*--state-dir/,
+    )
     rmSync(elsewhere, { recursive: true, force: true })
   })
 

@@ -4,7 +4,7 @@
  * for local and remote failures.
  */
 import { DaemonUnavailableError, KanariError, type KanariErrorOptions } from '../../errors.js'
-import { isAlive, readApiInfo, type ApiInfo } from './paths.js'
+import { isRunning, readApiInfo, type ApiInfo } from './paths.js'
 
 const EXIT_CODES: Record<string, number> = {
   KANARI_INVALID_INPUT: 1,
@@ -39,7 +39,7 @@ export class DaemonClient {
   /** Connects to the daemon of `stateDir`, or throws saying how to start one. */
   static connect(stateDir: string): DaemonClient {
     const info = readApiInfo(stateDir)
-    if (info === undefined || !isAlive(info.pid)) {
+    if (info === undefined || !isRunning(info.pid)) {
       throw new DaemonUnavailableError(`no daemon running in ${stateDir}`, {
         hint: `start one with \`kanari up --state-dir ${stateDir}\``,
       })
@@ -73,10 +73,18 @@ export class DaemonClient {
         signal: AbortSignal.timeout(30_000),
       })
     } catch (err) {
+      if (!isRunning(this.info.pid))
+        throw new DaemonUnavailableError(
+          `the daemon in ${this.stateDir} (pid ${this.info.pid}) stopped before it answered`,
+          {
+            hint: `see ${this.stateDir}/daemon.log; run the command again to start a new one`,
+            cause: err,
+          },
+        )
       throw new DaemonUnavailableError(
         `the daemon in ${this.stateDir} (pid ${this.info.pid}) did not answer at ${this.info.url}`,
         {
-          hint: `check \`${this.stateDir}/daemon.log\`; restart it with \`kanari down\` then \`kanari up\``,
+          hint: `see ${this.stateDir}/daemon.log; restart it with \`kanari down\` then \`kanari up\``,
           cause: err,
         },
       )
