@@ -3,13 +3,14 @@
  * killed), output piped into `head`, lists, the step list after a rollback, undo back to stable,
  * events, and the watch view. Each test asserts the exit code and what is printed.
  */
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runKanari, type CliRun } from '../helpers/cli.js'
-import { DEMO_APP, alive, waitFor } from '../helpers/processes.js'
+import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-cli-test-'))
 const dirs = [stateDir]
@@ -21,6 +22,30 @@ function kanariIn(dir: string, ...args: string[]): Promise<CliRun> {
 
 function kanari(...args: string[]): Promise<CliRun> {
   return kanariIn(stateDir, ...args)
+}
+
+/**
+ * Runs kanari with its stdout read by a reader that goes away — at once, like `| true`, or after
+ * the first chunk, like `| head -1` — and returns its exit code and stderr.
+ */
+function withReaderGone(
+  args: string[],
+  when: 'at once' | 'after the first chunk',
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [KANARI_BIN, ...args, '--state-dir', stateDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    if (when === 'at once') child.stdout.destroy()
+    else child.stdout.once('data', () => child.stdout.destroy())
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stderr })
+    })
+  })
 }
 
 function daemonPid(dir = stateDir): number {
@@ -120,5 +145,19 @@ describe('the CLI against a real daemon', () => {
     expect(already).toMatch(
       new RegExp(`^daemon already running \\(pid ${pid}, http://127\\.0\\.0\\.1:\\d+, state `),
     )
+  })
+
+  it('output piped into a reader that stops early (`| head`) ends quietly with 0', async () => {
+    for (const [args, when] of [
+      [['logs', 'web'], 'at once'],
+      [['get', 'rollout', 'web', '--watch'], 'at once'],
+      [
+        ['get', 'rollout', 'web', '--watch', '-o', 'json', '--interval', '0.2'],
+        'after the first chunk',
+      ],
+    ] as const) {
+      const res = await withReaderGone([...args], when)
+      expect({ args, ...res }).toEqual({ args, code: 0, stderr: '' })
+    }
   })
 })
