@@ -160,4 +160,25 @@ describe('the CLI against a real daemon', () => {
       expect({ args, ...res }).toEqual({ args, code: 0, stderr: '' })
     }
   })
+
+  it('apply and set env refuse PORT and names that are not variable names, changing nothing', async () => {
+    const before = await view('web')
+    const file = manifest('web', 'green')
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('COLOR: green', 'COLOR: green, PORT: "9000"'),
+    )
+    const applied = await kanari('apply', '-f', file)
+    expect(applied.code).toBe(1)
+    expect(applied.stderr).toMatch(
+      /web\.yaml:\d+ spec\.workload\.process\.env\.PORT: PORT is set by Kanari: each replica gets its own free port in PORT/,
+    )
+    expect(applied.stderr).toMatch(/nothing was changed/)
+    const setEnv = await kanari('set', 'env', 'web', 'BAD KEY=1')
+    expect(setEnv.code).toBe(1)
+    expect(setEnv.stderr).toMatch(
+      /^error: rollout web: "BAD KEY" is not an environment variable name/,
+    )
+    expect((await view('web')).revision).toBe(before.revision)
+  })
 })

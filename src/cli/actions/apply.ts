@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import { InputError } from '../../errors.js'
 import type { AppliedRollout } from '../../local/daemon/api/schemas.js'
+import { envNameProblem } from '../../spec/validate/process-env.js'
 import { printResult, type CliContext } from '../context.js'
 import { connectDaemon } from '../daemon-connection.js'
 import type { CommonOptions } from '../options.js'
@@ -62,7 +63,13 @@ export async function setEnv(
         throw new InputError(`"${a}" is not KEY=VALUE`, {
           hint: 'e.g. `kanari set env checkout COLOR=green` (KEY- removes KEY)',
         })
-      values[a.slice(0, eq)] = a.slice(eq + 1)
+      const key = a.slice(0, eq)
+      const problem = envNameProblem(key)
+      if (problem !== undefined)
+        throw new InputError(`rollout ${name}: ${problem}`, {
+          hint: `nothing was changed; e.g. \`${ctx.invokedAs} set env ${name} COLOR=green\``,
+        })
+      values[key] = a.slice(eq + 1)
     }
   }
   const client = await connectDaemon(ctx, options)
