@@ -181,4 +181,40 @@ describe('the CLI against a real daemon', () => {
     )
     expect((await view('web')).revision).toBe(before.revision)
   })
+
+  it('`get rollouts` and `get rollout` list, as kubectl does; list shows step N/M and who serves traffic', async () => {
+    const listed = await kanari('list')
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(/^NAME +PHASE +STEP +STABLE +CANARY +TRAFFIC +SERVICE +MESSAGE\n/)
+    // Nothing in flight: the stable revision serves all traffic (was "0%").
+    expect(listed.stdout).toMatch(/\nweb +Healthy +— +1 +— +stable 100% +http:/)
+    for (const args of [
+      ['get', 'rollouts'],
+      ['get', 'rollout'],
+      ['get', 'ro'],
+    ]) {
+      const got = await kanari(...args)
+      expect({ args, code: got.code, stdout: got.stdout }).toEqual({
+        args,
+        code: 0,
+        stdout: listed.stdout,
+      })
+    }
+    const json = await kanari('list', '-o', 'json')
+    const item = (JSON.parse(json.stdout) as { items: Record<string, unknown>[] }).items[0]
+    expect(item).toMatchObject({ stepIndex: 0, stepCount: 4, canaryWeight: 0, stableWeight: 100 })
+    expect(item).not.toHaveProperty('step')
+
+    expect((await kanari('set', 'env', 'web', 'COLOR=green')).code).toBe(0)
+    await viewWhen('web', (v) => v.status.phase === 'Paused', 'web rev 2 paused at 30%')
+    const paused = await kanari('get', 'rollouts')
+    expect(paused.stdout).toMatch(/\nweb +Paused +2\/4 +1 +2 +stable 70%, canary 30% +http:/)
+    const pausedJson = await kanari('list', '-o', 'json')
+    expect((JSON.parse(pausedJson.stdout) as { items: unknown[] }).items[0]).toMatchObject({
+      stepIndex: 1,
+      stepCount: 4,
+      canaryWeight: 30,
+      stableWeight: 70,
+    })
+  })
 })

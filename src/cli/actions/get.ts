@@ -1,10 +1,10 @@
 /** `kanari get rollout NAME [--watch]` and `kanari list`. */
 import { InputError } from '../../errors.js'
 import type { RolloutListEntry, RolloutView } from '../../local/daemon/api/schemas.js'
-import { renderTable } from '../../report/text-table.js'
 import { printResult, type CliContext } from '../context.js'
 import { connectDaemon } from '../daemon-connection.js'
 import type { CommonOptions } from '../options.js'
+import { renderRolloutList } from '../render/rollout-list.js'
 import { renderRolloutView } from '../render/rollout-view.js'
 
 export interface GetOptions extends CommonOptions {
@@ -14,17 +14,26 @@ export interface GetOptions extends CommonOptions {
 
 const KINDS = new Set(['rollout', 'rollouts', 'ro'])
 
+/** `get rollout NAME`, `get NAME`, or — as kubectl does — `get rollouts` (or `get rollout`) to list. */
 export async function get(
   ctx: CliContext,
   kindOrName: string,
   maybeName: string | undefined,
   options: GetOptions,
 ): Promise<void> {
+  if (maybeName === undefined && KINDS.has(kindOrName)) {
+    if (options.watch === true)
+      throw new InputError('--watch follows one rollout', {
+        hint: `name it: \`${ctx.invokedAs} get rollout NAME --watch\``,
+      })
+    await list(ctx, options)
+    return
+  }
   let name = kindOrName
   if (maybeName !== undefined) {
     if (!KINDS.has(kindOrName))
       throw new InputError(`unknown kind "${kindOrName}"`, {
-        hint: 'use `kanari get rollout NAME`',
+        hint: `Kanari has rollouts only: \`${ctx.invokedAs} get rollout ${maybeName}\``,
       })
     name = maybeName
   }
@@ -42,20 +51,5 @@ export async function get(
 export async function list(ctx: CliContext, options: CommonOptions): Promise<void> {
   const client = await connectDaemon(ctx, options)
   const res = await client.get<{ items: RolloutListEntry[] }>('/api/v1/rollouts')
-  await printResult(ctx, options.output, res, () =>
-    res.items.length === 0
-      ? 'no rollouts (apply one with `kanari apply -f rollout.yaml`)\n'
-      : renderTable(
-          ['NAME', 'PHASE', 'STABLE', 'CANARY', 'WEIGHT', 'SERVICE', 'MESSAGE'],
-          res.items.map((r) => [
-            r.name,
-            r.phase,
-            String(r.stableRevision ?? '—'),
-            String(r.canaryRevision ?? '—'),
-            `${r.canaryWeight}%`,
-            r.serviceUrl,
-            r.message,
-          ]),
-        ),
-  )
+  await printResult(ctx, options.output, res, () => renderRolloutList(res.items, ctx.invokedAs))
 }

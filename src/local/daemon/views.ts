@@ -70,14 +70,18 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
 
 /** One row of `kanari list`. */
 export function listEntry(c: RolloutController): RolloutListEntry {
+  const s = c.status
+  const strategy = c.plan.strategy
   return {
     name: c.name,
-    phase: c.status.phase,
-    message: c.status.message,
-    stableRevision: c.status.stableRevision,
-    canaryRevision: c.status.canaryRevision,
-    canaryWeight: c.status.traffic.canaryWeight,
-    step: c.status.currentStepIndex,
+    phase: s.phase,
+    message: s.message,
+    stableRevision: s.stableRevision,
+    canaryRevision: s.canaryRevision,
+    canaryWeight: s.traffic.canaryWeight,
+    stableWeight: s.stableRevision === null ? 0 : 100 - s.traffic.canaryWeight,
+    stepIndex: s.currentStepIndex,
+    stepCount: strategy.kind === 'canary' ? strategy.steps.length : 0,
     serviceUrl: serviceUrl(c),
   }
 }

@@ -120,8 +120,15 @@ export const RolloutListItem = OpenObject({
   message: Type.String(),
   stableRevision: NullableRevision('revision serving users'),
   canaryRevision: NullableRevision('revision being rolled out'),
-  canaryWeight: Type.Number({ description: 'percent of traffic on the canary' }),
-  step: Type.Integer({ description: 'current step index' }),
+  canaryWeight: Type.Number({ description: 'percent of weighted traffic on the canary' }),
+  stableWeight: Type.Number({
+    description:
+      'percent of weighted traffic on the stable revision (100 when nothing is in flight)',
+  }),
+  stepIndex: Type.Integer({
+    description: 'current canary step, 0-based (tables show it 1-based, as step N of stepCount)',
+  }),
+  stepCount: Type.Integer({ description: 'canary steps in the plan; 0 for other strategies' }),
   serviceUrl: Type.String(),
 })
 
