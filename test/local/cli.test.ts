@@ -217,4 +217,29 @@ describe('the CLI against a real daemon', () => {
       stableWeight: 70,
     })
   })
+
+  it('after an abort the step list marks the step it stopped at as failed (✗), not running', async () => {
+    expect((await kanari('promote', 'web')).code).toBe(0)
+    await viewWhen(
+      'web',
+      (v) => v.status.phase === 'Paused' && v.status.currentStepIndex === 3,
+      'web paused at 60%',
+    )
+    const aborted = await kanari('abort', 'web')
+    expect(aborted.code).toBe(0)
+    expect(aborted.stdout).toMatch(/^rollout\/web aborted: RolledBack — /)
+    const got = await kanari('get', 'rollout', 'web')
+    expect(got.code).toBe(0)
+    expect(got.stdout).toContain('Revisions:  stable 1 (canary revision 2 rolled back)\n')
+    expect(got.stdout).toContain(
+      [
+        'Steps:',
+        '  ✔  1  setWeight 30',
+        '  ✔  2  pause (until promoted)',
+        '  ✔  3  setWeight 60',
+        '  ✗  4  pause (until promoted)  — rolled back: aborted by user',
+      ].join('\n'),
+    )
+    expect(got.stdout).not.toContain('▶')
+  })
 })

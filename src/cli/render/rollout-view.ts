@@ -36,10 +36,13 @@ export function renderRolloutView(view: RolloutView): string {
   lines.push(`Strategy:   ${plan.strategy.kind}`)
   lines.push(`Service:    ${view.serviceUrl}`)
   const role = plan.strategy.kind === 'blueGreen' ? 'preview' : 'canary'
+  const rolledBack = s.phase === 'RolledBack' && s.canaryRevision !== null
   const canary =
     s.canaryRevision === null
       ? ''
-      : ` → ${role} revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
+      : rolledBack
+        ? ` (${role} revision ${s.canaryRevision} rolled back)`
+        : ` → ${role} revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
   lines.push(`Revisions:  stable ${s.stableRevision ?? '—'}${canary}`)
   if (s.traffic.headerRoutes.length > 0)
     lines.push(
@@ -49,22 +52,22 @@ export function renderRolloutView(view: RolloutView): string {
     )
   if (s.traffic.mirror !== null)
     lines.push(`Mirror:     ${s.traffic.mirror.percentage}% → ${role} (answers discarded)`)
-  if (s.lastOutcome !== null)
-    lines.push(
-      `Last:       revision ${s.lastOutcome.revision} ${s.lastOutcome.result} — ${s.lastOutcome.reason}`,
-    )
+  const last = s.lastOutcome
+  if (last !== null)
+    lines.push(`Last:       revision ${last.revision} ${last.result} — ${last.reason}`)
   if (plan.strategy.kind === 'canary') {
     lines.push('Steps:')
+    const inFlight = s.canaryRevision !== null
+    // A rolled-back canary stopped at the step its outcome was decided at: failed, not running.
+    const decided = rolledBack && last?.revision === s.canaryRevision ? last : null
+    const current = decided?.stepIndex ?? s.currentStepIndex
     plan.strategy.steps.forEach((step, i) => {
-      const inFlight = s.canaryRevision !== null
-      const mark = !inFlight
-        ? ' '
-        : i < s.currentStepIndex
-          ? '✔'
-          : i === s.currentStepIndex
-            ? '▶'
-            : ' '
-      lines.push(`  ${mark} ${String(i + 1).padStart(2)}  ${stepText(step)}`)
+      const mark = !inFlight ? ' ' : i < current ? '✔' : i > current ? ' ' : rolledBack ? '✗' : '▶'
+      const note =
+        inFlight && rolledBack && i === current
+          ? `  — rolled back${decided === null ? '' : `: ${decided.reason}`}`
+          : ''
+      lines.push(`  ${mark} ${String(i + 1).padStart(2)}  ${stepText(step)}${note}`)
     })
   }
   lines.push('Versions:')
