@@ -242,4 +242,25 @@ describe('the CLI against a real daemon', () => {
     )
     expect(got.stdout).not.toContain('▶')
   })
+
+  it('undo back to the stable revision says it reverted to it; `Last:` no longer shows the aborted one as current', async () => {
+    const undo = await kanari('undo', 'web')
+    expect(undo.code).toBe(0)
+    expect(undo.stdout).toBe('rollout/web reverted to stable revision 1\n')
+    await viewWhen(
+      'web',
+      (v) => v.status.phase === 'Healthy' && v.status.canaryRevision === null,
+      'web back on revision 1',
+    )
+    const got = await kanari('get', 'rollout', 'web')
+    expect(got.stdout).toContain(
+      'Last:       reverted to stable revision 1 (before that, revision 2 RolledBack — aborted by user)\n',
+    )
+    expect(got.stdout).not.toMatch(/^Last: +revision 2/m)
+    expect(got.stdout).not.toMatch(/^ +[✔✗▶] /m)
+    const json = await kanari('undo', 'web', '--to-revision', '1', '-o', 'json')
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      results: [{ name: 'web', revision: 1, result: 'unchanged' }],
+    })
+  })
 })

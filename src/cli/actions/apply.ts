@@ -14,10 +14,14 @@ interface ApplyResponse {
   results: AppliedRollout[]
 }
 
+function appliedText(r: AppliedRollout): string {
+  return r.result === 'reverted'
+    ? `rollout/${r.name} reverted to stable revision ${r.revision}\n`
+    : `rollout/${r.name} ${r.result} (revision ${r.revision})\n`
+}
+
 function printApplied(ctx: CliContext, options: CommonOptions, res: ApplyResponse) {
-  return printResult(ctx, options.output, res, () =>
-    res.results.map((r) => `rollout/${r.name} ${r.result} (revision ${r.revision})\n`).join(''),
-  )
+  return printResult(ctx, options.output, res, () => res.results.map(appliedText).join(''))
 }
 
 export async function apply(

@@ -53,8 +53,20 @@ export function renderRolloutView(view: RolloutView): string {
   if (s.traffic.mirror !== null)
     lines.push(`Mirror:     ${s.traffic.mirror.percentage}% → ${role} (answers discarded)`)
   const last = s.lastOutcome
-  if (last !== null)
-    lines.push(`Last:       revision ${last.revision} ${last.result} — ${last.reason}`)
+  if (last !== null) {
+    const outcome = `revision ${last.revision} ${last.result} — ${last.reason}`
+    // Applying stable's template again (e.g. `undo`) drops the canary: the outcome is history then.
+    const reverted =
+      s.canaryRevision === null &&
+      s.stableRevision !== null &&
+      s.revision === s.stableRevision &&
+      last.revision !== s.stableRevision
+    lines.push(
+      reverted
+        ? `Last:       reverted to stable revision ${s.stableRevision} (before that, ${outcome})`
+        : `Last:       ${outcome}`,
+    )
+  }
   if (plan.strategy.kind === 'canary') {
     lines.push('Steps:')
     const inFlight = s.canaryRevision !== null

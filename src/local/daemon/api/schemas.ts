@@ -209,7 +209,10 @@ export type RolloutListEntry = Static<typeof RolloutListItem>
 export const AppliedRollout = OpenObject({
   name: Type.String(),
   revision: Revision(),
-  result: StringEnum(APPLY_RESULTS),
+  result: StringEnum(APPLY_RESULTS, {
+    description:
+      "what applying did; `reverted`: the template is the stable revision's, so the rollout is back on it (revision) and any canary is dropped",
+  }),
 })
 
 export type AppliedRollout = Static<typeof AppliedRollout>
