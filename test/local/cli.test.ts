@@ -263,4 +263,51 @@ describe('the CLI against a real daemon', () => {
       results: [{ name: 'web', revision: 1, result: 'unchanged' }],
     })
   })
+
+  it('get --events N shows the latest N events; 0 shows all the daemon returns, beyond the view', async () => {
+    expect((await kanari('set', 'env', 'web', 'COLOR=red')).code).toBe(0)
+    await viewWhen('web', (v) => v.status.phase === 'Paused', 'web rev 3 paused at 30%')
+    const { url, token } = JSON.parse(readFileSync(join(stateDir, 'api.json'), 'utf8')) as {
+      url: string
+      token: string
+    }
+    // Each pause and resume is recorded: enough events to pass the 50 a view carries.
+    for (let i = 0; i < 20; i++)
+      for (const command of ['pause', 'resume']) {
+        const res = await fetch(`${url}/api/v1/rollouts/web/${command}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: '{}',
+        })
+        expect(res.status).toBe(200)
+      }
+    const stored = (await (await fetch(`${url}/api/v1/rollouts/web/events`)).json()) as {
+      items: { message: string }[]
+    }
+    expect(stored.items.length).toBeGreaterThan(60)
+    const shown = async (...args: string[]) => {
+      const res = await kanari('get', 'rollout', 'web', ...args)
+      expect(res.code).toBe(0)
+      const lines = res.stdout.split('\n')
+      const at = lines.findIndex((l) => l.startsWith('Events'))
+      return {
+        header: lines[at],
+        events: lines.slice(at + 1).filter((l) => /^ {2}\d\d:\d\d:\d\d {2}/.test(l)),
+      }
+    }
+    const byDefault = await shown()
+    expect(byDefault.header).toBe('Events (latest 10; --events N shows more, --events 0 all):')
+    expect(byDefault.events).toHaveLength(10)
+    expect((await shown('--events', '3')).events).toHaveLength(3)
+    expect((await shown('--events', '60')).events).toHaveLength(60)
+    const all = await shown('--events', '0')
+    expect(all.header).toBe('Events:')
+    expect(all.events).toHaveLength(stored.items.length)
+    expect(all.events.at(-1)).toContain(stored.items.at(-1)?.message)
+    const bad = await kanari('get', 'rollout', 'web', '--events', '-2')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(
+      /'--events <n>' argument '-2' is invalid\. Expected a whole number of events, 0 for all/,
+    )
+  })
 })

@@ -1,6 +1,8 @@
 /** `kanari get rollout NAME [--watch]` and `kanari list`. */
 import { InputError } from '../../errors.js'
+import { VIEW_EVENTS } from '../../local/daemon/api/limits.js'
 import type { RolloutListEntry, RolloutView } from '../../local/daemon/api/schemas.js'
+import type { DaemonClient } from '../../local/daemon/client.js'
 import { printResult, type CliContext } from '../context.js'
 import { connectDaemon } from '../daemon-connection.js'
 import type { CommonOptions } from '../options.js'
@@ -10,6 +12,8 @@ import { renderRolloutView } from '../render/rollout-view.js'
 export interface GetOptions extends CommonOptions {
   watch?: boolean
   interval: number
+  /** Latest events to show; 0 for all the daemon returns. */
+  events: number
 }
 
 const KINDS = new Set(['rollout', 'rollouts', 'ro'])
@@ -41,11 +45,32 @@ export async function get(
   const path = `/api/v1/rollouts/${encodeURIComponent(name)}`
   if (options.watch !== true) {
     const view = await client.get<RolloutView>(path)
-    await printResult(ctx, options.output, view, () => renderRolloutView(view))
+    const shown =
+      options.output === 'table'
+        ? { ...view, events: await eventsToShow(client, path, view, options.events) }
+        : view
+    await printResult(ctx, options.output, view, () =>
+      renderRolloutView(shown, { events: options.events }),
+    )
     return
   }
   const { watch } = await import('./watch.js')
   await watch(ctx, options, () => client.get<RolloutView>(path))
+}
+
+/**
+ * The view carries the latest VIEW_EVENTS events; asked for more, read them from the events route,
+ * which returns the latest EVENTS_PAGE.
+ */
+async function eventsToShow(
+  client: DaemonClient,
+  path: string,
+  view: RolloutView,
+  wanted: number,
+): Promise<RolloutView['events']> {
+  const more = wanted === 0 || wanted > view.events.length
+  if (!more || view.events.length < VIEW_EVENTS) return view.events
+  return (await client.get<{ items: RolloutView['events'] }>(`${path}/events`)).items
 }
 
 export async function list(ctx: CliContext, options: CommonOptions): Promise<void> {

@@ -4,6 +4,7 @@
  * imports what it needs when it runs.
  */
 import type { Command } from 'commander'
+import { EVENTS_PAGE } from '../../local/daemon/api/limits.js'
 import type { CliContext } from '../context.js'
 import type { GetOptions } from '../actions/get.js'
 import type { LogsOptions } from '../actions/logs.js'
@@ -42,6 +43,12 @@ export function registerRolloutCommands(program: Command, ctx: CliContext): void
       'refresh interval with --watch',
       positiveNumber('a number of seconds above 0, e.g. --interval 2'),
       1,
+    )
+    .option(
+      '--events <n>',
+      `latest events to show; 0 for all the daemon returns (its latest ${EVENTS_PAGE})`,
+      wholeNumber(0, 'a whole number of events, 0 for all'),
+      10,
     )
     .action(async (kindOrName: string, name: string | undefined, options: GetOptions) => {
       await (await import('../actions/get.js')).get(ctx, kindOrName, name, options)

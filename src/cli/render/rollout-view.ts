@@ -26,7 +26,12 @@ function stepText(step: CanaryStep): string {
   }
 }
 
-export function renderRolloutView(view: RolloutView): string {
+export interface RolloutViewOptions {
+  /** Latest events to show (default 10); 0 shows every event in the view. */
+  events?: number
+}
+
+export function renderRolloutView(view: RolloutView, options: RolloutViewOptions = {}): string {
   const s = view.status
   const plan = view.plan as RolloutPlan
   const lines: string[] = []
@@ -115,10 +120,15 @@ export function renderRolloutView(view: RolloutView): string {
         .join('\n'),
     )
   }
-  const events = view.events
+  const wanted = options.events ?? 10
+  const events = wanted === 0 ? view.events : view.events.slice(-wanted)
   if (events.length > 0) {
-    lines.push('Events:')
-    for (const e of events.slice(-10))
+    lines.push(
+      events.length < view.events.length
+        ? `Events (latest ${events.length}; --events N shows more, --events 0 all):`
+        : 'Events:',
+    )
+    for (const e of events)
       lines.push(
         `  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.reason.padEnd(18)} ${e.message}`,
       )

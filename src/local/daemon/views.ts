@@ -7,6 +7,7 @@ import { processTable } from '../../report/process-table.js'
 import { renderPrometheus } from '../metrics/index.js'
 import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
+import { VIEW_EVENTS } from './api/limits.js'
 import type { RolloutListEntry, RolloutView } from './api/schemas.js'
 import { replicaSetKey, type RolloutController } from './rollout-controller.js'
 
@@ -63,7 +64,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     status,
     plan: c.plan,
     versions,
-    events: events.slice(-50),
+    events: events.slice(-VIEW_EVENTS),
     processTable: processTable(release),
   }
 }

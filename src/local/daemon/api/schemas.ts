@@ -9,6 +9,7 @@ import { EVENT_REASONS } from '../../../engine/events.js'
 import type { RolloutStatus } from '../../../engine/status.js'
 import { SEVERITIES } from '../../../engine/vocabulary.js'
 import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
+import { VIEW_EVENTS } from './limits.js'
 
 /**
  * A response object: the listed properties are described, and any others pass through unchanged —
@@ -197,7 +198,9 @@ export const RolloutViewSchema = OpenObject(
       description: 'the rollout plan the engine runs (strategy, steps, analysis)',
     }),
     versions: Type.Array(VersionView),
-    events: Type.Array(StoredEventSchema, { description: 'the most recent events (up to 50)' }),
+    events: Type.Array(StoredEventSchema, {
+      description: `the most recent events (up to ${VIEW_EVENTS}; \`…/events\` has more)`,
+    }),
     processTable: Type.Array(ProcessRowSchema, { description: "the latest release's process" }),
   },
   'a rollout as `kanari get` shows it',
