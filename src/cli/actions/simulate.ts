@@ -62,7 +62,7 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
   })
   const { events: _events, status: _status, ...summary } = result
   await printResult(ctx, options.output, summary, () => {
-    const lines = [renderProcessTable(result.steps, { detailWidth: 110 })]
+    const lines = [renderProcessTable(result.steps)]
     lines.push(`Outcome:          ${result.outcome} — ${result.reason}`)
     lines.push(`Decision after:   ${result.decisionSeconds}s (virtual)`)
     lines.push(

@@ -2,29 +2,11 @@
  * Renders a rollout as `kanari get` shows it: phase, steps with the current one marked, versions with
  * replicas and traffic, analysis verdicts with their explanations, and recent events.
  */
-import { describeMatch, type CanaryStep, type RolloutPlan } from '../../engine/plan.js'
+import { describeMatch, type RolloutPlan } from '../../engine/plan.js'
 import type { RolloutView } from '../../local/daemon/api/schemas.js'
 import { renderProcessTable } from '../../report/process-table.js'
 import { renderTable } from '../../report/text-table.js'
-
-function stepText(step: CanaryStep): string {
-  switch (step.kind) {
-    case 'setWeight':
-      return `setWeight ${step.weight}`
-    case 'pause':
-      return step.durationSeconds === undefined
-        ? 'pause (until promoted)'
-        : `pause ${step.durationSeconds}s`
-    case 'analysis':
-      return `analysis ${step.analysis.metrics.map((m) => m.name).join(', ')} (${step.analysis.judge})`
-    case 'setHeaderRoute':
-      return `setHeaderRoute ${step.name}`
-    case 'setMirrorRoute':
-      return `setMirrorRoute ${step.name} ${step.percentage}%`
-    case 'setCanaryScale':
-      return 'setCanaryScale'
-  }
-}
+import { stepText } from './step-text.js'
 
 export interface RolloutViewOptions {
   /** Latest events to show (default 10); 0 shows every event in the view. */
@@ -113,7 +95,7 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
   if (view.processTable.length > 0) {
     lines.push('Release:')
     lines.push(
-      renderProcessTable(view.processTable)
+      renderProcessTable(view.processTable, { width: 118 })
         .trimEnd()
         .split('\n')
         .map((l) => `  ${l}`)
