@@ -15,7 +15,8 @@ import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { parseRolloutSet, planFor } from '../../src/manifests/rollout-set.js'
 import { simulate } from '../../src/simulate/simulate.js'
 import { runKanari } from '../helpers/cli.js'
-import { DEMO_APP, alive, waitFor } from '../helpers/processes.js'
+import { demoRollout } from '../helpers/manifests.js'
+import { alive, waitFor } from '../helpers/processes.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'kanari-watch-test-'))
 const replicaPids = new Set<number>()
@@ -44,24 +45,8 @@ async function view(name: string): Promise<RolloutView> {
 
 beforeAll(async () => {
   const file = join(dir, 'web.yaml')
-  writeFileSync(
-    file,
-    `apiVersion: kanari.dev/v1alpha1
-kind: Rollout
-metadata: { name: web }
-spec:
-  replicas: 1
-  workload:
-    process:
-      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
-      env: { COLOR: blue }
-      readiness: { httpGet: /healthz }
-  service: { port: 0 }
-  strategy:
-    canary:
-      steps: [{ setWeight: 30 }, { pause: {} }, { setWeight: 60 }, { pause: {} }]
-`,
-  )
+  const steps = '[{ setWeight: 30 }, { pause: {} }, { setWeight: 60 }, { pause: {} }]'
+  writeFileSync(file, demoRollout('web', { steps }))
   expect((await runKanari(['apply', '-f', file, '--state-dir', dir])).code).toBe(0)
   await waitFor(async () => (await view('web')).status.phase === 'Healthy', 'web Healthy', 30_000)
   const set = await runKanari(['set', 'env', 'web', 'COLOR=green', '--state-dir', dir])

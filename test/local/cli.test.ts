@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runKanari, type CliRun } from '../helpers/cli.js'
-import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
+import { demoRollout } from '../helpers/manifests.js'
+import { KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-cli-test-'))
 const dirs = [stateDir]
@@ -74,26 +75,8 @@ function viewWhen(name: string, ok: (v: RolloutView) => boolean, what: string) {
 /** A rollout of the demo app: 30%, pause, 60%, pause; `color` picks the revision. */
 function manifest(name: string, color: string): string {
   const file = join(stateDir, `${name}.yaml`)
-  writeFileSync(
-    file,
-    `apiVersion: kanari.dev/v1alpha1
-kind: Rollout
-metadata: { name: ${name} }
-spec:
-  replicas: 1
-  workload:
-    process:
-      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
-      env: { COLOR: ${color} }
-      readiness: { httpGet: /healthz }
-  service: { port: 0 }
-  strategy:
-    canary:
-      steps: [{ setWeight: 30 }, { pause: {} }, { setWeight: 60 }, { pause: {} }]
-      abortScaleDownDelaySeconds: 0
-      scaleDownDelaySeconds: 0
-`,
-  )
+  const steps = '[{ setWeight: 30 }, { pause: {} }, { setWeight: 60 }, { pause: {} }]'
+  writeFileSync(file, demoRollout(name, { env: { COLOR: color }, steps }))
   return file
 }
 
@@ -166,7 +149,7 @@ describe('the CLI against a real daemon', () => {
     const file = manifest('web', 'green')
     writeFileSync(
       file,
-      readFileSync(file, 'utf8').replace('COLOR: green', 'COLOR: green, PORT: "9000"'),
+      readFileSync(file, 'utf8').replace('COLOR: "green"', 'COLOR: "green", PORT: "9000"'),
     )
     const applied = await kanari('apply', '-f', file)
     expect(applied.code).toBe(1)
