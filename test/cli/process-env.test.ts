@@ -2,13 +2,15 @@
  * A process workload's environment: names must be shell names, and PORT (which Kanari sets for each
  * replica) cannot be given — refused by `lint` and `apply` with file:line, and by `set env` up front.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { runKanari } from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'kanari-env-'))
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('process environment names', () => {
   it('lint reports a bad name and PORT with file:line and path, and lets good names pass', async () => {

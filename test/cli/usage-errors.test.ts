@@ -2,13 +2,16 @@
  * Flags given a value they cannot take are usage errors (exit 2) that name the flag and what it
  * accepts, before any daemon is looked for; never an internal error, never a stack trace.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { runKanari } from '../helpers/cli.js'
 
-const nowhere = join(mkdtempSync(join(tmpdir(), 'kanari-usage-')), 'state')
+const dir = mkdtempSync(join(tmpdir(), 'kanari-usage-'))
+const nowhere = join(dir, 'state')
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('usage errors', () => {
   it.each([['list'], ['get', 'rollout', 'checkout'], ['lint', '-f', 'examples/canary.yaml']])(
