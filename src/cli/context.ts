@@ -1,13 +1,13 @@
 /**
  * What every CLI command gets: where to print, the output format, and the exit-code plumbing.
- * Commands print through `ctx.out` so tests can run them in-process and capture output.
+ * Commands print through `ctx.io` so tests can run them in-process and capture output.
  */
-import { stringify as toYaml } from 'yaml'
 
-export type OutputFormat = 'table' | 'json' | 'yaml'
+export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number }
   stderr: NodeJS.WritableStream
 }
 
@@ -19,19 +19,17 @@ export interface CliContext {
   exitCode: number
 }
 
-export function parseOutputFormat(value: string): OutputFormat {
-  if (value === 'table' || value === 'json' || value === 'yaml') return value
-  throw new Error(`--output must be one of table, json, yaml (got "${value}")`)
-}
-
 /** Prints a structured result in the chosen format; `table` uses the given renderer. */
-export function printResult(
+export async function printResult(
   ctx: CliContext,
   format: OutputFormat,
   data: unknown,
   renderTable: () => string,
-): void {
+): Promise<void> {
   if (format === 'json') ctx.io.stdout.write(JSON.stringify(data, null, 2) + '\n')
-  else if (format === 'yaml') ctx.io.stdout.write(toYaml(data))
-  else ctx.io.stdout.write(renderTable())
+  else if (format === 'yaml') {
+    // Loaded only when asked for: most commands never print YAML.
+    const { stringify } = await import('yaml')
+    ctx.io.stdout.write(stringify(data))
+  } else ctx.io.stdout.write(renderTable())
 }

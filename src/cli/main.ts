@@ -27,7 +27,22 @@ export function buildProgram(ctx: CliContext): Command {
   return program
 }
 
+/**
+ * Output piped into `head` (or any reader that stops early) makes the next write fail with EPIPE:
+ * stop quietly with 0, as Unix tools do, instead of dying on an unhandled 'error' event.
+ */
+function exitQuietlyWhenClosed(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
+
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  if (options.io === undefined) {
+    exitQuietlyWhenClosed(process.stdout)
+    exitQuietlyWhenClosed(process.stderr)
+  }
   const ctx: CliContext = {
     io: options.io ?? { stdout: process.stdout, stderr: process.stderr },
     invokedAs: options.invokedAs ?? 'kanari',

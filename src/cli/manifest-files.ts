@@ -4,7 +4,6 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Command } from 'commander'
 import { InputError } from '../errors.js'
 import { STDIN_NAME } from '../manifests/rollout-set.js'
 
@@ -14,14 +13,6 @@ export interface ManifestFile {
 }
 
 const MANIFEST = /\.(ya?ml|json)$/i
-
-/** Adds the required `-f, --filename <file...>` option. */
-export function filenameOption(cmd: Command, what: string): Command {
-  return cmd.requiredOption(
-    '-f, --filename <file...>',
-    `${what}: files, directories or - for stdin; several after one -f, or -f repeated`,
-  )
-}
 
 function unreadable(path: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException).code

@@ -21,10 +21,10 @@ describe('assignRevision', () => {
     expect(assignRevision(history, 'red', true)).toEqual({ revision: 3, result: 'configured' })
   })
 
-  it("goes back to stable's revision when the template is stable's", () => {
+  it("reverts to stable's revision when the template is stable's", () => {
     expect(assignRevision({ current: 3, stable: 2, revisions }, 'green', true)).toEqual({
       revision: 2,
-      result: 'new revision',
+      result: 'reverted',
     })
   })
 

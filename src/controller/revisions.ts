@@ -4,8 +4,17 @@
  * anything else is the next revision number.
  */
 
-/** What applying a rollout's spec did. */
-export const APPLY_RESULTS = ['created', 'configured', 'unchanged', 'new revision'] as const
+/**
+ * What applying a rollout's spec did. `reverted`: the template is stable's, so the rollout goes back
+ * to the stable revision (any canary dropped) instead of starting a new one.
+ */
+export const APPLY_RESULTS = [
+  'created',
+  'configured',
+  'unchanged',
+  'new revision',
+  'reverted',
+] as const
 export type ApplyResult = (typeof APPLY_RESULTS)[number]
 
 export interface KnownRevision {
@@ -32,7 +41,7 @@ export function assignRevision(
   if (byNumber(history.current)?.hash === hash)
     return { revision: history.current, result: specChanged ? 'configured' : 'unchanged' }
   const stable = byNumber(history.stable)
-  if (stable?.hash === hash) return { revision: stable.revision, result: 'new revision' }
+  if (stable?.hash === hash) return { revision: stable.revision, result: 'reverted' }
   const highest = Math.max(0, history.current, ...history.revisions.map((r) => r.revision))
   return { revision: highest + 1, result: 'new revision' }
 }

@@ -5,7 +5,8 @@
  */
 import type { EngineEvent } from '../engine/events.js'
 import { describeMatch } from '../engine/plan.js'
-import { renderTable } from './text-table.js'
+import { layoutTable } from './text-table.js'
+import { wrapClauses } from './wrap.js'
 
 export interface ProcessRow {
   step: number
@@ -208,21 +209,31 @@ export function processTable(events: EngineEvent[]): ProcessRow[] {
   return rows
 }
 
+const HEADERS = [
+  'Step',
+  'Time',
+  'Action',
+  'Version state',
+  'User group size',
+  'Monitoring result',
+  'Next step',
+]
+/** Action, version state, user group and next step may wrap; the short columns never do. */
+const WRAPPING_COLUMNS = [2, 3, 4, 6]
+
+/**
+ * The table in `width` columns (default 120): long cells wrap at spaces, and each row's detail (the
+ * analysis verdict, or what happened) goes on the lines below it, from the Action column, broken
+ * between the verdict's clauses so none is cut — least of all where its p-value is. `detailWidth`
+ * narrows the detail further.
+ */
 export function renderProcessTable(
   rows: ProcessRow[],
-  options: { detailWidth?: number } = {},
+  options: { width?: number; detailWidth?: number } = {},
 ): string {
-  const width = options.detailWidth ?? 90
-  return renderTable(
-    [
-      'Step',
-      'Time',
-      'Action',
-      'Version state',
-      'User group size',
-      'Monitoring result',
-      'Next step',
-    ],
+  const width = options.width ?? 120
+  const table = layoutTable(
+    HEADERS,
     rows.map((r) => [
       String(r.step),
       `${r.atSeconds}s`,
@@ -231,12 +242,19 @@ export function renderProcessTable(
       r.versionState === 'Stable version restored'
         ? 'all users on stable'
         : (r.userGroup ?? `${r.canaryPercent}% users`),
-      r.detail === '' ? r.monitoring : `${r.monitoring}: ${truncate(r.detail, width)}`,
+      r.monitoring,
       r.next,
     ]),
+    { width, wrap: WRAPPING_COLUMNS },
   )
-}
-
-function truncate(s: string, n: number): string {
-  return s.length <= n ? s : `${s.slice(0, n - 1)}…`
+  const indent = table.header.indexOf(HEADERS[2] ?? '')
+  const detailWidth = Math.max(20, Math.min(options.detailWidth ?? width, width - indent))
+  const lines = [table.header]
+  table.rows.forEach((rowLines, i) => {
+    lines.push(...rowLines)
+    const detail = rows[i]?.detail ?? ''
+    if (detail !== '')
+      lines.push(...wrapClauses(detail, detailWidth).map((l) => `${' '.repeat(indent)}${l}`))
+  })
+  return lines.join('\n') + '\n'
 }

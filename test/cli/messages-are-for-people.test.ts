@@ -84,7 +84,7 @@ describe('event messages are for people only', () => {
       const shown = renderRolloutView(view(result, events)).split('\n')
       const blankShown = renderRolloutView(view(result, blank)).split('\n')
       expect(blankShown.length).toBe(shown.length)
-      const eventsAt = shown.indexOf('Events:')
+      const eventsAt = shown.findIndex((l) => l.startsWith('Events'))
       shown.forEach((line, i) => {
         const other = blankShown[i] ?? ''
         if (line === '') expect(other).toBe('')

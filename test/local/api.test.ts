@@ -9,7 +9,8 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { Daemon } from '../../src/local/daemon/daemon.js'
-import { DEMO_APP, waitFor } from '../helpers/processes.js'
+import { demoRollout } from '../helpers/manifests.js'
+import { waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-api-test-'))
 let daemon: Daemon
@@ -51,23 +52,7 @@ async function view(): Promise<RolloutView> {
   return res.body as RolloutView
 }
 
-const manifest = `apiVersion: kanari.dev/v1alpha1
-kind: Rollout
-metadata: { name: web }
-spec:
-  replicas: 1
-  workload:
-    process:
-      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
-      env: { COLOR: "blue" }
-      readiness: { httpGet: /healthz }
-  service: { port: 0 }
-  strategy:
-    canary:
-      steps: [{ setWeight: 30 }, { pause: {} }]
-      abortScaleDownDelaySeconds: 0
-      scaleDownDelaySeconds: 0
-`
+const manifest = demoRollout('web')
 
 beforeAll(async () => {
   daemon = await Daemon.start({ stateDir, apiPort: 0, tickMs: 200, log: () => undefined })

@@ -11,6 +11,7 @@ import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runLoad } from '../../src/local/load/index.js'
+import { demoRollout } from '../helpers/manifests.js'
 import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
@@ -72,30 +73,15 @@ function rollout(
   steps = '[{ setWeight: 30 }, { pause: {} }]',
   dir = stateDir,
 ): string {
-  const env = Object.entries({ COLOR: 'blue', ...extraEnv })
-    .map(([k, v]) => `${k}: "${v}"`)
-    .join(', ')
   const file = join(dir, `${name}.yaml`)
   writeFileSync(
     file,
-    `apiVersion: kanari.dev/v1alpha1
-kind: Rollout
-metadata: { name: ${name} }
-spec:
-  replicas: 2
-  workload:
-    process:
-      command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(DEMO_APP)}]
-      env: { ${env} }
-      readiness: { httpGet: /healthz }
-  service: { port: 0 }
-  strategy:
-    canary:
-      steps: ${steps}
-      abortScaleDownDelaySeconds: 0
-      scaleDownDelaySeconds: 0
-  progressDeadlineSeconds: 120
-`,
+    demoRollout(name, {
+      env: { COLOR: 'blue', ...extraEnv },
+      replicas: 2,
+      steps,
+      progressDeadlineSeconds: 120,
+    }),
   )
   return file
 }
@@ -290,7 +276,9 @@ describe('local daemon', () => {
       ),
     )
     expect(noDaemon.code).toBe(5)
-    expect(noDaemon.stderr).toMatch(/no daemon running in .*kanari-empty-.*\n.*kanari up/)
+    expect(noDaemon.stderr).toMatch(
+      /no Kanari daemon runs in .*kanari-empty-.*, and nothing was ever applied there\n.*--state-dir/,
+    )
     rmSync(elsewhere, { recursive: true, force: true })
   })
 

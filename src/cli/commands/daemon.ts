@@ -1,17 +1,9 @@
 /**
  * `kanari up`, `kanari down` and the internal `kanari daemon` (the daemon process itself).
  */
-import { rmSync } from 'node:fs'
 import type { Command } from 'commander'
-import { isAlive, readApiInfo, apiInfoPath } from '../../local/daemon/paths.js'
-import { printResult, type CliContext } from '../context.js'
-import {
-  daemonClient,
-  stateDirOf,
-  startDaemonProcess,
-  withCommon,
-  type CommonOptions,
-} from './common.js'
+import type { CliContext } from '../context.js'
+import { stateDirOption, wholeNumber, withCommon, type CommonOptions } from '../options.js'
 
 export function registerDaemonCommands(program: Command, ctx: CliContext): void {
   withCommon(
@@ -21,89 +13,23 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
   )
     .option('--foreground', 'run the daemon in this process until interrupted')
     .action(async (options: CommonOptions & { foreground?: boolean }) => {
-      const stateDir = stateDirOf(options)
-      const info = readApiInfo(stateDir)
-      if (info !== undefined && isAlive(info.pid)) {
-        printResult(
-          ctx,
-          options.output,
-          { running: true, alreadyRunning: true, pid: info.pid, url: info.url, stateDir },
-          () => `daemon already running (pid ${info.pid}, ${info.url}, state ${stateDir})\n`,
-        )
-        return
-      }
-      if (options.foreground === true) {
-        await runDaemon(stateDir)
-        return
-      }
-      const client = await startDaemonProcess(stateDir)
-      printResult(
-        ctx,
-        options.output,
-        {
-          running: true,
-          alreadyRunning: false,
-          pid: client.info.pid,
-          url: client.info.url,
-          stateDir,
-        },
-        () => `daemon started (pid ${client.info.pid}, ${client.info.url}, state ${stateDir})\n`,
-      )
+      await (await import('../actions/daemon.js')).up(ctx, options)
     })
 
   withCommon(
     program.command('down').description('stop the local daemon and every app replica it runs'),
   ).action(async (options: CommonOptions) => {
-    const stateDir = stateDirOf(options)
-    const info = readApiInfo(stateDir)
-    if (info === undefined || !isAlive(info.pid)) {
-      rmSync(apiInfoPath(stateDir), { force: true })
-      printResult(
-        ctx,
-        options.output,
-        { stopped: false, running: false, stateDir },
-        () => `no daemon running in ${stateDir}\n`,
-      )
-      return
-    }
-    const client = await daemonClient(options)
-    await client.post('/api/v1/shutdown')
-    const deadline = Date.now() + 30_000
-    while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    const stopped = !isAlive(info.pid)
-    if (!stopped) ctx.exitCode = 5
-    printResult(ctx, options.output, { stopped, pid: info.pid, stateDir }, () =>
-      stopped
-        ? `daemon stopped (pid ${info.pid})\n`
-        : `daemon (pid ${info.pid}) still running after 30s\n`,
-    )
+    await (await import('../actions/daemon.js')).down(ctx, options)
   })
 
   program
     .command('daemon', { hidden: true })
     .description('run the daemon in the foreground (used by `kanari up`)')
-    .option('--state-dir <dir>', 'state directory')
-    .option('--api-port <port>', 'API port on 127.0.0.1', (v) => Number(v), 0)
+    .addOption(stateDirOption())
+    .option('--api-port <port>', 'API port on 127.0.0.1', wholeNumber(0, 'a port number'), 0)
     .action(async (options: { stateDir?: string; apiPort: number }) => {
-      await runDaemon(stateDirOf(options), options.apiPort)
+      const { runDaemon } = await import('../actions/daemon.js')
+      const { resolveStateDir } = await import('../../local/daemon/paths.js')
+      await runDaemon(resolveStateDir(options.stateDir), options.apiPort)
     })
-}
-
-/** Runs a daemon until SIGTERM/SIGINT, then drains and stops it. */
-async function runDaemon(stateDir: string, apiPort = 0): Promise<void> {
-  let stopped: () => void = () => undefined
-  const done = new Promise<void>((resolve) => (stopped = resolve))
-  // Loaded here, not at the top: the HTTP server stack is only needed in the daemon process, and
-  // every other command would pay for loading it.
-  const { Daemon } = await import('../../local/daemon/daemon.js')
-  const daemon = await Daemon.start({ stateDir, apiPort, onStopped: () => stopped() })
-  await new Promise<void>((resolve) => {
-    void done.then(resolve)
-    const stop = (signal: string): void => {
-      process.stdout.write(`${new Date().toISOString()} ${signal}: draining and stopping\n`)
-      void daemon.stop({ keepReplicas: false }).finally(() => resolve())
-    }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
-  })
 }

@@ -1,8 +1,8 @@
 /** `kanari demo` (what `npm run demo` runs): the whole progressive-delivery story on this machine. */
 import type { Command } from 'commander'
-import { runDemo, type InterruptSignal } from '../../demo/run-demo.js'
+import type { InterruptSignal } from '../../demo/run-demo.js'
 import type { CliContext } from '../context.js'
-import { startDaemonProcess } from './common.js'
+import { outputOption, positiveNumber } from '../options.js'
 
 /** The shell's convention for a process ended by a signal: 128 + the signal's number. */
 const EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143 }
@@ -30,16 +30,23 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       '--keep',
       'leave the daemon and the demo app running when the demo ends, to explore (an interrupt before then still stops them)',
     )
-    .option('--rps <n>', 'steady user load in requests per second', (v) => Number(v), 120)
-    .option('-o, --output <format>', 'table or json', 'table')
+    .option(
+      '--rps <n>',
+      'steady user load in requests per second',
+      positiveNumber('requests per second above 0, e.g. --rps 120'),
+      120,
+    )
+    .addOption(outputOption(['table', 'json']))
     .action(async (options: { ci?: boolean; keep?: boolean; rps: number; output: string }) => {
+      const { runDemo } = await import('../../demo/run-demo.js')
+      const { startDaemon } = await import('../daemon-connection.js')
       const report = await runDemo({
         io: ctx.io,
         ci: options.ci === true,
         keep: options.keep === true,
         json: options.output === 'json',
         rps: options.rps,
-        startDaemon: (stateDir) => startDaemonProcess(stateDir),
+        startDaemon: async (stateDir) => (await startDaemon(stateDir)).client,
         onInterrupt: processInterrupts,
       })
       if (report.interrupted === undefined) {

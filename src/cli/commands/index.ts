@@ -1,4 +1,9 @@
-/** The registry of CLI commands: one module per command group, each registering itself on the program. */
+/**
+ * The registry of CLI commands: one module per command group, each registering itself on the
+ * program. Registering loads only commander and the option helpers; each action imports what it
+ * needs when it runs (src/cli/actions/), so `--version` or `list` never load SQLite, Fastify,
+ * TypeBox or the proxy.
+ */
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'

@@ -2,31 +2,18 @@
  * Renders a rollout as `kanari get` shows it: phase, steps with the current one marked, versions with
  * replicas and traffic, analysis verdicts with their explanations, and recent events.
  */
-import { describeMatch, type CanaryStep, type RolloutPlan } from '../../engine/plan.js'
+import { describeMatch, type RolloutPlan } from '../../engine/plan.js'
 import type { RolloutView } from '../../local/daemon/api/schemas.js'
 import { renderProcessTable } from '../../report/process-table.js'
 import { renderTable } from '../../report/text-table.js'
+import { stepText } from './step-text.js'
 
-function stepText(step: CanaryStep): string {
-  switch (step.kind) {
-    case 'setWeight':
-      return `setWeight ${step.weight}`
-    case 'pause':
-      return step.durationSeconds === undefined
-        ? 'pause (until promoted)'
-        : `pause ${step.durationSeconds}s`
-    case 'analysis':
-      return `analysis ${step.analysis.metrics.map((m) => m.name).join(', ')} (${step.analysis.judge})`
-    case 'setHeaderRoute':
-      return `setHeaderRoute ${step.name}`
-    case 'setMirrorRoute':
-      return `setMirrorRoute ${step.name} ${step.percentage}%`
-    case 'setCanaryScale':
-      return 'setCanaryScale'
-  }
+export interface RolloutViewOptions {
+  /** Latest events to show (default 10); 0 shows every event in the view. */
+  events?: number
 }
 
-export function renderRolloutView(view: RolloutView): string {
+export function renderRolloutView(view: RolloutView, options: RolloutViewOptions = {}): string {
   const s = view.status
   const plan = view.plan as RolloutPlan
   const lines: string[] = []
@@ -36,10 +23,13 @@ export function renderRolloutView(view: RolloutView): string {
   lines.push(`Strategy:   ${plan.strategy.kind}`)
   lines.push(`Service:    ${view.serviceUrl}`)
   const role = plan.strategy.kind === 'blueGreen' ? 'preview' : 'canary'
+  const rolledBack = s.phase === 'RolledBack' && s.canaryRevision !== null
   const canary =
     s.canaryRevision === null
       ? ''
-      : ` → ${role} revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
+      : rolledBack
+        ? ` (${role} revision ${s.canaryRevision} rolled back)`
+        : ` → ${role} revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
   lines.push(`Revisions:  stable ${s.stableRevision ?? '—'}${canary}`)
   if (s.traffic.headerRoutes.length > 0)
     lines.push(
@@ -49,22 +39,34 @@ export function renderRolloutView(view: RolloutView): string {
     )
   if (s.traffic.mirror !== null)
     lines.push(`Mirror:     ${s.traffic.mirror.percentage}% → ${role} (answers discarded)`)
-  if (s.lastOutcome !== null)
+  const last = s.lastOutcome
+  if (last !== null) {
+    const outcome = `revision ${last.revision} ${last.result} — ${last.reason}`
+    // Applying stable's template again (e.g. `undo`) drops the canary: the outcome is history then.
+    const reverted =
+      s.canaryRevision === null &&
+      s.stableRevision !== null &&
+      s.revision === s.stableRevision &&
+      last.revision !== s.stableRevision
     lines.push(
-      `Last:       revision ${s.lastOutcome.revision} ${s.lastOutcome.result} — ${s.lastOutcome.reason}`,
+      reverted
+        ? `Last:       reverted to stable revision ${s.stableRevision} (before that, ${outcome})`
+        : `Last:       ${outcome}`,
     )
+  }
   if (plan.strategy.kind === 'canary') {
     lines.push('Steps:')
+    const inFlight = s.canaryRevision !== null
+    // A rolled-back canary stopped at the step its outcome was decided at: failed, not running.
+    const decided = rolledBack && last?.revision === s.canaryRevision ? last : null
+    const current = decided?.stepIndex ?? s.currentStepIndex
     plan.strategy.steps.forEach((step, i) => {
-      const inFlight = s.canaryRevision !== null
-      const mark = !inFlight
-        ? ' '
-        : i < s.currentStepIndex
-          ? '✔'
-          : i === s.currentStepIndex
-            ? '▶'
-            : ' '
-      lines.push(`  ${mark} ${String(i + 1).padStart(2)}  ${stepText(step)}`)
+      const mark = !inFlight ? ' ' : i < current ? '✔' : i > current ? ' ' : rolledBack ? '✗' : '▶'
+      const note =
+        inFlight && rolledBack && i === current
+          ? `  — rolled back${decided === null ? '' : `: ${decided.reason}`}`
+          : ''
+      lines.push(`  ${mark} ${String(i + 1).padStart(2)}  ${stepText(step)}${note}`)
     })
   }
   lines.push('Versions:')
@@ -93,17 +95,22 @@ export function renderRolloutView(view: RolloutView): string {
   if (view.processTable.length > 0) {
     lines.push('Release:')
     lines.push(
-      renderProcessTable(view.processTable)
+      renderProcessTable(view.processTable, { width: 118 })
         .trimEnd()
         .split('\n')
         .map((l) => `  ${l}`)
         .join('\n'),
     )
   }
-  const events = view.events
+  const wanted = options.events ?? 10
+  const events = wanted === 0 ? view.events : view.events.slice(-wanted)
   if (events.length > 0) {
-    lines.push('Events:')
-    for (const e of events.slice(-10))
+    lines.push(
+      events.length < view.events.length
+        ? `Events (latest ${events.length}; --events N shows more, --events 0 all):`
+        : 'Events:',
+    )
+    for (const e of events)
       lines.push(
         `  ${new Date(e.at).toISOString().slice(11, 19)}  ${e.reason.padEnd(18)} ${e.message}`,
       )

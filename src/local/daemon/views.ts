@@ -7,6 +7,7 @@ import { processTable } from '../../report/process-table.js'
 import { renderPrometheus } from '../metrics/index.js'
 import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
+import { VIEW_EVENTS } from './api/limits.js'
 import type { RolloutListEntry, RolloutView } from './api/schemas.js'
 import { replicaSetKey, type RolloutController } from './rollout-controller.js'
 
@@ -64,21 +65,25 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     status,
     plan: c.plan,
     versions,
-    events: events.slice(-50),
+    events: events.slice(-VIEW_EVENTS),
     processTable: processTable(release),
   }
 }
 
 /** One row of `kanari list`. */
 export function listEntry(c: RolloutController): RolloutListEntry {
+  const s = c.status
+  const strategy = c.plan.strategy
   return {
     name: c.name,
-    phase: c.status.phase,
-    message: c.status.message,
-    stableRevision: c.status.stableRevision,
-    canaryRevision: c.status.canaryRevision,
-    canaryWeight: c.status.traffic.canaryWeight,
-    step: c.status.currentStepIndex,
+    phase: s.phase,
+    message: s.message,
+    stableRevision: s.stableRevision,
+    canaryRevision: s.canaryRevision,
+    canaryWeight: s.traffic.canaryWeight,
+    stableWeight: s.stableRevision === null ? 0 : 100 - s.traffic.canaryWeight,
+    stepIndex: s.currentStepIndex,
+    stepCount: strategy.kind === 'canary' ? strategy.steps.length : 0,
     serviceUrl: serviceUrl(c),
   }
 }

@@ -5,6 +5,7 @@ import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
 import type { DocumentProblems } from './document-problems.js'
+import { checkProcessEnv } from './process-env.js'
 import { checkRolling } from './rolling.js'
 import type { RolloutContext } from './rollout-context.js'
 import { checkTrafficRouting } from './routing.js'
@@ -20,6 +21,7 @@ export function checkRollout(p: DocumentProblems, r: Rollout, templates: Templat
         ? 'needs one of process (local mode) or targetRef (Kubernetes)'
         : `give one of process or targetRef, not ${workloads.join(' and ')}`,
     )
+  checkProcessEnv(p, r)
   const strategies = presentKeys(spec.strategy)
   if (strategies.length !== 1)
     p.add(

@@ -9,6 +9,7 @@ import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
 import { replicaSetKey } from '../rollout-controller.js'
 import { listEntry, prometheusText } from '../views.js'
+import { EVENTS_PAGE } from './limits.js'
 import {
   ERROR_RESPONSES,
   EventsQuery,
@@ -76,7 +77,7 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
     '/api/v1/rollouts/:name/events',
     {
       schema: {
-        summary: "a rollout's stored events after `since` (at most 500)",
+        summary: `a rollout's latest stored events after \`since\` (at most ${EVENTS_PAGE})`,
         tags,
         params: RolloutParams,
         querystring: EventsQuery,
@@ -86,7 +87,10 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
     (req) => {
       daemon.controller(req.params.name)
       return {
-        items: daemon.store.events(req.params.name, { sinceId: req.query.since ?? 0, limit: 500 }),
+        items: daemon.store.events(req.params.name, {
+          sinceId: req.query.since ?? 0,
+          limit: EVENTS_PAGE,
+        }),
       }
     },
   )

@@ -9,6 +9,7 @@ import { EVENT_REASONS } from '../../../engine/events.js'
 import type { RolloutStatus } from '../../../engine/status.js'
 import { SEVERITIES } from '../../../engine/vocabulary.js'
 import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
+import { VIEW_EVENTS } from './limits.js'
 
 /**
  * A response object: the listed properties are described, and any others pass through unchanged —
@@ -120,8 +121,15 @@ export const RolloutListItem = OpenObject({
   message: Type.String(),
   stableRevision: NullableRevision('revision serving users'),
   canaryRevision: NullableRevision('revision being rolled out'),
-  canaryWeight: Type.Number({ description: 'percent of traffic on the canary' }),
-  step: Type.Integer({ description: 'current step index' }),
+  canaryWeight: Type.Number({ description: 'percent of weighted traffic on the canary' }),
+  stableWeight: Type.Number({
+    description:
+      'percent of weighted traffic on the stable revision (100 when nothing is in flight)',
+  }),
+  stepIndex: Type.Integer({
+    description: 'current canary step, 0-based (tables show it 1-based, as step N of stepCount)',
+  }),
+  stepCount: Type.Integer({ description: 'canary steps in the plan; 0 for other strategies' }),
   serviceUrl: Type.String(),
 })
 
@@ -193,7 +201,9 @@ export const RolloutViewSchema = OpenObject(
       description: 'the rollout plan the engine runs (strategy, steps, analysis)',
     }),
     versions: Type.Array(VersionView),
-    events: Type.Array(StoredEventSchema, { description: 'the most recent events (up to 50)' }),
+    events: Type.Array(StoredEventSchema, {
+      description: `the most recent events (up to ${VIEW_EVENTS}; \`…/events\` has more)`,
+    }),
     processTable: Type.Array(ProcessRowSchema, { description: "the latest release's process" }),
   },
   'a rollout as `kanari get` shows it',
@@ -205,7 +215,10 @@ export type RolloutListEntry = Static<typeof RolloutListItem>
 export const AppliedRollout = OpenObject({
   name: Type.String(),
   revision: Revision(),
-  result: StringEnum(APPLY_RESULTS),
+  result: StringEnum(APPLY_RESULTS, {
+    description:
+      "what applying did; `reverted`: the template is the stable revision's, so the rollout is back on it (revision) and any canary is dropped",
+  }),
 })
 
 export type AppliedRollout = Static<typeof AppliedRollout>

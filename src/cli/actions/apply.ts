@@ -1,0 +1,85 @@
+/**
+ * The commands that apply a spec and so may make a new revision: `apply`, `undo` and `set env`. The
+ * daemon answers each with what happened to every rollout.
+ */
+import { resolve } from 'node:path'
+import { InputError } from '../../errors.js'
+import type { AppliedRollout } from '../../local/daemon/api/schemas.js'
+import { envNameProblem } from '../../spec/validate/process-env.js'
+import { printResult, type CliContext } from '../context.js'
+import { connectDaemon } from '../daemon-connection.js'
+import type { CommonOptions } from '../options.js'
+
+interface ApplyResponse {
+  results: AppliedRollout[]
+}
+
+function appliedText(r: AppliedRollout): string {
+  return r.result === 'reverted'
+    ? `rollout/${r.name} reverted to stable revision ${r.revision}\n`
+    : `rollout/${r.name} ${r.result} (revision ${r.revision})\n`
+}
+
+function printApplied(ctx: CliContext, options: CommonOptions, res: ApplyResponse) {
+  return printResult(ctx, options.output, res, () => res.results.map(appliedText).join(''))
+}
+
+export async function apply(
+  ctx: CliContext,
+  options: CommonOptions & { filename: string[] },
+): Promise<void> {
+  const { readManifestFiles } = await import('../manifest-files.js')
+  const files = readManifestFiles(options.filename)
+  const client = await connectDaemon(ctx, options, { creates: true })
+  const res = await client.put<ApplyResponse>('/api/v1/rollouts', {
+    files,
+    baseDir: resolve('.'),
+  })
+  await printApplied(ctx, options, res)
+}
+
+export async function undo(
+  ctx: CliContext,
+  name: string,
+  options: CommonOptions & { toRevision?: number },
+): Promise<void> {
+  const client = await connectDaemon(ctx, options)
+  const res = await client.post<ApplyResponse>(
+    `/api/v1/rollouts/${encodeURIComponent(name)}/undo`,
+    options.toRevision === undefined ? {} : { toRevision: options.toRevision },
+  )
+  await printApplied(ctx, options, res)
+}
+
+export async function setEnv(
+  ctx: CliContext,
+  name: string,
+  assignments: string[],
+  options: CommonOptions,
+): Promise<void> {
+  const values: Record<string, string> = {}
+  const unset: string[] = []
+  for (const a of assignments) {
+    if (a.endsWith('-') && !a.includes('=')) unset.push(a.slice(0, -1))
+    else {
+      const eq = a.indexOf('=')
+      if (eq <= 0)
+        throw new InputError(`"${a}" is not KEY=VALUE`, {
+          hint: 'e.g. `kanari set env checkout COLOR=green` (KEY- removes KEY)',
+        })
+      const key = a.slice(0, eq)
+      const problem = envNameProblem(key)
+      if (problem !== undefined)
+        throw new InputError(`rollout ${name}: ${problem}`, {
+          hint: `nothing was changed; e.g. \`${ctx.invokedAs} set env ${name} COLOR=green\``,
+        })
+      values[key] = a.slice(eq + 1)
+    }
+  }
+  const client = await connectDaemon(ctx, options)
+  const res = await client.post<ApplyResponse>(`/api/v1/rollouts/${encodeURIComponent(name)}/env`, {
+    set: values,
+    unset,
+  })
+  await printApplied(ctx, options, res)
+}

@@ -1,0 +1,81 @@
+/** `kanari simulate`: runs one Rollout of the files through the engine and prints its process. */
+import { InputError } from '../../errors.js'
+import { parseRolloutSet, planFor } from '../../manifests/rollout-set.js'
+import { renderProcessTable } from '../../report/process-table.js'
+import { simulate as simulateRollout } from '../../simulate/simulate.js'
+import { printResult, type CliContext, type OutputFormat } from '../context.js'
+import { readManifestFiles } from '../manifest-files.js'
+
+export interface SimulateOptions {
+  filename: string[]
+  rollout?: string
+  rps: number
+  stableErrorRate: number
+  canaryErrorRate: number
+  stableLatencyMs: number
+  canaryLatencyMs?: number
+  failAtWeight?: number
+  matchRate: number
+  seed: number
+  promoteAfter: number
+  readySeconds: number
+  maxSeconds: number
+  output: OutputFormat
+}
+
+export async function simulate(ctx: CliContext, options: SimulateOptions): Promise<void> {
+  const files = readManifestFiles(options.filename)
+  const where = files.map((f) => f.name).join(', ')
+  const set = parseRolloutSet(files)
+  const chosen =
+    options.rollout === undefined
+      ? set.rollouts
+      : set.rollouts.filter((r) => r.doc.metadata.name === options.rollout)
+  if (chosen.length !== 1 || chosen[0] === undefined) {
+    const names = set.rollouts.map((r) => r.doc.metadata.name)
+    throw new InputError(
+      chosen.length === 0
+        ? `no Rollout${options.rollout === undefined ? '' : ` named ${options.rollout}`} in ${where}`
+        : `${where} has ${chosen.length} Rollouts (${names.join(', ')})`,
+      {
+        hint:
+          names.length > 1
+            ? 'pick one with --rollout NAME'
+            : 'the file needs a `kind: Rollout` document',
+      },
+    )
+  }
+  const plan = planFor(chosen[0].doc, set.templates, 2)
+  const result = await simulateRollout(plan, {
+    rps: options.rps,
+    stable: { errorRatePercent: options.stableErrorRate, latencyMs: options.stableLatencyMs },
+    canary: {
+      errorRatePercent: options.canaryErrorRate,
+      latencyMs: options.canaryLatencyMs ?? options.stableLatencyMs,
+    },
+    ...(options.failAtWeight === undefined ? {} : { failAtWeight: options.failAtWeight }),
+    matchRatePercent: options.matchRate,
+    seed: options.seed,
+    promoteAfterSeconds: options.promoteAfter,
+    readySeconds: options.readySeconds,
+    maxSeconds: options.maxSeconds,
+  })
+  const { events: _events, status: _status, ...summary } = result
+  await printResult(ctx, options.output, summary, () => {
+    const lines = [renderProcessTable(result.steps)]
+    lines.push(`Outcome:          ${result.outcome} — ${result.reason}`)
+    lines.push(`Decision after:   ${result.decisionSeconds}s (virtual)`)
+    lines.push(
+      `Requests:         ${result.totalRequests} total, ${result.canaryRequests} to the canary, ${result.failedRequests} failed because of it`,
+    )
+    if (result.mirroredRequests > 0)
+      lines.push(
+        `Mirrored:         ${result.mirroredRequests} copies to the canary (responses discarded)`,
+      )
+    if (result.skippedMetrics.length > 0)
+      lines.push(
+        `Not simulated:    ${result.skippedMetrics.join(', ')} (only builtin metrics can be answered from synthetic traffic)`,
+      )
+    return lines.join('\n') + '\n'
+  })
+}
