@@ -57,7 +57,11 @@ export function probeReadiness(
 }
 
 /** What the probe tried, for people: "GET /healthz on 127.0.0.1:4100" or "a TCP connect to …". */
-export function describeProbe(host: string, port: number, probe: ReadinessProbe | undefined): string {
+export function describeProbe(
+  host: string,
+  port: number,
+  probe: ReadinessProbe | undefined,
+): string {
   return probe === undefined
     ? `a TCP connect to ${host}:${port} ($PORT)`
     : `GET ${probe.httpGet} on ${host}:${port} ($PORT)`

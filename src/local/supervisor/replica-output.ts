@@ -119,7 +119,8 @@ export class ReplicaOutput {
   #remember(chunk: Buffer): void {
     const lines = (this.#partial + chunk.toString('utf8')).split('\n')
     this.#partial = (lines.pop() ?? '').slice(-MAX_LINE_CHARS)
-    for (const line of lines) if (line.trim() !== '') this.#recent.push(line.slice(0, MAX_LINE_CHARS))
+    for (const line of lines)
+      if (line.trim() !== '') this.#recent.push(line.slice(0, MAX_LINE_CHARS))
     this.#recent.splice(0, Math.max(0, this.#recent.length - RECENT_LINES))
   }
 
