@@ -3,12 +3,18 @@
  * the daemon, starting it on demand for the commands that create things.
  */
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { DaemonUnavailableError } from '../../errors.js'
 import { DaemonClient } from '../../local/daemon/client.js'
-import { daemonLogPath, isAlive, readApiInfo, resolveStateDir } from '../../local/daemon/paths.js'
+import {
+  daemonLogPath,
+  isAlive,
+  prepareStateDir,
+  readApiInfo,
+  resolveStateDir,
+} from '../../local/daemon/paths.js'
 import { parseOutputFormat, type OutputFormat } from '../context.js'
 
 export interface CommonOptions {
@@ -44,7 +50,7 @@ export async function startDaemonProcess(
   stateDir: string,
   timeoutMs = 20_000,
 ): Promise<DaemonClient> {
-  mkdirSync(stateDir, { recursive: true })
+  prepareStateDir(stateDir)
   const logFd = openSync(daemonLogPath(stateDir), 'a')
   const child = spawn(process.execPath, [kanariBin(), 'daemon', '--state-dir', stateDir], {
     detached: true,
