@@ -1,9 +1,10 @@
 /**
  * `kanari up`, `kanari down` and the internal `kanari daemon` (the daemon process itself).
  */
-import { rmSync } from 'node:fs'
+import { rmSync, writeSync } from 'node:fs'
 import type { Command } from 'commander'
 import { isAlive, readApiInfo, apiInfoPath } from '../../local/daemon/paths.js'
+import type { WriteHealth } from '../../local/store/index.js'
 import { printResult, type CliContext } from '../context.js'
 import {
   daemonClient,
@@ -37,6 +38,8 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
         return
       }
       const client = await startDaemonProcess(stateDir)
+      // A daemon on a full disk starts, but cannot save state: say so now, not at the first apply.
+      const { daemon } = await client.get<{ daemon: WriteHealth }>('/api/v1/health')
       printResult(
         ctx,
         options.output,
@@ -46,8 +49,11 @@ export function registerDaemonCommands(program: Command, ctx: CliContext): void 
           pid: client.info.pid,
           url: client.info.url,
           stateDir,
+          ...daemon,
         },
-        () => `daemon started (pid ${client.info.pid}, ${client.info.url}, state ${stateDir})\n`,
+        () =>
+          `daemon started (pid ${client.info.pid}, ${client.info.url}, state ${stateDir})\n` +
+          (daemon.problem === null ? '' : `warning: state cannot be saved: ${daemon.problem}\n`),
       )
     })
 
@@ -100,7 +106,12 @@ async function runDaemon(stateDir: string, apiPort = 0): Promise<void> {
   await new Promise<void>((resolve) => {
     void done.then(resolve)
     const stop = (signal: string): void => {
-      process.stdout.write(`${new Date().toISOString()} ${signal}: draining and stopping\n`)
+      // Written as the daemon's own lines are: on a full disk the line is lost, the stop goes on.
+      try {
+        writeSync(1, `${new Date().toISOString()} ${signal}: draining and stopping\n`)
+      } catch {
+        // dropped
+      }
       void daemon.stop({ keepReplicas: false }).finally(() => resolve())
     }
     process.once('SIGTERM', () => stop('SIGTERM'))

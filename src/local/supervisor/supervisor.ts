@@ -19,7 +19,7 @@ import {
 } from './replica.js'
 import { leftLogs, tailLogs } from './replica-logs.js'
 import { replicaProblem, setProblem, spawnProblem } from './replica-problems.js'
-import type { ReplicaPersistence } from '../replica-record.js'
+import type { ReplicaPersistence, ReplicaRecord } from '../replica-record.js'
 import { isCrashLooping, scheduleRestart } from './restart-backoff.js'
 import { spawnReplica } from './spawn-replica.js'
 import type { ReplicaSetSpec, ReplicaSetStatus } from './types.js'
@@ -29,6 +29,10 @@ export class Supervisor extends EventEmitter {
   readonly #host: string
   readonly #timer: NodeJS.Timeout
   #shuttingDown = false
+  /** Replica records not saved yet (undefined: to delete), retried until the store takes them. */
+  readonly #unsaved = new Map<string, ReplicaRecord | undefined>()
+  #lastSaveAttempt = 0
+  #saveFailing = false
 
   constructor(
     private readonly options: {
@@ -45,6 +49,38 @@ export class Supervisor extends EventEmitter {
 
   #log(line: string): void {
     this.options.log?.(`supervisor: ${line}`)
+  }
+
+  /**
+   * Saves (or with undefined, deletes) a replica's record. A store that cannot write now (a full
+   * disk) costs nothing but the record's delay: it is retried on the housekeeping timer, and until
+   * then a daemon killed meanwhile would not re-adopt that replica.
+   */
+  #record(id: string, rec: ReplicaRecord | undefined): void {
+    if (this.options.store === undefined) return
+    this.#unsaved.delete(id)
+    this.#unsaved.set(id, rec)
+    this.#saveRecords()
+  }
+
+  #saveRecords(): void {
+    const store = this.options.store
+    if (store === undefined) return
+    this.#lastSaveAttempt = Date.now()
+    for (const [id, rec] of this.#unsaved) {
+      try {
+        if (rec === undefined) store.deleteReplica(id)
+        else store.putReplica(rec)
+        this.#unsaved.delete(id)
+      } catch (err) {
+        if (!this.#saveFailing)
+          this.#log(`cannot save replica records (retrying): ${(err as Error).message}`)
+        this.#saveFailing = true
+        return
+      }
+    }
+    if (this.#saveFailing) this.#log('replica records saved again')
+    this.#saveFailing = false
   }
 
   #set(key: string): ReplicaSet {
@@ -115,7 +151,7 @@ export class Supervisor extends EventEmitter {
       this.#exited(set, r, null, null)
     })
     child.on('exit', (code, signal) => this.#exited(set, r, code, signal))
-    if (r.pid !== null) this.options.store?.putReplica(replicaRecord(r, r.pid))
+    if (r.pid !== null) this.#record(r.id, replicaRecord(r, r.pid))
   }
 
   #exited(set: ReplicaSet, r: Replica, code: number | null, signal: string | null): void {
@@ -127,7 +163,7 @@ export class Supervisor extends EventEmitter {
     r.pid = null
     r.markExited()
     if (wasStopping || this.#shuttingDown) {
-      this.options.store?.deleteReplica(r.id)
+      this.#record(r.id, undefined)
       if (set.replicas.get(r.index) === r) set.replicas.delete(r.index)
       r.output.close()
       this.emit('change', r.key)
@@ -151,7 +187,7 @@ export class Supervisor extends EventEmitter {
     if (wasReady) this.emit('change', r.key)
     const pid = r.pid
     if (pid === null) {
-      this.options.store?.deleteReplica(r.id)
+      this.#record(r.id, undefined)
       set.replicas.delete(r.index)
       r.output.close()
       r.markExited()
@@ -219,7 +255,7 @@ export class Supervisor extends EventEmitter {
     if (store === undefined) return Promise.resolve()
     for (const rec of store.listReplicas()) {
       if (!isAdoptable(rec)) {
-        store.deleteReplica(rec.id)
+        this.#record(rec.id, undefined)
         continue
       }
       this.#set(rec.key).replicas.set(
@@ -233,6 +269,7 @@ export class Supervisor extends EventEmitter {
 
   #housekeep(): void {
     const now = Date.now()
+    if (this.#unsaved.size > 0 && now - this.#lastSaveAttempt >= 1000) this.#saveRecords()
     for (const [key, set] of this.#sets) {
       for (const r of set.replicas.values()) {
         if (
@@ -279,5 +316,6 @@ export class Supervisor extends EventEmitter {
     }
     this.#shuttingDown = true
     await Promise.all([...this.#sets.keys()].map((k) => this.remove(k)))
+    this.#saveRecords()
   }
 }

@@ -43,6 +43,7 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
       version: KANARI_VERSION,
       pid: process.pid,
       stateDir: daemon.options.stateDir,
+      daemon: daemon.writeHealth(),
     }),
   )
 
