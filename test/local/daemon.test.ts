@@ -11,39 +11,18 @@ import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runLoad } from '../../src/local/load/index.js'
+import { kanariIn, viewIn, type CliResult } from '../helpers/kanari-cli.js'
 import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
 const allPids = new Set<number>()
 
-function kanariIn(
-  dir: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [KANARI_BIN, ...args, '--state-dir', dir],
-      { timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({
-          code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1,
-          stdout,
-          stderr,
-        })
-      },
-    )
-  })
-}
-
-function kanari(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function kanari(...args: string[]): Promise<CliResult> {
   return kanariIn(stateDir, ...args)
 }
 
 async function view(name: string, dir = stateDir): Promise<RolloutView> {
-  const res = await kanariIn(dir, 'get', 'rollout', name, '-o', 'json')
-  if (res.code !== 0) throw new Error(`get ${name} failed: ${res.stderr}`)
-  const v = JSON.parse(res.stdout) as RolloutView
+  const v = await viewIn(dir, name)
   for (const version of v.versions) for (const pid of version.pids) allPids.add(pid)
   return v
 }
