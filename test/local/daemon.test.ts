@@ -11,7 +11,7 @@ import { Pool } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runLoad } from '../../src/local/load/index.js'
-import { kanariIn, viewIn, type CliResult } from '../helpers/kanari-cli.js'
+import { kanariIn, viewIn, viewWhenIn, type CliResult } from '../helpers/kanari-cli.js'
 import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
@@ -21,10 +21,13 @@ function kanari(...args: string[]): Promise<CliResult> {
   return kanariIn(stateDir, ...args)
 }
 
-async function view(name: string, dir = stateDir): Promise<RolloutView> {
-  const v = await viewIn(dir, name)
+function collectPids(v: RolloutView): RolloutView {
   for (const version of v.versions) for (const pid of version.pids) allPids.add(pid)
   return v
+}
+
+async function view(name: string, dir = stateDir): Promise<RolloutView> {
+  return collectPids(await viewIn(dir, name))
 }
 
 /** Polls `kanari get` until the view satisfies `ok`; returns that view. */
@@ -35,14 +38,7 @@ function viewWhen(
   timeoutMs = 30_000,
   dir = stateDir,
 ): Promise<RolloutView> {
-  return waitFor(
-    async () => {
-      const v = await view(name, dir)
-      return ok(v) ? v : undefined
-    },
-    what,
-    timeoutMs,
-  )
+  return viewWhenIn(dir, name, (v) => ok(collectPids(v)), what, timeoutMs)
 }
 
 function rollout(

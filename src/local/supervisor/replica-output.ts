@@ -33,6 +33,7 @@ export class ReplicaOutput {
   readonly #readers = new Set<Socket>()
   #logFd: number | undefined
   #logSize = 0
+  #closing = false
 
   constructor(
     readonly logPath: string,
@@ -79,8 +80,17 @@ export class ReplicaOutput {
     return lines.slice(-n)
   }
 
-  /** Stops reading and closes the log. The FIFO stays for the next process of this replica. */
+  /**
+   * The replica is gone: closes the log once what it wrote last has been read (its FIFO ends when
+   * the last writer exits). The FIFO stays for the next process of this replica.
+   */
   close(): void {
+    this.#closing = true
+    if (this.#readers.size === 0) this.#closeLog()
+  }
+
+  /** Stops reading at once, leaving the rest in the FIFO for the next daemon (the replica runs on). */
+  detach(): void {
     for (const reader of this.#readers) reader.destroy()
     this.#readers.clear()
     this.#closeLog()
@@ -104,6 +114,7 @@ export class ReplicaOutput {
   }
 
   #drain(): void {
+    this.#closing = false
     // Non-blocking, so opening does not wait for a writer; the process opens its end right after.
     const fd = openSync(this.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK)
     const reader = new Socket({ fd, readable: true, writable: false })
@@ -113,7 +124,10 @@ export class ReplicaOutput {
       this.#write(chunk)
     })
     reader.on('error', (err) => this.log(`reading the output of ${this.logPath}: ${err.message}`))
-    reader.on('close', () => this.#readers.delete(reader))
+    reader.on('close', () => {
+      this.#readers.delete(reader)
+      if (this.#closing && this.#readers.size === 0) this.#closeLog()
+    })
   }
 
   #remember(chunk: Buffer): void {

@@ -310,7 +310,7 @@ export class Supervisor extends EventEmitter {
         for (const r of set.replicas.values()) {
           r.child?.unref()
           // The next daemon drains their output again.
-          r.output.close()
+          r.output.detach()
         }
       return
     }
