@@ -128,6 +128,11 @@ export class Supervisor extends EventEmitter {
     let child
     try {
       child = spawnReplica(spec, r, port, output)
+    } catch (err) {
+      // Most spawn failures arrive as an 'error' event; the rest are thrown here. Either way the
+      // replica is restarted with backoff, never the daemon taken down.
+      this.#couldNotStart(set, spec, r, err as NodeJS.ErrnoException)
+      return
     } finally {
       // The child holds its own copy of the descriptor.
       if (output !== 'ignore') closeSync(output)
@@ -145,13 +150,20 @@ export class Supervisor extends EventEmitter {
     r.lastProbeFailure = undefined
     r.spawnProblem = undefined
     Object.assign(r, exitLatch())
-    child.on('error', (err) => {
-      r.spawnProblem = spawnProblem(err, spec)
-      this.#log(`${r.id} could not start "${spec.command.join(' ')}": ${err.message}`)
-      this.#exited(set, r, null, null)
-    })
+    child.on('error', (err) => this.#couldNotStart(set, spec, r, err))
     child.on('exit', (code, signal) => this.#exited(set, r, code, signal))
     if (r.pid !== null) this.#record(r.id, replicaRecord(r, r.pid))
+  }
+
+  #couldNotStart(
+    set: ReplicaSet,
+    spec: ReplicaSetSpec,
+    r: Replica,
+    err: NodeJS.ErrnoException,
+  ): void {
+    r.spawnProblem = spawnProblem(err, spec)
+    this.#log(`${r.id} could not start "${spec.command.join(' ')}": ${err.message}`)
+    this.#exited(set, r, null, null)
   }
 
   #exited(set: ReplicaSet, r: Replica, code: number | null, signal: string | null): void {
