@@ -3,13 +3,14 @@
  * recorded pid that is gone, or a zombie, counts as none), else one started now in the background.
  */
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { DaemonUnavailableError } from '../errors.js'
 import { DaemonClient } from '../local/daemon/client.js'
 import {
   daemonLogPath,
   hasState,
+  prepareStateDir,
   isAlive,
   isRunning,
   lockOwner,
@@ -45,7 +46,7 @@ export interface StartedDaemon {
  * one, or the one that won the directory when two were started at the same moment.
  */
 export async function startDaemon(stateDir: string, timeoutMs = 20_000): Promise<StartedDaemon> {
-  mkdirSync(stateDir, { recursive: true })
+  prepareStateDir(stateDir)
   await waitForReaping(stateDir)
   const logFd = openSync(daemonLogPath(stateDir), 'a')
   const child = spawn(process.execPath, [kanariBin(), 'daemon', '--state-dir', stateDir], {

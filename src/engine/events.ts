@@ -7,6 +7,7 @@ import type { AnalysisPhase, AnalysisPlan, JudgeName } from '../analysis/types.j
 import type { RolloutCommand } from './commands.js'
 import type { RequestMatch, Severity, StrategyPlan } from './plan.js'
 import type { PauseReason } from './status.js'
+import type { WorkloadProblem } from './types.js'
 
 /** Every reason an event can carry; the union below has exactly one member per reason. */
 export const EVENT_REASONS = [
@@ -14,6 +15,7 @@ export const EVENT_REASONS = [
   'Reverted',
   'Initialized',
   'ProgressDeadlineExceeded',
+  'WorkloadProblem',
   'TrafficShifted',
   'StepCompleted',
   'Paused',
@@ -76,7 +78,19 @@ export type EventData =
     }
   | { reason: 'Reverted'; stableRevision: number; droppedCanary: number | null }
   | { reason: 'Initialized'; readyReplicas: number }
-  | { reason: 'ProgressDeadlineExceeded'; deadlineSeconds: number; rollingBack: boolean }
+  | {
+      reason: 'ProgressDeadlineExceeded'
+      deadlineSeconds: number
+      rollingBack: boolean
+      /** Why the replicas waited for were not ready, when the driver could tell. */
+      problem: WorkloadProblem | null
+    }
+  | {
+      /** The replicas of the event's revision are not coming up; reported once while it lasts. */
+      reason: 'WorkloadProblem'
+      role: 'stable' | 'canary' | 'old'
+      problem: WorkloadProblem
+    }
   | { reason: 'TrafficShifted'; fromWeight: number; toWeight: number }
   | { reason: 'StepCompleted'; step: CompletedStep }
   | { reason: 'Paused'; pauseReason: PauseReason }

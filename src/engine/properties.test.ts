@@ -10,6 +10,7 @@ import type { CanaryStep, RolloutPlan } from './plan.js'
 import { reconcile } from './reconcile.js'
 import { analysisPlan, blueGreenPlan, canaryPlan, errorRateMetric } from './test-utils/plans.js'
 import { World } from '../controller/test-utils/world.js'
+import { WORKLOAD_PROBLEMS, type WorkloadProblemReason } from './types.js'
 
 const stepArb: fc.Arbitrary<CanaryStep> = fc.oneof(
   fc.integer({ min: 0, max: 100 }).map((weight) => ({ kind: 'setWeight' as const, weight })),
@@ -54,6 +55,7 @@ type Op =
   | { op: 'release' }
   | { op: 'crash'; on: boolean }
   | { op: 'errors'; value: number }
+  | { op: 'problem'; on: 'stable' | 'canary'; reason: WorkloadProblemReason | null }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -78,6 +80,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom(0.1, 5).map((value) => ({ op: 'errors' as const, value })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        on: fc.constantFrom('stable' as const, 'canary' as const),
+        reason: fc.option(fc.constantFrom(...WORKLOAD_PROBLEMS), { nil: null }),
+      })
+      .map((p) => ({ op: 'problem' as const, ...p })),
   },
 )
 
@@ -126,6 +137,8 @@ describe('engine properties', () => {
           let revision = 1
           for (const op of ops) {
             if (op.op === 'wait') {
+              // The observed problems do not change while waiting: each is reported at most once.
+              const problemEventsBefore = w.sink.events.length
               for (let i = 0; i < op.seconds; i++) {
                 w.now += 1000
                 const obs = w.observations()
@@ -144,6 +157,12 @@ describe('engine properties', () => {
                 await w.tick()
                 checkInvariants(w)
               }
+              const reported = w.sink.events
+                .slice(problemEventsBefore)
+                .flatMap((e) =>
+                  e.reason === 'WorkloadProblem' ? [`${e.revision}:${e.problem.reason}`] : [],
+                )
+              expect(reported).toEqual([...new Set(reported)])
             } else if (op.op === 'command') {
               try {
                 await w.command(op.command)
@@ -166,6 +185,17 @@ describe('engine properties', () => {
               if (op.on && w.status.canaryRevision !== null)
                 w.crashLooping.add(w.status.canaryRevision)
               else w.crashLooping.clear()
+            } else if (op.op === 'problem') {
+              const revision =
+                op.on === 'stable' ? w.status.stableRevision : w.status.canaryRevision
+              if (revision === null) continue
+              if (op.reason === null) w.problems.delete(revision)
+              else
+                w.problems.set(revision, {
+                  reason: op.reason,
+                  message: `${op.reason} on revision ${revision}`,
+                  hint: 'fix it',
+                })
             } else {
               errorRate = op.value
             }

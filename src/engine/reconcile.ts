@@ -11,6 +11,7 @@ import { progressRolling, startRolling } from './strategies/rolling.js'
 import { Tick } from './tick.js'
 import type { EngineAction, Observations, ReconcileResult } from './types.js'
 import { endRuns, foldMeasurements, requestMeasurements } from './analysis-runs.js'
+import { reportWorkloadProblems, waitingCause } from './workload-problems.js'
 
 export function reconcile(
   plan: RolloutPlan,
@@ -21,6 +22,7 @@ export function reconcile(
   const t = new Tick(plan, structuredClone(prev), obs, now)
   handleRevision(t)
   foldMeasurements(t)
+  reportWorkloadProblems(t)
   progress(t)
   applyScheduledScaleDowns(t)
   requestMeasurements(t)
@@ -118,7 +120,8 @@ function progress(t: Tick): void {
     case 'Initializing': {
       if (s.stableRevision === null) return
       t.setReplicas(s.stableRevision, plan.replicas)
-      const ready = t.version(s.stableRevision).ready
+      const version = t.version(s.stableRevision)
+      const ready = version.ready
       if (ready >= plan.replicas) {
         t.transition(
           'Ready',
@@ -131,7 +134,8 @@ function progress(t: Tick): void {
         )
         return
       }
-      s.message = `deploying revision ${s.stableRevision} (${ready}/${plan.replicas} ready)`
+      const cause = waitingCause(t, s.stableRevision)
+      s.message = `deploying revision ${s.stableRevision} (${ready}/${plan.replicas} ready)${cause}`
       if (!s.deadlineReported && t.now - s.stepStartedAt > plan.progressDeadlineSeconds * 1000) {
         s.deadlineReported = true
         t.emit(
@@ -140,8 +144,9 @@ function progress(t: Tick): void {
             reason: 'ProgressDeadlineExceeded',
             deadlineSeconds: plan.progressDeadlineSeconds,
             rollingBack: false,
+            problem: version.problem ?? null,
           },
-          `revision ${s.stableRevision} not ready after ${plan.progressDeadlineSeconds}s (${ready}/${plan.replicas} ready)`,
+          `revision ${s.stableRevision} not ready after ${plan.progressDeadlineSeconds}s (${ready}/${plan.replicas} ready)${cause}${version.problem === undefined ? '' : `; ${version.problem.hint}`}`,
         )
       }
       return

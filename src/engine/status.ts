@@ -5,6 +5,7 @@
 import type { AnalysisRunStatus } from '../analysis/types.js'
 import type { RollbackCause } from './events.js'
 import type { RequestMatch } from './plan.js'
+import type { WorkloadProblemReason } from './types.js'
 
 export type Phase =
   'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
@@ -86,6 +87,11 @@ export interface RolloutStatus {
   readySince: number | null
   /** The progress deadline was reported for the current wait (so it is reported once). */
   deadlineReported: boolean
+  /**
+   * Workload problems already reported, by revision (so each is reported once while it lasts).
+   * Absent when there are none, and in statuses stored before problems were reported.
+   */
+  reportedProblems?: Record<string, WorkloadProblemReason>
   lastOutcome: RolloutOutcome | null
 }
 

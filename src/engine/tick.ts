@@ -12,6 +12,7 @@ import type { RolloutPlan, Severity } from './plan.js'
 import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
+import { waitingCause } from './workload-problems.js'
 
 /** Header a client sends to reach a blue-green preview through the router. */
 export const PREVIEW_HEADER = 'x-kanari-preview'
@@ -53,11 +54,12 @@ export class Tick {
     data: EventData,
     message: string,
     canaryWeight = this.s.traffic.canaryWeight,
+    revision = this.s.canaryRevision ?? this.s.revision,
   ): void {
     const event: EngineEvent = {
       at: this.now,
       severity,
-      revision: this.s.canaryRevision ?? this.s.revision,
+      revision,
       canaryWeight,
       stepIndex: this.s.currentStepIndex,
       message,
@@ -194,7 +196,7 @@ export class Tick {
     if (canary.crashLooping) {
       this.abort(
         'CrashLoop',
-        `${this.role} revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)`,
+        `${this.role} revision ${s.canaryRevision ?? '?'} is crash-looping (${canary.ready}/${canary.desired} ready)${waitingCause(this, s.canaryRevision)}`,
         abortDelay,
       )
       return true
@@ -216,6 +218,7 @@ export class Tick {
           reason: 'ProgressDeadlineExceeded' as const,
           deadlineSeconds: this.plan.progressDeadlineSeconds,
           rollingBack: this.plan.progressDeadlineAbort,
+          problem: canary.problem ?? null,
         }
         if (this.plan.progressDeadlineAbort) {
           this.emit('error', deadline, msg)

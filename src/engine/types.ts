@@ -6,6 +6,28 @@ import type { Measurement, MeasurementRequest } from '../analysis/types.js'
 import type { EngineEvent } from './events.js'
 import type { RolloutStatus, TrafficState } from './status.js'
 
+/**
+ * Why a revision's replicas are not coming up, as the workload driver sees it: the command is not
+ * there, it cannot be started, it exits as soon as it starts, it runs but never passes readiness, or
+ * it keeps crashing.
+ */
+export const WORKLOAD_PROBLEMS = [
+  'CommandNotFound',
+  'CannotStart',
+  'ExitedAtStart',
+  'NotReady',
+  'CrashLoop',
+] as const
+export type WorkloadProblemReason = (typeof WORKLOAD_PROBLEMS)[number]
+
+export interface WorkloadProblem {
+  reason: WorkloadProblemReason
+  /** What is wrong, for people, e.g. "command node-x not found in PATH (spawn ENOENT)". */
+  message: string
+  /** What to do about it, e.g. "fix spec.workload.process.command and apply again". */
+  hint: string
+}
+
 export interface VersionObservation {
   /** Replicas the workload currently wants for this revision. */
   desired: number
@@ -13,6 +35,8 @@ export interface VersionObservation {
   ready: number
   /** The revision's replicas keep crashing (restarts in a short window). */
   crashLooping: boolean
+  /** Why its replicas are not ready, when the driver can tell. */
+  problem?: WorkloadProblem
 }
 
 export interface Observations {

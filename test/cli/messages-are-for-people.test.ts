@@ -56,6 +56,7 @@ function view(result: SimulationResult, events: EngineEvent[]): RolloutView {
     status: result.status,
     plan: { strategy: { kind: 'canary', steps: [] } },
     versions: [],
+    daemon: { stateWritable: true, problem: null },
     events: stored.slice(-50),
     processTable: processTable(releaseEvents(stored)),
   }

@@ -12,41 +12,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { runLoad } from '../../src/local/load/index.js'
 import { demoRollout } from '../helpers/manifests.js'
+import { kanariIn, viewIn, viewWhenIn, type CliResult } from '../helpers/kanari-cli.js'
 import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-daemon-test-'))
 const allPids = new Set<number>()
 
-function kanariIn(
-  dir: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [KANARI_BIN, ...args, '--state-dir', dir],
-      { timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({
-          code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1,
-          stdout,
-          stderr,
-        })
-      },
-    )
-  })
-}
-
-function kanari(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function kanari(...args: string[]): Promise<CliResult> {
   return kanariIn(stateDir, ...args)
 }
 
-async function view(name: string, dir = stateDir): Promise<RolloutView> {
-  const res = await kanariIn(dir, 'get', 'rollout', name, '-o', 'json')
-  if (res.code !== 0) throw new Error(`get ${name} failed: ${res.stderr}`)
-  const v = JSON.parse(res.stdout) as RolloutView
+function collectPids(v: RolloutView): RolloutView {
   for (const version of v.versions) for (const pid of version.pids) allPids.add(pid)
   return v
+}
+
+async function view(name: string, dir = stateDir): Promise<RolloutView> {
+  return collectPids(await viewIn(dir, name))
 }
 
 /** Polls `kanari get` until the view satisfies `ok`; returns that view. */
@@ -57,14 +39,7 @@ function viewWhen(
   timeoutMs = 30_000,
   dir = stateDir,
 ): Promise<RolloutView> {
-  return waitFor(
-    async () => {
-      const v = await view(name, dir)
-      return ok(v) ? v : undefined
-    },
-    what,
-    timeoutMs,
-  )
+  return viewWhenIn(dir, name, (v) => ok(collectPids(v)), what, timeoutMs)
 }
 
 function rollout(

@@ -1,14 +1,16 @@
 /**
- * The SQLite state store: one daemon per directory, instant take-over of a dead daemon's lock, and
- * no acknowledged write lost when the writing process is killed with -9.
+ * The SQLite state store: one daemon per directory, instant take-over of a dead daemon's lock, no
+ * acknowledged write lost when the writing process is killed with -9, and a full disk that refuses
+ * writes with a clear error instead of killing anything.
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/engine/events.js'
+import { DependencyError } from '../../src/errors.js'
 import { StateStore } from '../../src/local/store/index.js'
 
 function trafficShifted(at: number, message: string): EngineEvent {
@@ -134,4 +136,58 @@ for (let i = 1; ; i++) {
     )
     store.close()
   })
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'on a full disk: a refused write says what and where, the store starts on its reserve, and writes again once there is room',
+    () => {
+      const dir = tempDir()
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir])
+      try {
+        const fill = (): void => {
+          try {
+            writeFileSync(join(dir, 'filler'), Buffer.alloc(4 * 1024 * 1024))
+          } catch (err) {
+            expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC')
+          }
+        }
+        let store = StateStore.open(dir)
+        expect(existsSync(join(dir, 'reserve'))).toBe(true)
+        store.putRollout({ name: 'a', spec: {}, templates: [], revision: 1, status: { n: 0 } })
+        fill()
+        const big = { n: 1, pad: 'x'.repeat(200_000) }
+        expect(() => store.saveStatus('a', big)).toThrow(DependencyError)
+        expect(() => store.saveStatus('a', big)).toThrow(
+          new RegExp(
+            `cannot save Kanari's state: disk full \\(SQLITE_FULL\\) writing ${dir}/kanari\\.db`,
+          ),
+        )
+        expect(store.writeHealth()).toEqual({
+          stateWritable: false,
+          problem: `disk full (SQLITE_FULL) writing ${dir}/kanari.db — free space; Kanari retries every tick`,
+        })
+        expect(store.getRollout('a')?.status).toEqual({ n: 0 })
+        // Closed with room to spare: the WAL and shared memory are gone, to be made at the next open.
+        rmSync(join(dir, 'filler'))
+        store.close()
+        expect(existsSync(join(dir, 'kanari.db-shm'))).toBe(false)
+
+        // Opening on a full disk takes the reserve for the shared memory, then saves nothing.
+        fill()
+        store = StateStore.open(dir)
+        expect(existsSync(join(dir, 'reserve'))).toBe(false)
+        expect(store.getRollout('a')?.status).toEqual({ n: 0 })
+        expect(() => store.saveStatus('a', { n: 2 })).toThrow(/disk full \(ENOSPC\): \d+ KiB free/)
+        expect(store.writeHealth().stateWritable).toBe(false)
+
+        rmSync(join(dir, 'filler'))
+        store.saveStatus('a', { n: 3 })
+        expect(store.getRollout('a')?.status).toEqual({ n: 3 })
+        expect(store.writeHealth()).toEqual({ stateWritable: true, problem: null })
+        expect(existsSync(join(dir, 'reserve'))).toBe(true)
+        store.close()
+      } finally {
+        execFileSync('umount', ['-l', dir])
+      }
+    },
+  )
 })

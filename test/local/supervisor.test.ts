@@ -1,13 +1,19 @@
 /**
  * The supervisor on its own, with real child processes: PORT injection and readiness, restarts with
- * growing backoff, crash-loop reporting, scaling down, per-replica logs, and shutdown.
+ * growing backoff, crash-loop reporting, scaling down, per-replica logs, and shutdown; why replicas
+ * do not come up; output that outlives the supervisor and a full disk.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { Supervisor, type ReplicaSetStatus } from '../../src/local/supervisor/index.js'
+import {
+  Supervisor,
+  type ReplicaRecord,
+  type ReplicaSetStatus,
+} from '../../src/local/supervisor/index.js'
 import { DEMO_APP, alive, waitFor } from '../helpers/processes.js'
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kanari-supervisor-test-'))
@@ -149,4 +155,147 @@ describe('supervisor', () => {
     supervisor = undefined
     expect(alive(last)).toBe(false)
   })
+
+  it('says why replicas do not come up: a command not found, an exit at start, no readiness', async () => {
+    const s = start()
+    const base = { cwd: stateDir, env: {}, replicas: 1 }
+    s.apply({ ...base, key: 'missing@1', command: ['node-x-does-not-exist', 'server.js'] })
+    s.apply({
+      ...base,
+      key: 'exits@1',
+      command: [process.execPath, '-e', 'console.error("boom: no config"); process.exit(3)'],
+    })
+    s.apply({
+      ...base,
+      key: 'deaf@1',
+      command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+      readiness: { httpGet: '/healthz' },
+    })
+    const missing = await waitFor(() => statusOf(s, 'missing@1').problem, 'missing: a problem')
+    expect(missing).toEqual({
+      reason: 'CommandNotFound',
+      message: 'command node-x-does-not-exist not found in PATH (spawn ENOENT)',
+    })
+    const exits = await waitFor(() => statusOf(s, 'exits@1').problem, 'exits: a problem')
+    expect(exits.reason).toBe('ExitedAtStart')
+    expect(exits.message).toMatch(
+      /^replica 0 exited with code 3 \d+\.\ds after it started, before it was ready; last output: boom: no config$/,
+    )
+    expect(statusOf(s, 'deaf@1').problem).toBeUndefined()
+    const deaf = await waitFor(() => statusOf(s, 'deaf@1').problem, 'deaf: a problem', 10_000)
+    expect(deaf.reason).toBe('NotReady')
+    expect(deaf.message).toMatch(
+      /^replica 0 \(pid \d+\) has not passed readiness for 5\.\ds: GET \/healthz on 127\.0\.0\.1:\d+ \(\$PORT\) — connection refused \(nothing listening\)$/,
+    )
+    // Three quick exits make it a crash loop, which says the same facts.
+    const looping = await waitFor(
+      () => {
+        const p = statusOf(s, 'exits@1').problem
+        return p?.reason === 'CrashLoop' ? p : undefined
+      },
+      'exits: a crash loop',
+      15_000,
+    )
+    expect(looping.message).toMatch(
+      /^replica 0 keeps crashing: 3 exits in the last minute, the last with code 3; last output: boom/,
+    )
+    expect(statusOf(s, 'missing@1').problem?.reason).toBe('CommandNotFound')
+    // The output of a set that is gone can still be read.
+    await s.remove('exits@1')
+    expect(s.status('exits@1')).toBeUndefined()
+    expect(s.logs('exits@1')).toContain('[0] boom: no config')
+  }, 30_000)
+
+  it('a replica keeps its output while no supervisor runs; the next one drains it', async () => {
+    const records = new Map<string, ReplicaRecord>()
+    const store = {
+      putReplica: (r: ReplicaRecord) => records.set(r.id, r),
+      deleteReplica: (id: string) => records.delete(id),
+      listReplicas: () => [...records.values()],
+    }
+    const first = new Supervisor({ stateDir, store })
+    supervisor = first
+    const script = `let i = 0; require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'); setInterval(() => process.stdout.write('tick ' + i++ + '\\n'), 20)`
+    first.apply({
+      key: 'chatty@1',
+      command: [process.execPath, '-e', script],
+      cwd: stateDir,
+      env: {},
+      replicas: 1,
+    })
+    const pid = await waitFor(() => {
+      const st = statusOf(first, 'chatty@1')
+      return st.ready === 1 ? st.replicas[0]?.pid : undefined
+    }, 'chatty ready')
+    await first.shutdown({ keepRunning: true })
+    supervisor = undefined
+    const logPath = join(stateDir, 'logs', 'chatty@1', '0.log')
+    const before = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '').length
+    await new Promise((r) => setTimeout(r, 1000))
+    // Nobody drains it: nothing reaches the log, and the replica neither dies nor gets EPIPE.
+    expect(alive(pid)).toBe(true)
+    expect(
+      readFileSync(logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '').length,
+    ).toBe(before)
+
+    const second = new Supervisor({ stateDir, store })
+    supervisor = second
+    await second.adopt()
+    const lines = await waitFor(() => {
+      const text = readFileSync(logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+      return text.length > before + 60 ? text : undefined
+    }, 'the output written meanwhile, drained into the log')
+    // Every line once, in order, with none lost across the gap.
+    const numbers = lines.map((l) => Number(/^tick (\d+)$/.exec(l)?.[1]))
+    expect(numbers).toEqual(numbers.map((_, i) => i))
+    expect(statusOf(second, 'chatty@1').replicas[0]?.pid).toBe(pid)
+    second.apply({ key: 'chatty@1', command: [], cwd: stateDir, env: {}, replicas: 0 })
+    await waitFor(() => !alive(pid), 'chatty to stop')
+  })
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'on a full disk a replica keeps running; its output is dropped and counted',
+    async () => {
+      const small = mkdtempSync(join(tmpdir(), 'kanari-supervisor-full-'))
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small])
+      try {
+        const s = new Supervisor({ stateDir: small })
+        supervisor = s
+        s.apply({ ...demo('full@1', 1), cwd: stateDir })
+        const port = await waitFor(() => {
+          const st = statusOf(s, 'full@1')
+          return st.ready === 1 ? st.replicas[0]?.port : undefined
+        }, 'replica ready')
+        mkdirSync(join(small, 'fill'), { recursive: true })
+        try {
+          writeFileSync(join(small, 'fill', 'filler'), Buffer.alloc(2 * 1024 * 1024))
+        } catch (err) {
+          expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC')
+        }
+        // The demo app logs every request (about 80 bytes): past the log's last page they are
+        // dropped, and the app answers on.
+        for (let i = 0; i < 200; i++) {
+          const res = await request(`http://127.0.0.1:${port}/color`)
+          expect(res.statusCode).toBe(200)
+          await res.body.dump()
+        }
+        const st = await waitFor(() => {
+          const status = statusOf(s, 'full@1')
+          return status.droppedLogBytes > 100 * 40 ? status : undefined
+        }, 'dropped bytes counted')
+        expect(st.replicas[0]).toMatchObject({ state: 'ready', restarts: 0 })
+        await s.shutdown()
+        supervisor = undefined
+      } finally {
+        execFileSync('umount', ['-l', small])
+        rmSync(small, { recursive: true, force: true })
+      }
+    },
+  )
 })

@@ -1,5 +1,6 @@
 /** `kanari up`, `kanari down`, and running the daemon in this process. */
-import { rmSync } from 'node:fs'
+import { rmSync, writeSync } from 'node:fs'
+import type { WriteHealth } from '../../local/store/index.js'
 import { apiInfoPath, isRunning, resolveStateDir } from '../../local/daemon/paths.js'
 import { printResult, type CliContext } from '../context.js'
 import { runningDaemon, startDaemon } from '../daemon-connection.js'
@@ -18,14 +19,17 @@ export async function up(
   const { client, started } =
     running === undefined ? await startDaemon(stateDir) : { client: running, started: false }
   const { pid, url } = client.info
+  // A daemon on a full disk starts, but cannot save state: say so now, not at the first apply.
+  const { daemon } = await client.get<{ daemon: WriteHealth }>('/api/v1/health')
   await printResult(
     ctx,
     options.output,
-    { running: true, alreadyRunning: !started, pid, url, stateDir },
+    { running: true, alreadyRunning: !started, pid, url, stateDir, ...daemon },
     () =>
-      started
+      (started
         ? `daemon started (pid ${pid}, ${url}, state ${stateDir})\n`
-        : `daemon already running (pid ${pid}, ${url}, state ${stateDir})\n`,
+        : `daemon already running (pid ${pid}, ${url}, state ${stateDir})\n`) +
+      (daemon.problem === null ? '' : `warning: state cannot be saved: ${daemon.problem}\n`),
   )
 }
 
@@ -62,7 +66,12 @@ export async function runDaemon(stateDir: string, apiPort = 0): Promise<void> {
   await new Promise<void>((resolve) => {
     void done.then(resolve)
     const stop = (signal: string): void => {
-      process.stdout.write(`${new Date().toISOString()} ${signal}: draining and stopping\n`)
+      // Written as the daemon's own lines are: on a full disk the line is lost, the stop goes on.
+      try {
+        writeSync(1, `${new Date().toISOString()} ${signal}: draining and stopping\n`)
+      } catch {
+        // dropped
+      }
       void daemon.stop({ keepReplicas: false }).finally(() => resolve())
     }
     process.once('SIGTERM', () => stop('SIGTERM'))

@@ -31,6 +31,11 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
         ? ` (${role} revision ${s.canaryRevision} rolled back)`
         : ` → ${role} revision ${s.canaryRevision} at ${s.traffic.canaryWeight}%`
   lines.push(`Revisions:  stable ${s.stableRevision ?? '—'}${canary}`)
+  if (!view.daemon.stateWritable)
+    lines.push(`Daemon:     state cannot be saved: ${view.daemon.problem ?? 'unknown cause'}`)
+  const dropped = view.versions.reduce((n, v) => n + v.droppedLogBytes, 0)
+  if (dropped > 0)
+    lines.push(`Logs:       ${dropped} bytes of replica output dropped (the disk refused them)`)
   if (s.traffic.headerRoutes.length > 0)
     lines.push(
       `Routes:     ${s.traffic.headerRoutes

@@ -7,7 +7,12 @@ import type { Measurement, MeasurementRequest } from '../../analysis/types.js'
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import { initialStatus, type RolloutStatus } from '../../engine/status.js'
-import type { EngineAction, Observations, VersionObservation } from '../../engine/types.js'
+import type {
+  EngineAction,
+  Observations,
+  VersionObservation,
+  WorkloadProblem,
+} from '../../engine/types.js'
 import { MemoryEventSink } from '../memory-sink.js'
 import { MemoryRolloutStore } from '../memory-store.js'
 import { MemoryRouter } from '../memory-router.js'
@@ -21,6 +26,8 @@ class TickedWorkloads implements WorkloadDriver {
   readonly desired = new Map<number, number>()
   readonly ready = new Map<number, number>()
   readonly crashLooping = new Set<number>()
+  /** What the driver says is wrong with a revision's replicas. */
+  readonly problems = new Map<number, WorkloadProblem>()
   readyDelayTicks = 0
   readonly #waiting: { revision: number; ticksLeft: number }[] = []
 
@@ -43,10 +50,12 @@ class TickedWorkloads implements WorkloadDriver {
   versions(): Record<string, VersionObservation> {
     const versions: Record<string, VersionObservation> = {}
     for (const [rev, desired] of this.desired) {
+      const problem = this.problems.get(rev)
       versions[String(rev)] = {
         desired,
         ready: Math.min(desired, this.ready.get(rev) ?? 0),
         crashLooping: this.crashLooping.has(rev),
+        ...(problem === undefined ? {} : { problem }),
       }
     }
     return versions
@@ -107,6 +116,10 @@ export class World {
 
   get crashLooping(): Set<number> {
     return this.#workloads.crashLooping
+  }
+
+  get problems(): Map<number, WorkloadProblem> {
+    return this.#workloads.problems
   }
 
   get readyDelayTicks(): number {

@@ -6,6 +6,7 @@
 import type { BlueGreenPlan } from '../plan.js'
 import { PREVIEW_HEADER, Tick } from '../tick.js'
 import { currentRun, runLabel, startRun } from '../analysis-runs.js'
+import { waitingCause } from '../workload-problems.js'
 
 function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
   return Math.min(t.plan.replicas, strategy.previewReplicaCount ?? t.plan.replicas)
@@ -105,7 +106,7 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
       const want = previewReplicas(t, strategy)
       const ready = t.version(canary).ready
       if (ready < want) {
-        s.message = `waiting for preview replicas (${ready}/${want} ready)`
+        s.message = `waiting for preview replicas (${ready}/${want} ready)${waitingCause(t, canary)}`
         return
       }
       if (s.readySince === null) {
@@ -140,7 +141,7 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
     t.setReplicas(canary, t.plan.replicas)
     const ready = t.version(canary).ready
     if (ready < t.plan.replicas && s.traffic.canaryWeight < 100) {
-      s.message = `promoting: waiting for replicas of revision ${canary} (${ready}/${t.plan.replicas} ready)`
+      s.message = `promoting: waiting for replicas of revision ${canary} (${ready}/${t.plan.replicas} ready)${waitingCause(t, canary)}`
       return
     }
     s.traffic.headerRoutes = []

@@ -7,6 +7,7 @@ import type { CompletedStep } from '../events.js'
 import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
 import { currentRun, startRun, withCarriedChecks } from '../analysis-runs.js'
+import { waitingCause } from '../workload-problems.js'
 
 /** Replicas the canary should have now. */
 export function canaryReplicas(t: Tick): number {
@@ -94,7 +95,7 @@ function canaryReady(t: Tick, before: string): boolean {
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, want)
   const ready = t.version(s.canaryRevision).ready
   if (ready >= want) return true
-  s.message = `waiting for canary replicas before ${before} (${ready}/${want} ready)`
+  s.message = `waiting for canary replicas before ${before} (${ready}/${want} ready)${waitingCause(t, s.canaryRevision)}`
   return false
 }
 
@@ -188,7 +189,7 @@ function promote(t: Tick, strategy: CanaryPlan): boolean {
   t.setReplicas(s.canaryRevision, t.plan.replicas)
   const ready = t.version(s.canaryRevision).ready
   if (ready < t.plan.replicas) {
-    s.message = `promoting: waiting for canary replicas (${ready}/${t.plan.replicas} ready)`
+    s.message = `promoting: waiting for canary replicas (${ready}/${t.plan.replicas} ready)${waitingCause(t, s.canaryRevision)}`
     return false
   }
   t.finishPromotion(strategy.scaleDownDelaySeconds)

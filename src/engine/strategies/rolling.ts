@@ -6,6 +6,7 @@
 import type { RollingPlan } from '../plan.js'
 import type { Tick } from '../tick.js'
 import { startRun } from '../analysis-runs.js'
+import { waitingCause } from '../workload-problems.js'
 
 export function startRolling(t: Tick): void {
   const s = t.s
@@ -43,5 +44,5 @@ export function progressRolling(t: Tick, strategy: RollingPlan): void {
     t.finishPromotion(0)
     return
   }
-  s.message = `rolling: ${newReady}/${replicas} new ready, ${oldDesired} old left`
+  s.message = `rolling: ${newReady}/${replicas} new ready, ${oldDesired} old left${waitingCause(t, neu)}`
 }

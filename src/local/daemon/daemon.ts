@@ -5,19 +5,19 @@
  * from its stored status.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
+import { rmSync, writeSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { SourceFile } from '../../manifests/rollout-set.js'
 import { KANARI_VERSION } from '../../version.js'
-import { StateStore } from '../store/index.js'
+import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
 import { createApiServer } from './api/server.js'
 import { applyManifests, type ApplyHost } from './apply.js'
-import { apiInfoPath, writeApiInfo } from './paths.js'
+import { apiInfoPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
 import { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
 import { describe, type ViewSources } from './views.js'
@@ -45,9 +45,8 @@ export class Daemon implements ApplyHost, ViewSources {
   readonly #tickMs: number
 
   private constructor(readonly options: DaemonOptions) {
-    mkdirSync(options.stateDir, { recursive: true })
-    this.#log =
-      options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`))
+    prepareStateDir(options.stateDir)
+    this.#log = options.log ?? logToStdout
     this.#tickMs = options.tickMs ?? 1000
     this.store = StateStore.open(options.stateDir)
     this.supervisor = new Supervisor({
@@ -96,7 +95,7 @@ export class Daemon implements ApplyHost, ViewSources {
     this.#server = server
     await server.listen({ port: this.options.apiPort ?? 0, host: '127.0.0.1' })
     this.#url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`
-    writeApiInfo(this.options.stateDir, {
+    this.#writeApiInfo({
       url: this.#url,
       token: this.#token,
       pid: process.pid,
@@ -106,6 +105,23 @@ export class Daemon implements ApplyHost, ViewSources {
     this.#log(
       `kanari daemon ${KANARI_VERSION} serving ${this.#url} (state ${this.options.stateDir})`,
     )
+    const health = this.store.writeHealth()
+    if (health.problem !== null) this.#log(`state cannot be saved: ${health.problem}`)
+  }
+
+  /** Clients find the daemon by this file: on a full disk the store's reserve makes room for it. */
+  #writeApiInfo(info: ApiInfo): void {
+    try {
+      writeApiInfo(this.options.stateDir, info)
+    } catch (err) {
+      if (storageFailure(err) === undefined || !this.store.giveBackReserve()) throw err
+      writeApiInfo(this.options.stateDir, info)
+    }
+  }
+
+  /** Whether the daemon can save state, and if not why: shown by `kanari get` and `kanari up`. */
+  writeHealth(): WriteHealth {
+    return this.store.writeHealth()
   }
 
   async startController(
@@ -184,5 +200,17 @@ export class Daemon implements ApplyHost, ViewSources {
       this.#log('kanari daemon stopped')
     })()
     return this.#stopping
+  }
+}
+
+/**
+ * The daemon's own log line, to stdout (`daemon.log` when started by `kanari up`). On a full disk
+ * the line is lost, never thrown: a log line is not worth the daemon.
+ */
+function logToStdout(line: string): void {
+  try {
+    writeSync(1, `${new Date().toISOString()} ${line}\n`)
+  } catch {
+    // dropped
   }
 }

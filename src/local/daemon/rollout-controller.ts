@@ -133,6 +133,21 @@ export class RolloutController {
     return `${PROXY_RECORD_PREFIX}${this.name}`
   }
 
+  /**
+   * Records the proxy process for a later daemon to adopt. A record that cannot be written (a full
+   * disk) costs only that: a later daemon starts a new proxy instead; serving goes on.
+   */
+  #remember(proxy: ProxyHost | undefined): void {
+    try {
+      if (proxy === undefined) this.deps.store.deleteMeta(this.#recordKey())
+      else this.deps.store.setMeta(this.#recordKey(), JSON.stringify(proxy.record))
+    } catch (err) {
+      this.deps.log(
+        `rollout ${this.name}: could not record its proxy (${err instanceof Error ? err.message : String(err)}); a restarted daemon will start a new one`,
+      )
+    }
+  }
+
   /** The proxy process a previous daemon left serving, or a new one. */
   async #proxyProcess(): Promise<ProxyHost> {
     const recorded = this.deps.store.getMeta(this.#recordKey())
@@ -154,7 +169,7 @@ export class RolloutController {
       port: this.#config.servicePort,
       stateDir: this.deps.stateDir,
     })
-    this.deps.store.setMeta(this.#recordKey(), JSON.stringify(started.record))
+    this.#remember(started)
     return started
   }
 
@@ -196,7 +211,7 @@ export class RolloutController {
         port: proxy.port,
         stateDir: this.deps.stateDir,
       })
-      this.deps.store.setMeta(this.#recordKey(), JSON.stringify(next.record))
+      this.#remember(next)
       this.#proxy = next
       await this.#router?.rebind(next, this.#routerOptions())
     })
@@ -233,7 +248,7 @@ export class RolloutController {
           port: rest.servicePort,
           stateDir: this.deps.stateDir,
         })
-        this.deps.store.setMeta(this.#recordKey(), JSON.stringify(next.record))
+        this.#remember(next)
         this.#proxy = next
         await old.close(2000)
       }
@@ -264,6 +279,6 @@ export class RolloutController {
     await this.#runner.serial(() => undefined)
     if (keepProxy) return
     await this.#proxy?.close(drainMs)
-    this.deps.store.deleteMeta(this.#recordKey())
+    this.#remember(undefined)
   }
 }

@@ -51,6 +51,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
         ready: set?.ready ?? 0,
         restarts: set?.restarts ?? 0,
         crashLooping: set?.crashLooping ?? false,
+        droppedLogBytes: set?.droppedLogBytes ?? 0,
         requests: traffic?.requests ?? 0,
         errors: traffic?.errors ?? 0,
         pids: (set?.replicas ?? []).flatMap((r) => (r.pid === null ? [] : [r.pid])),
@@ -65,6 +66,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     status,
     plan: c.plan,
     versions,
+    daemon: sources.store.writeHealth(),
     events: events.slice(-VIEW_EVENTS),
     processTable: processTable(release),
   }

@@ -3,9 +3,9 @@
  * processes run by the supervisor, started from that revision's workload template.
  */
 import type { WorkloadDriver } from '../../controller/ports.js'
-import type { VersionObservation } from '../../engine/types.js'
+import type { VersionObservation, WorkloadProblem } from '../../engine/types.js'
 import type { ProcessTemplate } from '../daemon/rollout-document.js'
-import type { Supervisor } from '../supervisor/index.js'
+import type { ReplicaProblem, Supervisor } from '../supervisor/index.js'
 
 /** The supervisor's key for a rollout's revision; made here, never parsed back. */
 export function replicaSetKey(rollout: string, revision: number): string {
@@ -59,9 +59,34 @@ export class ProcessWorkloads implements WorkloadDriver {
       versions[String(revision)] =
         set === undefined
           ? { desired: 0, ready: 0, crashLooping: false }
-          : { desired: set.desired, ready: set.ready, crashLooping: set.crashLooping }
+          : {
+              desired: set.desired,
+              ready: set.ready,
+              crashLooping: set.crashLooping,
+              ...(set.problem === undefined
+                ? {}
+                : { problem: this.#withHint(set.problem, this.templates().get(revision)) }),
+            }
     }
     return Promise.resolve(versions)
+  }
+
+  /** The supervisor's facts plus what to change in the spec about them. */
+  #withHint(problem: ReplicaProblem, template: ProcessTemplate | undefined): WorkloadProblem {
+    const logs = `its output: \`kanari logs ${this.rollout}\` (add --canary for a canary)`
+    const hints: Record<WorkloadProblem['reason'], string> = {
+      CommandNotFound:
+        "fix spec.workload.process.command (an absolute path, or a command on the daemon's PATH) and apply again",
+      CannotStart:
+        'check that spec.workload.process.command is executable and spec.workload.process.cwd exists, then apply again',
+      ExitedAtStart: `${logs}; fix the app or its spec.workload.process.env and apply again`,
+      CrashLoop: `${logs}; fix the app or its spec.workload.process.env and apply again`,
+      NotReady:
+        template?.readiness === undefined
+          ? 'make the app listen on 127.0.0.1 at the port in $PORT, or give spec.workload.process.readiness'
+          : `make the app listen on 127.0.0.1 at the port in $PORT and answer GET ${template.readiness.httpGet} below 400, or fix spec.workload.process.readiness`,
+    }
+    return { reason: problem.reason, message: problem.message, hint: hints[problem.reason] }
   }
 
   /** Whether a supervisor replica set is one of this rollout's. */

@@ -27,8 +27,15 @@ export class DirLock {
     if (heldHere.has(path)) throw DirLock.#busy(dir, process.pid)
     try {
       const fd = openSync(path, 'wx', 0o600)
-      writeSync(fd, mine)
-      closeSync(fd)
+      try {
+        writeSync(fd, mine)
+      } catch (err) {
+        // A lock without its owner would be taken for a dead daemon's: leave none.
+        rmSync(path, { force: true })
+        throw err
+      } finally {
+        closeSync(fd)
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const owner = DirLock.#owner(path)
@@ -36,7 +43,12 @@ export class DirLock {
         throw DirLock.#busy(dir, owner)
       // Stale (its daemon died): replace it atomically, then check nobody else won the race.
       const tmp = `${path}.${process.pid}.tmp`
-      writeFileSync(tmp, mine, { mode: 0o600 })
+      try {
+        writeFileSync(tmp, mine, { mode: 0o600 })
+      } catch (err) {
+        rmSync(tmp, { force: true })
+        throw err
+      }
       renameSync(tmp, path)
       const now = DirLock.#owner(path)
       if (now !== process.pid) throw DirLock.#busy(dir, now ?? 0)

@@ -4,6 +4,8 @@ export {
   type ReplicaRecord,
   type StoredEvent,
   type StoredRollout,
+  type WriteHealth,
 } from './state-store.js'
+export { storageFailure } from './storage-failure.js'
 export { DirLock } from './dir-lock.js'
 export { SqliteRolloutStore } from './sqlite-rollout-store.js'

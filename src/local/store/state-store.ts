@@ -1,7 +1,9 @@
 /**
  * The local daemon's state: rollouts (spec and engine status), the workload of every revision, an
  * append-only event log, the replicas the supervisor runs, and small metadata — in SQLite with WAL
- * and synchronous=FULL, so a committed write survives a kill -9 or a power cut.
+ * and synchronous=FULL, so a committed write survives a kill -9 or a power cut. A write the disk
+ * refuses (full, read-only, failing) throws a DependencyError that says so and is remembered for
+ * `writeHealth`; the next write tries again.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,6 +13,17 @@ import type { EngineEvent } from '../../engine/events.js'
 import { NotFoundError } from '../../errors.js'
 import type { ReplicaRecord } from '../replica-record.js'
 import { DirLock } from './dir-lock.js'
+import { RESERVE_BYTES, SpaceReserve } from './space-reserve.js'
+import { stateNotWritable, storageFailure } from './storage-failure.js'
+
+/** Whether the store can save, and if not, why, in words (the API's daemon condition). */
+export interface WriteHealth {
+  stateWritable: boolean
+  problem: string | null
+}
+
+/** After a failed write, `writeHealth` tries again at most this often. */
+const RECHECK_MS = 1000
 
 export interface StoredRollout {
   name: string
@@ -47,21 +60,44 @@ const MIGRATIONS = [
 export class StateStore {
   readonly #db: Database.Database
   readonly #lock: DirLock | undefined
+  readonly #reserve: SpaceReserve
+  /** Why the last write failed, until one succeeds. */
+  #writeProblem: { text: string; at: number } | undefined
 
   private constructor(
     readonly dir: string,
     lock: boolean,
   ) {
     mkdirSync(dir, { recursive: true })
-    this.#lock = lock ? DirLock.acquire(dir) : undefined
+    this.#reserve = new SpaceReserve(dir)
+    this.#reserve.ensure()
+    let opened
     try {
-      this.#db = new Database(join(dir, 'kanari.db'))
-      this.#db.pragma('journal_mode = WAL')
-      this.#db.pragma('synchronous = FULL')
-      this.#db.pragma('busy_timeout = 5000')
-      this.#migrate()
+      opened = StateStore.#open(dir, lock)
     } catch (err) {
-      this.#lock?.release()
+      // A full disk: give back the reserve, so what starting needs fits, and save nothing until
+      // there is room to keep the reserve again.
+      if (storageFailure(err) === undefined || !this.#reserve.release()) throw err
+      opened = StateStore.#open(dir, lock)
+      this.#writeProblem = { text: this.#lowSpaceText(), at: Date.now() }
+    }
+    this.#lock = opened.lock
+    this.#db = opened.db
+  }
+
+  static #open(dir: string, lock: boolean): { lock: DirLock | undefined; db: Database.Database } {
+    const dirLock = lock ? DirLock.acquire(dir) : undefined
+    let db: Database.Database | undefined
+    try {
+      db = new Database(join(dir, 'kanari.db'))
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = FULL')
+      db.pragma('busy_timeout = 5000')
+      StateStore.#migrate(db)
+      return { lock: dirLock, db }
+    } catch (err) {
+      db?.close()
+      dirLock?.release()
       throw err
     }
   }
@@ -71,22 +107,80 @@ export class StateStore {
     return new StateStore(dir, options.lock ?? true)
   }
 
-  #migrate(): void {
-    this.#db.exec(
+  static #migrate(db: Database.Database): void {
+    db.exec(
       'create table if not exists migrations (version integer primary key, applied_at integer not null)',
     )
     const done =
-      (this.#db.prepare('select max(version) v from migrations').get() as { v: number | null }).v ??
-      0
+      (db.prepare('select max(version) v from migrations').get() as { v: number | null }).v ?? 0
     MIGRATIONS.forEach((sql, i) => {
       if (i + 1 <= done) return
-      this.#db.transaction(() => {
-        this.#db.exec(sql)
-        this.#db
-          .prepare('insert into migrations (version, applied_at) values (?, ?)')
-          .run(i + 1, Date.now())
+      db.transaction(() => {
+        db.exec(sql)
+        db.prepare('insert into migrations (version, applied_at) values (?, ?)').run(
+          i + 1,
+          Date.now(),
+        )
       })()
     })
+  }
+
+  /**
+   * Runs one write. Refused while the disk has no room for the reserve; a write the disk fails is
+   * remembered and thrown as a DependencyError that says what happened to which file.
+   */
+  #write<T>(fn: () => T): T {
+    if (!this.#reserve.ensure()) {
+      const text = this.#lowSpaceText()
+      this.#writeProblem = { text, at: Date.now() }
+      throw stateNotWritable(text)
+    }
+    try {
+      const result = fn()
+      this.#writeProblem = undefined
+      return result
+    } catch (err) {
+      const failure = storageFailure(err)
+      if (failure === undefined) throw err
+      const text = `${failure.what} (${failure.code}) writing ${join(this.dir, 'kanari.db')}`
+      this.#writeProblem = { text, at: Date.now() }
+      throw stateNotWritable(text, err)
+    }
+  }
+
+  #lowSpaceText(): string {
+    const free = this.#reserve.freeBytes()
+    return `disk full (ENOSPC): ${free === undefined ? 'almost no space' : `${Math.floor(free / 1024)} KiB`} free for ${this.dir}; Kanari saves state once ${(2 * RESERVE_BYTES) / 1024} KiB are free, to keep ${RESERVE_BYTES / 1024} KiB in reserve for starting`
+  }
+
+  /**
+   * Gives back the space kept in reserve, for a write that starting needs (the API address) on a
+   * full disk; state is not saved until there is room to keep the reserve again. False when there
+   * was none to give.
+   */
+  giveBackReserve(): boolean {
+    if (!this.#reserve.release()) return false
+    this.#writeProblem = { text: this.#lowSpaceText(), at: Date.now() }
+    return true
+  }
+
+  /**
+   * Whether state can be saved. After a failed write it tries again (a small metadata write, at
+   * most once a second), so space freed meanwhile shows without waiting for a rollout to change.
+   */
+  writeHealth(): WriteHealth {
+    const problem = this.#writeProblem
+    if (problem !== undefined && Date.now() - problem.at >= RECHECK_MS) {
+      try {
+        this.setMeta('lastWriteCheck', String(Date.now()))
+      } catch {
+        // still failing: #write recorded why
+      }
+    }
+    const now = this.#writeProblem
+    return now === undefined
+      ? { stateWritable: true, problem: null }
+      : { stateWritable: false, problem: `${now.text} — free space; Kanari retries every tick` }
   }
 
   putRollout(r: {
@@ -97,21 +191,23 @@ export class StateStore {
     status: unknown
   }): void {
     const now = Date.now()
-    this.#db
-      .prepare(
-        `insert into rollouts (name, spec, templates, revision, status, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)
+    this.#write(() =>
+      this.#db
+        .prepare(
+          `insert into rollouts (name, spec, templates, revision, status, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)
          on conflict (name) do update set spec = excluded.spec, templates = excluded.templates, revision = excluded.revision,
          status = excluded.status, updated_at = excluded.updated_at`,
-      )
-      .run(
-        r.name,
-        JSON.stringify(r.spec),
-        JSON.stringify(r.templates),
-        r.revision,
-        JSON.stringify(r.status),
-        now,
-        now,
-      )
+        )
+        .run(
+          r.name,
+          JSON.stringify(r.spec),
+          JSON.stringify(r.templates),
+          r.revision,
+          JSON.stringify(r.status),
+          now,
+          now,
+        ),
+    )
   }
 
   #row(row: Record<string, unknown> | undefined): StoredRollout | undefined {
@@ -141,30 +237,36 @@ export class StateStore {
   }
 
   deleteRollout(name: string): void {
-    this.#db.transaction(() => {
-      this.#db.prepare('delete from rollouts where name = ?').run(name)
-      this.#db.prepare('delete from revisions where name = ?').run(name)
-      this.#db.prepare('delete from events where name = ?').run(name)
-    })()
+    this.#write(() =>
+      this.#db.transaction(() => {
+        this.#db.prepare('delete from rollouts where name = ?').run(name)
+        this.#db.prepare('delete from revisions where name = ?').run(name)
+        this.#db.prepare('delete from events where name = ?').run(name)
+      })(),
+    )
   }
 
   /** Persists a new status together with the events it produced, in one transaction. */
   saveStatus(name: string, status: unknown, events: EngineEvent[] = []): void {
-    this.#db.transaction(() => {
-      const res = this.#db
-        .prepare('update rollouts set status = ?, updated_at = ? where name = ?')
-        .run(JSON.stringify(status), Date.now(), name)
-      if (res.changes === 0) throw new NotFoundError(`saveStatus: no rollout named ${name}`)
-      this.#insertEvents(name, events)
-    })()
+    this.#write(() =>
+      this.#db.transaction(() => {
+        const res = this.#db
+          .prepare('update rollouts set status = ?, updated_at = ? where name = ?')
+          .run(JSON.stringify(status), Date.now(), name)
+        if (res.changes === 0) throw new NotFoundError(`saveStatus: no rollout named ${name}`)
+        this.#insertEvents(name, events)
+      })(),
+    )
   }
 
   putRevision(name: string, revision: number, template: unknown, hash: string): void {
-    this.#db
-      .prepare(
-        'insert or replace into revisions (name, revision, template, hash, created_at) values (?, ?, ?, ?, ?)',
-      )
-      .run(name, revision, JSON.stringify(template), hash, Date.now())
+    this.#write(() =>
+      this.#db
+        .prepare(
+          'insert or replace into revisions (name, revision, template, hash, created_at) values (?, ?, ?, ?, ?)',
+        )
+        .run(name, revision, JSON.stringify(template), hash, Date.now()),
+    )
   }
 
   getRevisions(
@@ -204,13 +306,15 @@ export class StateStore {
   }
 
   putReplica(rec: ReplicaRecord): void {
-    this.#db
-      .prepare('insert or replace into replicas (id, record) values (?, ?)')
-      .run(rec.id, JSON.stringify(rec))
+    this.#write(() =>
+      this.#db
+        .prepare('insert or replace into replicas (id, record) values (?, ?)')
+        .run(rec.id, JSON.stringify(rec)),
+    )
   }
 
   deleteReplica(id: string): void {
-    this.#db.prepare('delete from replicas where id = ?').run(id)
+    this.#write(() => this.#db.prepare('delete from replicas where id = ?').run(id))
   }
 
   listReplicas(): ReplicaRecord[] {
@@ -220,7 +324,9 @@ export class StateStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.#db.prepare('insert or replace into meta (key, value) values (?, ?)').run(key, value)
+    this.#write(() =>
+      this.#db.prepare('insert or replace into meta (key, value) values (?, ?)').run(key, value),
+    )
   }
 
   /** Metadata whose key starts with `prefix`. */

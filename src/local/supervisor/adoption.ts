@@ -25,16 +25,21 @@ export function isAdoptable(rec: ReplicaRecord): boolean {
 
 /**
  * An adopted replica is not our child: there is no handle, and its exit is seen by polling. It is
- * probed like any other before it counts as ready.
+ * probed like any other before it counts as ready; its output is drained again from its FIFO.
  */
-export function adoptedReplica(stateDir: string, rec: ReplicaRecord): Replica {
-  return {
-    ...newReplica(stateDir, rec.key, rec.index, 0),
+export function adoptedReplica(
+  stateDir: string,
+  rec: ReplicaRecord,
+  log?: (line: string) => void,
+): Replica {
+  const r: Replica = {
+    ...newReplica(stateDir, rec.key, rec.index, 0, log, rec.logPath),
     pid: rec.pid,
     port: rec.port,
     startedAt: rec.startedAt,
     adopted: true,
     state: 'starting',
-    logPath: rec.logPath,
   }
+  r.output.reattach()
+  return r
 }

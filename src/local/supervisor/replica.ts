@@ -1,20 +1,34 @@
 /**
  * The supervisor's working state for one replica and one replica set: the public status plus the
- * process handle, log file, probe schedule and crash history behind it.
+ * process handle, output channel, probe schedule, crash history and start failures behind it.
  */
 import type { ChildProcess } from 'node:child_process'
 import type { ReplicaRecord } from '../replica-record.js'
 import { replicaLogPath } from './replica-logs.js'
-import type { ReplicaSetSpec, ReplicaStatus } from './types.js'
+import { ReplicaOutput } from './replica-output.js'
+import type { ReplicaProblem, ReplicaSetSpec, ReplicaStatus } from './types.js'
 
-export interface Replica extends ReplicaStatus {
+export interface Replica extends Omit<ReplicaStatus, 'droppedLogBytes' | 'problem'> {
   child: ChildProcess | undefined
   logPath: string
+  output: ReplicaOutput
   exits: number[]
   probeFailures: number
   nextProbeAt: number
   restartAt: number
   consecutiveCrashes: number
+  /** When its current process was spawned. */
+  spawnedAt: number
+  /** Since when it has been running without passing readiness (its start, or turning unready). */
+  notReadySince: number
+  /** Its current process has passed readiness at least once. */
+  wasReady: boolean
+  /** Why the last probe failed ("connection refused", "HTTP 503"…), until one passes. */
+  lastProbeFailure: string | undefined
+  /** The last attempt to start its command failed (not found, not executable…). */
+  spawnProblem: ReplicaProblem | undefined
+  /** Its last process exited before it was ever ready, this long after it started. */
+  startFailure: { afterMs: number } | undefined
   exited: Promise<void>
   markExited: () => void
 }
@@ -36,7 +50,10 @@ export function newReplica(
   key: string,
   index: number,
   restarts: number,
+  log?: (line: string) => void,
+  logPath = replicaLogPath(stateDir, key, index),
 ): Replica {
+  const now = Date.now()
   return {
     id: `${key}#${index}`,
     key,
@@ -45,20 +62,27 @@ export function newReplica(
     port: 0,
     state: 'starting',
     restarts,
-    startedAt: Date.now(),
+    startedAt: now,
     adopted: false,
     child: undefined,
-    logPath: replicaLogPath(stateDir, key, index),
+    logPath,
+    output: new ReplicaOutput(logPath, log),
     exits: [],
     probeFailures: 0,
     nextProbeAt: 0,
     restartAt: 0,
     consecutiveCrashes: 0,
+    spawnedAt: now,
+    notReadySince: now,
+    wasReady: false,
+    lastProbeFailure: undefined,
+    spawnProblem: undefined,
+    startFailure: undefined,
     ...exitLatch(),
   }
 }
 
-export function replicaStatus(r: Replica): ReplicaStatus {
+export function replicaStatus(r: Replica, problem: ReplicaProblem | undefined): ReplicaStatus {
   const s: ReplicaStatus = {
     id: r.id,
     key: r.key,
@@ -69,8 +93,10 @@ export function replicaStatus(r: Replica): ReplicaStatus {
     restarts: r.restarts,
     startedAt: r.startedAt,
     adopted: r.adopted,
+    droppedLogBytes: r.output.droppedBytes,
   }
   if (r.lastExit !== undefined) s.lastExit = r.lastExit
+  if (problem !== undefined) s.problem = problem
   return s
 }
 

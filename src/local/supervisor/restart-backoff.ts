@@ -18,9 +18,14 @@ export function scheduleRestart(r: Replica, now: number): void {
   r.restartAt = now + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (r.consecutiveCrashes - 1))
 }
 
+/** Exits within the last minute. */
+export function crashesInWindow(r: Replica, now: number): number {
+  return r.exits.filter((t) => now - t < CRASH_WINDOW_MS).length
+}
+
 export function isCrashLooping(r: Replica, now: number): boolean {
   return (
-    r.exits.filter((t) => now - t < CRASH_WINDOW_MS).length >= CRASH_LOOP_EXITS ||
+    crashesInWindow(r, now) >= CRASH_LOOP_EXITS ||
     (r.state === 'backoff' && r.restarts >= CRASH_LOOP_EXITS)
   )
 }

@@ -3,6 +3,7 @@
  * replicas, notices adopted ones exiting, and probes readiness. Emits 'change' with the set's key.
  */
 import { EventEmitter } from 'node:events'
+import { closeSync } from 'node:fs'
 import { isAlive } from '../process-alive.js'
 import { freePort } from '../free-port.js'
 import { adoptedReplica, isAdoptable } from './adoption.js'
@@ -16,8 +17,9 @@ import {
   type Replica,
   type ReplicaSet,
 } from './replica.js'
-import { tailLogs } from './replica-logs.js'
-import type { ReplicaPersistence } from '../replica-record.js'
+import { leftLogs, tailLogs } from './replica-logs.js'
+import { replicaProblem, setProblem, spawnProblem } from './replica-problems.js'
+import type { ReplicaPersistence, ReplicaRecord } from '../replica-record.js'
 import { isCrashLooping, scheduleRestart } from './restart-backoff.js'
 import { spawnReplica } from './spawn-replica.js'
 import type { ReplicaSetSpec, ReplicaSetStatus } from './types.js'
@@ -27,6 +29,10 @@ export class Supervisor extends EventEmitter {
   readonly #host: string
   readonly #timer: NodeJS.Timeout
   #shuttingDown = false
+  /** Replica records not saved yet (undefined: to delete), retried until the store takes them. */
+  readonly #unsaved = new Map<string, ReplicaRecord | undefined>()
+  #lastSaveAttempt = 0
+  #saveFailing = false
 
   constructor(
     private readonly options: {
@@ -43,6 +49,38 @@ export class Supervisor extends EventEmitter {
 
   #log(line: string): void {
     this.options.log?.(`supervisor: ${line}`)
+  }
+
+  /**
+   * Saves (or with undefined, deletes) a replica's record. A store that cannot write now (a full
+   * disk) costs nothing but the record's delay: it is retried on the housekeeping timer, and until
+   * then a daemon killed meanwhile would not re-adopt that replica.
+   */
+  #record(id: string, rec: ReplicaRecord | undefined): void {
+    if (this.options.store === undefined) return
+    this.#unsaved.delete(id)
+    this.#unsaved.set(id, rec)
+    this.#saveRecords()
+  }
+
+  #saveRecords(): void {
+    const store = this.options.store
+    if (store === undefined) return
+    this.#lastSaveAttempt = Date.now()
+    for (const [id, rec] of this.#unsaved) {
+      try {
+        if (rec === undefined) store.deleteReplica(id)
+        else store.putReplica(rec)
+        this.#unsaved.delete(id)
+      } catch (err) {
+        if (!this.#saveFailing)
+          this.#log(`cannot save replica records (retrying): ${(err as Error).message}`)
+        this.#saveFailing = true
+        return
+      }
+    }
+    if (this.#saveFailing) this.#log('replica records saved again')
+    this.#saveFailing = false
   }
 
   #set(key: string): ReplicaSet {
@@ -71,7 +109,9 @@ export class Supervisor extends EventEmitter {
     restarts: number,
     previous?: Replica,
   ): void {
-    const r = previous ?? newReplica(this.options.stateDir, spec.key, index, restarts)
+    const r =
+      previous ??
+      newReplica(this.options.stateDir, spec.key, index, restarts, (line) => this.#log(line))
     set.replicas.set(index, r)
     r.state = 'starting'
     r.startedAt = Date.now()
@@ -84,20 +124,46 @@ export class Supervisor extends EventEmitter {
   #spawn(set: ReplicaSet, spec: ReplicaSetSpec, r: Replica, port: number): void {
     // The port search is asynchronous: the replica may have been replaced or stopped meanwhile.
     if (set.replicas.get(r.index) !== r || r.state === 'stopping' || this.#shuttingDown) return
-    const child = spawnReplica(spec, r, port)
+    const output = r.output.openForProcess()
+    let child
+    try {
+      child = spawnReplica(spec, r, port, output)
+    } catch (err) {
+      // Most spawn failures arrive as an 'error' event; the rest are thrown here. Either way the
+      // replica is restarted with backoff, never the daemon taken down.
+      this.#couldNotStart(set, spec, r, err as NodeJS.ErrnoException)
+      return
+    } finally {
+      // The child holds its own copy of the descriptor.
+      if (output !== 'ignore') closeSync(output)
+    }
+    const now = Date.now()
     r.child = child
     r.port = port
     r.pid = child.pid ?? null
     r.adopted = false
     r.probeFailures = 0
-    r.nextProbeAt = firstProbeAt(spec.readiness, Date.now())
+    r.nextProbeAt = firstProbeAt(spec.readiness, now)
+    r.spawnedAt = now
+    r.notReadySince = now
+    r.wasReady = false
+    r.lastProbeFailure = undefined
+    r.spawnProblem = undefined
     Object.assign(r, exitLatch())
-    child.on('error', (err) => {
-      this.#log(`${r.id} could not start "${spec.command.join(' ')}": ${err.message}`)
-      this.#exited(set, r, null, null)
-    })
+    child.on('error', (err) => this.#couldNotStart(set, spec, r, err))
     child.on('exit', (code, signal) => this.#exited(set, r, code, signal))
-    if (r.pid !== null) this.options.store?.putReplica(replicaRecord(r, r.pid))
+    if (r.pid !== null) this.#record(r.id, replicaRecord(r, r.pid))
+  }
+
+  #couldNotStart(
+    set: ReplicaSet,
+    spec: ReplicaSetSpec,
+    r: Replica,
+    err: NodeJS.ErrnoException,
+  ): void {
+    r.spawnProblem = spawnProblem(err, spec)
+    this.#log(`${r.id} could not start "${spec.command.join(' ')}": ${err.message}`)
+    this.#exited(set, r, null, null)
   }
 
   #exited(set: ReplicaSet, r: Replica, code: number | null, signal: string | null): void {
@@ -109,11 +175,17 @@ export class Supervisor extends EventEmitter {
     r.pid = null
     r.markExited()
     if (wasStopping || this.#shuttingDown) {
-      this.options.store?.deleteReplica(r.id)
+      this.#record(r.id, undefined)
       if (set.replicas.get(r.index) === r) set.replicas.delete(r.index)
+      r.output.close()
       this.emit('change', r.key)
       return
     }
+    // An adopted replica's start is not ours to judge; a spawn failure has its own problem.
+    r.startFailure =
+      !r.wasReady && !r.adopted && r.spawnProblem === undefined
+        ? { afterMs: now - r.spawnedAt }
+        : undefined
     scheduleRestart(r, now)
     this.#log(
       `${r.id} exited (code ${code ?? '—'}, signal ${signal ?? '—'}); restart ${r.restarts} in ${r.restartAt - now} ms`,
@@ -127,8 +199,9 @@ export class Supervisor extends EventEmitter {
     if (wasReady) this.emit('change', r.key)
     const pid = r.pid
     if (pid === null) {
-      this.options.store?.deleteReplica(r.id)
+      this.#record(r.id, undefined)
       set.replicas.delete(r.index)
+      r.output.close()
       r.markExited()
       return
     }
@@ -155,14 +228,18 @@ export class Supervisor extends EventEmitter {
     const replicas = [...set.replicas.values()].sort((a, b) => a.index - b.index)
     const now = Date.now()
     const ready = replicas.filter((r) => r.state === 'ready')
+    const problems = replicas.map((r) => replicaProblem(r, set.spec, this.#host, now))
+    const problem = setProblem(problems)
     return {
       key,
       desired: set.spec?.replicas ?? replicas.length,
       ready: ready.length,
-      replicas: replicas.map(replicaStatus),
+      replicas: replicas.map((r, i) => replicaStatus(r, problems[i])),
       endpoints: ready.map((r) => ({ host: this.#host, port: r.port })),
       crashLooping: replicas.some((r) => isCrashLooping(r, now)),
       restarts: replicas.reduce((n, r) => n + r.restarts, 0),
+      droppedLogBytes: replicas.reduce((n, r) => n + r.output.droppedBytes, 0),
+      ...(problem === undefined ? {} : { problem }),
     }
   }
 
@@ -170,10 +247,14 @@ export class Supervisor extends EventEmitter {
     return [...this.#sets.keys()].flatMap((k) => this.status(k) ?? [])
   }
 
-  /** Recent log lines of a set's replicas (stdout and stderr), each prefixed with the replica index. */
+  /**
+   * Recent log lines of a set's replicas (stdout and stderr), each prefixed with the replica index;
+   * for a set that no longer runs (a failed canary scaled down), what its replicas left behind.
+   */
   logs(key: string, options: { lines?: number; replica?: number } = {}): string[] {
     const set = this.#sets.get(key)
-    if (set === undefined) return []
+    if (set === undefined || set.replicas.size === 0)
+      return tailLogs(leftLogs(this.options.stateDir, key), options)
     return tailLogs(set.replicas.values(), options)
   }
 
@@ -186,10 +267,13 @@ export class Supervisor extends EventEmitter {
     if (store === undefined) return Promise.resolve()
     for (const rec of store.listReplicas()) {
       if (!isAdoptable(rec)) {
-        store.deleteReplica(rec.id)
+        this.#record(rec.id, undefined)
         continue
       }
-      this.#set(rec.key).replicas.set(rec.index, adoptedReplica(this.options.stateDir, rec))
+      this.#set(rec.key).replicas.set(
+        rec.index,
+        adoptedReplica(this.options.stateDir, rec, (line) => this.#log(line)),
+      )
       this.#log(`re-adopted ${rec.id} (pid ${rec.pid}, port ${rec.port})`)
     }
     return Promise.resolve()
@@ -197,6 +281,7 @@ export class Supervisor extends EventEmitter {
 
   #housekeep(): void {
     const now = Date.now()
+    if (this.#unsaved.size > 0 && now - this.#lastSaveAttempt >= 1000) this.#saveRecords()
     for (const [key, set] of this.#sets) {
       for (const r of set.replicas.values()) {
         if (
@@ -222,8 +307,8 @@ export class Supervisor extends EventEmitter {
           continue
         const probe = set.spec?.readiness
         r.nextProbeAt = now + probePeriodMs(r, probe)
-        void probeReadiness(this.#host, r.port, probe).then((ok) => {
-          if (applyProbeResult(r, ok)) this.emit('change', key)
+        void probeReadiness(this.#host, r.port, probe).then((result) => {
+          if (applyProbeResult(r, result, Date.now())) this.emit('change', key)
         })
       }
     }
@@ -233,10 +318,16 @@ export class Supervisor extends EventEmitter {
   async shutdown(options: { keepRunning?: boolean } = {}): Promise<void> {
     clearInterval(this.#timer)
     if (options.keepRunning === true) {
-      for (const set of this.#sets.values()) for (const r of set.replicas.values()) r.child?.unref()
+      for (const set of this.#sets.values())
+        for (const r of set.replicas.values()) {
+          r.child?.unref()
+          // The next daemon drains their output again.
+          r.output.detach()
+        }
       return
     }
     this.#shuttingDown = true
     await Promise.all([...this.#sets.keys()].map((k) => this.remove(k)))
+    this.#saveRecords()
   }
 }

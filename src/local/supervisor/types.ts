@@ -1,4 +1,12 @@
 /** The supervisor's public vocabulary: what a replica set should be, and what it is. */
+import type { WorkloadProblemReason } from '../../engine/types.js'
+
+/** Why a replica is not ready, as far as the supervisor can tell: the reason and the facts. */
+export interface ReplicaProblem {
+  reason: WorkloadProblemReason
+  /** e.g. "replica 0 exited with code 3 0.1s after it started; last output: …" */
+  message: string
+}
 
 export interface ReadinessProbe {
   httpGet: string
@@ -29,6 +37,9 @@ export interface ReplicaStatus {
   startedAt: number
   adopted: boolean
   lastExit?: { code: number | null; signal: string | null; at: number }
+  /** Bytes of its output that could not be written to its log (a full or read-only disk). */
+  droppedLogBytes: number
+  problem?: ReplicaProblem
 }
 
 export interface ReplicaSetStatus {
@@ -39,4 +50,7 @@ export interface ReplicaSetStatus {
   endpoints: { host: string; port: number }[]
   crashLooping: boolean
   restarts: number
+  droppedLogBytes: number
+  /** The most telling problem of its replicas (a command not found before a crash loop…). */
+  problem?: ReplicaProblem
 }

@@ -44,6 +44,7 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
       version: KANARI_VERSION,
       pid: process.pid,
       stateDir: daemon.options.stateDir,
+      daemon: daemon.writeHealth(),
     }),
   )
 

@@ -108,11 +108,22 @@ export const ErrorResponse = Type.Object({
   }),
 })
 
+/** The daemon's own condition: whether it can save state, and if not why and what to do. */
+export const DaemonCondition = OpenObject({
+  stateWritable: Type.Boolean({
+    description: 'false while state cannot be saved (a full or read-only disk); retried every tick',
+  }),
+  problem: Type.Union([Type.String(), Type.Null()], {
+    description: 'why state cannot be saved and what to do, or null',
+  }),
+})
+
 export const HealthResponse = OpenObject({
   ok: Type.Boolean(),
   version: Type.String(),
   pid: Type.Integer(),
   stateDir: Type.String(),
+  daemon: DaemonCondition,
 })
 
 export const RolloutListItem = OpenObject({
@@ -165,6 +176,9 @@ export const VersionView = OpenObject({
   ready: Type.Integer(),
   restarts: Type.Integer(),
   crashLooping: Type.Boolean(),
+  droppedLogBytes: Type.Integer({
+    description: 'bytes of replica output not written to the logs (a full or read-only disk)',
+  }),
   requests: Type.Integer(),
   errors: Type.Integer(),
   pids: Type.Array(Type.Integer()),
@@ -201,6 +215,7 @@ export const RolloutViewSchema = OpenObject(
       description: 'the rollout plan the engine runs (strategy, steps, analysis)',
     }),
     versions: Type.Array(VersionView),
+    daemon: DaemonCondition,
     events: Type.Array(StoredEventSchema, {
       description: `the most recent events (up to ${VIEW_EVENTS}; \`…/events\` has more)`,
     }),
