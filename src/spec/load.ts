@@ -13,15 +13,20 @@ import {
   type Node,
 } from 'yaml'
 import type { SpecProblem } from './problems.js'
+import { formatPath } from './problems.js'
 
 export interface LoadedDocument {
   file: string
   /** 0-based position of the document in its file. */
   index: number
+  /** Plain data: a tree (no alias makes it contain itself) of mappings, lists and scalars. */
   value: unknown
   /** The 1-based line of a path in this document (of the nearest existing ancestor when missing). */
   lineOf(path: (string | number)[], options?: { key?: boolean }): number
 }
+
+/** How many times aliases may be expanded in one document, against alias bombs. */
+const MAX_ALIAS_COUNT = 100
 
 export function loadDocuments(
   text: string,
@@ -42,7 +47,7 @@ export function loadDocuments(
         message: `YAML syntax: ${err.message.split('\n')[0] ?? err.message}`,
       })
     }
-    if (doc.errors.length > 0 || doc.contents === null) return
+    if (doc.errors.length > 0 || doc.contents === null || isEmpty(doc.contents)) return
     const lineOf = (path: (string | number)[], options: { key?: boolean } = {}): number => {
       let node: unknown = doc.contents
       let line = lineCounter.linePos((doc.contents as Node).range?.[0] ?? 0).line
@@ -65,7 +70,63 @@ export function loadDocuments(
       }
       return line
     }
-    documents.push({ file, index, value: doc.toJS({ maxAliasCount: 100 }) as unknown, lineOf })
+    const at = (path: (string | number)[], message: string): void => {
+      problems.push({ file, line: lineOf(path), path: formatPath(path), message })
+    }
+    let value: unknown
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown
+    } catch (err) {
+      // yaml refuses alias bombs (and aliases it cannot resolve) with a ReferenceError.
+      if (!(err instanceof ReferenceError)) throw err
+      at(
+        [],
+        err.message.startsWith('Excessive alias count')
+          ? `YAML: the aliases expand to more than ${MAX_ALIAS_COUNT} copies; write the values out instead`
+          : `YAML: ${err.message}`,
+      )
+      return
+    }
+    const loop = recursivePath(value, new Set(), [])
+    if (loop !== undefined) {
+      at(
+        loop,
+        'YAML: this alias contains itself (the anchor is an ancestor of it); a manifest is a tree, write the value out',
+      )
+      return
+    }
+    documents.push({ file, index, value, lineOf })
   })
   return { documents, problems }
+}
+
+/** A document with nothing in it (a trailing `---`, only comments): skipped, as kubectl skips it. */
+function isEmpty(contents: unknown): boolean {
+  return (
+    isScalar(contents) &&
+    contents.value === null &&
+    contents.source === '' &&
+    contents.tag === undefined &&
+    contents.anchor === undefined
+  )
+}
+
+/** The path of the first value that is one of its own ancestors (a recursive alias), if any. */
+function recursivePath(
+  value: unknown,
+  ancestors: Set<object>,
+  path: (string | number)[],
+): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined
+  if (ancestors.has(value)) return path
+  ancestors.add(value)
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v])
+    : Object.entries(value)
+  for (const [key, child] of entries) {
+    const found = recursivePath(child, ancestors, [...path, key])
+    if (found !== undefined) return found
+  }
+  ancestors.delete(value)
+  return undefined
 }

@@ -5,22 +5,27 @@
 import { checkConditionSyntax } from '../../analysis/condition.js'
 import { BUILTIN_METRIC_NAMES, METRIC_PROVIDER_KINDS } from '../../analysis/vocabulary.js'
 import type { MetricSpec } from '../schema.js'
+import { quote } from '../shown-value.js'
 import { ARG_REF } from '../template-args.js'
 import { closest } from './did-you-mean.js'
 import type { DocumentProblems, Path } from './document-problems.js'
 import { checkDuration } from './durations.js'
 
-/** `definedArgs` is given for a template's metrics: `{{args.x}}` must then name one of them. */
+/**
+ * `metrics` as ./sound-parts.ts gives them: undefined items failed the schema (and were reported).
+ * `definedArgs` is given for a template's metrics: `{{args.x}}` must then name one of them.
+ */
 export function checkMetrics(
   p: DocumentProblems,
   path: Path,
-  metrics: MetricSpec[] | undefined,
+  metrics: readonly (MetricSpec | undefined)[],
   definedArgs?: Set<string>,
 ): void {
   const names = new Set<string>()
-  ;(metrics ?? []).forEach((m, i) => {
+  metrics.forEach((m, i) => {
+    if (m === undefined) return
     const at = [...path, i]
-    if (names.has(m.name)) p.add([...at, 'name'], `duplicate metric name "${m.name}"`)
+    if (names.has(m.name)) p.add([...at, 'name'], `duplicate metric name ${quote(m.name)}`)
     names.add(m.name)
     const providers = Object.keys(m.provider ?? {}).filter((k) =>
       (METRIC_PROVIDER_KINDS as readonly string[]).includes(k),
@@ -31,7 +36,7 @@ export function checkMetrics(
       const guess = closest(m.name, [...BUILTIN_METRIC_NAMES])
       p.add(
         [...at, 'name'],
-        `"${m.name}" is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command }`,
+        `${quote(m.name)} is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command }`,
       )
     }
     if (

@@ -1,0 +1,169 @@
+/**
+ * Documents of every wrong shape become problems with a file, a line and a path, and never a throw:
+ * the rules beyond the schema read only the parts that passed it.
+ */
+import { describe, expect, it } from 'vitest'
+import { ValidationError } from '../../errors.js'
+import { checkRolloutSet, parseRolloutSet } from '../../manifests/rollout-set.js'
+import { formatProblem } from '../problems.js'
+
+const problemsOf = (...texts: string[]): string[] =>
+  checkRolloutSet(texts.map((text, i) => ({ name: `f${i}.yaml`, text }))).problems.map(
+    formatProblem,
+  )
+
+const HEAD = 'apiVersion: kanari.dev/v1alpha1\n'
+const SPEC = `spec:
+  workload: { process: { command: [node, s.js] } }
+  service: { port: 8080 }
+  strategy: { canary: { steps: [{ setWeight: 50 }] } }
+`
+const rollout = (name: string): string =>
+  `${HEAD}kind: Rollout\nmetadata:\n  name: ${name}\n${SPEC}`
+
+describe('the envelope', () => {
+  it('a document that is not a mapping: null, a list, a scalar', () => {
+    expect(problemsOf('null\n')).toEqual([
+      'f0.yaml:1 must be a mapping with apiVersion, kind, metadata and spec (got null)',
+    ])
+    expect(problemsOf('- a\n- b\n')).toEqual([
+      'f0.yaml:1 must be a mapping with apiVersion, kind, metadata and spec (got a list)',
+    ])
+    expect(problemsOf(`${rollout('a')}---\n42\n---\n"text"\n`)).toEqual([
+      'f0.yaml:10 must be a mapping with apiVersion, kind, metadata and spec (got 42)',
+      'f0.yaml:12 must be a mapping with apiVersion, kind, metadata and spec (got "text")',
+    ])
+  })
+
+  it('empty documents (a trailing ---, only comments) are skipped, as kubectl skips them', () => {
+    expect(problemsOf(`---\n${rollout('a')}---\n# nothing here\n---\n`)).toEqual([])
+    expect(problemsOf('---\n---\n')).toEqual(['f0.yaml:1 has no documents'])
+  })
+
+  it('a missing or wrong kind or apiVersion', () => {
+    expect(problemsOf(`${HEAD}metadata: { name: a }\n`)).toEqual([
+      'f0.yaml:1 kind: is required: Rollout or AnalysisTemplate',
+    ])
+    expect(problemsOf(`${HEAD}kind: [Rollout]\n`)).toEqual([
+      'f0.yaml:2 kind: must be Rollout or AnalysisTemplate (got a list)',
+    ])
+    expect(problemsOf(rollout('a').replace(HEAD, 'apiVersion: 1\n'))).toEqual([
+      'f0.yaml:1 apiVersion: must be kanari.dev/v1alpha1 (got 1)',
+    ])
+    expect(problemsOf(rollout('a').replace(HEAD, ''))).toEqual([
+      'f0.yaml:1 apiVersion: is required: add apiVersion: kanari.dev/v1alpha1',
+    ])
+  })
+})
+
+describe('metadata and spec', () => {
+  it('no metadata: a problem, not a TypeError (lint, apply and simulate exited 70)', () => {
+    expect(problemsOf(`${HEAD}kind: Rollout\n`)).toEqual([
+      'f0.yaml:1 metadata: is required',
+      'f0.yaml:1 spec: is required',
+    ])
+    expect(() => parseRolloutSet([{ name: 'r.yaml', text: `${HEAD}kind: Rollout\n` }])).toThrow(
+      ValidationError,
+    )
+  })
+
+  it('metadata that is not a mapping, or has no name', () => {
+    expect(problemsOf(rollout('a').replace('metadata:\n  name: a', 'metadata: a'))).toEqual([
+      'f0.yaml:3 metadata: must be a mapping (got "a")',
+    ])
+    expect(problemsOf(rollout('a').replace('  name: a', '  namespace: x'))).toEqual([
+      'f0.yaml:4 metadata.name: is required',
+    ])
+  })
+
+  it('a spec of the wrong type', () => {
+    expect(problemsOf(rollout('a').replace(/spec:[^]*/, 'spec: [canary]\n'))).toEqual([
+      'f0.yaml:5 spec: must be a mapping (got a list)',
+    ])
+    expect(
+      problemsOf(`${HEAD}kind: AnalysisTemplate\nmetadata: { name: t }\nspec: error-rate\n`),
+    ).toEqual(['f0.yaml:4 spec: must be a mapping (got "error-rate")'])
+  })
+
+  it('unicode and control characters in a name are shown escaped', () => {
+    expect(problemsOf(rollout('"chéckout\\e[31m"'))).toEqual([
+      'f0.yaml:4 metadata.name: must be lower-case letters, digits and dashes, starting and ending with a letter or digit (got "chéckout\\u001b[31m")',
+    ])
+  })
+
+  it('huge names, keys and lists: problems cut short, in little time', () => {
+    const start = Date.now()
+    const long = 'x'.repeat(200_000)
+    const problems = problemsOf(
+      // an explicit key (`? key`): an implicit one may be at most 1024 characters
+      rollout(long).replace('  service:', `  ? ${long}\n  : 1\n  service:`),
+      rollout('a').replace('[{ setWeight: 50 }]', `[${'{ setWeight: 50 }, '.repeat(20_000)}]`),
+    )
+    expect(problems).toEqual([
+      'f0.yaml:4 metadata.name: must NOT have more than 63 characters',
+      `f0.yaml:7 spec["${'x'.repeat(80)}…"]: unknown field "${'x'.repeat(80)}…"; known fields: replicas, workload, service, strategy, trafficRouting, analysis, webhooks, notifications, progressDeadlineSeconds, progressDeadlineAbort, paused`,
+    ])
+    expect(Date.now() - start).toBeLessThan(5_000)
+  })
+
+  it('the same name twice across files points at the first', () => {
+    expect(problemsOf(rollout('a'), `# copy\n${rollout('a')}`)).toEqual([
+      'f1.yaml:5 metadata.name: a second Rollout named "a" (the first is at f0.yaml:4); rename one or remove the copy',
+    ])
+  })
+
+  it('unknown fields named like Object.prototype members are unknown all the same', () => {
+    expect(problemsOf(rollout('a').replace('  name: a', '  name: a\n  toString: x'))).toEqual([
+      'f0.yaml:5 metadata.toString: unknown field "toString"; known fields: name, namespace, labels, annotations',
+    ])
+  })
+})
+
+describe('AnalysisTemplates the schema refuses', () => {
+  const template = (spec: string): string =>
+    `${HEAD}kind: AnalysisTemplate\nmetadata: { name: t }\nspec:\n${spec}`
+
+  it('a metric without a name (validateDocuments threw a TypeError)', () => {
+    expect(problemsOf(template('  metrics:\n    - interval: 5s\n'))).toEqual([
+      'f0.yaml:6 spec.metrics[0].name: is required',
+    ])
+  })
+
+  it('args that are not a list (validateDocuments threw a TypeError)', () => {
+    expect(problemsOf(template('  args: 5\n  metrics: [{ name: error-rate }]\n'))).toEqual([
+      'f0.yaml:5 spec.args: must be a list (got 5)',
+    ])
+  })
+
+  it('a Rollout naming a broken template is told only about its own problems', () => {
+    const broken = template('  metrics: [{ interval: 5s }]\n')
+    const user = rollout('a').replace(
+      '[{ setWeight: 50 }]',
+      '[{ analysis: { templates: [{ templateName: t }] } }]',
+    )
+    expect(problemsOf(broken, user)).toEqual(['f0.yaml:5 spec.metrics[0].name: is required'])
+  })
+})
+
+describe('YAML the loader refuses', () => {
+  it('an alias that contains itself', () => {
+    expect(
+      problemsOf(rollout('a').replace('{ port: 8080 }', '&loop { port: 8080, extra: [*loop] }')),
+    ).toEqual([
+      'f0.yaml:7 spec.service.extra[0]: YAML: this alias contains itself (the anchor is an ancestor of it); a manifest is a tree, write the value out',
+    ])
+  })
+
+  it('an alias bomb', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]']
+    for (const [name, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+    ])
+      bomb.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`)
+    expect(problemsOf(bomb.join('\n'))).toEqual([
+      'f0.yaml:1 YAML: the aliases expand to more than 100 copies; write the values out instead',
+    ])
+  })
+})
