@@ -3,6 +3,7 @@
  * the rules beyond the schema read only the parts that passed it.
  */
 import { describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
 import { ValidationError } from '../../errors.js'
 import { checkRolloutSet, parseRolloutSet } from '../../manifests/rollout-set.js'
 import { formatProblem } from '../problems.js'
@@ -146,6 +147,48 @@ describe('AnalysisTemplates the schema refuses', () => {
 })
 
 describe('YAML the loader refuses', () => {
+  it('a key given twice, also as 1 and "1", which become one key', () => {
+    expect(problemsOf(rollout('a').replace('  name: a', '  name: a\n  name: b'))).toEqual([
+      'f0.yaml:5 metadata.name: YAML: the key "name" is given twice in this mapping (first at line 4); keep one',
+    ])
+    expect(
+      problemsOf(rollout('a').replace('{ port: 8080 }', '{ port: 8080, env: { 1: a, "1": b } }')),
+    ).toEqual([
+      'f0.yaml:7 spec.service.env["1"]: YAML: the key "1" is given twice in this mapping (first at line 7); keep one',
+    ])
+  })
+
+  it('a list or a mapping as a key (yaml warned on the terminal and made it a string)', () => {
+    expect(problemsOf(rollout('a').replace('  name: a', '  name: a\n  ? [x]\n  : 1'))).toEqual([
+      'f0.yaml:5 metadata: YAML: a key must be a plain value, not a list or a mapping',
+    ])
+    expect(problemsOf(rollout('a').replace('[{ setWeight: 50 }]', '[[x]: 1]'))).toEqual([
+      'f0.yaml:8 spec.strategy.canary.steps[0]: YAML: a key must be a plain value, not a list or a mapping',
+    ])
+  })
+
+  it('YAML 1.1 tags are plain data: a !!set or !!binary is no Set or Uint8Array', () => {
+    // A Set passed the schema's "object" with none of its entries checked.
+    expect(problemsOf(rollout('a').replace('{ port: 8080 }', '!!set { port, x }'))).toEqual([
+      'f0.yaml:7 spec.service.port: must be a whole number (got null)',
+      'f0.yaml:7 spec.service.x: unknown field "x"; known fields: port, name',
+    ])
+    expect(
+      problemsOf(`!!binary a2luZA==: Rollout\n${rollout('a').replace('kind: Rollout\n', '')}`),
+    ).toEqual(['f0.yaml:1 kind: is required: Rollout or AnalysisTemplate'])
+  })
+
+  it('thousands of unknown keys in one mapping, in little time (yaml and the line lookup were quadratic)', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: ${i}`).join('\n')
+    const start = Date.now()
+    const problems = problemsOf(rollout('a').replace('  name: a', `  name: a\n${keys}`))
+    expect(problems).toHaveLength(20_000)
+    expect(problems[19_999]).toBe(
+      'f0.yaml:20004 metadata.k19999: unknown field "k19999"; known fields: name, namespace, labels, annotations',
+    )
+    expect(Date.now() - start).toBeLessThan(5_000)
+  })
+
   it('an alias that contains itself', () => {
     expect(
       problemsOf(rollout('a').replace('{ port: 8080 }', '&loop { port: 8080, extra: [*loop] }')),
@@ -164,6 +207,24 @@ describe('YAML the loader refuses', () => {
       bomb.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`)
     expect(problemsOf(bomb.join('\n'))).toEqual([
       'f0.yaml:1 YAML: the aliases expand to more than 100 copies; write the values out instead',
+    ])
+  })
+})
+
+describe('found by fuzz.test.ts, shrunk', () => {
+  it('a stray [ before a long list: one problem, whatever the depth of the stack it is read on', () => {
+    // seed 2: ab-testing.yaml replaced by a list of 2000 items, wrapped in a list, "[" spliced first;
+    // yaml ran out of stack at a point that depended on the caller, so lint and apply disagreed.
+    const text = `[${stringify([Array.from({ length: 2_000 }, (_, i) => ({ i }))])}`
+    const problem =
+      'f0.yaml:1 YAML: nested more than 64 levels deep (a manifest needs about 10); is a bracket or an indent out of place?'
+    const onDeeperStack = (depth: number): string[] =>
+      depth === 0 ? problemsOf(text) : onDeeperStack(depth - 1)
+    expect(problemsOf(text)).toEqual([problem])
+    expect(onDeeperStack(3_000)).toEqual([problem])
+    expect(problemsOf(`${'['.repeat(65)}${']'.repeat(65)}`)).toEqual([problem])
+    expect(problemsOf(`${'['.repeat(64)}${']'.repeat(64)}`)).toEqual([
+      'f0.yaml:1 must be a mapping with apiVersion, kind, metadata and spec (got a list)',
     ])
   })
 })
