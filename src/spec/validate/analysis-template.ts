@@ -11,5 +11,5 @@ export function checkAnalysisTemplate(p: DocumentProblems, spec: unknown): void 
   const metrics = soundItems(MetricSchema, s.part('metrics'))
   if (metrics === undefined) return
   const args = s.broken.has('args') ? undefined : (s.sound.args ?? [])
-  checkMetrics(p, ['spec', 'metrics'], metrics, args && new Set(args.map((a) => a.name)))
+  checkMetrics(p, ['spec', 'metrics'], metrics, args && new Map(args.map((a) => [a.name, a.value])))
 }

@@ -2,6 +2,7 @@
  * Analysis references (a rollout's spec.analysis, a canary analysis step, blue-green's pre/post
  * promotion): their metrics, the AnalysisTemplates they name, and the args those templates need.
  */
+import { checkConditionSyntax } from '../../analysis/condition.js'
 import {
   AnalysisRefSchema,
   MetricSchema,
@@ -10,6 +11,7 @@ import {
   type AnalysisTemplate,
 } from '../schema.js'
 import { quote } from '../shown-value.js'
+import { argNames, fillArgs } from '../template-args.js'
 import type { DocumentProblems, Path } from './document-problems.js'
 import { checkDuration } from './durations.js'
 import { checkMetrics } from './metrics.js'
@@ -57,7 +59,7 @@ function checkTemplateRefs(
 ): number | undefined {
   const items = soundItems(TemplateRefSchema, refs)
   if (items === undefined) return undefined
-  const given = args === undefined ? undefined : new Map(args.map((a) => [a.name, a.value]))
+  const given = new Map((args ?? []).map((a) => [a.name, a.value]))
   let metrics = 0
   items.forEach((t, i) => {
     // A broken item names a template all the same: count it as one that brings metrics.
@@ -80,16 +82,50 @@ function checkTemplateRefs(
       return
     }
     metrics += template.spec.metrics.length
+    if (args === undefined) return
     for (const arg of template.spec.args ?? []) {
-      if (given !== undefined && arg.value === undefined && given.get(arg.name) === undefined) {
+      if (arg.value === undefined && given.get(arg.name) === undefined) {
         p.add(
           [...path, 'templates', i],
           `template ${quote(t.templateName)} needs arg ${quote(arg.name)}: add args: [{ name: ${quote(arg.name)}, value: … }]`,
         )
       }
     }
+    checkFilledConditions(p, path, template, args)
   })
   return metrics
+}
+
+/**
+ * The template's conditions with the given args filled in, as normalisation will fill them: each must
+ * still parse. A problem is put on the arg that breaks it (the template's defaults are checked there).
+ */
+function checkFilledConditions(
+  p: DocumentProblems,
+  path: Path,
+  template: AnalysisTemplate,
+  args: { name: string; value?: string }[],
+): void {
+  const defaults = new Map((template.spec.args ?? []).map((a) => [a.name, a.value]))
+  const values = new Map(defaults)
+  for (const a of args) if (a.value !== undefined) values.set(a.name, a.value)
+  for (const m of template.spec.metrics) {
+    for (const key of ['successCondition', 'failureCondition'] as const) {
+      const src = m[key]
+      if (src === undefined) continue
+      const filled = fillArgs(src, values, '0')
+      if (filled === fillArgs(src, defaults, '0')) continue
+      const problem = checkConditionSyntax(filled)
+      if (problem === undefined) continue
+      // The last given value of an arg the condition uses is the one normalisation takes.
+      const names = new Set(argNames(src))
+      const j = args.findLastIndex((a) => a.value !== undefined && names.has(a.name))
+      p.add(
+        j === -1 ? path : [...path, 'args', j, 'value'],
+        `turns the ${key} of template ${quote(template.metadata.name)} (metric ${quote(m.name)}) into an invalid ${problem}`,
+      )
+    }
+  }
 }
 
 /**

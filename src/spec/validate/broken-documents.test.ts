@@ -2,6 +2,7 @@
  * Documents of every wrong shape become problems with a file, a line and a path, and never a throw:
  * the rules beyond the schema read only the parts that passed it.
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { ValidationError } from '../../errors.js'
@@ -225,6 +226,23 @@ describe('found by fuzz.test.ts, shrunk', () => {
     expect(problemsOf(`${'['.repeat(65)}${']'.repeat(65)}`)).toEqual([problem])
     expect(problemsOf(`${'['.repeat(64)}${']'.repeat(64)}`)).toEqual([
       'f0.yaml:1 must be a mapping with apiVersion, kind, metadata and spec (got a list)',
+    ])
+  })
+
+  const example = readFileSync('examples/analysis-template.yaml', 'utf8')
+
+  it("a Rollout's arg that breaks its template's condition is refused by lint, not by simulate", () => {
+    // seed 7: the step's arg value '98.5' reworded to '': lint passed and apply accepted it; the
+    // condition failed to parse only at the first measurement (simulate: exit 1 with no file:line).
+    const text = example.replace("value: '98.5' }", "value: '' }")
+    expect(problemsOf(text)).toEqual([
+      'f0.yaml:37 spec.strategy.canary.steps[1].analysis.args[0].value: turns the successCondition of template "success-rate" (metric "success-rate") into an invalid condition "result >= ": unexpected end at column 11',
+    ])
+  })
+
+  it("a template's default that breaks its own condition", () => {
+    expect(problemsOf(example.replace("      value: '99'", "      value: 'x y'"))).toEqual([
+      'f0.yaml:14 spec.metrics[0].successCondition: condition "result >= x y": unknown name "x" (only `result` and the functions len, isNaN, default, abs, min, max) at column 11 (args filled with their defaults, or 0)',
     ])
   })
 })

@@ -6,20 +6,21 @@ import { checkConditionSyntax } from '../../analysis/condition.js'
 import { BUILTIN_METRIC_NAMES, METRIC_PROVIDER_KINDS } from '../../analysis/vocabulary.js'
 import type { MetricSpec } from '../schema.js'
 import { quote } from '../shown-value.js'
-import { ARG_REF } from '../template-args.js'
+import { argNames, fillArgs } from '../template-args.js'
 import { closest } from './did-you-mean.js'
 import type { DocumentProblems, Path } from './document-problems.js'
 import { checkDuration } from './durations.js'
 
 /**
  * `metrics` as ./sound-parts.ts gives them: undefined items failed the schema (and were reported).
- * `definedArgs` is given for a template's metrics: `{{args.x}}` must then name one of them.
+ * `templateArgs` is given for a template's metrics, the args it declares with their defaults:
+ * `{{args.x}}` must then name one of them, and its conditions must parse with the defaults filled in.
  */
 export function checkMetrics(
   p: DocumentProblems,
   path: Path,
   metrics: readonly (MetricSpec | undefined)[],
-  definedArgs?: Set<string>,
+  templateArgs?: ReadonlyMap<string, string | undefined>,
 ): void {
   const names = new Set<string>()
   metrics.forEach((m, i) => {
@@ -57,8 +58,15 @@ export function checkMetrics(
     for (const key of ['successCondition', 'failureCondition'] as const) {
       const src = m[key]
       if (src === undefined) continue
-      const problem = checkConditionSyntax(src.replace(ARG_REF, '0'))
-      if (problem !== undefined) p.add([...at, key], problem)
+      // An arg with no default is filled by the Rollout (checked there); 0 stands in for it here.
+      const problem = checkConditionSyntax(fillArgs(src, templateArgs ?? new Map(), '0'))
+      if (problem !== undefined)
+        p.add(
+          [...at, key],
+          argNames(src).length === 0
+            ? problem
+            : `${problem} (args filled with their defaults, or 0)`,
+        )
     }
     checkDuration(p, [...at, 'interval'], m.interval)
     checkDuration(p, [...at, 'initialDelay'], m.initialDelay)
@@ -66,13 +74,10 @@ export function checkMetrics(
     checkDuration(p, [...at, 'provider', 'prometheus', 'timeout'], prov?.prometheus?.timeout)
     checkDuration(p, [...at, 'provider', 'web', 'timeout'], prov?.web?.timeout)
     checkDuration(p, [...at, 'provider', 'command', 'timeout'], prov?.command?.timeout)
-    if (definedArgs !== undefined) {
-      for (const ref of JSON.stringify(m).matchAll(ARG_REF)) {
-        if (!definedArgs.has(ref[1] ?? ''))
-          p.add(
-            at,
-            `uses {{args.${ref[1] ?? ''}}} but the template declares no arg "${ref[1] ?? ''}"`,
-          )
+    if (templateArgs !== undefined) {
+      for (const name of argNames(JSON.stringify(m))) {
+        if (!templateArgs.has(name))
+          p.add(at, `uses {{args.${name}}} but the template declares no arg "${name}"`)
       }
     }
   })
