@@ -13,7 +13,7 @@ import {
 import { quote } from '../shown-value.js'
 import { argNames, fillArgs } from '../template-args.js'
 import type { DocumentProblems, Path } from './document-problems.js'
-import { checkDuration } from './durations.js'
+import { checkDuration, checkInterval } from './durations.js'
 import { checkMetrics } from './metrics.js'
 import { soundItems, soundSections } from './sound-parts.js'
 
@@ -140,7 +140,7 @@ export function checkRolloutAnalysis(
   if (analysis === undefined) return 0
   const a = soundSections(RolloutAnalysisSchema, analysis)
   if (a === undefined) return undefined
-  checkDuration(p, ['spec', 'analysis', 'interval'], a.sound.interval)
+  checkInterval(p, ['spec', 'analysis', 'interval'], a.sound.interval)
   const metrics = soundItems(MetricSchema, a.part('metrics'))
   if (metrics !== undefined) checkMetrics(p, ['spec', 'analysis', 'metrics'], metrics)
   const args = a.broken.has('args') ? undefined : (a.sound.args ?? [])

@@ -5,7 +5,7 @@
 import { CanarySchema, StepSchema, type StepSpec } from '../schema.js'
 import { checkAnalysisRef } from './analysis.js'
 import type { DocumentProblems, Path } from './document-problems.js'
-import { checkDuration } from './durations.js'
+import { checkDuration, checkInterval } from './durations.js'
 import { checkMatches } from './request-matches.js'
 import type { RolloutContext } from './rollout-context.js'
 import { cannotMirror, cannotRouteByHeader } from './routing.js'
@@ -54,7 +54,7 @@ export function checkCanary(p: DocumentProblems, canary: unknown, ctx: RolloutCo
     p.add(at, 'the shorthand analyses every step: add spec.analysis.metrics (e.g. error-rate)')
 
   const { interval, mirror, stepWeight, maxWeight, stepWeights, match } = c.sound
-  checkDuration(p, [...at, 'interval'], interval)
+  checkInterval(p, [...at, 'interval'], interval)
   checkDuration(p, [...at, 'mirror', 'duration'], mirror?.duration)
   if (stepWeight !== undefined && maxWeight !== undefined && stepWeight > maxWeight)
     p.add([...at, 'stepWeight'], `stepWeight ${stepWeight} is above maxWeight ${maxWeight}`)

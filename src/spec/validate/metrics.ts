@@ -9,7 +9,7 @@ import { quote } from '../shown-value.js'
 import { argNames, fillArgs } from '../template-args.js'
 import { closest } from './did-you-mean.js'
 import type { DocumentProblems, Path } from './document-problems.js'
-import { checkDuration } from './durations.js'
+import { checkDuration, checkInterval } from './durations.js'
 
 /**
  * `metrics` as ./sound-parts.ts gives them: undefined items failed the schema (and were reported).
@@ -68,7 +68,7 @@ export function checkMetrics(
             : `${problem} (args filled with their defaults, or 0)`,
         )
     }
-    checkDuration(p, [...at, 'interval'], m.interval)
+    checkInterval(p, [...at, 'interval'], m.interval)
     checkDuration(p, [...at, 'initialDelay'], m.initialDelay)
     const prov = m.provider
     checkDuration(p, [...at, 'provider', 'prometheus', 'timeout'], prov?.prometheus?.timeout)
