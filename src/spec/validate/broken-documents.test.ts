@@ -67,6 +67,10 @@ describe('metadata and spec', () => {
     expect(() => parseRolloutSet([{ name: 'r.yaml', text: `${HEAD}kind: Rollout\n` }])).toThrow(
       ValidationError,
     )
+    // the property test's first counterexample on the old code: a template without metadata
+    expect(
+      problemsOf(`${HEAD}kind: AnalysisTemplate\nspec:\n  metrics: [{ name: error-rate }]\n`),
+    ).toEqual(['f0.yaml:1 metadata: is required'])
   })
 
   it('metadata that is not a mapping, or has no name', () => {
