@@ -8,8 +8,14 @@ import type { RolloutPlan } from '../engine/plan.js'
 import { loadDocuments, type LoadedDocument } from '../spec/load.js'
 import { normalizeRollout, rolloutTemplateHash } from '../spec/normalize/index.js'
 import { formatProblem, type SpecProblem } from '../spec/problems.js'
-import type { AnalysisTemplate, Rollout } from '../spec/schema.js'
+import {
+  AnalysisTemplateSchema,
+  RolloutSchema,
+  type AnalysisTemplate,
+  type Rollout,
+} from '../spec/schema.js'
 import { validateDocuments } from '../spec/validate/index.js'
+import { passes } from '../spec/validate/sound-parts.js'
 
 /** The name a manifest read from standard input goes by (`-f -`). */
 export const STDIN_NAME = '<stdin>'
@@ -19,6 +25,7 @@ export interface SourceFile {
   text: string
 }
 
+/** The documents of a set; `rollouts` and `templates` only those that pass their schema. */
 export interface RolloutSet {
   rollouts: { doc: Rollout; file: string }[]
   templates: AnalysisTemplate[]
@@ -37,19 +44,16 @@ export function checkRolloutSet(files: SourceFile[]): { set: RolloutSet; problem
       problems.push({ file: f.name, line: 1, path: '', message: 'has no documents' })
   }
   problems.push(...validateDocuments(documents))
-  const kindOf = (d: LoadedDocument): unknown => (d.value as { kind?: unknown } | null)?.kind
-  return {
-    set: {
-      rollouts: documents
-        .filter((d) => kindOf(d) === 'Rollout')
-        .map((d) => ({ doc: d.value as Rollout, file: d.file })),
-      templates: documents
-        .filter((d) => kindOf(d) === 'AnalysisTemplate')
-        .map((d) => d.value as AnalysisTemplate),
-      documents,
-    },
-    problems,
+  // Only documents that pass their schema are typed as such; the others are in `problems`.
+  const rollouts: RolloutSet['rollouts'] = []
+  const templates: AnalysisTemplate[] = []
+  for (const { value, file } of documents) {
+    if (passes(RolloutSchema, value) && value.kind === 'Rollout')
+      rollouts.push({ doc: value, file })
+    if (passes(AnalysisTemplateSchema, value) && value.kind === 'AnalysisTemplate')
+      templates.push(value)
   }
+  return { set: { rollouts, templates, documents }, problems }
 }
 
 /** Loads and validates; throws a ValidationError listing every problem. */

@@ -1,4 +1,5 @@
 /** Durations in specs: a number of seconds, or a string like "500ms", "30s", "5m", "1h", "1m30s". */
+import { quote } from './shown-value.js'
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 }
 
@@ -11,7 +12,7 @@ export function parseDuration(value: number | string): number | { error: string 
   }
   const s = value.trim()
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s)
-  if (s.startsWith('-')) return { error: `must not be negative (got "${value}")` }
+  if (s.startsWith('-')) return { error: `must not be negative (got ${quote(value)})` }
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
   let total = 0
   let consumed = 0
@@ -22,7 +23,7 @@ export function parseDuration(value: number | string): number | { error: string 
   }
   if (consumed !== s.length || s.length === 0)
     return {
-      error: `must be a duration like "30s", "5m", "1h" or a number of seconds (got "${value}")`,
+      error: `must be a duration like "30s", "5m", "1h" or a number of seconds (got ${quote(value)})`,
     }
   return total
 }

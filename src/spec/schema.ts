@@ -83,15 +83,15 @@ export const MetricSchema = Type.Object({
   consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 
-const Arg = Type.Object({
+export const ArgSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   value: Type.Optional(Type.String()),
 })
-const TemplateRef = Type.Object({ templateName: Type.String({ minLength: 1 }) })
+export const TemplateRefSchema = Type.Object({ templateName: Type.String({ minLength: 1 }) })
 
-const AnalysisRef = Type.Object({
-  templates: Type.Optional(Type.Array(TemplateRef)),
-  args: Type.Optional(Type.Array(Arg)),
+export const AnalysisRefSchema = Type.Object({
+  templates: Type.Optional(Type.Array(TemplateRefSchema)),
+  args: Type.Optional(Type.Array(ArgSchema)),
   metrics: Type.Optional(Type.Array(MetricSchema)),
   duration: Type.Optional(Duration()),
 })
@@ -100,7 +100,7 @@ export const StepSchema = Type.Object(
   {
     setWeight: Type.Optional(Percent('percent of traffic to the canary')),
     pause: Type.Optional(Type.Object({ duration: Type.Optional(Duration()) })),
-    analysis: Type.Optional(AnalysisRef),
+    analysis: Type.Optional(AnalysisRefSchema),
     setHeaderRoute: Type.Optional(
       Type.Object({
         name: Type.String({ minLength: 1 }),
@@ -125,7 +125,7 @@ export const StepSchema = Type.Object(
   { description: 'exactly one of the keys' },
 )
 
-const Canary = Type.Object({
+export const CanarySchema = Type.Object({
   steps: Type.Optional(Type.Array(StepSchema)),
   interval: Type.Optional(Duration()),
   stepWeight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -145,11 +145,11 @@ const Canary = Type.Object({
   scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 
-const BlueGreen = Type.Object({
+export const BlueGreenSchema = Type.Object({
   autoPromotionEnabled: Type.Optional(Type.Boolean()),
   autoPromotionSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-  prePromotionAnalysis: Type.Optional(AnalysisRef),
-  postPromotionAnalysis: Type.Optional(AnalysisRef),
+  prePromotionAnalysis: Type.Optional(AnalysisRefSchema),
+  postPromotionAnalysis: Type.Optional(AnalysisRefSchema),
   scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
   previewReplicaCount: Type.Optional(Type.Integer({ minimum: 1 })),
   previewMirrorPercentage: Type.Optional(
@@ -157,9 +157,36 @@ const BlueGreen = Type.Object({
   ),
 })
 
-const Rolling = Type.Object({
+export const RollingSchema = Type.Object({
   maxSurge: Type.Optional(IntOrString()),
   maxUnavailable: Type.Optional(IntOrString()),
+})
+
+export const StrategySchema = Type.Object({
+  canary: Type.Optional(CanarySchema),
+  blueGreen: Type.Optional(BlueGreenSchema),
+  rolling: Type.Optional(RollingSchema),
+})
+
+export const RolloutAnalysisSchema = Type.Object({
+  interval: Type.Optional(Duration()),
+  judge: Type.Optional(StringEnum(JUDGES)),
+  alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
+  threshold: Type.Optional(Type.Integer({ minimum: 1 })),
+  minCanaryRequests: Type.Optional(Type.Integer({ minimum: 1 })),
+  startingStep: Type.Optional(Type.Integer({ minimum: 0 })),
+  templates: Type.Optional(Type.Array(TemplateRefSchema)),
+  args: Type.Optional(Type.Array(ArgSchema)),
+  metrics: Type.Optional(Type.Array(MetricSchema)),
+})
+
+export const WebhookSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  type: StringEnum(WEBHOOK_TYPES),
+  url: Type.String({ minLength: 1 }),
+  timeout: Type.Optional(Duration()),
+  metadata: Type.Optional(StringMap(Type.String())),
+  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
 })
 
 const Readiness = Type.Object({
@@ -197,11 +224,7 @@ export const RolloutSpecSchema = Type.Object({
     }),
     name: Type.Optional(Type.String()),
   }),
-  strategy: Type.Object({
-    canary: Type.Optional(Canary),
-    blueGreen: Type.Optional(BlueGreen),
-    rolling: Type.Optional(Rolling),
-  }),
+  strategy: StrategySchema,
   trafficRouting: Type.Optional(
     Type.Object({
       proxy: Type.Optional(
@@ -233,31 +256,8 @@ export const RolloutSpecSchema = Type.Object({
       none: Type.Optional(Type.Object({})),
     } satisfies Record<RouterName, TSchema>),
   ),
-  analysis: Type.Optional(
-    Type.Object({
-      interval: Type.Optional(Duration()),
-      judge: Type.Optional(StringEnum(JUDGES)),
-      alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
-      threshold: Type.Optional(Type.Integer({ minimum: 1 })),
-      minCanaryRequests: Type.Optional(Type.Integer({ minimum: 1 })),
-      startingStep: Type.Optional(Type.Integer({ minimum: 0 })),
-      templates: Type.Optional(Type.Array(TemplateRef)),
-      args: Type.Optional(Type.Array(Arg)),
-      metrics: Type.Optional(Type.Array(MetricSchema)),
-    }),
-  ),
-  webhooks: Type.Optional(
-    Type.Array(
-      Type.Object({
-        name: Type.String({ minLength: 1 }),
-        type: StringEnum(WEBHOOK_TYPES),
-        url: Type.String({ minLength: 1 }),
-        timeout: Type.Optional(Duration()),
-        metadata: Type.Optional(StringMap(Type.String())),
-        retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
-      }),
-    ),
-  ),
+  analysis: Type.Optional(RolloutAnalysisSchema),
+  webhooks: Type.Optional(Type.Array(WebhookSchema)),
   notifications: Type.Optional(
     Type.Array(
       Type.Object({
@@ -272,28 +272,30 @@ export const RolloutSpecSchema = Type.Object({
   paused: Type.Optional(Type.Boolean()),
 })
 
-const Metadata = Type.Object({
+export const MetadataSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
   namespace: Type.Optional(Type.String()),
   labels: Type.Optional(StringMap(Type.String())),
   annotations: Type.Optional(StringMap(Type.String())),
 })
 
+export const AnalysisTemplateSpecSchema = Type.Object({
+  args: Type.Optional(Type.Array(ArgSchema)),
+  metrics: Type.Array(MetricSchema, { minItems: 1 }),
+})
+
 export const RolloutSchema = Type.Object({
   apiVersion: Type.String(),
   kind: Type.String(),
-  metadata: Metadata,
+  metadata: MetadataSchema,
   spec: RolloutSpecSchema,
 })
 
 export const AnalysisTemplateSchema = Type.Object({
   apiVersion: Type.String(),
   kind: Type.String(),
-  metadata: Metadata,
-  spec: Type.Object({
-    args: Type.Optional(Type.Array(Arg)),
-    metrics: Type.Array(MetricSchema, { minItems: 1 }),
-  }),
+  metadata: MetadataSchema,
+  spec: AnalysisTemplateSpecSchema,
 })
 
 export type Rollout = Static<typeof RolloutSchema>

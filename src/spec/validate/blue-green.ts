@@ -1,33 +1,36 @@
 /** The blue-green strategy: promotion analyses that have metrics, and a preview the router can serve. */
-import type { RolloutSpec } from '../schema.js'
+import { BlueGreenSchema } from '../schema.js'
 import { checkAnalysisRef } from './analysis.js'
 import type { DocumentProblems } from './document-problems.js'
 import type { RolloutContext } from './rollout-context.js'
+import { cannotMirror } from './routing.js'
+import { soundSections } from './sound-parts.js'
 
-type BlueGreenSpec = NonNullable<RolloutSpec['strategy']['blueGreen']>
-
-export function checkBlueGreen(p: DocumentProblems, bg: BlueGreenSpec, ctx: RolloutContext): void {
+/** `blueGreen` as written; each field is read once it passes the schema. */
+export function checkBlueGreen(p: DocumentProblems, blueGreen: unknown, ctx: RolloutContext): void {
+  const bg = soundSections(BlueGreenSchema, blueGreen)
+  if (bg === undefined) return
   const at = ['spec', 'strategy', 'blueGreen']
+  for (const key of ['prePromotionAnalysis', 'postPromotionAnalysis'] as const) {
+    if (!bg.given.has(key)) continue
+    const metrics = checkAnalysisRef(p, [...at, key], bg.part(key), ctx.templates)
+    if (metrics === 0 && ctx.analysisMetrics === 0)
+      p.add(
+        [...at, key],
+        'has no metrics: name templates, give metrics, or add spec.analysis.metrics',
+      )
+  }
+  const { previewMirrorPercentage, previewReplicaCount } = bg.sound
   if (
-    bg.prePromotionAnalysis !== undefined &&
-    checkAnalysisRef(p, [...at, 'prePromotionAnalysis'], bg.prePromotionAnalysis, ctx.templates) +
-      ctx.analysisMetrics ===
-      0
+    previewMirrorPercentage !== undefined &&
+    previewMirrorPercentage > 0 &&
+    ctx.router?.caps.mirror === false
   )
-    p.add([...at, 'prePromotionAnalysis'], 'has no metrics')
+    p.add([...at, 'previewMirrorPercentage'], cannotMirror(ctx.router.name))
   if (
-    bg.postPromotionAnalysis !== undefined &&
-    checkAnalysisRef(p, [...at, 'postPromotionAnalysis'], bg.postPromotionAnalysis, ctx.templates) +
-      ctx.analysisMetrics ===
-      0
+    previewReplicaCount !== undefined &&
+    ctx.replicas !== undefined &&
+    previewReplicaCount > ctx.replicas
   )
-    p.add([...at, 'postPromotionAnalysis'], 'has no metrics')
-  if (
-    bg.previewMirrorPercentage !== undefined &&
-    bg.previewMirrorPercentage > 0 &&
-    !ctx.caps.mirror
-  )
-    p.add([...at, 'previewMirrorPercentage'], `the ${ctx.router} router cannot mirror traffic`)
-  if (bg.previewReplicaCount !== undefined && bg.previewReplicaCount > (ctx.spec.replicas ?? 1))
-    p.add([...at, 'previewReplicaCount'], `is above spec.replicas (${ctx.spec.replicas ?? 1})`)
+    p.add([...at, 'previewReplicaCount'], `is above spec.replicas (${ctx.replicas})`)
 }

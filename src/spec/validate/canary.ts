@@ -2,81 +2,75 @@
  * The canary strategy: explicit steps or the Flagger shorthand (stepWeight/maxWeight, stepWeights,
  * iterations + match for A/B testing, mirror), never both, and only what the router can do.
  */
-import type { RolloutSpec, StepSpec } from '../schema.js'
+import { CanarySchema, StepSchema, type StepSpec } from '../schema.js'
 import { checkAnalysisRef } from './analysis.js'
 import type { DocumentProblems, Path } from './document-problems.js'
-import { checkDuration } from './durations.js'
+import { checkDuration, checkInterval } from './durations.js'
 import { checkMatches } from './request-matches.js'
 import type { RolloutContext } from './rollout-context.js'
 import { cannotMirror, cannotRouteByHeader } from './routing.js'
+import { presentKeys, soundItems, soundSections } from './sound-parts.js'
 
-type CanarySpec = NonNullable<RolloutSpec['strategy']['canary']>
-
-export function checkCanary(p: DocumentProblems, canary: CanarySpec, ctx: RolloutContext): void {
+/** `canary` as written: which fields are given is read from it, their values only once sound. */
+export function checkCanary(p: DocumentProblems, canary: unknown, ctx: RolloutContext): void {
+  const c = soundSections(CanarySchema, canary)
+  if (c === undefined) return
   const at = ['spec', 'strategy', 'canary']
-  const shorthand =
-    canary.stepWeight !== undefined ||
-    canary.stepWeights !== undefined ||
-    canary.iterations !== undefined
-  if (canary.steps !== undefined && shorthand)
+  const { given } = c
+  const shorthand = given.has('stepWeight') || given.has('stepWeights') || given.has('iterations')
+  if (given.has('steps') && shorthand)
     p.add(
       [...at, 'steps'],
       'give steps, or the shorthand (interval with stepWeight/maxWeight, stepWeights or iterations), not both',
       true,
     )
-  if (canary.steps === undefined && !shorthand)
+  if (!given.has('steps') && !shorthand)
     p.add(
       at,
       'needs steps, or the shorthand: interval with stepWeight + maxWeight, stepWeights, or iterations + match',
     )
-  if (canary.stepWeight !== undefined && canary.stepWeights !== undefined)
+  if (given.has('stepWeight') && given.has('stepWeights'))
     p.add([...at, 'stepWeights'], 'give stepWeight or stepWeights, not both', true)
-  if (
-    canary.iterations !== undefined &&
-    (canary.stepWeight !== undefined || canary.stepWeights !== undefined)
-  )
+  if (given.has('iterations') && (given.has('stepWeight') || given.has('stepWeights')))
     p.add(
       [...at, 'iterations'],
       'iterations (A/B testing) cannot be combined with stepWeight or stepWeights',
       true,
     )
-  if (canary.iterations !== undefined && canary.match === undefined)
+  if (given.has('iterations') && !given.has('match'))
     p.add(
       [...at, 'match'],
       'A/B testing (iterations) needs match: the headers or cookies that select the canary',
     )
-  if (canary.match !== undefined && canary.iterations === undefined)
+  if (given.has('match') && !given.has('iterations'))
     p.add([...at, 'match'], 'match is for A/B testing: add iterations', true)
-  if (canary.match !== undefined && !ctx.caps.headerRoutes)
-    p.add([...at, 'match'], cannotRouteByHeader(ctx.router), true)
-  if (canary.mirror !== undefined && !ctx.caps.mirror)
-    p.add([...at, 'mirror'], cannotMirror(ctx.router), true)
-  if (shorthand && canary.interval === undefined)
+  if (given.has('match') && ctx.router?.caps.headerRoutes === false)
+    p.add([...at, 'match'], cannotRouteByHeader(ctx.router.name), true)
+  if (given.has('mirror') && ctx.router?.caps.mirror === false)
+    p.add([...at, 'mirror'], cannotMirror(ctx.router.name), true)
+  if (shorthand && !given.has('interval'))
     p.add([...at, 'interval'], 'the shorthand needs interval (how long each weight is analysed)')
   if (shorthand && ctx.analysisMetrics === 0)
     p.add(at, 'the shorthand analyses every step: add spec.analysis.metrics (e.g. error-rate)')
-  checkDuration(p, [...at, 'interval'], canary.interval)
-  checkDuration(p, [...at, 'mirror', 'duration'], canary.mirror?.duration)
-  if (
-    canary.stepWeight !== undefined &&
-    canary.maxWeight !== undefined &&
-    canary.stepWeight > canary.maxWeight
-  )
-    p.add(
-      [...at, 'stepWeight'],
-      `stepWeight ${canary.stepWeight} is above maxWeight ${canary.maxWeight}`,
-    )
-  canary.stepWeights?.forEach((w, i, all) => {
+
+  const { interval, mirror, stepWeight, maxWeight, stepWeights, match } = c.sound
+  checkInterval(p, [...at, 'interval'], interval)
+  checkDuration(p, [...at, 'mirror', 'duration'], mirror?.duration)
+  if (stepWeight !== undefined && maxWeight !== undefined && stepWeight > maxWeight)
+    p.add([...at, 'stepWeight'], `stepWeight ${stepWeight} is above maxWeight ${maxWeight}`)
+  stepWeights?.forEach((w, i, all) => {
     if (i > 0 && w <= (all[i - 1] ?? 0))
       p.add([...at, 'stepWeights', i], `weights must increase (${all[i - 1] ?? 0} then ${w})`)
   })
-  checkMatches(p, [...at, 'match'], canary.match)
-  canary.steps?.forEach((step, i) => checkStep(p, [...at, 'steps', i], step, ctx))
+  checkMatches(p, [...at, 'match'], match)
+  soundItems(StepSchema, c.part('steps'))?.forEach((step, i) => {
+    if (step !== undefined) checkStep(p, [...at, 'steps', i], step, ctx)
+  })
 }
 
 /** One explicit step: exactly one action, and one the router can carry out. */
 function checkStep(p: DocumentProblems, sp: Path, step: StepSpec, ctx: RolloutContext): void {
-  const keys = Object.keys(step).filter((k) => (step as Record<string, unknown>)[k] !== undefined)
+  const keys = presentKeys(StepSchema, step)
   if (keys.length !== 1) {
     p.add(
       sp,
@@ -96,20 +90,19 @@ function checkStep(p: DocumentProblems, sp: Path, step: StepSpec, ctx: RolloutCo
       )
   }
   if (step.setHeaderRoute !== undefined) {
-    if (!ctx.caps.headerRoutes)
-      p.add([...sp, 'setHeaderRoute'], cannotRouteByHeader(ctx.router), true)
+    if (ctx.router?.caps.headerRoutes === false)
+      p.add([...sp, 'setHeaderRoute'], cannotRouteByHeader(ctx.router.name), true)
     checkMatches(p, [...sp, 'setHeaderRoute', 'match'], step.setHeaderRoute.match)
   }
   if (step.setMirrorRoute !== undefined) {
-    if (!ctx.caps.mirror) p.add([...sp, 'setMirrorRoute'], cannotMirror(ctx.router), true)
+    if (ctx.router?.caps.mirror === false)
+      p.add([...sp, 'setMirrorRoute'], cannotMirror(ctx.router.name), true)
     if (step.setMirrorRoute.percentage === undefined)
       p.add([...sp, 'setMirrorRoute', 'percentage'], 'is required (0 removes the mirror)')
     checkMatches(p, [...sp, 'setMirrorRoute', 'match'], step.setMirrorRoute.match)
   }
   if (step.setCanaryScale !== undefined) {
-    const set = Object.keys(step.setCanaryScale).filter(
-      (k) => (step.setCanaryScale as Record<string, unknown>)[k] !== undefined,
-    )
+    const set = presentKeys(StepSchema.properties.setCanaryScale, step.setCanaryScale)
     if (set.length !== 1)
       p.add([...sp, 'setCanaryScale'], 'give one of replicas, weight, matchTrafficWeight')
   }

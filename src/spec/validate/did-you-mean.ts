@@ -2,16 +2,19 @@
 
 /** The option nearest to `word`, when near enough to be a likely typo. */
 export function closest(word: string, options: string[]): string | undefined {
+  const near = Math.max(2, Math.floor(word.length / 3))
   let best: string | undefined
   let bestDistance = Infinity
   for (const o of options) {
+    // The distance is at least the difference in length: skip the quadratic work for a long word.
+    if (Math.abs(word.length - o.length) > near) continue
     const d = editDistance(word.toLowerCase(), o.toLowerCase())
     if (d < bestDistance) {
       bestDistance = d
       best = o
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
+  return bestDistance <= near ? best : undefined
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,6 +1,7 @@
 /** The problems found in one manifest document, each placed at its file, line and path as it is added. */
 import type { LoadedDocument } from '../load.js'
 import { formatPath, type SpecProblem } from '../problems.js'
+import { escapeUnsafe } from '../shown-value.js'
 
 /** A path into a document: keys and array indexes, e.g. `['spec', 'strategy', 'canary', 'steps', 2]`. */
 export type Path = (string | number)[]
@@ -14,7 +15,8 @@ export class DocumentProblems {
       file: this.doc.file,
       line: this.doc.lineOf(path, { key }),
       path: formatPath(path),
-      message,
+      // A safety net for user text that reaches a message unquoted (a condition, a regex).
+      message: escapeUnsafe(message),
     })
   }
 }

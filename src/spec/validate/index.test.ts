@@ -124,6 +124,16 @@ describe('validation', () => {
       ).toEqual([expect.stringContaining(`unknown kind "${kind}"`)])
   })
 
+  it('refuses an interval of 0: a step analysed for 30s would take forever to count its measurements', () => {
+    const text = base
+      .replace('  analysis:\n    metrics', '  analysis:\n    interval: 0\n    metrics')
+      .replace('thresholdRange: { max: 1 }', 'thresholdRange: { max: 1 }\n        interval: 0ms')
+    expect(problemsOf(text).filter((p) => p.includes('interval'))).toEqual([
+      'rollout.yaml:19 spec.analysis.interval: must be more than 0 seconds (the time between measurements)',
+      'rollout.yaml:23 spec.analysis.metrics[0].interval: must be more than 0 seconds (the time between measurements)',
+    ])
+  })
+
   it('throws one ValidationError listing everything', () => {
     expect(() => parseRolloutSet([{ name: 'r.yaml', text: base }])).toThrow(
       /1 problem in r.yaml:\n {2}r.yaml:17 spec.strategy.canary.steps\[2\].setWeight: must be <= 100/,

@@ -5,22 +5,28 @@
 import { checkConditionSyntax } from '../../analysis/condition.js'
 import { BUILTIN_METRIC_NAMES, METRIC_PROVIDER_KINDS } from '../../analysis/vocabulary.js'
 import type { MetricSpec } from '../schema.js'
-import { ARG_REF } from '../template-args.js'
+import { quote } from '../shown-value.js'
+import { argNames, fillArgs } from '../template-args.js'
 import { closest } from './did-you-mean.js'
 import type { DocumentProblems, Path } from './document-problems.js'
-import { checkDuration } from './durations.js'
+import { checkDuration, checkInterval } from './durations.js'
 
-/** `definedArgs` is given for a template's metrics: `{{args.x}}` must then name one of them. */
+/**
+ * `metrics` as ./sound-parts.ts gives them: undefined items failed the schema (and were reported).
+ * `templateArgs` is given for a template's metrics, the args it declares with their defaults:
+ * `{{args.x}}` must then name one of them, and its conditions must parse with the defaults filled in.
+ */
 export function checkMetrics(
   p: DocumentProblems,
   path: Path,
-  metrics: MetricSpec[] | undefined,
-  definedArgs?: Set<string>,
+  metrics: readonly (MetricSpec | undefined)[],
+  templateArgs?: ReadonlyMap<string, string | undefined>,
 ): void {
   const names = new Set<string>()
-  ;(metrics ?? []).forEach((m, i) => {
+  metrics.forEach((m, i) => {
+    if (m === undefined) return
     const at = [...path, i]
-    if (names.has(m.name)) p.add([...at, 'name'], `duplicate metric name "${m.name}"`)
+    if (names.has(m.name)) p.add([...at, 'name'], `duplicate metric name ${quote(m.name)}`)
     names.add(m.name)
     const providers = Object.keys(m.provider ?? {}).filter((k) =>
       (METRIC_PROVIDER_KINDS as readonly string[]).includes(k),
@@ -31,7 +37,7 @@ export function checkMetrics(
       const guess = closest(m.name, [...BUILTIN_METRIC_NAMES])
       p.add(
         [...at, 'name'],
-        `"${m.name}" is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command }`,
+        `${quote(m.name)} is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command }`,
       )
     }
     if (
@@ -52,22 +58,26 @@ export function checkMetrics(
     for (const key of ['successCondition', 'failureCondition'] as const) {
       const src = m[key]
       if (src === undefined) continue
-      const problem = checkConditionSyntax(src.replace(ARG_REF, '0'))
-      if (problem !== undefined) p.add([...at, key], problem)
+      // An arg with no default is filled by the Rollout (checked there); 0 stands in for it here.
+      const problem = checkConditionSyntax(fillArgs(src, templateArgs ?? new Map(), '0'))
+      if (problem !== undefined)
+        p.add(
+          [...at, key],
+          argNames(src).length === 0
+            ? problem
+            : `${problem} (args filled with their defaults, or 0)`,
+        )
     }
-    checkDuration(p, [...at, 'interval'], m.interval)
+    checkInterval(p, [...at, 'interval'], m.interval)
     checkDuration(p, [...at, 'initialDelay'], m.initialDelay)
     const prov = m.provider
     checkDuration(p, [...at, 'provider', 'prometheus', 'timeout'], prov?.prometheus?.timeout)
     checkDuration(p, [...at, 'provider', 'web', 'timeout'], prov?.web?.timeout)
     checkDuration(p, [...at, 'provider', 'command', 'timeout'], prov?.command?.timeout)
-    if (definedArgs !== undefined) {
-      for (const ref of JSON.stringify(m).matchAll(ARG_REF)) {
-        if (!definedArgs.has(ref[1] ?? ''))
-          p.add(
-            at,
-            `uses {{args.${ref[1] ?? ''}}} but the template declares no arg "${ref[1] ?? ''}"`,
-          )
+    if (templateArgs !== undefined) {
+      for (const name of argNames(JSON.stringify(m))) {
+        if (!templateArgs.has(name))
+          p.add(at, `uses {{args.${name}}} but the template declares no arg "${name}"`)
       }
     }
   })

@@ -2,7 +2,6 @@
  * The environment of a process workload: names a process can be given, and none of those Kanari
  * sets on every replica itself (its port, its identity), which a spec could only believe it set.
  */
-import type { Rollout } from '../schema.js'
 import type { DocumentProblems } from './document-problems.js'
 
 /** What a POSIX shell accepts as a variable name. */
@@ -22,12 +21,18 @@ export function envNameProblem(name: string): string | undefined {
   return undefined
 }
 
-export function checkProcessEnv(p: DocumentProblems, rollout: Rollout): void {
-  // Read as unknown: these rules also run on documents the schema refused.
-  const env: unknown = rollout.spec.workload.process?.env
+/** `spec` as written (read as unknown: these rules also run on documents the schema refused). */
+export function checkProcessEnv(p: DocumentProblems, spec: unknown): void {
+  const env = field(field(field(spec, 'workload'), 'process'), 'env')
   if (env === null || typeof env !== 'object' || Array.isArray(env)) return
   for (const name of Object.keys(env)) {
     const problem = envNameProblem(name)
     if (problem !== undefined) p.add(['spec', 'workload', 'process', 'env', name], problem, true)
   }
+}
+
+function field(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined
 }

@@ -1,6 +1,10 @@
-/** The rules for one Rollout that a schema cannot say, run strategy by strategy in a fixed order. */
+/**
+ * The rules for one Rollout that a schema cannot say, run strategy by strategy in a fixed order. Each
+ * reads only the parts of spec that passed the schema, so one broken part hides no other's problems.
+ */
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
-import type { Rollout } from '../schema.js'
+import { DEFAULTS } from '../normalize/defaults.js'
+import { RolloutSpecSchema, StrategySchema } from '../schema.js'
 import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
@@ -9,45 +13,46 @@ import { checkProcessEnv } from './process-env.js'
 import { checkRolling } from './rolling.js'
 import type { RolloutContext } from './rollout-context.js'
 import { checkTrafficRouting } from './routing.js'
+import { presentKeys, soundSections } from './sound-parts.js'
 import { checkWebhooks } from './webhooks.js'
 
-export function checkRollout(p: DocumentProblems, r: Rollout, templates: TemplateIndex): void {
-  const spec = r.spec
-  const workloads = presentKeys(spec.workload)
-  if (workloads.length !== 1)
-    p.add(
-      ['spec', 'workload'],
-      workloads.length === 0
-        ? 'needs one of process (local mode) or targetRef (Kubernetes)'
-        : `give one of process or targetRef, not ${workloads.join(' and ')}`,
-    )
-  checkProcessEnv(p, r)
-  const strategies = presentKeys(spec.strategy)
-  if (strategies.length !== 1)
+/** `spec` as written: when it is not a mapping, the schema has said so and there is nothing to read. */
+export function checkRollout(p: DocumentProblems, spec: unknown, templates: TemplateIndex): void {
+  const s = soundSections(RolloutSpecSchema, spec)
+  if (s === undefined) return
+  const { workload } = s.sound
+  if (workload !== undefined) {
+    const workloads = presentKeys(RolloutSpecSchema.properties.workload, workload)
+    if (workloads.length !== 1)
+      p.add(
+        ['spec', 'workload'],
+        workloads.length === 0
+          ? 'needs one of process (local mode) or targetRef (Kubernetes)'
+          : `give one of process or targetRef, not ${workloads.join(' and ')}`,
+      )
+  }
+  checkProcessEnv(p, spec)
+  const strategy = soundSections(StrategySchema, s.part('strategy'))
+  if (strategy !== undefined && strategy.given.size !== 1)
     p.add(
       ['spec', 'strategy'],
-      strategies.length === 0
+      strategy.given.size === 0
         ? 'needs one of canary, blueGreen, rolling'
-        : `give one strategy, not ${strategies.join(' and ')}`,
+        : `give one strategy, not ${[...strategy.given].join(' and ')}`,
     )
 
-  const router = checkTrafficRouting(p, spec)
-  const analysisMetrics = checkRolloutAnalysis(p, spec, templates)
+  const router =
+    workload === undefined || s.broken.has('trafficRouting')
+      ? undefined
+      : checkTrafficRouting(p, { ...s.sound, workload })
   const ctx: RolloutContext = {
-    spec,
-    router,
-    caps: ROUTER_CAPABILITIES[router],
-    analysisMetrics,
+    replicas: s.broken.has('replicas') ? undefined : (s.sound.replicas ?? DEFAULTS.replicas),
+    router: router === undefined ? undefined : { name: router, caps: ROUTER_CAPABILITIES[router] },
+    analysisMetrics: checkRolloutAnalysis(p, s.part('analysis'), templates),
     templates,
   }
-  const { canary, blueGreen, rolling } = spec.strategy
-  if (canary !== undefined) checkCanary(p, canary, ctx)
-  if (blueGreen !== undefined) checkBlueGreen(p, blueGreen, ctx)
-  if (rolling !== undefined) checkRolling(p, rolling)
-  checkWebhooks(p, spec.webhooks)
-}
-
-/** The keys of `o` that are set. */
-function presentKeys(o: object): string[] {
-  return Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [k]))
+  if (strategy?.given.has('canary') === true) checkCanary(p, strategy.part('canary'), ctx)
+  if (strategy?.given.has('blueGreen') === true) checkBlueGreen(p, strategy.part('blueGreen'), ctx)
+  if (strategy?.given.has('rolling') === true) checkRolling(p, strategy.part('rolling'))
+  checkWebhooks(p, s.part('webhooks'))
 }

@@ -1,11 +1,10 @@
 /** Traffic routing: one router, one that fits the workload, and the messages for what a router cannot do. */
 import type { RouterName } from '../../engine/vocabulary.js'
-import { namedRouters, routerOf } from '../router.js'
-import type { RolloutSpec } from '../schema.js'
+import { namedRouters, routerOf, type RoutedSpec } from '../router.js'
 import type { DocumentProblems } from './document-problems.js'
 
 /** Checks `spec.trafficRouting` against the workload; returns the router the rollout will use. */
-export function checkTrafficRouting(p: DocumentProblems, spec: RolloutSpec): RouterName {
+export function checkTrafficRouting(p: DocumentProblems, spec: RoutedSpec): RouterName {
   const routers = namedRouters(spec)
   if (routers.length > 1)
     p.add(['spec', 'trafficRouting'], `give one traffic router, not ${routers.join(' and ')}`)

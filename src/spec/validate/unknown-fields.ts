@@ -2,6 +2,7 @@
  * Fields the schema does not know, with a did-you-mean: the CRD-compatible schema cannot forbid them
  * itself (no `additionalProperties: false` in a structural schema).
  */
+import { quote } from '../shown-value.js'
 import { closest } from './did-you-mean.js'
 import type { DocumentProblems, Path } from './document-problems.js'
 
@@ -26,12 +27,13 @@ export function checkUnknownFields(
   if (s.properties !== undefined) {
     const known = Object.keys(s.properties)
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (k in s.properties) checkUnknownFields(p, s.properties[k], v, [...path, k])
+      // hasOwn: `toString` or `__proto__` is as unknown as any other name.
+      if (Object.hasOwn(s.properties, k)) checkUnknownFields(p, s.properties[k], v, [...path, k])
       else {
         const guess = closest(k, known)
         p.add(
           [...path, k],
-          `unknown field "${k}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; known fields: ${known.join(', ')}`,
+          `unknown field ${quote(k)}${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; known fields: ${known.join(', ')}`,
           true,
         )
       }
