@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { isAlive, readApiInfo } from '../local/daemon/paths.js'
+import { isAlive, lockOwner, readApiInfo } from '../local/daemon/paths.js'
 import { StateStore, type ReplicaRecord } from '../local/store/index.js'
 import { carriesEnv } from '../local/process-alive.js'
 import {
@@ -42,17 +42,6 @@ function isDaemonOf(pid: number, stateDir: string): boolean {
   if (argv === undefined) return true
   const at = argv.indexOf('--state-dir')
   return argv.includes('daemon') && at >= 0 && argv[at + 1] === stateDir
-}
-
-function lockOwner(stateDir: string): number | undefined {
-  try {
-    const pid = (
-      JSON.parse(readFileSync(join(stateDir, 'daemon.lock'), 'utf8')) as { pid?: unknown }
-    ).pid
-    return typeof pid === 'number' ? pid : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**
