@@ -37,7 +37,7 @@ spec:
     const res = await runKanari(['lint', '-f', file])
     expect(res.code).toBe(1)
     expect(res.stdout).toContain(
-      'rollout.yaml:10 spec.workload.process.env.BAD KEY: "BAD KEY" is not an environment variable name: use letters, digits and _, not starting with a digit',
+      'rollout.yaml:10 spec.workload.process.env["BAD KEY"]: "BAD KEY" is not an environment variable name: use letters, digits and _, not starting with a digit',
     )
     expect(res.stdout).toContain(
       'rollout.yaml:11 spec.workload.process.env.PORT: PORT is set by Kanari: each replica gets its own free port in PORT',
