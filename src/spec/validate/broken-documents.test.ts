@@ -110,6 +110,27 @@ describe('metadata and spec', () => {
     ])
   })
 
+  it('huge numbers: counts, seconds and bounds have maximums, Infinity never gets through', () => {
+    const huge = rollout('a')
+      .replace(
+        '  service: { port: 8080 }',
+        '  service: { port: 8080 }\n  progressDeadlineSeconds: 1e308',
+      )
+      .replace(
+        '{ canary: { steps: [{ setWeight: 50 }] } }',
+        '{ canary: { interval: 99999999999h, iterations: 1e308, match: [{ headerName: x, headerValue: { exact: "1" } }] } }\n  analysis: { metrics: [{ name: error-rate, count: 99999999999, thresholdRange: { max: 1e400 } }] }',
+      )
+    expect(problemsOf(huge).sort()).toEqual(
+      [
+        'f0.yaml:8 spec.progressDeadlineSeconds: must be <= 2147483647',
+        'f0.yaml:9 spec.strategy.canary.iterations: must be <= 2147483647',
+        'f0.yaml:9 spec.strategy.canary.interval: must be at most 2147483647 seconds, about 68 years (got "99999999999h")',
+        'f0.yaml:10 spec.analysis.metrics[0].count: must be <= 2147483647',
+        'f0.yaml:10 spec.analysis.metrics[0].thresholdRange.max: must be <= 1000000000000000',
+      ].sort(),
+    )
+  })
+
   it('the same name twice across files points at the first', () => {
     expect(problemsOf(rollout('a'), `# copy\n${rollout('a')}`)).toEqual([
       'f1.yaml:5 metadata.name: a second Rollout named "a" (the first is at f0.yaml:4); rename one or remove the copy',
