@@ -308,7 +308,8 @@ export const sequentialJudge: Judge = {
         metric.provider.kind === 'builtin' || status.lastPhase === 'Successful',
     )
     const over = builtin.flatMap(({ metric, status }) => {
-      const reason = status.sequential === undefined ? undefined : aboveMax(metric, status.sequential)
+      const reason =
+        status.sequential === undefined ? undefined : aboveMax(metric, status.sequential)
       return reason === undefined ? [] : [reason]
     })
     run.passing = enough && othersPassing && over.length === 0
