@@ -98,21 +98,33 @@ export function Steps({ view }: { view: RolloutView }) {
   )
 }
 
-export function ProcessTable({ rows, id = 'process-table' }: { rows: ProcessRow[]; id?: string }) {
+/**
+ * The release's process table. `compact` (the what-if columns, side by side) keeps the step, time,
+ * action, users on the new version and the monitoring result.
+ */
+export function ProcessTable({
+  rows,
+  id = 'process-table',
+  compact = false,
+}: {
+  rows: ProcessRow[]
+  id?: string
+  compact?: boolean
+}) {
   if (rows.length === 0)
     return <p className="empty">No release yet: the first revision deploys without steps.</p>
   return (
     <div className="table-wrap">
-      <table className="process" id={id}>
+      <table className={compact ? 'process compact' : 'process'} id={id}>
         <thead>
           <tr>
             <th scope="col">#</th>
             <th scope="col">At</th>
             <th scope="col">Action</th>
-            <th scope="col">Version state</th>
+            {compact ? null : <th scope="col">Version state</th>}
             <th scope="col">Users on new</th>
             <th scope="col">Monitoring</th>
-            <th scope="col">Next</th>
+            {compact ? null : <th scope="col">Next</th>}
           </tr>
         </thead>
         <tbody>
@@ -121,15 +133,15 @@ export function ProcessTable({ rows, id = 'process-table' }: { rows: ProcessRow[
               <td className="num">{r.step}</td>
               <td className="num">{r.atSeconds}s</td>
               <td>{r.action}</td>
-              <td>{r.versionState}</td>
+              {compact ? null : <td>{r.versionState}</td>}
               <td className="num">
                 {r.canaryPercent}%{r.userGroup === undefined ? '' : ` + ${r.userGroup}`}
               </td>
               <td>
                 {r.monitoring}
-                {r.detail === '' ? null : <div className="detail">{r.detail}</div>}
+                {r.detail === '' || compact ? null : <div className="detail">{r.detail}</div>}
               </td>
-              <td>{r.next}</td>
+              {compact ? null : <td>{r.next}</td>}
             </tr>
           ))}
         </tbody>

@@ -225,7 +225,7 @@ export function WhatIfPage({ name }: { name: string }) {
                 )}
                 <details open>
                   <summary>Process table</summary>
-                  <ProcessTable rows={c.result.steps} id={`process-${c.judge}`} />
+                  <ProcessTable rows={c.result.steps} id={`process-${c.judge}`} compact />
                 </details>
               </>
             )}
