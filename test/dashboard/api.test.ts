@@ -46,7 +46,7 @@ async function readStream(
   })
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toContain('text/event-stream')
-  const reader = res.body?.getReader()
+  const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined
   if (reader === undefined) throw new Error('no body')
   const messages: Message[] = []
   const decoder = new TextDecoder()
@@ -89,7 +89,7 @@ async function post(path: string, headers: Record<string, string>, body: unknown
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   })
-  return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as unknown }
+  return { status: res.statusCode, headers: res.headers, body: await res.body.json() }
 }
 
 describe('dashboard routes', () => {

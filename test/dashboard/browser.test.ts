@@ -110,9 +110,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 }, 60_000)
 
-async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${apiUrl}${path}`, init)
-  return { status: res.status, body: (await res.json()) as T }
+/** The rollout as the API (not the page) says it is. */
+async function viewOverApi(): Promise<RolloutView> {
+  const res = await fetch(`${apiUrl}/api/v1/rollouts/shop`)
+  expect(res.status).toBe(200)
+  return (await res.json()) as RolloutView
 }
 
 describe('dashboard in Chromium', () => {
@@ -227,7 +229,7 @@ describe('dashboard in Chromium', () => {
     expect(effect).toContain('60% of users now')
     await page.locator('button[data-confirm="abort"]').click()
     await page.locator('#action-result', { hasText: 'done' }).waitFor({ timeout: 10_000 })
-    const { body } = await api<RolloutView>('/api/v1/rollouts/shop')
+    const body = await viewOverApi()
     expect(body.status.phase).toBe('RolledBack')
     expect(body.status.traffic.canaryWeight).toBe(0)
     expect(body.status.abort?.cause).toBe('UserAbort')

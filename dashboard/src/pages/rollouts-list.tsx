@@ -70,7 +70,9 @@ export function RolloutsList() {
                     <td className="num">
                       {s.stepCount === 0
                         ? s.strategy
-                        : `${Math.min(s.stepIndex + 1, s.stepCount)} / ${s.stepCount}`}
+                        : s.canaryRevision === null
+                          ? '—'
+                          : `${Math.min(s.stepIndex + 1, s.stepCount)} / ${s.stepCount}`}
                     </td>
                     <td>
                       <span className="weight" data-weight={s.canaryWeight}>

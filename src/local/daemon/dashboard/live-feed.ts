@@ -49,6 +49,8 @@ interface RolloutFeed {
   lastVerdict: VerdictSummary | null
   /** Id of the last event sent for this rollout. */
   lastEventId: number
+  /** When the rollout was first applied (read once). */
+  createdAt: number
 }
 
 export class LiveFeed implements EventSink {
@@ -93,6 +95,7 @@ export class LiveFeed implements EventSink {
         history: [],
         lastVerdict,
         lastEventId: sentUpTo ?? recent.at(-1)?.id ?? 0,
+        createdAt: this.sources.store.getRollout(name)?.createdAt ?? 0,
       }
       this.#rollouts.set(name, feed)
     }
@@ -190,8 +193,15 @@ export class LiveFeed implements EventSink {
     { replicas, crashLooping }: { replicas: ReplicaSample[]; crashLooping: boolean },
   ): RolloutSummary {
     const feed = this.#feed(c.name)
-    const createdAt = this.sources.store.getRollout(c.name)?.createdAt ?? 0
-    return summaryOf(c.name, c.status, c.plan, createdAt, feed.lastVerdict, replicas, crashLooping)
+    return summaryOf(
+      c.name,
+      c.status,
+      c.plan,
+      feed.createdAt,
+      feed.lastVerdict,
+      replicas,
+      crashLooping,
+    )
   }
 
   /** Takes one sample of every rollout and sends it; forgets rollouts that were deleted. */
