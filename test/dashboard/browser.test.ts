@@ -74,6 +74,9 @@ let loadRun: Promise<unknown> = Promise.resolve()
 
 const kanari = (...args: string[]) => kanariIn(dir, ...args)
 
+/** How long the page took to show each change, written beside the screenshots. */
+const timings: Record<string, unknown> = {}
+
 async function applyColor(color: string, env: Record<string, string> = {}): Promise<void> {
   const file = join(dir, `shop-${color}.yaml`)
   writeFileSync(file, rolloutYaml({ port: servicePort, color, env }))
@@ -102,6 +105,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
+  writeFileSync(join(SHOTS, 'timings.json'), JSON.stringify(timings, null, 2) + '\n')
   load.abort()
   await loadRun.catch(() => undefined)
   await viewer.close()
@@ -123,7 +127,9 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${apiUrl}/`)
     await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 15_000 })
     await applyColor('blue')
+    const applied = Date.now()
     await page.locator('tr[data-rollout="shop"]').waitFor({ timeout: 1000 })
+    timings.listAfterApplyMs = Date.now() - applied
     await viewWhenIn(dir, 'shop', (v) => v.status.phase === 'Healthy', 'v1 healthy', 60_000)
     await page
       .locator('tr[data-rollout="shop"] .phase', { hasText: 'Healthy' })
@@ -151,8 +157,8 @@ describe('dashboard in Chromium', () => {
     const lags: number[] = []
     const deadline = Date.now() + 90_000
     for (;;) {
-      const v = await viewIn(dir, 'shop')
-      const s = v.status
+      // Polled over HTTP (not the CLI) so that no change of the engine goes by unseen.
+      const s = (await viewOverApi()).status
       const key = `${s.currentStepIndex}@${s.traffic.canaryWeight}`
       if (s.canaryRevision !== null && !seen.includes(key)) {
         seen.push(key)
@@ -173,6 +179,8 @@ describe('dashboard in Chromium', () => {
     // Every weight the canary went through was seen on the page.
     expect(seen.map((k) => Number(k.split('@')[1]))).toEqual(expect.arrayContaining([20, 40, 60]))
     expect(Math.max(...lags)).toBeLessThan(2000)
+    timings.canaryChanges = seen
+    timings.pageLagMs = lags
     await page.locator('#chart-errors').waitFor()
     await shot(page, 'rollout-mid-canary')
     await page.setViewportSize({ width: 390, height: 844 })

@@ -35,23 +35,25 @@ function releaseEvents(events: StoredEvent[]): StoredEvent[] {
   return events
 }
 
-/** The sequential judge's standing just before a verdict of its run, in words. */
+/**
+ * The sequential judge's evidence when it gave a verdict: a finished run's numbers stay in the status
+ * as they ended, so the first sample after the verdict has them (else the last one before it).
+ */
 function evidenceAt(e: StoredEvent, samples: RolloutSample[]): string | undefined {
   if (!('run' in e)) return undefined
   const runId = e.run.id
-  for (let i = samples.length - 1; i >= 0; i--) {
-    const s = samples[i]
-    if (s === undefined || s.at > e.at + 1500) continue
-    const ev = s.evidence.filter((x) => x.runId === runId)
-    if (ev.length === 0) continue
-    return ev
-      .map(
-        (x) =>
-          `${x.metric}: likelihood ratio ${Math.exp(x.logLikelihoodRatio).toPrecision(3)} ${x.logLikelihoodRatio >= x.logBound ? '≥' : '<'} bound ${Math.exp(x.logBound).toPrecision(3)} (p ${x.logLikelihoodRatio >= x.logBound ? '≤' : '≈'} ${Math.min(1, Math.exp(-x.logLikelihoodRatio)).toPrecision(2)})`,
-      )
-      .join('; ')
-  }
-  return undefined
+  const ofRun = (s: RolloutSample) => s.evidence.filter((x) => x.runId === runId)
+  const after = samples.find((s) => s.at >= e.at && ofRun(s).length > 0)
+  const before = samples.findLast((s) => s.at < e.at && ofRun(s).length > 0)
+  const chosen = after ?? before
+  if (chosen === undefined) return undefined
+  return ofRun(chosen)
+    .map((x) => {
+      const crossed = x.logLikelihoodRatio >= x.logBound
+      const p = Math.min(1, Math.exp(-x.logLikelihoodRatio)).toPrecision(2)
+      return `${x.metric}: likelihood ratio ${Math.exp(x.logLikelihoodRatio).toPrecision(3)} ${crossed ? '≥' : '<'} bound ${Math.exp(x.logBound).toPrecision(3)} (p ${crossed ? '≤' : '≈'} ${p})`
+    })
+    .join('; ')
 }
 
 function decisionsOf(events: StoredEvent[], samples: RolloutSample[]): Decision[] {
