@@ -51,6 +51,8 @@ interface RolloutFeed {
   lastEventId: number
   /** When the rollout was first applied (read once). */
   createdAt: number
+  /** The controller sampled; another one under the same name is a rollout deleted and made again. */
+  controller: RolloutController | undefined
 }
 
 export class LiveFeed implements EventSink {
@@ -96,6 +98,7 @@ export class LiveFeed implements EventSink {
         lastVerdict,
         lastEventId: sentUpTo ?? recent.at(-1)?.id ?? 0,
         createdAt: this.sources.store.getRollout(name)?.createdAt ?? 0,
+        controller: undefined,
       }
       this.#rollouts.set(name, feed)
     }
@@ -206,11 +209,13 @@ export class LiveFeed implements EventSink {
 
   /** Takes one sample of every rollout and sends it; forgets rollouts that were deleted. */
   sampleAll(now = Date.now()): void {
-    for (const name of this.#rollouts.keys())
-      if (!this.sources.controllers.has(name)) {
+    for (const [name, feed] of this.#rollouts) {
+      const c = this.sources.controllers.get(name)
+      if (c === undefined || (feed.controller !== undefined && feed.controller !== c)) {
         this.#rollouts.delete(name)
         this.#broadcast(sseMessage('rollout-deleted', { rollout: name }))
       }
+    }
     for (const c of this.sources.controllers.values()) {
       try {
         this.#broadcast(sseMessage('sample', this.#sample(c, now)))
@@ -222,6 +227,7 @@ export class LiveFeed implements EventSink {
 
   #sample(c: RolloutController, now: number): RolloutSample {
     const feed = this.#feed(c.name)
+    feed.controller = c
     const reading = c.proxy?.traffic
     if (reading !== undefined && reading !== feed.lastReading) {
       feed.lastReading = reading
