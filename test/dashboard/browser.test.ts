@@ -4,7 +4,16 @@
  * rollback with its explanation, actions refused without a session and carried out with one, and
  * the "what if" panel against `kanari simulate`. Screenshots go to test-results/dashboard/.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -14,7 +23,7 @@ import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js'
 import { runKanari } from '../helpers/cli.js'
 import { kanariIn, viewIn, viewWhenIn } from '../helpers/kanari-cli.js'
-import { DEMO_APP, freePort, waitFor } from '../helpers/processes.js'
+import { DEMO_APP, KANARI_BIN, freePort, waitFor } from '../helpers/processes.js'
 
 const SHOTS = join(import.meta.dirname, '../../test-results/dashboard')
 
@@ -327,4 +336,25 @@ describe('dashboard in Chromium', () => {
     await shot(page, 'what-if')
     await page.close()
   }, 180_000)
+
+  it('reconnects on its own when the daemon comes back on the same address', async () => {
+    const page = await viewer.context.newPage()
+    await page.goto(`${apiUrl}/`)
+    await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 15_000 })
+    expect((await kanari('down')).code).toBe(0)
+    await page.locator('#connection', { hasText: 'reconnecting' }).waitFor({ timeout: 15_000 })
+    const port = new URL(apiUrl).port
+    const log = openSync(join(dir, 'daemon-again.log'), 'a')
+    const child = spawn(
+      process.execPath,
+      [KANARI_BIN, 'daemon', '--state-dir', dir, '--api-port', port],
+      { detached: true, stdio: ['ignore', log, log] },
+    )
+    child.unref()
+    closeSync(log)
+    // No reload: the same page is live again and lists the resumed rollout.
+    await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 30_000 })
+    await page.locator('tr[data-rollout="shop"]').waitFor({ timeout: 10_000 })
+    await page.close()
+  }, 90_000)
 })
