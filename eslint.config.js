@@ -91,7 +91,7 @@ export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -130,7 +130,27 @@ export default defineConfig(
     },
   },
   {
-    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js'],
+    // The dashboard runs in a browser: it may bundle the pure layers (simulate runs in a worker)
+    // and read the daemon's wire types, nothing that needs Node.
+    files: ['dashboard/src/**/*.ts', 'dashboard/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(local|spec|manifests|demo|cli)(/|$)',
+              allowTypeImports: true,
+              message:
+                'the dashboard bundles only analysis, engine, controller, report and simulate; it reads the daemon over HTTP (types may be imported).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js', 'dashboard/*.js'],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )

@@ -116,6 +116,11 @@ export interface SequentialState {
   logBayesFactor: number
   /** Log of the mixture likelihood ratio of the absolute test (canary vs the threshold), last computed. */
   logBayesFactorAbsolute: number
+  /**
+   * Log of the bound either factor must reach to fail the canary, as last compared (it tightens as
+   * segments are spent); absent before the first check, and in statuses stored before it was kept.
+   */
+  logBound?: number
 }
 
 /** Per-metric progress of an analysis run, stored in the rollout status. JSON only. */

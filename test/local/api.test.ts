@@ -116,6 +116,14 @@ describe('daemon API', () => {
         'POST /api/v1/rollouts/{name}/env',
         'POST /api/v1/shutdown',
         'GET /metrics',
+        // The dashboard's (docs/dashboard.md).
+        'GET /api/v1/dashboard/rollouts',
+        'GET /api/v1/dashboard/rollouts/{name}/samples',
+        'GET /api/v1/dashboard/stream',
+        'GET /api/v1/dashboard/session',
+        'POST /api/v1/dashboard/session',
+        'DELETE /api/v1/dashboard/session',
+        'POST /api/v1/dashboard/login-codes',
       ].sort(),
     )
     const apply = doc.paths['/api/v1/rollouts']?.put

@@ -106,6 +106,7 @@ function testMetric(
       (canShare ? 1 : 0) +
       (maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100 ? 1 : 0)
     const bound = Math.log(Math.max(1, tests) / alpha)
+    seq.logBound = bound
     seq.logBayesFactor = canShare
       ? logMixtureLikelihoodRatio(
           c.errors,
@@ -149,6 +150,7 @@ function testMetric(
   const absolute = range?.max !== undefined
   const tests = (comparative ? 1 : 0) + (absolute ? 1 : 0)
   const bound = Math.log(Math.max(1, tests) / alpha)
+  seq.logBound = bound
   const reference = Math.max(stableQ * 1.2, stableQ + 5)
   const canarySlow = comparative ? requestsSlowerThan(asTraffic(c), reference) : 0
   const stableSlow = comparative ? requestsSlowerThan(asTraffic(s), reference) : 0

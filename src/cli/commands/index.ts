@@ -7,6 +7,7 @@
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
+import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerRolloutCommands,
   registerDaemonCommands,
   registerDemoCommand,
+  registerDashboardCommand,
 ]

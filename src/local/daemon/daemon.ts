@@ -16,6 +16,8 @@ import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
 import { createApiServer } from './api/server.js'
+import { LiveFeed } from './dashboard/live-feed.js'
+import { DashboardSessions } from './dashboard/sessions.js'
 import { applyManifests, type ApplyHost } from './apply.js'
 import { apiInfoPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
 import { RolloutController } from './rollout-controller.js'
@@ -37,6 +39,9 @@ export class Daemon implements ApplyHost, ViewSources {
   readonly store: StateStore
   readonly supervisor: Supervisor
   readonly controllers = new Map<string, RolloutController>()
+  /** What the dashboard streams: every rollout's events and a sample of it each second. */
+  readonly liveFeed: LiveFeed
+  readonly dashboardSessions = new DashboardSessions()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
   #url = ''
@@ -48,6 +53,7 @@ export class Daemon implements ApplyHost, ViewSources {
     prepareStateDir(options.stateDir)
     this.#log = options.log ?? logToStdout
     this.#tickMs = options.tickMs ?? 1000
+    this.liveFeed = new LiveFeed(this, this.#log)
     this.store = StateStore.open(options.stateDir)
     this.supervisor = new Supervisor({
       stateDir: options.stateDir,
@@ -91,8 +97,10 @@ export class Daemon implements ApplyHost, ViewSources {
       token: this.#token,
       apiInfoFile: apiInfoPath(this.options.stateDir),
       log: this.#log,
+      dashboard: { feed: this.liveFeed, sessions: this.dashboardSessions },
     })
     this.#server = server
+    this.liveFeed.start()
     await server.listen({ port: this.options.apiPort ?? 0, host: '127.0.0.1' })
     this.#url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`
     this.#writeApiInfo({
@@ -137,6 +145,7 @@ export class Daemon implements ApplyHost, ViewSources {
         stateDir: this.options.stateDir,
         log: this.#log,
         now: () => Date.now(),
+        sinks: [this.liveFeed],
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )
@@ -193,6 +202,7 @@ export class Daemon implements ApplyHost, ViewSources {
           c.stop(options.drainMs ?? 5000, options.keepReplicas),
         ),
       )
+      this.liveFeed.stop()
       await this.#server?.close()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
       rmSync(apiInfoPath(this.options.stateDir), { force: true })

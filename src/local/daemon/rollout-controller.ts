@@ -7,6 +7,7 @@
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
+import type { EventSink } from '../../controller/ports.js'
 import { RolloutRunner } from '../../controller/runner.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { LogSink } from '../driver/log-sink.js'
@@ -28,6 +29,8 @@ export interface ControllerDeps {
   stateDir: string
   log: (line: string) => void
   now: () => number
+  /** More sinks for the runner's events, after the daemon log (the dashboard's live feed). */
+  sinks?: EventSink[]
 }
 
 export interface ControllerConfig {
@@ -73,7 +76,7 @@ export class RolloutController {
         },
         metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
         store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log)],
+        sinks: [new LogSink(deps.log), ...(deps.sinks ?? [])],
       },
       {
         name: config.name,

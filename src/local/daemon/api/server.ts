@@ -8,6 +8,7 @@ import { fastify, type FastifyInstance, type onRequestHookHandler } from 'fastif
 import { InputError, NotFoundError } from '../../../errors.js'
 import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
+import { dashboardRoutes, type DashboardRouteOptions } from '../dashboard/routes.js'
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
 import { checkHost, checkToken } from './guards.js'
@@ -23,6 +24,8 @@ export interface ApiServerOptions {
   /** `<stateDir>/api.json`, named when a request for a foreign host is refused. */
   apiInfoFile: string
   log: (line: string) => void
+  /** The dashboard's feed and sessions: a session may act in place of the token. */
+  dashboard?: Omit<DashboardRouteOptions, 'daemon'>
 }
 
 /** `/api/v1/rollouts/:name` → a RegExp matching the paths of that route. */
@@ -52,7 +55,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     done(checkHost(request.headers.host, options.apiInfoFile))
   })
   const tokenGate: onRequestHookHandler = (request, _reply, done) => {
-    done(checkToken(request.headers.authorization, options.token))
+    const refused = checkToken(request.headers.authorization, options.token)
+    done(refused !== undefined && options.dashboard?.sessions.admits(request) ? undefined : refused)
   }
   // Paths of every route, so a known path asked with another method is told so (not a 404).
   const routePaths: RegExp[] = []
@@ -105,6 +109,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   })
   await app.register(readRoutes, { daemon: options.daemon })
   await app.register(writeRoutes, { daemon: options.daemon })
+  if (options.dashboard !== undefined)
+    await app.register(dashboardRoutes, { daemon: options.daemon, ...options.dashboard })
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger())
   return app
 }
