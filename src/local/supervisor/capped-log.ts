@@ -1,10 +1,17 @@
 /**
  * Appending a replica's output to its log file, whoever copies it there (the output relay, or the
  * supervisor when no relay runs): the log starts over past its cap, and a write the disk refuses is
- * dropped and counted, never thrown, so a full disk costs log lines and never the replica.
+ * dropped and counted, never thrown, so a full disk costs log lines and never the replica. Output is
+ * also dropped while the disk is nearly full: what space is left goes to Kanari's own state first.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { LOG_CAP_BYTES } from './replica-logs.js'
+
+/** Replica output is written only while its disk has this much free (twice the store's reserve and more). */
+export const LOG_HEADROOM_BYTES = 1024 * 1024
+/** How often the free space is looked at. */
+const FREE_CHECK_MS = 100
 
 export class CappedLog {
   /** Bytes of output that could not be written (disk full, read-only…). */
@@ -15,14 +22,25 @@ export class CappedLog {
   writtenBytes = 0
   #fd: number | undefined
   #size = 0
+  #freeCheckedAt = 0
+  #freeBytes: number | undefined
 
   constructor(
     readonly path: string,
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
-  /** Appends `chunk`; on failure drops and counts it. */
+  /** Appends `chunk`; on failure, or with too little space left, drops and counts it. */
   write(chunk: Buffer): void {
+    const free = this.#free()
+    if (free !== undefined && free < LOG_HEADROOM_BYTES) {
+      this.#drop(
+        chunk,
+        'ENOSPC',
+        `${Math.floor(free / 1024)} KiB free on its disk, under the ${LOG_HEADROOM_BYTES / 1024} KiB kept for Kanari's state`,
+      )
+      return
+    }
     try {
       const fd = this.#open()
       if (this.#size + chunk.length > LOG_CAP_BYTES) {
@@ -35,14 +53,30 @@ export class CappedLog {
       this.writtenBytes += chunk.length
       this.dropReason = undefined
     } catch (err) {
-      this.droppedBytes += chunk.length
-      const code = (err as NodeJS.ErrnoException).code ?? 'error'
-      if (this.dropReason !== code)
-        this.log(`dropping output of ${this.path}: ${(err as Error).message}`)
-      this.dropReason = code
+      this.#drop(chunk, (err as NodeJS.ErrnoException).code ?? 'error', (err as Error).message)
       // A partly written chunk or a failed open: reopen next time, to find the real size again.
       this.close()
     }
+  }
+
+  #drop(chunk: Buffer, code: string, why: string): void {
+    this.droppedBytes += chunk.length
+    if (this.dropReason !== code) this.log(`dropping output of ${this.path}: ${why}`)
+    this.dropReason = code
+  }
+
+  /** Free bytes on the log's disk, looked at no more often than every FREE_CHECK_MS. */
+  #free(): number | undefined {
+    const now = Date.now()
+    if (now - this.#freeCheckedAt < FREE_CHECK_MS) return this.#freeBytes
+    this.#freeCheckedAt = now
+    try {
+      const s = statfsSync(dirname(this.path))
+      this.#freeBytes = s.bavail * s.bsize
+    } catch {
+      this.#freeBytes = undefined
+    }
+    return this.#freeBytes
   }
 
   close(): void {
