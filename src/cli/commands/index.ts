@@ -8,6 +8,8 @@ import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDemoCommand } from './demo.js'
+import { registerGateCommand } from './gate.js'
+import { registerLoadtestCommand } from './loadtest.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -18,6 +20,8 @@ export const commands: RegisterCommand[] = [
   registerLintCommand,
   registerSimulateCommand,
   registerRolloutCommands,
+  registerGateCommand,
+  registerLoadtestCommand,
   registerDaemonCommands,
   registerDemoCommand,
 ]

@@ -12,6 +12,7 @@ import { NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { SourceFile } from '../../manifests/rollout-set.js'
 import { KANARI_VERSION } from '../../version.js'
+import { LoadtestRuns } from '../load/index.js'
 import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
@@ -37,6 +38,8 @@ export class Daemon implements ApplyHost, ViewSources {
   readonly store: StateStore
   readonly supervisor: Supervisor
   readonly controllers = new Map<string, RolloutController>()
+  /** Load runs started by load-test webhooks and `POST /api/v1/loadtests`. */
+  readonly loadtests = new LoadtestRuns()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
   #url = ''
@@ -137,6 +140,7 @@ export class Daemon implements ApplyHost, ViewSources {
         stateDir: this.options.stateDir,
         log: this.#log,
         now: () => Date.now(),
+        loadtests: this.loadtests,
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )
@@ -178,6 +182,7 @@ export class Daemon implements ApplyHost, ViewSources {
   async deleteRollout(name: string): Promise<void> {
     const c = this.controller(name)
     await c.stop(2000)
+    await this.loadtests.stop(`${name}.${c.plan.namespace}`)
     this.controllers.delete(name)
     for (const set of this.supervisor.list())
       if (set.key.startsWith(`${name}@`)) await this.supervisor.remove(set.key)
@@ -194,6 +199,7 @@ export class Daemon implements ApplyHost, ViewSources {
         ),
       )
       await this.#server?.close()
+      await this.loadtests.stop()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
       rmSync(apiInfoPath(this.options.stateDir), { force: true })
       this.store.close()
