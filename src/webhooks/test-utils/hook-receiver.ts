@@ -29,6 +29,9 @@ export type Responder = (call: ReceivedCall, index: number) => Reply
 
 export class HookReceiver {
   readonly calls: ReceivedCall[] = []
+  /** Requests being answered now, and the most there ever were at once. */
+  inFlight = 0
+  maxInFlight = 0
   respond: Responder = () => ({ status: 200, body: 'ok' })
   readonly #server: Server
   readonly #port: number
@@ -62,6 +65,9 @@ export class HookReceiver {
         const r = holder.receiver
         if (r === undefined) return
         r.calls.push(call)
+        r.inFlight++
+        r.maxInFlight = Math.max(r.maxInFlight, r.inFlight)
+        res.once('close', () => r.inFlight--)
         const reply = r.respond(call, r.calls.length - 1)
         if (reply.hang === true) return
         const send = () => {
