@@ -230,11 +230,12 @@ describe('kanari simulate', () => {
     it('promotes with every webhook answering yes, and reports what was asked', async () => {
       const r = await simulateFile('examples/webhooks.yaml')
       expect(r.outcome).toBe('Promoted')
-      expect(r.webhooks).toEqual([
-        { name: 'stop-button', type: 'rollback', status: 403, calls: expect.any(Number) },
-        { name: 'traffic', type: 'rollout', status: 200, calls: expect.any(Number) },
-        { name: 'release-approval', type: 'confirm-promotion', status: 200, calls: 1 },
+      expect(r.webhooks.map((w) => [w.name, w.type, w.status])).toEqual([
+        ['stop-button', 'rollback', 403],
+        ['traffic', 'rollout', 200],
+        ['release-approval', 'confirm-promotion', 200],
       ])
+      expect(r.webhooks.find((w) => w.name === 'release-approval')?.calls).toBe(1)
       // rollout and rollback webhooks are asked every analysis interval (5 s) of the release
       const rollout = r.webhooks.find((w) => w.name === 'traffic')
       expect(rollout?.calls).toBeGreaterThan(r.decisionSeconds / 5 - 2)

@@ -1,7 +1,6 @@
 /** The webhook rules a schema cannot say: one target each, gates and load runs where they mean something, a moment for each type. */
 import { describe, expect, it } from 'vitest'
 import { checkRolloutSet, parseRolloutSet, planFor } from '../../manifests/rollout-set.js'
-import { formatProblem } from '../problems.js'
 
 function rollout(strategy: string, webhooks: string): string {
   return `apiVersion: kanari.dev/v1alpha1
