@@ -249,6 +249,8 @@ export function approveGate(t: Tick): void {
  * move; from then on rollout webhooks are called.
  */
 export function beforeFirstTraffic(t: Tick): boolean {
+  // A rollout without webhooks keeps no webhook state.
+  if (t.s.webhooks === undefined && t.plan.webhooks.length === 0) return true
   const w = state(t.s)
   if (w.trafficSince !== null) return true
   const g = gate(t, 'pre-rollout', null)
@@ -295,13 +297,14 @@ export function callPeriodicHooks(t: Tick): void {
 
 /** A new release (or a retry): every check starts over; post-rollout ones of the last outcome stay. */
 export function resetWebhooks(t: Tick): void {
+  t.s.failedChecks = 0
+  if (t.s.webhooks === undefined && t.plan.webhooks.length === 0) return
   const w = state(t.s)
   w.checks = w.checks.filter((c) => c.type === 'post-rollout')
   w.rolloutConfirmed = hooksOf(t.plan, 'confirm-rollout').length === 0
   w.trafficSince = null
   w.rollbackBy = null
   w.lastFailure = null
-  t.s.failedChecks = 0
 }
 
 /** The release ended (promoted or rolled back): its checks go, post-rollout webhooks are called. */

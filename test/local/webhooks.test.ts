@@ -37,7 +37,11 @@ async function view(name: string): Promise<RolloutView> {
 }
 
 function viewWhen(name: string, ok: (v: RolloutView) => boolean, what: string, timeoutMs = 60_000) {
-  return viewWhenIn(stateDir, name, ok, what, timeoutMs)
+  const collect = (v: RolloutView): RolloutView => {
+    for (const version of v.versions) for (const pid of version.pids) pids.add(pid)
+    return v
+  }
+  return viewWhenIn(stateDir, name, (v) => ok(collect(v)), what, timeoutMs)
 }
 
 /** The demo app with these webhooks; every interval (and webhook call) is 1 s. */
@@ -397,6 +401,42 @@ describe('webhooks on a local rollout', () => {
       )
       // nothing of these started
       expect(receiver.on('/x')).toHaveLength(0)
+    },
+  )
+
+  it(
+    'a release waiting at a gate survives kill -9 of the daemon; opening the gate then promotes it',
+    { timeout: 120_000 },
+    async () => {
+      await deployed(
+        manifest(
+          'survivor',
+          '    - name: approval\n      type: confirm-promotion\n      gate: survivor-release\n',
+          '[{ setWeight: 30 }]',
+        ),
+        'survivor',
+      )
+      await release('survivor')
+      await viewWhen('survivor', (v) => v.status.phase === 'Paused', 'survivor at its gate')
+      const pid = (JSON.parse(readFileSync(join(stateDir, 'api.json'), 'utf8')) as { pid: number })
+        .pid
+      process.kill(pid, 'SIGKILL')
+      await waitFor(() => !alive(pid), 'the daemon to die')
+      // Any command starts a daemon again; the gate is opened in the store it shares.
+      const open = await kanari('gate', 'open', 'survivor-release')
+      expect(open.code, open.stderr).toBe(0)
+      expect(open.stderr).toMatch(/started a Kanari daemon/)
+      api = (JSON.parse(readFileSync(join(stateDir, 'api.json'), 'utf8')) as { url: string }).url
+      const promoted = await viewWhen(
+        'survivor',
+        (v) => v.status.phase === 'Healthy' && v.status.stableRevision === 2,
+        'survivor promoted after the restart',
+      )
+      expect(promoted.status.lastOutcome?.result).toBe('Promoted')
+      const effects = (await allEvents('survivor')).flatMap((e) =>
+        e.reason === 'WebhookAnswered' ? [e.effect] : [],
+      )
+      expect(effects).toEqual(['GateClosed', 'GateOpened'])
     },
   )
 
