@@ -1,6 +1,12 @@
 /** `kanari loadtest`: runs the load, shows progress on stderr, prints the summary. */
 import { UsageError } from '../../errors.js'
-import { runLoad, urlProblem, type LoadSummary } from '../../local/load/index.js'
+import {
+  countResult,
+  runLoad,
+  urlProblem,
+  type LoadProgress,
+  type LoadSummary,
+} from '../../local/load/index.js'
 import { layoutTable } from '../../report/text-table.js'
 import { printResult, type CliContext, type OutputFormat } from '../context.js'
 
@@ -43,7 +49,7 @@ export async function loadtest(
   const stop = new AbortController()
   const interrupt = (): void => stop.abort()
   process.once('SIGINT', interrupt)
-  const live = { sent: 0, answered: 0, failed: 0 }
+  const live: LoadProgress = { sent: 0, answered: 0, failed: 0 }
   const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true
   const started = Date.now()
   const progress = (): string => {
@@ -70,11 +76,7 @@ export async function loadtest(
       ...(options.body === undefined ? {} : { body: options.body }),
       requestTimeoutMs: options.timeout * 1000,
       signal: stop.signal,
-      onResult: (r) => {
-        live.sent++
-        if (r.status !== 0) live.answered++
-        if (r.status === 0 || r.status >= 500) live.failed++
-      },
+      onResult: (r) => countResult(live, r),
     })
   } finally {
     clearInterval(timer)

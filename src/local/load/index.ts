@@ -1,5 +1,12 @@
 /** Bounded load generation: `kanari loadtest`, load-test webhooks, the demo and the benchmarks. */
-export { runLoad, type LoadOptions, type LoadResult, type LoadSummary } from './run-load.js'
+export {
+  countResult,
+  runLoad,
+  type LoadOptions,
+  type LoadProgress,
+  type LoadResult,
+  type LoadSummary,
+} from './run-load.js'
 export {
   parseLoadtestBody,
   requestProblems,

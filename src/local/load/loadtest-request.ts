@@ -3,20 +3,14 @@
  * checked against the bounds every run keeps: a rate, a duration and a concurrency it cannot
  * exceed, and a target on this machine unless the caller says otherwise.
  */
+import type { LoadtestPlan } from '../../engine/plan.js'
 import { LOADTEST_DEFAULTS, LOADTEST_LIMITS, LOADTEST_METHODS } from '../../engine/vocabulary.js'
 import { InputError } from '../../errors.js'
 import { LOOPBACK_TEXT, isLoopbackHost } from '../../loopback.js'
 import { parseDuration } from '../../spec/duration.js'
 
-export interface LoadtestRequest {
-  url: string
-  method: string
-  headers: Record<string, string>
-  body?: string
-  ratePerSecond: number
-  durationSeconds: number
-  concurrency: number
-}
+/** A load test's plan with its target resolved to a URL. */
+export type LoadtestRequest = Omit<LoadtestPlan, 'url' | 'path'> & { url: string }
 
 /** Why `url` cannot be a load test's target, or undefined when it can. */
 export function urlProblem(url: string, allowRemote: boolean): string | undefined {

@@ -5,7 +5,7 @@
  */
 import { ConflictError } from '../../errors.js'
 import type { LoadtestRequest } from './loadtest-request.js'
-import { runLoad, type LoadSummary } from './run-load.js'
+import { countResult, runLoad, type LoadSummary } from './run-load.js'
 
 export const MAX_RUNNING_LOADTESTS = 8
 const FINISHED_KEPT = 20
@@ -72,11 +72,7 @@ export class LoadtestRuns {
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
       signal: stop.signal,
-      onResult: (r) => {
-        view.sent++
-        if (r.status !== 0) view.answered++
-        if (r.status === 0 || r.status >= 500) view.failed++
-      },
+      onResult: (r) => countResult(view, r),
     })
       .then((summary) => {
         view.summary = summary

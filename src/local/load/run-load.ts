@@ -45,6 +45,19 @@ export interface LoadSummary {
   seconds: number
 }
 
+/** Requests sent, answered and failed so far: the progress of a run, counted from its results. */
+export interface LoadProgress {
+  sent: number
+  answered: number
+  failed: number
+}
+
+export function countResult(progress: LoadProgress, r: LoadResult): void {
+  progress.sent++
+  if (r.status !== 0) progress.answered++
+  if (r.status === 0 || r.status >= 500) progress.failed++
+}
+
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
