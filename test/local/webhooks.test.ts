@@ -206,6 +206,12 @@ describe('webhooks on a local rollout', () => {
       expect(waiting.status.message).toMatch(
         /webhook "approval" answered gate gated-release is not opened yet \(`kanari gate open gated-release` opens it\)/,
       )
+      const shown = await kanari('get', 'rollout', 'gated')
+      expect(shown.stdout).toMatch(/^Phase: +Paused \(Gate\)$/m)
+      expect(shown.stdout).toMatch(/^Webhooks: +failed checks 0\/2$/m)
+      expect(shown.stdout).toMatch(
+        /^ {2}approval +confirm-promotion +\d+ +gate gated-release is not opened yet/m,
+      )
       const open = await kanari('gate', 'open', 'gated-release')
       expect(open.code, open.stderr).toBe(0)
       expect(open.stdout).toBe(

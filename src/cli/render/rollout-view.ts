@@ -93,12 +93,14 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
       .map((l) => `  ${l}`)
       .join('\n'),
   )
-  if (plan.webhooks.length > 0) {
+  // A view from an older daemon (or a partial one) may have no webhooks in its plan.
+  const webhooks = (plan as Partial<RolloutPlan>).webhooks ?? []
+  if (webhooks.length > 0) {
     lines.push(`Webhooks:   failed checks ${s.failedChecks}/${plan.failedChecksThreshold}`)
     lines.push(
       renderTable(
         ['NAME', 'TYPE', 'CALLS', 'LAST ANSWER'],
-        plan.webhooks.map((w) => {
+        webhooks.map((w) => {
           if (w.type === 'event') {
             const waiting = s.webhooks?.pending.filter((c) => c.webhook.name === w.name).length
             return [
@@ -112,9 +114,9 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
           const answer =
             check === undefined
               ? 'not asked in this release'
-              : check.callId !== null
-                ? 'waiting for an answer'
-                : check.answer
+              : check.answeredAt === null
+                ? 'waiting for the first answer'
+                : `${check.answer}${check.callId === null ? '' : ' (asking again)'}`
           return [w.name, w.type, String(check?.calls ?? 0), answer]
         }),
       )
