@@ -182,6 +182,74 @@ describe('webhooks on a local rollout', () => {
   )
 
   it(
+    'confirm-rollout holds the canary unstarted, confirm-traffic-increase holds its weight, post-rollout hears the outcome',
+    { timeout: 120_000 },
+    async () => {
+      let start = false
+      let widen = false
+      answer({
+        '/start': () => (start ? { status: 200 } : { status: 403, body: 'not now' }),
+        '/widen': () =>
+          receiver.calls.at(-1)?.body.canaryWeight === 0 || widen
+            ? { status: 200 }
+            : { status: 423, body: 'hold' },
+        '/done': () => ({ status: 204 }),
+      })
+      await deployed(
+        manifest(
+          'phased',
+          `    - { name: start, type: confirm-rollout, url: "${receiver.url('/start')}" }
+    - { name: widen, type: confirm-traffic-increase, url: "${receiver.url('/widen')}" }
+    - { name: done, type: post-rollout, url: "${receiver.url('/done')}" }
+`,
+          '[{ setWeight: 30 }, { setWeight: 60 }, { pause: { duration: 2s } }]',
+        ),
+        'phased',
+      )
+      await release('phased')
+      const unstarted = await viewWhen(
+        'phased',
+        (v) => v.status.phase === 'Paused',
+        'phased waiting to start',
+      )
+      expect(unstarted.status.pause).toMatchObject({ reason: 'Gate', gate: 'confirm-rollout' })
+      await waitFor(() => receiver.on('/start').length >= 3, 'asked again')
+      // no replica of the new revision was started
+      const canary = (await view('phased')).versions.find((v) => v.revision === 2)
+      expect(canary).toMatchObject({ desired: 0, ready: 0, pids: [] })
+      expect(receiver.on('/start')[1]?.body.phase).toBe('Waiting')
+
+      start = true
+      const held = await viewWhen(
+        'phased',
+        (v) => v.status.pause?.gate === 'confirm-traffic-increase',
+        'phased held at 30%',
+      )
+      expect(held.status.traffic.canaryWeight).toBe(30)
+      await waitFor(() => receiver.on('/widen').length >= 4, 'asked again')
+      expect((await view('phased')).status.traffic.canaryWeight).toBe(30)
+
+      widen = true
+      await viewWhen(
+        'phased',
+        (v) => v.status.phase === 'Healthy' && v.status.stableRevision === 2,
+        'phased promoted',
+      )
+      const weights = (await allEvents('phased')).flatMap((e) =>
+        e.reason === 'TrafficShifted' && e.revision === 2 ? [e.toWeight] : [],
+      )
+      expect(weights).toEqual([30, 60])
+      await waitFor(() => receiver.on('/done').length === 1, 'post-rollout called')
+      expect(receiver.on('/done')[0]?.body).toMatchObject({
+        name: 'phased',
+        phase: 'Succeeded',
+        revision: 2,
+        webhook: { type: 'post-rollout' },
+      })
+    },
+  )
+
+  it(
     '`kanari gate` opens a gate a release waits on; a webhook URL to the daemon’s gate check rolls another back',
     { timeout: 120_000 },
     async () => {
