@@ -13,11 +13,12 @@ const ALLOWED = {
   engine: ['analysis'],
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
+  webhooks: ['analysis', 'engine', 'controller'],
   report: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
+  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'webhooks'],
+  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'webhooks', 'local'],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(

@@ -12,6 +12,7 @@ import type { RolloutPlan } from '../engine/plan.js'
 import { initialStatus, type RolloutStatus } from '../engine/status.js'
 import { processTable, type ProcessRow } from '../report/process-table.js'
 import { ModelMetricProvider, TrafficLog } from './model-metrics.js'
+import { SimulatedWebhooks, type SimulatedWebhook } from './simulated-webhooks.js'
 import { TrafficModel, type TrafficModelOptions } from './traffic-model.js'
 import { VirtualCluster } from './virtual-cluster.js'
 
@@ -22,6 +23,8 @@ export interface SimulationOptions extends TrafficModelOptions {
   readySeconds: number
   /** Give up (outcome as it stands) after this much virtual time. */
   maxSeconds: number
+  /** The HTTP status each named webhook answers (others: 200, rollback 403); none is called. */
+  webhookAnswers?: Record<string, number>
 }
 
 export type SimulationOutcome = 'Promoted' | 'RolledBack' | 'Paused'
@@ -39,6 +42,8 @@ export interface SimulationResult {
   mirroredRequests: number
   /** Metrics left out because simulate can only answer builtin metrics. */
   skippedMetrics: string[]
+  /** The webhooks asked during the release, with the status simulate answered them with. */
+  webhooks: SimulatedWebhook[]
   events: EngineEvent[]
   /** The rollout's status when the simulation ended. */
   status: RolloutStatus
@@ -101,6 +106,7 @@ export async function simulate(
   const store = new MemoryRolloutStore()
   store.create(plan.name, initialStatus())
   const sink = new MemoryEventSink()
+  const webhooks = new SimulatedWebhooks(options.webhookAnswers ?? {})
   const runner = new RolloutRunner(
     {
       workloads: cluster,
@@ -108,6 +114,7 @@ export async function simulate(
       metrics: { builtin: new ModelMetricProvider(log) },
       store,
       sinks: [sink],
+      webhooks,
     },
     {
       name: plan.name,
@@ -122,6 +129,7 @@ export async function simulate(
   await runner.tickOnce(now)
   cluster.readySeconds = options.readySeconds
   sink.events.length = 0
+  webhooks.reset()
   await runner.update(plan)
 
   let totalRequests = 0
@@ -173,6 +181,7 @@ export async function simulate(
     failedRequests,
     mirroredRequests,
     skippedMetrics: skipped,
+    webhooks: webhooks.report,
     events: sink.events,
     status,
   }

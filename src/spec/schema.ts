@@ -11,6 +11,10 @@ import {
   type MetricProviderKind,
 } from '../analysis/vocabulary.js'
 import {
+  GATE_NAME_MAX_LENGTH,
+  GATE_NAME_PATTERN,
+  LOADTEST_LIMITS,
+  LOADTEST_METHODS,
   NOTIFICATION_PROVIDERS,
   SEVERITIES,
   WEBHOOK_TYPES,
@@ -185,10 +189,45 @@ export const RolloutAnalysisSchema = Type.Object({
   metrics: Type.Optional(Type.Array(MetricSchema)),
 })
 
+export const GateNameSchema = Type.String({
+  minLength: 1,
+  maxLength: GATE_NAME_MAX_LENGTH,
+  pattern: GATE_NAME_PATTERN,
+  description: 'lower-case letters, digits, dashes and dots',
+})
+
+export const LoadtestSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({ minLength: 1, description: "a loopback URL; default the rollout's service" }),
+    ),
+    path: Type.Optional(
+      Type.String({ pattern: '^/', description: "path on the rollout's service (default /)" }),
+    ),
+    rate: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: LOADTEST_LIMITS.maxRatePerSecond,
+        description: 'requests per second',
+      }),
+    ),
+    duration: Type.Optional(Duration()),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: LOADTEST_LIMITS.maxConcurrency }),
+    ),
+    method: Type.Optional(StringEnum(LOADTEST_METHODS)),
+    headers: Type.Optional(StringMap(Type.String())),
+    body: Type.Optional(Type.String()),
+  },
+  { description: 'a bounded load run the daemon starts (like `kanari loadtest`)' },
+)
+
 export const WebhookSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   type: StringEnum(WEBHOOK_TYPES),
-  url: Type.String({ minLength: 1 }),
+  url: Type.Optional(Type.String({ minLength: 1 })),
+  gate: Type.Optional(GateNameSchema),
+  loadtest: Type.Optional(LoadtestSchema),
   timeout: Type.Optional(Duration()),
   metadata: Type.Optional(StringMap(Type.String())),
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),

@@ -115,6 +115,12 @@ describe('daemon API', () => {
         'POST /api/v1/rollouts/{name}/undo',
         'POST /api/v1/rollouts/{name}/env',
         'POST /api/v1/shutdown',
+        'GET /api/v1/gates',
+        'POST /api/v1/gates/{name}/open',
+        'POST /api/v1/gates/{name}/close',
+        'POST /api/v1/gates/{name}/check',
+        'GET /api/v1/loadtests',
+        'POST /api/v1/loadtests',
         'GET /metrics',
         // The dashboard's (docs/dashboard.md).
         'GET /api/v1/dashboard/rollouts',
@@ -126,6 +132,10 @@ describe('daemon API', () => {
         'POST /api/v1/dashboard/login-codes',
       ].sort(),
     )
+    // The two routes webhooks call take no token; opening a gate does.
+    expect(doc.paths['/api/v1/gates/{name}/check']?.post?.security).toBeUndefined()
+    expect(doc.paths['/api/v1/loadtests']?.post?.security).toBeUndefined()
+    expect(doc.paths['/api/v1/gates/{name}/open']?.post?.security).toEqual([{ bearer: [] }])
     const apply = doc.paths['/api/v1/rollouts']?.put
     expect(apply?.security).toEqual([{ bearer: [] }])
     expect(apply?.requestBody).toMatchObject({

@@ -9,6 +9,8 @@ import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
+import { registerGateCommand } from './gate.js'
+import { registerLoadtestCommand } from './loadtest.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -19,6 +21,8 @@ export const commands: RegisterCommand[] = [
   registerLintCommand,
   registerSimulateCommand,
   registerRolloutCommands,
+  registerGateCommand,
+  registerLoadtestCommand,
   registerDaemonCommands,
   registerDemoCommand,
   registerDashboardCommand,

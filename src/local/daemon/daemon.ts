@@ -12,6 +12,7 @@ import { NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { SourceFile } from '../../manifests/rollout-set.js'
 import { KANARI_VERSION } from '../../version.js'
+import { LoadtestRuns } from '../load/index.js'
 import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
@@ -42,6 +43,8 @@ export class Daemon implements ApplyHost, ViewSources {
   /** What the dashboard streams: every rollout's events and a sample of it each second. */
   readonly liveFeed: LiveFeed
   readonly dashboardSessions = new DashboardSessions()
+  /** Load runs started by load-test webhooks and `POST /api/v1/loadtests`. */
+  readonly loadtests = new LoadtestRuns()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
   #url = ''
@@ -146,6 +149,7 @@ export class Daemon implements ApplyHost, ViewSources {
         log: this.#log,
         now: () => Date.now(),
         sinks: [this.liveFeed],
+        loadtests: this.loadtests,
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )
@@ -187,6 +191,7 @@ export class Daemon implements ApplyHost, ViewSources {
   async deleteRollout(name: string): Promise<void> {
     const c = this.controller(name)
     await c.stop(2000)
+    await this.loadtests.stop(`${name}.${c.plan.namespace}`)
     this.controllers.delete(name)
     for (const set of this.supervisor.list())
       if (set.key.startsWith(`${name}@`)) await this.supervisor.remove(set.key)
@@ -204,6 +209,7 @@ export class Daemon implements ApplyHost, ViewSources {
       )
       this.liveFeed.stop()
       await this.#server?.close()
+      await this.loadtests.stop()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
       rmSync(apiInfoPath(this.options.stateDir), { force: true })
       this.store.close()

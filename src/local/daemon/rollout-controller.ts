@@ -9,7 +9,10 @@ import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { EventSink } from '../../controller/ports.js'
 import { RolloutRunner } from '../../controller/runner.js'
+import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
+import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
+import type { LoadtestRuns } from '../load/loadtest-runs.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
@@ -31,6 +34,8 @@ export interface ControllerDeps {
   now: () => number
   /** More sinks for the runner's events, after the daemon log (the dashboard's live feed). */
   sinks?: EventSink[]
+  /** Load runs that load-test webhooks start. */
+  loadtests: LoadtestRuns
 }
 
 export interface ControllerConfig {
@@ -77,6 +82,12 @@ export class RolloutController {
         metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
         store: new SqliteRolloutStore(deps.store),
         sinks: [new LogSink(deps.log), ...(deps.sinks ?? [])],
+        webhooks: new LocalWebhookCaller({
+          http: new HttpWebhookCaller(),
+          gate: (name) => deps.store.getGate(name),
+          loadtests: deps.loadtests,
+          serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
+        }),
       },
       {
         name: config.name,

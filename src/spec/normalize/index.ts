@@ -12,6 +12,8 @@ import { normalizeBlueGreen } from './blue-green.js'
 import { normalizeCanary } from './canary.js'
 import { DEFAULTS } from './defaults.js'
 import { normalizeRolling } from './rolling.js'
+import { rolloutTemplateHash } from './template-hash.js'
+import { webhookPlans } from './webhooks.js'
 
 export { DEFAULTS } from './defaults.js'
 export { rolloutTemplateHash } from './template-hash.js'
@@ -42,14 +44,11 @@ export function normalizeRollout(
     replicas,
     strategy,
     judge: shared.judge,
-    webhooks: (spec.webhooks ?? []).map((w) => ({
-      name: w.name,
-      type: w.type,
-      url: w.url,
-      timeoutSeconds: seconds(w.timeout, DEFAULTS.webhookTimeoutSeconds),
-      metadata: (w.metadata ?? {}) as Record<string, string>,
-      retries: w.retries ?? 0,
-    })),
+    webhooks: webhookPlans(spec.webhooks),
+    webhookIntervalSeconds: shared.interval,
+    failedChecksThreshold: shared.threshold,
+    namespace: rollout.metadata.namespace ?? 'default',
+    checksum: rolloutTemplateHash(rollout),
     notifications: (spec.notifications ?? []).map((n) => ({
       provider: n.provider,
       url: n.url,
