@@ -16,8 +16,9 @@ const ALLOWED = {
   report: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
+  providers: ['analysis', 'engine', 'spec', 'controller'],
+  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'providers'],
+  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'providers', 'local'],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(
