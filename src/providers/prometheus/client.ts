@@ -102,7 +102,7 @@ export function parseData(data: unknown): QueryResult | string {
       return { resultType: 'matrix', series }
     }
     default:
-      return `an unknown resultType ${String(JSON.stringify(data.resultType))}`
+      return `an unknown resultType ${typeof data.resultType === 'string' ? `"${data.resultType}"` : 'missing'}`
   }
 }
 
