@@ -116,6 +116,7 @@ describe('daemon API', () => {
         'POST /api/v1/rollouts/{name}/env',
         'POST /api/v1/shutdown',
         'GET /metrics',
+        'GET /api/v1/prometheus/targets',
       ].sort(),
     )
     const apply = doc.paths['/api/v1/rollouts']?.put

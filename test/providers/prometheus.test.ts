@@ -73,9 +73,14 @@ async function scraped(query: string, value: number): Promise<void> {
   for (;;) {
     const r = await prometheus.query(query)
     const v =
-      r.resultType === 'vector' ? r.series[0]?.value : r.resultType === 'scalar' ? r.value : undefined
+      r.resultType === 'vector'
+        ? r.series[0]?.value
+        : r.resultType === 'scalar'
+          ? r.value
+          : undefined
     if (v === value) return
-    if (Date.now() > deadline) throw new Error(`Prometheus never showed ${query} = ${value} (last ${String(v)})`)
+    if (Date.now() > deadline)
+      throw new Error(`Prometheus never showed ${query} = ${value} (last ${String(v)})`)
     await new Promise((r) => setTimeout(r, 200))
   }
 }
@@ -117,7 +122,13 @@ runMetricProviderContract(
         const now = Date.now()
         return {
           metric: m,
-          request: { runId: 'contract', metric: m.name, provider: m.provider, from: now - 10_000, to: now },
+          request: {
+            runId: 'contract',
+            metric: m.name,
+            provider: m.provider,
+            from: now - 10_000,
+            to: now,
+          },
           context: { traffic: Tick.stableOnly(1, 2), now },
         }
       },
@@ -181,7 +192,10 @@ runMetricProviderContract(
           await scraped(total(target), 11)
         }
         // A window that ends now: what was served in it, or (server scenarios) the last 5 s.
-        const from = scenario === 'data' || scenario === 'nan' || scenario === 'vector' ? Date.now() : Date.now() - 5000
+        const from =
+          scenario === 'data' || scenario === 'nan' || scenario === 'vector'
+            ? Date.now()
+            : Date.now() - 5000
         if (scenario === 'data') {
           served(target, '200', 199)
           served(target, '503', 1)
@@ -201,7 +215,13 @@ runMetricProviderContract(
         }
         const m = errorRateMetric({
           name: 'error-rate',
-          provider: { kind: 'prometheus', address, headers: {}, traffic, timeoutSeconds: scenario === 'timeout' ? 1 : 5 },
+          provider: {
+            kind: 'prometheus',
+            address,
+            headers: {},
+            traffic,
+            timeoutSeconds: scenario === 'timeout' ? 1 : 5,
+          },
         })
         freezeFor(scenario)
         const now = Date.now()
@@ -221,7 +241,10 @@ runMetricProviderContract(
 )
 
 describe('prometheus provider', () => {
-  const context = () => ({ traffic: { ...Tick.stableOnly(3, 4), canaryWeight: 10 }, now: Date.now() })
+  const context = () => ({
+    traffic: { ...Tick.stableOnly(3, 4), canaryWeight: 10 },
+    now: Date.now(),
+  })
   const measure = (m: MetricPlan, from = Date.now() - 60_000) =>
     new PrometheusProvider().measure(
       { runId: 'r', metric: m.name, provider: m.provider, from, to: Date.now() },
@@ -242,7 +265,12 @@ describe('prometheus provider', () => {
     await scraped(total(target), 41)
     await scraped(total(`${target}-primary`), 401)
     const m = errorRateMetric({
-      provider: { kind: 'prometheus', address: prometheus.url, headers: {}, traffic: istio(target) },
+      provider: {
+        kind: 'prometheus',
+        address: prometheus.url,
+        headers: {},
+        traffic: istio(target),
+      },
     })
     const answer = await measure(m, from)
     expect(answer.error).toBeUndefined()
@@ -282,12 +310,16 @@ describe('prometheus provider', () => {
   it("passes on Prometheus' own refusal of a query, with its reason", async () => {
     const answer = await measure(queryMetric(prometheus.url, 'sum(rate(checkout_error_ratio[1m])'))
     expect(answer.error).toMatch(
-      new RegExp(`^Prometheus at ${prometheus.url} refused the query \\(HTTP 400, bad_data\\): .*parse error.*\\(check the query\\)$`),
+      new RegExp(
+        `^Prometheus at ${prometheus.url} refused the query \\(HTTP 400, bad_data\\): .*parse error.*\\(check the query\\)$`,
+      ),
     )
   })
 
   it('refuses a range vector where one value is wanted', async () => {
-    const answer = await measure(queryMetric(prometheus.url, 'checkout_error_ratio{service="checkout"}[30s]'))
+    const answer = await measure(
+      queryMetric(prometheus.url, 'checkout_error_ratio{service="checkout"}[30s]'),
+    )
     expect(answer.error).toMatch(/gave a range vector/)
   })
 
@@ -311,7 +343,9 @@ describe('prometheus provider', () => {
       expect(api.requests[0]?.body).toContain('query=sum%28x%29')
       writeFileSync(join(dir, 'token'), 'wrong-token')
       const refused = await measure(good)
-      expect(refused.error).toBe(`Prometheus at ${api.url} answered HTTP 401: check the provider's auth`)
+      expect(refused.error).toBe(
+        `Prometheus at ${api.url} answered HTTP 401: check the provider's auth`,
+      )
       expect(JSON.stringify(refused)).not.toContain('wrong-token')
     } finally {
       await api.close()

@@ -12,16 +12,19 @@ export interface StandIn {
   close(): Promise<void>
 }
 
-export async function startStandIn(
-  answer: StandIn['answer'],
-): Promise<StandIn> {
+export async function startStandIn(answer: StandIn['answer']): Promise<StandIn> {
   const standIn = { requests: [] as StandIn['requests'], answer } as StandIn
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString()
-      standIn.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      standIn.requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+      })
       const a = standIn.answer(req, body)
       res.writeHead(a.status, { 'content-type': a.type }).end(a.body)
     })

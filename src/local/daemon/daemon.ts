@@ -18,6 +18,7 @@ import type { AppliedRollout, RolloutView } from './api/schemas.js'
 import { createApiServer } from './api/server.js'
 import { applyManifests, type ApplyHost } from './apply.js'
 import { apiInfoPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
+import { DaemonMetrics } from './daemon-metrics.js'
 import { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
 import { describe, type ViewSources } from './views.js'
@@ -37,6 +38,10 @@ export class Daemon implements ApplyHost, ViewSources {
   readonly store: StateStore
   readonly supervisor: Supervisor
   readonly controllers = new Map<string, RolloutController>()
+  /** Kanari's own metrics, served at GET /metrics. */
+  readonly metrics = new DaemonMetrics(() =>
+    [...this.controllers.values()].map((c) => ({ name: c.name, status: c.status })),
+  ).withProcessMetrics()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
   #url = ''
@@ -137,6 +142,8 @@ export class Daemon implements ApplyHost, ViewSources {
         stateDir: this.options.stateDir,
         log: this.#log,
         now: () => Date.now(),
+        observeTick: (rollout, before, report, seconds) =>
+          this.metrics.observeTick(rollout, before, report.status, report.events, seconds),
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )

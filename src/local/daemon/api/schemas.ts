@@ -251,3 +251,11 @@ export const StoppingResponse = OpenObject({ stopping: Type.Boolean(), pid: Type
 
 /** Error answers every route can give, for the OpenAPI document and the serializer. */
 export const ERROR_RESPONSES = { '4xx': ErrorResponse, '5xx': ErrorResponse } as const
+
+/** Prometheus' HTTP service discovery format: a list of target groups. */
+export const PrometheusTargetsResponse = Type.Array(
+  Type.Object({
+    targets: Type.Array(Type.String()),
+    labels: Type.Record(Type.String(), Type.String()),
+  }),
+)
