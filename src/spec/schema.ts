@@ -99,9 +99,10 @@ const Provider = Type.Object({
       headers: Type.Optional(StringMap(Type.String())),
       body: Type.Optional(Type.String()),
       jsonBody: Type.Optional(
-        Type.Unsafe<unknown>({
+        Type.Unsafe<Record<string, unknown>>({
+          type: 'object',
           'x-kubernetes-preserve-unknown-fields': true,
-          description: 'any JSON value, sent as the body with content-type application/json',
+          description: 'a JSON object, sent as the body with content-type application/json',
         }),
       ),
       jsonPath: Type.String({ minLength: 1 }),

@@ -20,6 +20,7 @@ export interface SimulateOptions {
   promoteAfter: number
   readySeconds: number
   maxSeconds: number
+  scrapeInterval: number
   output: OutputFormat
 }
 
@@ -59,6 +60,7 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
     promoteAfterSeconds: options.promoteAfter,
     readySeconds: options.readySeconds,
     maxSeconds: options.maxSeconds,
+    scrapeIntervalSeconds: options.scrapeInterval,
   })
   const { events: _events, status: _status, ...summary } = result
   await printResult(ctx, options.output, summary, () => {
@@ -74,7 +76,7 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
       )
     if (result.skippedMetrics.length > 0)
       lines.push(
-        `Not simulated:    ${result.skippedMetrics.join(', ')} (only builtin metrics can be answered from synthetic traffic)`,
+        `Not simulated:    ${result.skippedMetrics.join(', ')} (only traffic metrics — builtin, or Prometheus traffic — can be answered from synthetic traffic)`,
       )
     return lines.join('\n') + '\n'
   })

@@ -23,7 +23,6 @@ export type ProviderScenario =
 export const BASIC_SCENARIOS = ['data', 'no-data', 'nan', 'failure'] as const
 /** What a clear error for each failing scenario speaks of. */
 const SAYS: Partial<Record<ProviderScenario, RegExp>> = {
-  failure: /reach|refused|not running|cannot|exited|gone|down/i,
   timeout: /within|timed? ?out|killed/i,
   malformed:
     /not (a |its |valid )?(number|json|api|prometheus)|malformed|not .*format|not one number/i,
@@ -106,7 +105,6 @@ export function runMetricProviderContract(
         for (const phase of judged(metric, m, now)) expect(phase).not.toBe('Successful')
         const verdict = judgeMeasurement(metric, m)
         expect(['Error', 'NoData', 'Inconclusive']).toContain(verdict.phase)
-        if (scenario === 'failure') expect(m.error).toMatch(SAYS.failure ?? /./)
       })
     }
 
