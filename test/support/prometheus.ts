@@ -103,7 +103,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     let stderr = ''
-    c.stderr?.on('data', (d: Buffer) => {
+    c.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000)
     })
     running.add(c)
@@ -135,13 +135,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
     query,
     async waitForData(q, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs
-      let last = ''
       for (;;) {
+        let last = 'no series yet'
         try {
           const r = await query(q)
           if (r.resultType === 'scalar' || (r.resultType !== 'string' && r.series.length > 0))
             return r
-          last = 'no series yet'
         } catch (err) {
           last = err instanceof Error ? err.message : String(err)
         }
