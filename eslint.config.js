@@ -17,8 +17,19 @@ const ALLOWED = {
   report: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'webhooks'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'webhooks', 'local'],
+  providers: ['analysis', 'engine', 'spec', 'controller'],
+  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'webhooks', 'providers'],
+  demo: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'local',
+  ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(

@@ -20,6 +20,7 @@ import {
   WEBHOOK_TYPES,
   type RouterName,
 } from '../engine/vocabulary.js'
+import { PROMETHEUS_QUERY_SETS } from './query-sets.js'
 import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
@@ -49,12 +50,54 @@ export const RequestMatchSchema = Type.Object(
   { description: 'a header (headerName + headerValue) or cookie (cookieName + cookieValue) match' },
 )
 
+const SecretSource = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1 })),
+    file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  {
+    description:
+      'exactly one of env (a variable of the measuring process) or file (an absolute path)',
+  },
+)
+
+const HttpAuthSchema = Type.Object(
+  {
+    bearer: Type.Optional(SecretSource),
+    basic: Type.Optional(
+      Type.Object({ username: Type.String({ minLength: 1 }), password: SecretSource }),
+    ),
+  },
+  { description: 'exactly one of bearer (a token) or basic (username and password)' },
+)
+
 const Provider = Type.Object({
   builtin: Type.Optional(Type.Object({ metric: StringEnum(BUILTIN_METRIC_NAMES) })),
   prometheus: Type.Optional(
     Type.Object({
       address: Type.String({ minLength: 1 }),
-      query: Type.String({ minLength: 1 }),
+      query: Type.Optional(Type.String({ minLength: 1 })),
+      rangeQuery: Type.Optional(
+        Type.Object({ duration: Type.Optional(Duration()), step: Duration() }),
+      ),
+      traffic: Type.Optional(
+        Type.Object(
+          {
+            querySet: Type.Optional(StringEnum(PROMETHEUS_QUERY_SETS)),
+            metric: Type.Optional(StringEnum(BUILTIN_METRIC_NAMES)),
+            canary: Type.Optional(Type.String({ minLength: 1 })),
+            stable: Type.Optional(Type.String({ minLength: 1 })),
+            requests: Type.Optional(Type.String({ minLength: 1 })),
+            errors: Type.Optional(Type.String({ minLength: 1 })),
+            latencyBuckets: Type.Optional(Type.String({ minLength: 1 })),
+            latencySum: Type.Optional(Type.String({ minLength: 1 })),
+            latencyUnit: Type.Optional(StringEnum(['seconds', 'milliseconds'])),
+          },
+          { description: 'per-version counters: a query set, or your own queries and selectors' },
+        ),
+      ),
+      headers: Type.Optional(StringMap(Type.String())),
+      auth: Type.Optional(HttpAuthSchema),
       timeout: Type.Optional(Duration()),
     }),
   ),
@@ -64,7 +107,15 @@ const Provider = Type.Object({
       method: Type.Optional(StringEnum(WEB_METRIC_METHODS)),
       headers: Type.Optional(StringMap(Type.String())),
       body: Type.Optional(Type.String()),
+      jsonBody: Type.Optional(
+        Type.Unsafe<Record<string, unknown>>({
+          type: 'object',
+          'x-kubernetes-preserve-unknown-fields': true,
+          description: 'a JSON object, sent as the body with content-type application/json',
+        }),
+      ),
       jsonPath: Type.String({ minLength: 1 }),
+      auth: Type.Optional(HttpAuthSchema),
       timeout: Type.Optional(Duration()),
     }),
   ),

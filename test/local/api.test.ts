@@ -130,6 +130,7 @@ describe('daemon API', () => {
         'POST /api/v1/dashboard/session',
         'DELETE /api/v1/dashboard/session',
         'POST /api/v1/dashboard/login-codes',
+        'GET /api/v1/prometheus/targets',
       ].sort(),
     )
     // The two routes webhooks call take no token; opening a gate does.

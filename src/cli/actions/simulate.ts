@@ -21,6 +21,7 @@ export interface SimulateOptions {
   readySeconds: number
   maxSeconds: number
   webhook: Record<string, number>
+  scrapeInterval: number
   output: OutputFormat
 }
 
@@ -71,6 +72,7 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
     readySeconds: options.readySeconds,
     maxSeconds: options.maxSeconds,
     webhookAnswers: options.webhook,
+    scrapeIntervalSeconds: options.scrapeInterval,
   })
   const { events: _events, status: _status, ...summary } = result
   await printResult(ctx, options.output, summary, () => {
@@ -90,7 +92,7 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
       )
     if (result.skippedMetrics.length > 0)
       lines.push(
-        `Not simulated:    ${result.skippedMetrics.join(', ')} (only builtin metrics can be answered from synthetic traffic)`,
+        `Not simulated:    ${result.skippedMetrics.join(', ')} (only traffic metrics — builtin, or Prometheus traffic — can be answered from synthetic traffic)`,
       )
     return lines.join('\n') + '\n'
   })

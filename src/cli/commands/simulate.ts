@@ -84,6 +84,12 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
       2,
     )
     .option(
+      '--scrape-interval <seconds>',
+      'how often Prometheus scrapes, for metrics read from Prometheus counters (traffic)',
+      num('scrape-interval', 1, 3600),
+      15,
+    )
+    .option(
       '--max-seconds <seconds>',
       'stop after this much virtual time',
       num('max-seconds', 1),

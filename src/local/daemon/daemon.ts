@@ -21,6 +21,7 @@ import { LiveFeed } from './dashboard/live-feed.js'
 import { DashboardSessions } from './dashboard/sessions.js'
 import { applyManifests, type ApplyHost } from './apply.js'
 import { apiInfoPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
+import { DaemonMetrics } from './daemon-metrics.js'
 import { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
 import { describe, type ViewSources } from './views.js'
@@ -45,6 +46,10 @@ export class Daemon implements ApplyHost, ViewSources {
   readonly dashboardSessions = new DashboardSessions()
   /** Load runs started by load-test webhooks and `POST /api/v1/loadtests`. */
   readonly loadtests = new LoadtestRuns()
+  /** Kanari's own metrics, served at GET /metrics. */
+  readonly metrics = new DaemonMetrics(() =>
+    [...this.controllers.values()].map((c) => ({ name: c.name, status: c.status })),
+  ).withProcessMetrics()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
   #url = ''
@@ -150,6 +155,8 @@ export class Daemon implements ApplyHost, ViewSources {
         now: () => Date.now(),
         sinks: [this.liveFeed],
         loadtests: this.loadtests,
+        observeTick: (rollout, before, report, seconds) =>
+          this.metrics.observeTick(rollout, before, report.status, report.events, seconds),
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )

@@ -8,8 +8,9 @@ import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { EventSink } from '../../controller/ports.js'
-import { RolloutRunner } from '../../controller/runner.js'
 import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
+import { RolloutRunner, type TickReport } from '../../controller/runner.js'
+import { externalMetricProviders } from '../../providers/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
@@ -36,6 +37,13 @@ export interface ControllerDeps {
   sinks?: EventSink[]
   /** Load runs that load-test webhooks start. */
   loadtests: LoadtestRuns
+  /** Told of every tick: the status before, what the tick did, and how long it took. */
+  observeTick?: (
+    rollout: string,
+    before: RolloutStatus,
+    report: TickReport,
+    seconds: number,
+  ) => void
 }
 
 export interface ControllerConfig {
@@ -58,6 +66,8 @@ export class RolloutController {
   #traffic = new TrafficSnapshot()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /** The status after the last tick reported to `observeTick`. */
+  #observed: RolloutStatus
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -65,6 +75,7 @@ export class RolloutController {
   ) {
     const { status, plan, ...rest } = config
     this.#config = rest
+    this.#observed = status
     this.#workloads = new ProcessWorkloads(
       deps.supervisor,
       config.name,
@@ -79,7 +90,15 @@ export class RolloutController {
           apply: (traffic) => this.#requireRouter().apply(traffic),
           verify: () => this.#requireRouter().verify(),
         },
-        metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
+        metrics: {
+          builtin: new BuiltinMetricProvider(() => this.#proxy),
+          ...externalMetricProviders({
+            command: {
+              cwd: () => this.#workingDirectory(),
+              env: { KANARI_ROLLOUT: config.name },
+            },
+          }),
+        },
         store: new SqliteRolloutStore(deps.store),
         sinks: [new LogSink(deps.log), ...(deps.sinks ?? [])],
         webhooks: new LocalWebhookCaller({
@@ -125,6 +144,29 @@ export class RolloutController {
     return this.#proxy === undefined
       ? undefined
       : { port: this.#proxy.port, traffic: this.#traffic }
+  }
+
+  /** Where Prometheus scrapes the rollout's proxy (`127.0.0.1:<port>`), while it runs. */
+  get metricsTarget(): string | undefined {
+    return this.#proxy?.metricsTarget
+  }
+
+  /** Where command metrics run: the working directory of the canary's workload, else stable's. */
+  #workingDirectory(): string | undefined {
+    const s = this.#runner.status
+    const revision = s.canaryRevision ?? s.stableRevision
+    return revision === null ? undefined : this.#config.templates.get(revision)?.cwd
+  }
+
+  /** One tick of the runner, reported to whoever watches ticks (the daemon's metrics). */
+  async #tick(now: number): Promise<TickReport> {
+    const started = performance.now()
+    const report = await this.#runner.tickOnce(now)
+    // Ticks finish in order (the runner serialises them): each is compared with the one before.
+    const before = this.#observed
+    this.#observed = report.status
+    this.deps.observeTick?.(this.name, before, report, (performance.now() - started) / 1000)
+    return report
   }
 
   get servicePort(): number {
@@ -196,7 +238,7 @@ export class RolloutController {
     this.#timer = setInterval(() => {
       if (this.#stopped) return
       this.#replaceDeadProxy()
-        .then(() => this.#runner.tickOnce(this.deps.now()))
+        .then(() => this.#tick(this.deps.now()))
         .then(() => this.#readTraffic())
         .catch((err: unknown) => {
           this.deps.log(
@@ -204,7 +246,7 @@ export class RolloutController {
           )
         })
     }, tickMs)
-    await this.#runner.tickOnce(this.deps.now())
+    await this.#tick(this.deps.now())
   }
 
   /**
@@ -244,7 +286,7 @@ export class RolloutController {
   /** A user command: checked and persisted, then a tick carries it out. */
   async command(command: RolloutCommand): Promise<RolloutStatus> {
     await this.#runner.command(command, this.deps.now())
-    await this.#runner.tickOnce(this.deps.now())
+    await this.#tick(this.deps.now())
     return this.status
   }
 
@@ -270,7 +312,7 @@ export class RolloutController {
       if (this.#proxy !== undefined) await this.#router?.rebind(this.#proxy, this.#routerOptions())
     })
     await this.#runner.update(plan)
-    await this.#runner.tickOnce(this.deps.now())
+    await this.#tick(this.deps.now())
   }
 
   /** Re-sends the routing with fresh endpoints when one of this rollout's replica sets changed. */

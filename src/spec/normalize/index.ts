@@ -33,6 +33,7 @@ export function normalizeRollout(
     minCanaryRequests: a?.minCanaryRequests ?? DEFAULTS.minCanaryRequests,
     templates: new Map(templates.map((t) => [t.metadata.name, t])),
     rolloutMetrics: [],
+    variables: specVariables(rollout),
   }
   shared.rolloutMetrics = [...templateMetrics(a?.templates, a?.args, shared), ...(a?.metrics ?? [])]
 
@@ -63,6 +64,17 @@ export function normalizeRollout(
     plan.analysis = analysisPlan('background', undefined, shared, undefined)
   shareAlpha(plan, a?.alpha ?? DEFAULTS.alpha)
   return plan
+}
+
+/** What the spec-time `{{ … }}` variables stand for in this rollout's metrics (Flagger's names). */
+export function specVariables(rollout: Rollout): Shared['variables'] {
+  const target = rollout.metadata.name
+  return {
+    namespace: rollout.metadata.namespace ?? 'default',
+    target,
+    service: rollout.spec.service.name ?? target,
+    ingress: rollout.spec.trafficRouting?.nginx?.ingress ?? target,
+  }
 }
 
 /** The strategy, and whether it analyses the rollout's own metrics (else they run in the background). */

@@ -316,3 +316,10 @@ export const LoadtestStartResponse = OpenObject({
 })
 
 export const LoadtestListResponse = OpenObject({ items: Type.Array(LoadtestRunSchema) })
+/** Prometheus' HTTP service discovery format: a list of target groups. */
+export const PrometheusTargetsResponse = Type.Array(
+  Type.Object({
+    targets: Type.Array(Type.String()),
+    labels: Type.Record(Type.String(), Type.String()),
+  }),
+)
