@@ -15,8 +15,10 @@ const ALLOWED = {
   controller: ['analysis', 'engine'],
   report: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec'],
+  notify: ['analysis', 'engine', 'spec', 'controller'],
+  import: ['analysis', 'engine', 'spec', 'manifests'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
+  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'notify'],
   demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']

@@ -2,18 +2,18 @@
  * From a validated Rollout to the engine's plan: defaults applied, durations in seconds, strategies
  * expanded into steps (./canary.ts…), templates resolved, and alpha shared among the analysis runs.
  */
-import type { RolloutPlan, StrategyPlan } from '../../engine/plan.js'
+import type { NotificationPlan, RolloutPlan, StrategyPlan } from '../../engine/plan.js'
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
 import { seconds } from '../duration.js'
 import { routerOf } from '../router.js'
-import type { AnalysisTemplate, Rollout, RolloutSpec } from '../schema.js'
+import type { AnalysisTemplate, NotificationSpec, Rollout, RolloutSpec } from '../schema.js'
 import { analysisPlan, shareAlpha, templateMetrics, type Shared } from './analysis.js'
 import { normalizeBlueGreen } from './blue-green.js'
 import { normalizeCanary } from './canary.js'
-import { DEFAULTS } from './defaults.js'
+import { DEFAULTS, NOTIFIED_BY_DEFAULT } from './defaults.js'
 import { normalizeRolling } from './rolling.js'
 
-export { DEFAULTS } from './defaults.js'
+export { DEFAULTS, NOTIFIED_BY_DEFAULT } from './defaults.js'
 export { rolloutTemplateHash } from './template-hash.js'
 
 export function normalizeRollout(
@@ -50,11 +50,7 @@ export function normalizeRollout(
       metadata: (w.metadata ?? {}) as Record<string, string>,
       retries: w.retries ?? 0,
     })),
-    notifications: (spec.notifications ?? []).map((n) => ({
-      provider: n.provider,
-      url: n.url,
-      severity: n.severity ?? 'info',
-    })),
+    notifications: (spec.notifications ?? []).map(notificationPlan),
     progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds,
     progressDeadlineAbort: spec.progressDeadlineAbort ?? true,
     paused: spec.paused ?? false,
@@ -77,4 +73,18 @@ function strategyPlan(
   if (s.blueGreen !== undefined)
     return { strategy: normalizeBlueGreen(s.blueGreen, shared), usesRolloutMetrics: true }
   return { strategy: normalizeRolling(s.rolling ?? {}, replicas), usesRolloutMetrics: false }
+}
+
+function notificationPlan(n: NotificationSpec): NotificationPlan {
+  const from = n.urlFrom
+  return {
+    name: n.name ?? n.provider,
+    provider: n.provider,
+    // Validation has checked exactly one is given.
+    urlFrom: from.env !== undefined ? { env: from.env } : { file: from.file ?? '' },
+    severity: n.severity ?? 'info',
+    events: [...(n.events ?? NOTIFIED_BY_DEFAULT)],
+    timeoutSeconds: seconds(n.timeout, DEFAULTS.notificationTimeoutSeconds),
+    retries: n.retries ?? DEFAULTS.notificationRetries,
+  }
 }

@@ -9,6 +9,7 @@ import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
 import type { DocumentProblems } from './document-problems.js'
+import { checkNotifications } from './notifications.js'
 import { checkProcessEnv } from './process-env.js'
 import { checkRolling } from './rolling.js'
 import type { RolloutContext } from './rollout-context.js'
@@ -55,4 +56,5 @@ export function checkRollout(p: DocumentProblems, spec: unknown, templates: Temp
   if (strategy?.given.has('blueGreen') === true) checkBlueGreen(p, strategy.part('blueGreen'), ctx)
   if (strategy?.given.has('rolling') === true) checkRolling(p, strategy.part('rolling'))
   checkWebhooks(p, s.part('webhooks'))
+  checkNotifications(p, s.part('notifications'))
 }
