@@ -83,7 +83,7 @@ function next(rollout: string, e: EngineEvent): string | null {
     case 'Paused':
       if (e.pauseReason === 'UserPause') return `resume with \`kanari resume ${rollout}\``
       if (e.pauseReason === 'Inconclusive')
-        return `look at \`kanari get rollout ${rollout}\`, then \`kanari promote ${rollout}\` or \`kanari abort ${rollout}\``
+        return `\`kanari promote ${rollout}\` goes on, \`kanari resume ${rollout}\` analyses again, \`kanari abort ${rollout}\` rolls back`
       return `continue with \`kanari promote ${rollout}\`, or stop with \`kanari abort ${rollout}\``
     case 'PreviewReady':
       return e.previewHeader === null

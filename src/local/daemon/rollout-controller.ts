@@ -8,6 +8,7 @@ import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import { RolloutRunner } from '../../controller/runner.js'
+import { Notifier, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
@@ -38,12 +39,15 @@ export interface ControllerConfig {
   sticky?: { cookie?: string; header?: string }
   /** Workload template of every revision this rollout has had. */
   templates: Map<number, ProcessTemplate>
+  /** The directory the manifest was applied from: relative paths in it start here. */
+  baseDir: string
 }
 
 export class RolloutController {
   #config: Omit<ControllerConfig, 'status' | 'plan'>
   readonly #runner: RolloutRunner
   readonly #workloads: ProcessWorkloads
+  readonly #notifier: Notifier
   #proxy: ProxyHost | undefined
   #router: ProxyRouter | undefined
   /** The proxy's counters as last read (refreshed every tick), for views and /metrics. */
@@ -63,6 +67,11 @@ export class RolloutController {
       () => this.#config.templates,
       deps.log,
     )
+    this.#notifier = new Notifier({
+      notifications: () => this.#runner.plan.notifications,
+      baseDir: () => this.#config.baseDir,
+      log: deps.log,
+    })
     this.#runner = new RolloutRunner(
       {
         workloads: this.#workloads,
@@ -73,7 +82,7 @@ export class RolloutController {
         },
         metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
         store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log)],
+        sinks: [new LogSink(deps.log), this.#notifier],
       },
       {
         name: config.name,
@@ -99,6 +108,11 @@ export class RolloutController {
 
   get plan(): RolloutPlan {
     return this.#runner.plan
+  }
+
+  /** How each of the rollout's notifications has fared since the daemon started. */
+  get notifications(): NotificationStats[] {
+    return this.#notifier.stats()
   }
 
   /** The pid of the rollout's proxy process, while it runs. */
@@ -277,6 +291,8 @@ export class RolloutController {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#runner.serial(() => undefined)
+    // Messages still waiting get a moment to go out; the rest are counted as dropped.
+    await this.#notifier.close(Math.min(drainMs, 2000))
     if (keepProxy) return
     await this.#proxy?.close(drainMs)
     this.#remember(undefined)

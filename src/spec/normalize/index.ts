@@ -2,7 +2,12 @@
  * From a validated Rollout to the engine's plan: defaults applied, durations in seconds, strategies
  * expanded into steps (./canary.ts…), templates resolved, and alpha shared among the analysis runs.
  */
-import type { NotificationPlan, RolloutPlan, StrategyPlan } from '../../engine/plan.js'
+import type {
+  NotificationPlan,
+  RolloutPlan,
+  SecretSource,
+  StrategyPlan,
+} from '../../engine/plan.js'
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
 import { seconds } from '../duration.js'
 import { routerOf } from '../router.js'
@@ -75,13 +80,16 @@ function strategyPlan(
   return { strategy: normalizeRolling(s.rolling ?? {}, replicas), usesRolloutMetrics: false }
 }
 
+/** Where a validated spec says a secret is (validation has checked exactly one place is given). */
+export function secretSource(from: NotificationSpec['urlFrom']): SecretSource {
+  return from.env !== undefined ? { env: from.env } : { file: from.file ?? '' }
+}
+
 function notificationPlan(n: NotificationSpec): NotificationPlan {
-  const from = n.urlFrom
   return {
     name: n.name ?? n.provider,
     provider: n.provider,
-    // Validation has checked exactly one is given.
-    urlFrom: from.env !== undefined ? { env: from.env } : { file: from.file ?? '' },
+    urlFrom: secretSource(n.urlFrom),
     severity: n.severity ?? 'info',
     events: [...(n.events ?? NOTIFIED_BY_DEFAULT)],
     timeoutSeconds: seconds(n.timeout, DEFAULTS.notificationTimeoutSeconds),
