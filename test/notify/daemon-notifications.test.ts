@@ -147,11 +147,8 @@ describe('notifications from the local daemon', () => {
 
       // The pause of 2 s ended at the first tick after it: the hanging and the down receiver, each
       // already holding messages, held up no decision.
-      const events = (
-        await kanari('get', 'rollout', 'notify-good', '--events', '0', '-o', 'json').then(
-          (r) => JSON.parse(r.stdout) as RolloutView,
-        )
-      ).events as StoredEvent[]
+      const all = await kanari('get', 'rollout', 'notify-good', '--events', '0', '-o', 'json')
+      const events = (JSON.parse(all.stdout) as RolloutView).events
       const completed = events.filter(
         (e): e is StoredEvent & { reason: 'StepCompleted' } =>
           e.reason === 'StepCompleted' && e.revision === 2,
@@ -374,7 +371,7 @@ describe('notifications from the local daemon', () => {
         title: 'notify-bad: revision 2 rolled back at 50%',
         explanation: expect.stringMatching(
           /^analysis failed at 50%: canary error rate [\d.]+% \(\d+\/\d+\) vs stable/,
-        ),
+        ) as unknown,
         next: 'users are back on stable; fix revision 2 and apply a new one, or `kanari retry notify-bad`',
         event: { reason: 'RolledBack', cause: 'AnalysisFailed' },
       })
