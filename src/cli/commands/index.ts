@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDemoCommand } from './demo.js'
+import { registerImportCommand } from './import.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -16,6 +17,7 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void
 
 export const commands: RegisterCommand[] = [
   registerLintCommand,
+  registerImportCommand,
   registerSimulateCommand,
   registerRolloutCommands,
   registerDaemonCommands,
