@@ -415,6 +415,20 @@ describe('sending', () => {
     expect((second.accepted() as { reason: string }[]).map((b) => b.reason)).toEqual(['RolledBack'])
   })
 
+  it('never throws from publish, whatever goes wrong while queueing', () => {
+    const log: string[] = []
+    const n = new Notifier({
+      notifications: () => {
+        throw new Error('the plan is gone')
+      },
+      baseDir: () => tmpdir(),
+      log: (line) => log.push(line),
+    })
+    notifiers.push(n)
+    expect(() => n.publish('checkout', rolledBack)).not.toThrow()
+    expect(log).toEqual(['rollout checkout: notifications not queued: the plan is gone'])
+  })
+
   it('counts a message whose secret cannot be read, saying where it looked', async () => {
     const log: string[] = []
     const n = notifier([plan('slack', 'NOT_SET_ANYWHERE')], {}, log)

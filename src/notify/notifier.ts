@@ -91,6 +91,17 @@ export class Notifier implements EventSink {
 
   publish(rollout: string, events: EngineEvent[]): void {
     if (this.#closing.signal.aborted) return
+    // A notifier must never fail the tick that published: anything unexpected is logged instead.
+    try {
+      this.#enqueue(rollout, events)
+    } catch (err) {
+      this.options.log(
+        `rollout ${rollout}: notifications not queued: ${err instanceof Error ? err.message : String(err)}`,
+      )
+    }
+  }
+
+  #enqueue(rollout: string, events: EngineEvent[]): void {
     for (const plan of this.options.notifications()) {
       const lane = this.#lane(plan)
       for (const e of events) {
@@ -196,7 +207,14 @@ export class Notifier implements EventSink {
     try {
       for (let notice = lane.queue.shift(); notice !== undefined; notice = lane.queue.shift()) {
         this.#refresh(lane)
-        await this.#send(rollout, lane, notice)
+        try {
+          await this.#send(rollout, lane, notice)
+        } catch (err) {
+          // A bug in building a message costs that message, never the daemon.
+          lane.stats.failed++
+          lane.stats.lastError = err instanceof Error ? err.message : String(err)
+          lane.stats.lastErrorAt = this.#now()
+        }
         if (this.#closing.signal.aborted) break
       }
     } finally {
