@@ -45,7 +45,7 @@ const KNOWN = Object.entries(IMPORTED_KINDS)
   .map(([apiVersion, kinds]) => `${kinds.join(', ')} (${apiVersion})`)
   .join(' and ')
 
-/** The name the result is linted under. */
+/** The name the result is linted under: its lines are those of the YAML printed. */
 export const RESULT_NAME = '<import result>'
 
 interface Input {
@@ -191,8 +191,8 @@ export function importManifests(files: SourceFile[]): ImportResult {
   const notes = [...ctx.notes].sort(
     (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line,
   )
-  const text = documents.map((d) => stringify(d)).join('---\n')
-  const { problems: lint } = checkRolloutSet([{ name: RESULT_NAME, text }])
+  // Linted as printed, so the lines of its problems are those of the YAML `kanari import` prints.
+  const { problems: lint } = checkRolloutSet([{ name: RESULT_NAME, text: toYaml(documents) }])
   return { documents, notCarried, notes, lint }
 }
 

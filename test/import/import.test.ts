@@ -59,8 +59,10 @@ describe('kanari import of Argo Rollouts', () => {
   it('converts canary (Istio, NGINX, Gateway API), blue-green and analysis templates; the result passes lint', async () => {
     const { imported: res, lint } = await lintOfYaml(`${FIXTURES}/argo`, 'argo')
     expect(res.code).toBe(0)
-    expect(res.stdout).toMatch(/^# Converted by `kanari import` from /)
-    expect(res.stderr).toMatch(/^27 fields not carried over:\n/)
+    expect(res.stdout).toMatch(/^apiVersion: kanari.dev\/v1alpha1\nkind: AnalysisTemplate\n/)
+    expect(res.stderr).toMatch(
+      /^converted 7 manifests from 5 files; 27 fields could not be carried over\n27 fields not carried over:\n/,
+    )
     expect(lint.stderr).toBe('')
     expect(lint.code).toBe(0)
     expect(
@@ -404,6 +406,9 @@ describe('kanari import: what cannot be converted, and bad input', () => {
     expect(plain.stderr).toContain(
       'kanari lint finds 1 problem in the result; fix them before applying:',
     )
+    // The problem's line is the line of the YAML printed.
+    const line = r.lint[0]?.line ?? 0
+    expect(plain.stdout.split('\n')[line - 1]).toBe('              - templateName: secret-check')
     const strict = await runKanari(['import', '--strict', '-f', `${FIXTURES}/edge/needs-work.yaml`])
     expect(strict.code).toBe(1)
     expect(strict.stdout).toBe(plain.stdout)
@@ -477,5 +482,10 @@ describe('kanari import: what cannot be converted, and bad input', () => {
     const usage = await runKanari(['import'])
     expect(usage.code).toBe(2)
     expect(usage.stderr).toContain("required option '-f, --filename <file...>' not specified")
+    const format = await runKanari(['import', '-f', `${FIXTURES}/argo`, '-o', 'table'])
+    expect(format.code).toBe(2)
+    expect(format.stderr).toMatch(
+      /option '-o, --output <format>' argument 'table' is invalid\. Allowed choices are yaml, json/,
+    )
   })
 })

@@ -21,14 +21,11 @@ export async function importCommand(ctx: CliContext, options: ImportOptions): Pr
     ctx.io.stdout.write(JSON.stringify(result, null, 2) + '\n')
     return
   }
-  const header = [
-    `# Converted by \`kanari import\` from ${files.map((f) => f.name).join(', ')}.`,
-    notCarried.length === 0
-      ? '# Every field was carried over.'
-      : `# ${plural(notCarried.length, 'field')} could not be carried over: see the list the command printed, or run it with -o json.`,
+  // stdout is the manifests alone (lint's line numbers are theirs); everything else goes to stderr.
+  ctx.io.stdout.write(toYaml(documents))
+  const err: string[] = [
+    `converted ${plural(documents.length, 'manifest')} from ${plural(files.length, 'file')}; ${notCarried.length === 0 ? 'every field was carried over' : `${plural(notCarried.length, 'field')} could not be carried over`}`,
   ]
-  ctx.io.stdout.write(`${header.join('\n')}\n${toYaml(documents)}`)
-  const err: string[] = []
   if (notCarried.length > 0) {
     err.push(`${plural(notCarried.length, 'field')} not carried over:`)
     err.push(...notCarried.map((n) => `  ${formatNotCarried(n)}`))
@@ -43,6 +40,6 @@ export async function importCommand(ctx: CliContext, options: ImportOptions): Pr
     )
     err.push(...lint.map((p) => `  ${formatProblem(p)}`))
   }
-  if (err.length > 0) ctx.io.stderr.write(err.join('\n') + '\n')
+  ctx.io.stderr.write(err.join('\n') + '\n')
   await Promise.resolve()
 }
