@@ -4,6 +4,7 @@
  * the engine reads nothing else.
  */
 import type { AnalysisPlan, JudgeName } from '../analysis/types.js'
+import type { EventReason } from './events.js'
 import type {
   NOTIFICATION_PROVIDERS,
   RouterCapabilities,
@@ -122,10 +123,22 @@ export interface WebhookPlan {
 export type NotificationProvider = (typeof NOTIFICATION_PROVIDERS)[number]
 export type Severity = (typeof SEVERITIES)[number]
 
+/** Where a secret is read when it is needed: an environment variable or a file. */
+export type SecretSource = { env: string } | { file: string }
+
 export interface NotificationPlan {
+  /** Unique within the rollout (default: the provider's name). */
+  name: string
   provider: NotificationProvider
-  url: string
+  /** Where the webhook URL is read: it is a secret, so the plan holds only where it is. */
+  urlFrom: SecretSource
+  /** The lowest severity sent. */
   severity: Severity
+  /** The event reasons sent (before the severity filter). */
+  events: EventReason[]
+  timeoutSeconds: number
+  /** Attempts after the first failed one, with growing pauses between them. */
+  retries: number
 }
 
 export interface RolloutPlan {

@@ -22,6 +22,8 @@ import {
 } from '../engine/vocabulary.js'
 import { PROMETHEUS_QUERY_SETS } from './query-sets.js'
 import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
+import { EVENT_REASONS } from '../engine/events.js'
+import { IntOrString, REFUSED_FIELDS, StringEnum, StringMap } from './schema-helpers.js'
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
 
@@ -284,6 +286,45 @@ export const WebhookSchema = Type.Object({
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
 })
 
+/**
+ * Where a secret is read when it is needed, never the secret itself: a variable of the daemon's
+ * environment or a file (relative to the manifest's directory).
+ */
+export const SecretSourceSchema = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1, description: 'an environment variable name' })),
+    file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding the value' })),
+  },
+  { description: 'exactly one of env or file' },
+)
+
+export const NotificationSchema = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'names it in `kanari get` (default: the provider)',
+      }),
+    ),
+    provider: StringEnum(NOTIFICATION_PROVIDERS),
+    urlFrom: SecretSourceSchema,
+    severity: Type.Optional(StringEnum(SEVERITIES, { description: 'the lowest severity sent' })),
+    events: Type.Optional(
+      Type.Array(StringEnum(EVENT_REASONS), {
+        minItems: 1,
+        description: 'the event reasons sent (default: those people act on)',
+      }),
+    ),
+    timeout: Type.Optional(Duration()),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  },
+  {
+    [REFUSED_FIELDS]: {
+      url: 'a webhook URL is a secret and does not belong in a spec: put it in an environment variable of the daemon or in a file, and write urlFrom: { env: NAME } or urlFrom: { file: PATH }',
+    },
+  },
+)
+
 const Readiness = Type.Object({
   httpGet: Type.String({ minLength: 1, description: 'path probed over HTTP on the replica port' }),
   periodSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
@@ -353,15 +394,7 @@ export const RolloutSpecSchema = Type.Object({
   ),
   analysis: Type.Optional(RolloutAnalysisSchema),
   webhooks: Type.Optional(Type.Array(WebhookSchema)),
-  notifications: Type.Optional(
-    Type.Array(
-      Type.Object({
-        provider: StringEnum(NOTIFICATION_PROVIDERS),
-        url: Type.String({ minLength: 1 }),
-        severity: Type.Optional(StringEnum(SEVERITIES)),
-      }),
-    ),
-  ),
+  notifications: Type.Optional(Type.Array(NotificationSchema)),
   progressDeadlineSeconds: Type.Optional(Count(1)),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
   paused: Type.Optional(Type.Boolean()),
@@ -399,3 +432,4 @@ export type AnalysisTemplate = Static<typeof AnalysisTemplateSchema>
 export type MetricSpec = Static<typeof MetricSchema>
 export type StepSpec = Static<typeof StepSchema>
 export type AnalysisRefSpec = NonNullable<StepSpec['analysis']>
+export type NotificationSpec = Static<typeof NotificationSchema>

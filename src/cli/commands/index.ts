@@ -11,6 +11,7 @@ import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
 import { registerGateCommand } from './gate.js'
 import { registerLoadtestCommand } from './loadtest.js'
+import { registerImportCommand } from './import.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -19,6 +20,7 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void
 
 export const commands: RegisterCommand[] = [
   registerLintCommand,
+  registerImportCommand,
   registerSimulateCommand,
   registerRolloutCommands,
   registerGateCommand,

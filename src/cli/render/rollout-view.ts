@@ -141,6 +141,23 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
         .join('\n'),
     )
   }
+  if (view.notifications.length > 0) {
+    lines.push('Notifications:')
+    for (const n of view.notifications) {
+      const counts = [
+        `${n.sent} sent`,
+        ...(n.failed > 0 ? [`${n.failed} failed`] : []),
+        ...(n.dropped > 0 ? [`${n.dropped} dropped`] : []),
+        ...(n.queued > 0 ? [`${n.queued} waiting`] : []),
+        ...(n.retries > 0 ? [`${n.retries} retries`] : []),
+      ]
+      const last =
+        n.lastError === null || n.lastErrorAt === null
+          ? ''
+          : ` — last failure ${new Date(n.lastErrorAt).toISOString().slice(11, 19)}: ${n.lastError}`
+      lines.push(`  ${n.name} (${n.provider}, ${n.severity} and up): ${counts.join(', ')}${last}`)
+    }
+  }
   const wanted = options.events ?? 10
   const events = wanted === 0 ? view.events : view.events.slice(-wanted)
   if (events.length > 0) {

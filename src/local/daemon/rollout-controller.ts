@@ -11,6 +11,7 @@ import type { EventSink } from '../../controller/ports.js'
 import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import { RolloutRunner, type TickReport } from '../../controller/runner.js'
 import { externalMetricProviders } from '../../providers/index.js'
+import { Notifier, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
@@ -54,12 +55,15 @@ export interface ControllerConfig {
   sticky?: { cookie?: string; header?: string }
   /** Workload template of every revision this rollout has had. */
   templates: Map<number, ProcessTemplate>
+  /** The directory the manifest was applied from: relative paths in it start here. */
+  baseDir: string
 }
 
 export class RolloutController {
   #config: Omit<ControllerConfig, 'status' | 'plan'>
   readonly #runner: RolloutRunner
   readonly #workloads: ProcessWorkloads
+  readonly #notifier: Notifier
   #proxy: ProxyHost | undefined
   #router: ProxyRouter | undefined
   /** The proxy's counters as last read (refreshed every tick), for views and /metrics. */
@@ -82,6 +86,11 @@ export class RolloutController {
       () => this.#config.templates,
       deps.log,
     )
+    this.#notifier = new Notifier({
+      notifications: () => this.#runner.plan.notifications,
+      baseDir: () => this.#config.baseDir,
+      log: deps.log,
+    })
     this.#runner = new RolloutRunner(
       {
         workloads: this.#workloads,
@@ -100,7 +109,7 @@ export class RolloutController {
           }),
         },
         store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log), ...(deps.sinks ?? [])],
+        sinks: [new LogSink(deps.log), this.#notifier, ...(deps.sinks ?? [])],
         webhooks: new LocalWebhookCaller({
           http: new HttpWebhookCaller(),
           gate: (name) => deps.store.getGate(name),
@@ -132,6 +141,11 @@ export class RolloutController {
 
   get plan(): RolloutPlan {
     return this.#runner.plan
+  }
+
+  /** How each of the rollout's notifications has fared since the daemon started. */
+  get notifications(): NotificationStats[] {
+    return this.#notifier.stats()
   }
 
   /** The pid of the rollout's proxy process, while it runs. */
@@ -333,6 +347,8 @@ export class RolloutController {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#runner.serial(() => undefined)
+    // Messages still waiting get a moment to go out; the rest are counted as dropped.
+    await this.#notifier.close(Math.min(drainMs, 2000))
     if (keepProxy) return
     await this.#proxy?.close(drainMs)
     this.#remember(undefined)

@@ -68,6 +68,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     daemon: sources.store.writeHealth(),
     events: events.slice(-VIEW_EVENTS),
     processTable: processTable(release),
+    notifications: c.notifications,
   }
 }
 

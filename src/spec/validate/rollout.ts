@@ -9,6 +9,7 @@ import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
 import type { DocumentProblems } from './document-problems.js'
+import { checkNotifications } from './notifications.js'
 import { checkProcessEnv } from './process-env.js'
 import { checkRolling } from './rolling.js'
 import type { RolloutContext } from './rollout-context.js'
@@ -69,4 +70,5 @@ export function checkRollout(p: DocumentProblems, spec: unknown, templates: Temp
       typeof canary === 'object' &&
       (canary as Record<string, unknown>).iterations !== undefined,
   })
+  checkNotifications(p, s.part('notifications'))
 }

@@ -7,7 +7,12 @@ import type { StoredEvent } from '../../../controller/ports.js'
 import { APPLY_RESULTS } from '../../../controller/revisions.js'
 import { EVENT_REASONS } from '../../../engine/events.js'
 import type { RolloutStatus } from '../../../engine/status.js'
-import { GATE_NAME_MAX_LENGTH, GATE_NAME_PATTERN, SEVERITIES } from '../../../engine/vocabulary.js'
+import {
+  GATE_NAME_MAX_LENGTH,
+  GATE_NAME_PATTERN,
+  NOTIFICATION_PROVIDERS,
+  SEVERITIES,
+} from '../../../engine/vocabulary.js'
 import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
 import { VIEW_EVENTS } from './limits.js'
 
@@ -196,6 +201,28 @@ export const ProcessRowSchema = OpenObject({
   next: Type.String(),
 })
 
+const Timestamp = (description: string) =>
+  Type.Union([Type.Number(), Type.Null()], { description: `${description} (epoch ms), or null` })
+
+/** How one notification has fared since the daemon started (src/notify/notifier.ts). */
+export const NotificationView = OpenObject({
+  name: Type.String(),
+  provider: StringEnum(NOTIFICATION_PROVIDERS),
+  severity: StringEnum(SEVERITIES, { description: 'the lowest severity sent' }),
+  sent: Type.Integer({ description: 'messages the service accepted' }),
+  failed: Type.Integer({ description: 'messages given up on after their last attempt' }),
+  dropped: Type.Integer({
+    description: 'messages not sent: the queue was full, or the daemon stopped first',
+  }),
+  retries: Type.Integer({ description: 'attempts made again after a failure' }),
+  queued: Type.Integer({ description: 'messages waiting, including one being sent' }),
+  lastSentAt: Timestamp('when a message was last accepted'),
+  lastError: Type.Union([Type.String(), Type.Null()], {
+    description: 'the latest failure (never the webhook URL), or null',
+  }),
+  lastErrorAt: Timestamp('when it happened'),
+})
+
 export const RolloutViewSchema = OpenObject(
   {
     name: Type.String(),
@@ -220,6 +247,9 @@ export const RolloutViewSchema = OpenObject(
       description: `the most recent events (up to ${VIEW_EVENTS}; \`…/events\` has more)`,
     }),
     processTable: Type.Array(ProcessRowSchema, { description: "the latest release's process" }),
+    notifications: Type.Array(NotificationView, {
+      description: "the rollout's notifications: sent, failed, dropped and waiting messages",
+    }),
   },
   'a rollout as `kanari get` shows it',
 )
