@@ -74,6 +74,8 @@ function title(rollout: string, e: EngineEvent): string {
       return `${rollout}: ${rev} promoted`
     case 'Command':
       return `${rollout}: ${e.command}${e.full ? ' --full' : ''} requested by ${e.actor}`
+    case 'WebhookAnswered':
+      return `${rollout}: webhook ${e.webhook.name} (${e.webhook.type}) ${e.passed ? 'said yes' : 'said no'} for ${rev}`
   }
 }
 

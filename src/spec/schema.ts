@@ -21,7 +21,6 @@ import {
   type RouterName,
 } from '../engine/vocabulary.js'
 import { PROMETHEUS_QUERY_SETS } from './query-sets.js'
-import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
 import { EVENT_REASONS } from '../engine/events.js'
 import { IntOrString, REFUSED_FIELDS, StringEnum, StringMap } from './schema-helpers.js'
 
