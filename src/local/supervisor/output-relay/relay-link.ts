@@ -167,10 +167,6 @@ export class OutputRelayLink {
     return (this.#carried.get(logPath) ?? 0) + (this.#entry(logPath)?.droppedBytes ?? 0)
   }
 
-  dropReason(logPath: string): string | undefined {
-    return this.#entry(logPath)?.dropReason
-  }
-
   /**
    * The last lines of a log as the relay last said, or undefined when it cannot tell: no relay, or
    * its status is older than `exitedAt` (a replica's exit, whose last words it may not hold yet).
