@@ -287,6 +287,54 @@ describe('supervisor', () => {
     expect(alive(last)).toBe(false)
   }, 60_000)
 
+  it('where no relay can start, the supervisor drains the FIFOs itself, and hands over to a relay once one can', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'kanari-no-relay-'))
+    // A directory where the relay's socket goes: no relay can listen there.
+    mkdirSync(join(own, 'relay.sock'))
+    try {
+      const said: string[] = []
+      const s = new Supervisor({ stateDir: own, log: (l) => said.push(l) })
+      supervisor = s
+      const script = `let i = 0; setInterval(() => process.stdout.write('tick ' + i++ + '\\n'), 20)`
+      s.apply({
+        key: 'local@1',
+        command: [process.execPath, '-e', script],
+        cwd: own,
+        env: {},
+        replicas: 1,
+      })
+      const logPath = join(own, 'logs', 'local@1', '0.log')
+      const lines = (): string[] => {
+        try {
+          return readFileSync(logPath, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
+        } catch {
+          return []
+        }
+      }
+      await waitFor(() => lines().length > 50, 'the log written without a relay', 30_000)
+      expect(s.relayPid).toBeUndefined()
+      expect(said.join('\n')).toMatch(
+        /output relay did not start: cannot listen on .*relay\.sock: .*directory.*; draining here/,
+      )
+      expect(readFileSync(join(own, 'logs', 'relay.log'), 'utf8')).toMatch(/cannot listen on/)
+
+      // Room for the socket: the next try (every 10 s) starts a relay, which takes over.
+      rmSync(join(own, 'relay.sock'), { recursive: true })
+      const relay = await waitFor(() => s.relayPid, 'a relay to take over', 30_000)
+      const atHandover = lines().length
+      await waitFor(() => lines().length > atHandover + 50, 'the log written through the relay')
+      const numbers = lines().map((l) => Number(/^tick (\d+)$/.exec(l)?.[1]))
+      expect(numbers).toEqual(numbers.map((_, i) => i))
+      await s.shutdown()
+      supervisor = undefined
+      expect(alive(relay)).toBe(false)
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
+  }, 90_000)
+
   it('a second relay for the same state directory finds the first answering and exits', async () => {
     const s = start()
     s.apply({ ...demo('one@1', 1), cwd: stateDir })

@@ -2,22 +2,13 @@
  * The proxy process's control API on a Unix socket (mode 0600): the daemon sets and reads back the
  * routing table, reads traffic windows for analysis and lifetime counters for views, and closes it.
  */
-import { chmodSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { totalsOf } from '../metrics/traffic-reader.js'
 import type { ProxyRoutes, ProxyServer } from '../proxy/index.js'
+import { listenOnSocket, sendJson as send } from '../unix-socket.js'
 import { CONTROL } from './protocol.js'
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  })
-  res.end(text)
-}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = []
@@ -79,14 +70,6 @@ export async function startControlServer(
     send(res, 404, { error: `no control route ${req.method ?? '?'} ${url.pathname}` })
   }
   // A socket left by a proxy that died is in the way; one that is alive was checked by the daemon.
-  rmSync(socketPath, { force: true })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  chmodSync(socketPath, 0o600)
+  await listenOnSocket(server, socketPath)
   return server
 }

@@ -3,17 +3,17 @@
  * taken), adopt one a previous daemon left running, talk to its control socket, and close it.
  */
 import { spawn } from 'node:child_process'
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { VersionTraffic } from '../../analysis/traffic.js'
 import { ConflictError, DependencyError } from '../../errors.js'
 import type { TrafficTotals } from '../metrics/traffic-reader.js'
+import { entryArgs, readHello } from '../node-entry.js'
 import { carriesEnv, isAlive } from '../process-alive.js'
 import type { ProxyRoutes } from '../proxy/index.js'
+import { fittingSocketPath } from '../unix-socket.js'
 import {
   CONTROL,
   PROXY_CONFIG_ENV,
@@ -25,22 +25,9 @@ import {
 
 const HELLO_TIMEOUT_MS = 15_000
 const CONTROL_TIMEOUT_MS = 5_000
-/** Unix socket paths longer than this do not fit in sockaddr_un. */
-const MAX_SOCKET_PATH = 100
 
 function socketPathFor(stateDir: string, name: string): string {
-  const path = join(stateDir, 'proxies', `${name}.sock`)
-  if (Buffer.byteLength(path) <= MAX_SOCKET_PATH) return path
-  const hash = createHash('sha256').update(path).digest('hex').slice(0, 16)
-  return join(tmpdir(), `kanari-proxy-${hash}.sock`)
-}
-
-/** How to start the entry point: compiled JavaScript, or TypeScript through tsx when run from src/. */
-function entryArgs(): string[] {
-  const here = fileURLToPath(import.meta.url)
-  if (here.endsWith('.ts'))
-    return ['--import', import.meta.resolve('tsx'), join(dirname(here), 'main.ts')]
-  return [join(dirname(here), 'main.js')]
+  return fittingSocketPath(join(stateDir, 'proxies', `${name}.sock`), 'kanari-proxy')
 }
 
 export class ProxyHost {
@@ -71,33 +58,14 @@ export class ProxyHost {
     mkdirSync(logDir, { recursive: true })
     const logFd = openSync(join(logDir, `proxy-${options.name}.log`), 'a')
     const config: ProxyHostConfig = { ...options, socketPath, id }
-    const child = spawn(process.execPath, entryArgs(), {
+    const child = spawn(process.execPath, entryArgs(import.meta.url, 'main'), {
       detached: true,
       stdio: ['ignore', 'pipe', logFd],
       env: { ...process.env, [PROXY_CONFIG_ENV]: JSON.stringify(config), [PROXY_ID_ENV]: id },
     })
     closeSync(logFd)
-    const hello = await new Promise<ProxyHostHello | undefined>((resolve) => {
-      let buffer = ''
-      const timer = setTimeout(() => resolve(undefined), HELLO_TIMEOUT_MS)
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString()
-        const end = buffer.indexOf('\n')
-        if (end < 0) return
-        clearTimeout(timer)
-        try {
-          resolve(JSON.parse(buffer.slice(0, end)) as ProxyHostHello)
-        } catch {
-          resolve(undefined)
-        }
-      })
-      child.once('exit', () => {
-        clearTimeout(timer)
-        resolve(undefined)
-      })
-    })
-    child.stdout?.destroy()
-    child.unref()
+    const answer = await readHello(child, HELLO_TIMEOUT_MS)
+    const hello = 'hello' in answer ? (answer.hello as ProxyHostHello) : undefined
     if (hello?.listening !== true) {
       if (child.exitCode === null) child.kill('SIGKILL')
       if (hello?.code === 'EADDRINUSE')

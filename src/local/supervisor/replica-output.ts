@@ -51,11 +51,6 @@ export class ReplicaOutput {
     )
   }
 
-  /** Why writes to the log fail (`ENOSPC`…), while they do. */
-  get dropReason(): string | undefined {
-    return this.#drain?.log.dropReason ?? this.relay.dropReason(this.logPath)
-  }
-
   /**
    * Before a process starts: makes the FIFO and has the relay drain it (waiting a little for a relay
    * that is starting), or drains it here when there is no relay, so nothing the process writes is missed.
@@ -117,7 +112,7 @@ export class ReplicaOutput {
 
   /**
    * The replica is gone for good (its process has exited): what it wrote last is copied, and its
-   * FIFO removed, which lets the relay go of it. The next replica at this index makes a new one.
+   * FIFO removed, so the relay lets go of it. The next replica at this index makes a new one.
    */
   close(): void {
     this.#closed = true

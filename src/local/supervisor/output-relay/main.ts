@@ -69,7 +69,9 @@ try {
     onClose: () => close('asked to'),
   })
 } catch (err) {
-  hello({ relaying: false, reason: `cannot listen on ${socketPath}: ${(err as Error).message}` })
+  const reason = `cannot listen on ${socketPath}: ${(err as Error).message}`
+  note(reason)
+  hello({ relaying: false, reason })
   process.exit(1)
 }
 relay.scan()

@@ -3,22 +3,15 @@
  * its process is started and recognised, the one line it prints when it starts, and what it answers
  * (HTTP on the Unix socket, mode 0600).
  */
-import { createHash } from 'node:crypto'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fittingSocketPath } from '../../unix-socket.js'
 
 /** Bumped when the answers change shape: a relay speaking another version is replaced. */
 export const RELAY_PROTOCOL = 1
-/** Unix socket paths longer than this do not fit in sockaddr_un. */
-const MAX_SOCKET_PATH = 100
-
 /** The relay's socket: in the state directory, or hashed into the temp directory when too long. */
 export function relaySocketPath(stateDir: string): string {
-  const path = join(stateDir, 'relay.sock')
-  if (Buffer.byteLength(path) <= MAX_SOCKET_PATH) return path
-  const hash = createHash('sha256').update(path).digest('hex').slice(0, 16)
-  return join(tmpdir(), `kanari-relay-${hash}.sock`)
+  return fittingSocketPath(join(stateDir, 'relay.sock'), 'kanari-relay')
 }
 
 /** Where the relay's own lines go (not a replica's). */

@@ -7,8 +7,8 @@
  */
 import { spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname } from 'node:path'
+import { entryArgs, readHello } from '../../node-entry.js'
 import { isAlive } from '../../process-alive.js'
 import {
   callRelay,
@@ -39,14 +39,6 @@ const SETTLE_MS = 50
 const SETTLE_LIMIT_MS = 2_000
 /** A replica starting while the relay starts waits this long for it, then starts anyway. */
 const START_WAIT_MS = 5_000
-
-/** How to start the relay: compiled JavaScript, or TypeScript through tsx when run from src/. */
-function entryArgs(): string[] {
-  const here = fileURLToPath(import.meta.url)
-  if (here.endsWith('.ts'))
-    return ['--import', import.meta.resolve('tsx'), join(dirname(here), 'main.ts')]
-  return [join(dirname(here), 'main.js')]
-}
 
 export class OutputRelayLink {
   #mode: RelayMode = 'starting'
@@ -175,10 +167,6 @@ export class OutputRelayLink {
     return (this.#carried.get(logPath) ?? 0) + (this.#entry(logPath)?.droppedBytes ?? 0)
   }
 
-  dropReason(logPath: string): string | undefined {
-    return this.#entry(logPath)?.dropReason
-  }
-
   /**
    * The last lines of a log as the relay last said, or undefined when it cannot tell: no relay, or
    * its status is older than `exitedAt` (a replica's exit, whose last words it may not hold yet).
@@ -288,43 +276,24 @@ export class OutputRelayLink {
     }
     let child
     try {
-      child = spawn(process.execPath, [...entryArgs(), ...relayArgs(stateDir)], {
-        detached: true,
-        stdio: ['ignore', 'pipe', logFd],
-      })
+      child = spawn(
+        process.execPath,
+        [...entryArgs(import.meta.url, 'main'), ...relayArgs(stateDir)],
+        {
+          detached: true,
+          stdio: ['ignore', 'pipe', logFd],
+        },
+      )
     } catch (err) {
       return { relaying: false, reason: (err as Error).message }
     } finally {
       if (logFd !== 'ignore') closeSync(logFd)
     }
-    const hello = await new Promise<RelayHello>((resolve) => {
-      let buffer = ''
-      const timer = setTimeout(
-        () => resolve({ relaying: false, reason: `no answer within ${HELLO_TIMEOUT_MS} ms` }),
-        HELLO_TIMEOUT_MS,
-      )
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString()
-        const end = buffer.indexOf('\n')
-        if (end < 0) return
-        clearTimeout(timer)
-        try {
-          resolve(JSON.parse(buffer.slice(0, end)) as RelayHello)
-        } catch {
-          resolve({ relaying: false, reason: `said ${buffer.slice(0, end)}` })
-        }
-      })
-      child.once('error', (err) => {
-        clearTimeout(timer)
-        resolve({ relaying: false, reason: err.message })
-      })
-      child.once('exit', (code) => {
-        clearTimeout(timer)
-        resolve({ relaying: false, reason: `exited with code ${code ?? '—'}` })
-      })
-    })
-    child.stdout?.destroy()
-    child.unref()
+    const answer = await readHello(child, HELLO_TIMEOUT_MS)
+    const hello =
+      'hello' in answer
+        ? (answer.hello as RelayHello)
+        : ({ relaying: false, reason: answer.failed } satisfies RelayHello)
     if (!hello.relaying && !('pid' in hello) && child.exitCode === null) child.kill('SIGKILL')
     return hello
   }

@@ -2,19 +2,10 @@
  * The output relay's API on its Unix socket (mode 0600): its status for the supervisor's cache, a
  * scan when a replica starts or goes, and closing.
  */
-import { chmodSync, rmSync } from 'node:fs'
-import { createServer, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:http'
+import { listenOnSocket, sendJson as send } from '../../unix-socket.js'
 import type { OutputRelay } from './output-relay.js'
 import { RELAY, type RelayScan } from './protocol.js'
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  })
-  res.end(text)
-}
 
 export async function startRelayServer(
   relay: OutputRelay,
@@ -38,14 +29,6 @@ export async function startRelayServer(
     send(res, 404, { error: `no relay route ${req.method ?? '?'} ${path}` })
   })
   // Only a socket nobody answers on gets here (main checked): it was left by a relay that died.
-  rmSync(socketPath, { force: true })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  chmodSync(socketPath, 0o600)
+  await listenOnSocket(server, socketPath)
   return server
 }
