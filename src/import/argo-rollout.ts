@@ -172,7 +172,8 @@ function routingOf(src: Source, at: Path, ctx: ImportContext): Doc | undefined {
     const smi = [...at, 'smi']
     const name = src.string([...smi, 'trafficSplitName'])
     src.drop([...smi, 'rootService'], SERVICES)
-    if (!src.has([...smi, 'trafficSplitName'])) src.take(smi)
+    // `smi: {}` says "route with SMI" and nothing more: carried over as it is.
+    if (src.keys(smi).length === 0) src.take(smi)
     routers.push({ smi: name === undefined ? {} : { trafficSplit: name } })
   }
   for (const plugin of src.keys([...at, 'plugins'])) {
