@@ -14,8 +14,8 @@ import { parseRolloutSet, planFor } from '../manifests/rollout-set.js'
 import { NOTIFIED_BY_DEFAULT } from '../spec/normalize/index.js'
 import { simulate } from '../simulate/simulate.js'
 import { PAYLOADS } from './formats/index.js'
-import { noticeOf } from './notice.js'
-import { Notifier, type NotificationStats } from './notifier.js'
+import { noticeOf, type Notice } from './notice.js'
+import { Notifier, type NotificationStats, type Outbox } from './notifier.js'
 import {
   checkDiscord,
   checkSlack,
@@ -88,7 +88,7 @@ function notifier(
   plans: NotificationPlan[],
   env: Record<string, string>,
   log: string[] = [],
-  more: { maxQueued?: number; baseDir?: string } = {},
+  more: { maxQueued?: number; baseDir?: string; outbox?: Outbox } = {},
 ): Notifier {
   const n = new Notifier({
     notifications: () => plans,
@@ -97,6 +97,7 @@ function notifier(
     env,
     retryDelayMs: 20,
     ...(more.maxQueued === undefined ? {} : { maxQueued: more.maxQueued }),
+    ...(more.outbox === undefined ? {} : { outbox: more.outbox }),
   })
   notifiers.push(n)
   return n
@@ -390,6 +391,59 @@ describe('sending', () => {
     expect(s.sent + s.failed + s.dropped).toBe(total)
     n.publish('checkout', promoted)
     expect(statsOf(n, 'webhook').queued).toBe(0)
+  })
+
+  it('keeps waiting messages in the outbox when it stops, and the next notifier sends them in order', async () => {
+    const rows = new Map<number, { rollout: string; notice: Notice }>()
+    let next = 1
+    const outbox: Outbox = {
+      add: (rollout, notice) => {
+        rows.set(next, { rollout, notice: JSON.parse(JSON.stringify(notice)) as Notice })
+        return next++
+      },
+      remove: (id) => void rows.delete(id),
+      pending: (rollout) =>
+        [...rows]
+          .filter(([, r]) => r.rollout === rollout)
+          .map(([id, r]) => ({ id, notice: r.notice })),
+    }
+    const hang = await receiver('webhook', 'hang')
+    const first = notifier([plan('webhook', 'W', { timeoutSeconds: 30 })], { W: hang.url }, [], {
+      outbox,
+    })
+    first.publish('checkout', rolledBack)
+    expect(rows.size).toBe(2)
+    await first.close(0)
+    // Kept, not dropped: a send cut short by the stop is still waiting.
+    expect(statsOf(first, 'webhook')).toMatchObject({ sent: 0, failed: 0, dropped: 0 })
+    expect([...rows.values()].map((r) => r.notice.reason)).toEqual(['NewRevision', 'RolledBack'])
+
+    const up = await receiver('webhook')
+    const log: string[] = []
+    const second = notifier([plan('webhook', 'W')], { W: up.url }, log, { outbox })
+    second.resume('elsewhere')
+    expect(second.stats()).toEqual([])
+    second.resume('checkout')
+    await second.idle()
+    expect((up.accepted() as { reason: string }[]).map((b) => b.reason)).toEqual([
+      'NewRevision',
+      'RolledBack',
+    ])
+    expect(up.requests.map((q) => q.problems)).toEqual([[], []])
+    expect(statsOf(second, 'webhook')).toMatchObject({ sent: 2, dropped: 0, queued: 0 })
+    expect(rows.size).toBe(0)
+    expect(log).toContain(
+      'rollout checkout: 2 notification messages kept from before the restart queued again',
+    )
+
+    // A kept message whose notification left the spec is dropped with a line saying so.
+    outbox.add('checkout', { ...noticeOf('checkout', 'gone', rolledBack[0] as EngineEvent) })
+    const third = notifier([plan('webhook', 'W')], { W: up.url }, log, { outbox })
+    third.resume('checkout')
+    expect(rows.size).toBe(0)
+    expect(log.at(-2)).toMatch(
+      /notification gone is no longer in the spec; its kept NewRevision message is dropped/,
+    )
   })
 
   it('reads the URL from a file relative to the manifest, again for each message', async () => {

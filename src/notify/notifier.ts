@@ -3,7 +3,9 @@
  * (Slack, Teams, Discord, a JSON webhook). `publish` only filters and queues, so sending never holds
  * up or fails a tick. Each notification has its own bounded queue, sent in order by one worker:
  * a failure is tried again after a growing pause, then counted; a full queue drops its oldest
- * message and counts it. The counts are what `kanari get` and the API show.
+ * message and counts it. The counts are what `kanari get` and the API show. With an outbox, each
+ * waiting message is also kept on disk until it is sent or given up on, so a daemon killed (or
+ * stopped) before sending it sends it after it starts again: at least once, in order.
  */
 import type { EventSink } from '../controller/ports.js'
 import type { EngineEvent } from '../engine/events.js'
@@ -23,7 +25,7 @@ export interface NotificationStats {
   sent: number
   /** Messages given up on after their last attempt. */
   failed: number
-  /** Messages dropped unsent: the queue was full, or the daemon stopped first. */
+  /** Messages dropped unsent: the queue was full, or the daemon stopped first with no outbox. */
   dropped: number
   /** Attempts made again after a failure. */
   retries: number
@@ -55,11 +57,30 @@ export interface NotifierOptions {
     options: { timeoutMs: number; signal: AbortSignal },
   ) => Promise<Delivery>
   env?: NodeJS.ProcessEnv
+  /** Where waiting messages are kept across restarts (none: they live in memory only). */
+  outbox?: Outbox
+}
+
+/**
+ * Waiting messages kept where a restart finds them. A write that fails only costs the durability of
+ * that message: it is still sent from memory.
+ */
+export interface Outbox {
+  add(rollout: string, notice: Notice): number
+  remove(id: number): void
+  /** The rollout's waiting messages, oldest first. */
+  pending(rollout: string): { id: number; notice: Notice }[]
+}
+
+interface Queued {
+  notice: Notice
+  /** Its row in the outbox, when it was kept there. */
+  id: number | undefined
 }
 
 interface Lane {
   plan: NotificationPlan
-  queue: Notice[]
+  queue: Queued[]
   running: boolean
   stats: NotificationStats
 }
@@ -107,16 +128,82 @@ export class Notifier implements EventSink {
       for (const e of events) {
         if (!wants(plan, e)) continue
         if (lane.queue.length >= this.#maxQueued) {
-          lane.queue.shift()
+          this.#forget(lane.queue.shift())
           lane.stats.dropped++
           this.options.log(
             `rollout ${rollout}: notification ${plan.name}: ${this.#maxQueued} messages waiting; dropped the oldest`,
           )
         }
-        lane.queue.push(noticeOf(rollout, plan.name, e))
+        const notice = noticeOf(rollout, plan.name, e)
+        lane.queue.push({ notice, id: this.#keep(rollout, notice) })
       }
       this.#refresh(lane)
       if (!lane.running && lane.queue.length > 0) void this.#run(rollout, lane)
+    }
+  }
+
+  /**
+   * Queues again what the outbox kept for `rollout` from before a restart, ahead of anything new. A
+   * message for a notification the spec no longer has is dropped (counted in no lane) and logged.
+   */
+  resume(rollout: string): void {
+    const outbox = this.options.outbox
+    if (outbox === undefined || this.#closing.signal.aborted) return
+    let kept
+    try {
+      kept = outbox.pending(rollout)
+    } catch (err) {
+      this.options.log(
+        `rollout ${rollout}: notifications kept from before the restart cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      )
+      return
+    }
+    if (kept.length === 0) return
+    const plans = new Map(this.options.notifications().map((p) => [p.name, p]))
+    const lanes = new Set<Lane>()
+    for (const item of kept) {
+      const plan = plans.get(item.notice.notification)
+      if (plan === undefined) {
+        this.#forget(item)
+        this.options.log(
+          `rollout ${rollout}: notification ${item.notice.notification} is no longer in the spec; its kept ${item.notice.reason} message is dropped`,
+        )
+        continue
+      }
+      const lane = this.#lane(plan)
+      lane.queue.push(item)
+      lanes.add(lane)
+    }
+    for (const lane of lanes) {
+      this.#refresh(lane)
+      if (!lane.running) void this.#run(rollout, lane)
+    }
+    this.options.log(
+      `rollout ${rollout}: ${kept.length} notification message${kept.length === 1 ? '' : 's'} kept from before the restart queued again`,
+    )
+  }
+
+  #keep(rollout: string, notice: Notice): number | undefined {
+    if (this.options.outbox === undefined) return undefined
+    try {
+      return this.options.outbox.add(rollout, notice)
+    } catch (err) {
+      this.options.log(
+        `rollout ${rollout}: notification ${notice.notification}: ${notice.reason} kept in memory only (${err instanceof Error ? err.message : String(err)})`,
+      )
+      return undefined
+    }
+  }
+
+  #forget(item: Queued | undefined): void {
+    if (item?.id === undefined || this.options.outbox === undefined) return
+    try {
+      this.options.outbox.remove(item.id)
+    } catch (err) {
+      // Left in the outbox, it is sent once more after a restart: a repeat, never a loss.
+      this.options.log(
+        `notification ${item.notice.notification}: sent ${item.notice.reason} stays in the outbox (${err instanceof Error ? err.message : String(err)})`,
+      )
     }
   }
 
@@ -135,8 +222,9 @@ export class Notifier implements EventSink {
   }
 
   /**
-   * Stops: messages still waiting after `graceMs` are dropped (counted), a send in flight is
-   * abandoned. Events published afterwards are ignored.
+   * Stops: messages still waiting after `graceMs` are dropped (counted) — or, with an outbox, left in
+   * it for the next start — and a send in flight is abandoned. Events published afterwards are
+   * ignored.
    */
   async close(graceMs = 2000): Promise<void> {
     if (!this.#quiet()) {
@@ -149,7 +237,7 @@ export class Notifier implements EventSink {
     }
     this.#closing.abort()
     for (const lane of this.#lanes.values()) {
-      lane.stats.dropped += lane.queue.length
+      lane.stats.dropped += lane.queue.filter((q) => q.id === undefined).length
       lane.queue.length = 0
       this.#refresh(lane)
     }
@@ -205,11 +293,13 @@ export class Notifier implements EventSink {
   async #run(rollout: string, lane: Lane): Promise<void> {
     lane.running = true
     try {
-      for (let notice = lane.queue.shift(); notice !== undefined; notice = lane.queue.shift()) {
+      for (let item = lane.queue.shift(); item !== undefined; item = lane.queue.shift()) {
         this.#refresh(lane)
         try {
-          await this.#send(rollout, lane, notice)
+          // Finished unless the notifier closed on it: then the outbox keeps it for the next start.
+          if (await this.#send(rollout, lane, item)) this.#forget(item)
         } catch (err) {
+          this.#forget(item)
           // A bug in building a message costs that message, never the daemon.
           lane.stats.failed++
           lane.stats.lastError = err instanceof Error ? err.message : String(err)
@@ -224,8 +314,12 @@ export class Notifier implements EventSink {
     }
   }
 
-  /** One message: attempts until it is accepted, refused for good, or out of retries. */
-  async #send(rollout: string, lane: Lane, notice: Notice): Promise<void> {
+  /**
+   * One message: attempts until it is accepted, refused for good, or out of retries (true), or until
+   * the notifier closes (false: still waiting).
+   */
+  async #send(rollout: string, lane: Lane, item: Queued): Promise<boolean> {
+    const notice = item.notice
     const plan = lane.plan
     const payload = PAYLOADS[plan.provider](notice)
     const post = this.options.post ?? postJson
@@ -252,12 +346,12 @@ export class Notifier implements EventSink {
       if (result.ok) {
         lane.stats.sent++
         lane.stats.lastSentAt = this.#now()
-        return
+        return true
       }
       const error = secret === undefined ? result.error : redact(result.error, secret)
       if (this.#closing.signal.aborted) {
-        lane.stats.dropped++
-        return
+        if (item.id === undefined) lane.stats.dropped++
+        return false
       }
       if (!result.retryable || attempt >= plan.retries) {
         lane.stats.failed++
@@ -266,7 +360,7 @@ export class Notifier implements EventSink {
         this.options.log(
           `rollout ${rollout}: notification ${plan.name} (${plan.provider}, ${describeSource(plan.urlFrom, this.options.baseDir())}): ${notice.reason} not sent after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${error}`,
         )
-        return
+        return true
       }
       lane.stats.retries++
       const backoff = Math.min(this.#retryDelayMs * 2 ** attempt, this.#maxRetryDelayMs)
@@ -274,8 +368,8 @@ export class Notifier implements EventSink {
         Math.min(Math.max(backoff, result.retryAfterMs ?? 0), this.#maxRetryDelayMs),
       )
       if (this.#closed()) {
-        lane.stats.dropped++
-        return
+        if (item.id === undefined) lane.stats.dropped++
+        return false
       }
     }
   }

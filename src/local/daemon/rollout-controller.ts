@@ -11,7 +11,7 @@ import type { EventSink } from '../../controller/ports.js'
 import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import { RolloutRunner, type TickReport } from '../../controller/runner.js'
 import { externalMetricProviders } from '../../providers/index.js'
-import { Notifier, type NotificationStats } from '../../notify/index.js'
+import { Notifier, type Notice, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
@@ -90,6 +90,14 @@ export class RolloutController {
       notifications: () => this.#runner.plan.notifications,
       baseDir: () => this.#config.baseDir,
       log: deps.log,
+      outbox: {
+        add: (rollout, notice) => deps.store.addOutboxMessage(rollout, notice),
+        remove: (id) => deps.store.removeOutboxMessage(id),
+        pending: (rollout) =>
+          deps.store
+            .outboxMessages(rollout)
+            .map(({ id, notice }) => ({ id, notice: notice as Notice })),
+      },
     })
     this.#runner = new RolloutRunner(
       {
@@ -129,6 +137,8 @@ export class RolloutController {
           ),
       },
     )
+    // Messages a previous daemon queued but did not send go out first.
+    this.#notifier.resume(config.name)
   }
 
   get name(): string {

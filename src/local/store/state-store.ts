@@ -65,6 +65,11 @@ const MIGRATIONS = [
    create index events_by_rollout on events (name, id);`,
   // Manual gates (`kanari gate open NAME`): a gate not in the table is closed.
   `create table gates (name text primary key, open integer not null, updated_at integer not null);`,
+  // Notifications waiting to be sent, so a daemon killed before sending them sends them when it
+  // starts again.
+  `create table outbox (id integer primary key autoincrement, name text not null, notice text not null,
+     created_at integer not null);
+   create index outbox_by_rollout on outbox (name, id);`,
 ]
 
 export class StateStore {
@@ -252,6 +257,7 @@ export class StateStore {
         this.#db.prepare('delete from rollouts where name = ?').run(name)
         this.#db.prepare('delete from revisions where name = ?').run(name)
         this.#db.prepare('delete from events where name = ?').run(name)
+        this.#db.prepare('delete from outbox where name = ?').run(name)
       })(),
     )
   }
@@ -358,6 +364,32 @@ export class StateStore {
     return (
       this.#db.prepare('select * from gates order by name').all() as Record<string, unknown>[]
     ).map(gateOf)
+  }
+
+  /** Keeps a notification until it is sent or given up on; returns its id. */
+  addOutboxMessage(rollout: string, notice: unknown): number {
+    const id = this.#write(
+      () =>
+        this.#db
+          .prepare('insert into outbox (name, notice, created_at) values (?, ?, ?)')
+          .run(rollout, JSON.stringify(notice), Date.now()).lastInsertRowid,
+    )
+    return Number(id)
+  }
+
+  /** Forgets a notification that was sent, given up on or dropped. */
+  removeOutboxMessage(id: number): void {
+    this.#write(() => this.#db.prepare('delete from outbox where id = ?').run(id))
+  }
+
+  /** A rollout's notifications still waiting, oldest first. */
+  outboxMessages(rollout: string): { id: number; notice: unknown }[] {
+    return (
+      this.#db.prepare('select id, notice from outbox where name = ? order by id').all(rollout) as {
+        id: number
+        notice: string
+      }[]
+    ).map((r) => ({ id: r.id, notice: JSON.parse(r.notice) as unknown }))
   }
 
   setMeta(key: string, value: string): void {
