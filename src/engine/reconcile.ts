@@ -62,7 +62,13 @@ export function startStrategy(t: Tick): void {
   s.traffic = Tick.stableOnly(s.stableRevision, s.canaryRevision)
   resetWebhooks(t)
   if (s.webhooks?.rolloutConfirmed !== false) beginStrategy(t)
-  else s.message = `revision ${s.canaryRevision ?? '?'} waits for its confirm-rollout webhooks`
+  else {
+    // Nothing of the revision runs before confirm-rollout says yes: replicas left from a run that
+    // was rolled back (kept for abortScaleDownDelaySeconds) go now that it waits again.
+    if (s.canaryRevision !== null && s.canaryRevision !== s.stableRevision)
+      t.setReplicas(s.canaryRevision, 0)
+    s.message = `revision ${s.canaryRevision ?? '?'} waits for its confirm-rollout webhooks`
+  }
 }
 
 /** The strategy's own start: the canary (or preview) scaled up, analyses started. */
