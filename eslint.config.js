@@ -18,6 +18,7 @@ const ALLOWED = {
   simulate: ['analysis', 'engine', 'controller', 'report'],
   local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
   demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
+  kubernetes: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(
