@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDemoCommand } from './demo.js'
+import { registerKubectlCommands } from './kubectl.js'
 import { registerKubernetesCommands } from './kubernetes.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
@@ -23,3 +24,6 @@ export const commands: RegisterCommand[] = [
   registerDemoCommand,
   registerKubernetesCommands,
 ]
+
+/** The commands of `kubectl kanari`: the same words, against the cluster of the kubeconfig. */
+export const kubectlCommands: RegisterCommand[] = [registerKubectlCommands]

@@ -7,7 +7,7 @@
 import type { MetricProviders } from '../../controller/ports.js'
 import { assignRevision } from '../../controller/revisions.js'
 import { KanariError } from '../../errors.js'
-import type { RolloutCommand } from '../../engine/commands.js'
+import { applyCommand, type RolloutCommand } from '../../engine/commands.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { RolloutSpec } from '../../spec/schema.js'
 import type { KubeClient } from '../kit/client.js'
@@ -481,22 +481,28 @@ export class RolloutReconciler {
         pending.unshift({ name: '', value: '', command: { type: 'resume' }, actor: 'spec.paused' })
     }
     for (const p of pending) {
-      if (p.name !== '') book.commands[p.name] = p.value
+      // The engine's transition table decides (a pure check); a refusal changes nothing else.
+      let refusal: string | undefined
       try {
-        await runner.command(p.command, this.#now(), p.actor)
-        if (p.name !== '')
-          book.lastCommand = {
-            command: p.name,
-            value: p.value,
-            accepted: true,
-            message: 'accepted',
-          }
+        applyCommand(runner.plan, runner.status, p.command, this.#now())
       } catch (err) {
-        if (!(err instanceof KanariError) || err.exitCode !== 4) throw err
-        const message = err.hint === undefined ? err.message : `${err.message} (${err.hint})`
-        if (p.name !== '') {
-          book.lastCommand = { command: p.name, value: p.value, accepted: false, message }
-          // Saved with the status so `kubectl kanari` can tell the user; nothing else changes.
+        if (!(err instanceof KanariError)) throw err
+        refusal = err.hint === undefined ? err.message : `${err.message} (${err.hint})`
+      }
+      const before = { commands: { ...book.commands }, lastCommand: book.lastCommand }
+      if (p.name !== '') {
+        book.commands[p.name] = p.value
+        book.lastCommand = {
+          command: p.name,
+          value: p.value,
+          accepted: refusal === undefined,
+          message: refusal ?? 'accepted',
+        }
+      }
+      try {
+        if (refusal === undefined) await runner.command(p.command, this.#now(), p.actor)
+        else {
+          // Saved with the status so `kubectl kanari` can tell the user.
           await runner.serial(() =>
             this.#store(handle.names.namespace).saveStatus(
               handle.names.rollout.name,
@@ -504,13 +510,19 @@ export class RolloutReconciler {
               [],
             ),
           )
+          this.#o.recorder.record(RESOURCES.rollouts, object, {
+            type: 'Warning',
+            reason: 'CommandRefused',
+            action: 'Command',
+            note: refusal,
+          })
         }
-        this.#o.recorder.record(RESOURCES.rollouts, object, {
-          type: 'Warning',
-          reason: 'CommandRefused',
-          action: 'Command',
-          note: message,
-        })
+      } catch (err) {
+        // Not saved: the command is taken up again next time.
+        book.commands = before.commands
+        if (before.lastCommand === undefined) delete book.lastCommand
+        else book.lastCommand = before.lastCommand
+        throw err
       }
     }
   }

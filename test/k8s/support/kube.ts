@@ -195,3 +195,11 @@ export async function get<T extends KubeObject>(
 ): Promise<T> {
   return (await kube()).get<T>(resource, namespace, name)
 }
+
+/** `kubectl kanari …` as a user types it: kubectl finds the plugin bin/kubectl-kanari on PATH. */
+export function kubectlKanari(args: string[]): Promise<RunResult> {
+  const bin = join(import.meta.dirname, '..', '..', '..', 'bin')
+  return run(KUBECTL, ['kanari', ...args], {
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+  })
+}
