@@ -249,9 +249,12 @@ export class KanariController {
     ])
     metric(
       'kanari_api_requests_total',
-      'Requests to the Kubernetes API server, by verb.',
+      'Requests to the Kubernetes API server, by verb and resource.',
       'counter',
-      [...this.client.requests.byVerb].map(([verb, n]) => [`{verb="${verb}"}`, n]),
+      [...this.client.requests.byVerb].map(([key, n]) => {
+        const [verb, resource] = key.split(' ')
+        return [`{verb="${verb ?? ''}",resource="${resource ?? ''}"}`, n]
+      }),
     )
     metric(
       'kanari_informer_restarts_total',

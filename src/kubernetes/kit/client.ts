@@ -34,14 +34,27 @@ export interface RequestOptions {
   timeoutSeconds?: number
 }
 
-/** Counts of API requests by verb, for the benchmark and the controller's /metrics. */
+/** Counts of API requests by verb and resource, for the benchmark and the controller's /metrics. */
 export class RequestCounter {
   total = 0
+  /** Keyed "VERB resource", e.g. "PATCH rollouts", "GET httproutes". */
   readonly byVerb = new Map<string, number>()
-  count(verb: string): void {
+  count(verb: string, path: string): void {
     this.total++
-    this.byVerb.set(verb, (this.byVerb.get(verb) ?? 0) + 1)
+    const key = `${verb} ${resourceOf(path)}`
+    this.byVerb.set(key, (this.byVerb.get(key) ?? 0) + 1)
   }
+}
+
+/** The resource (plural, with a subresource) a request path is about. */
+export function resourceOf(path: string): string {
+  const parts = path.split('?')[0]?.split('/').filter((p) => p !== '') ?? []
+  // /api/v1/... or /apis/group/version/...
+  let i = parts[0] === 'api' ? 2 : 3
+  if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2
+  const plural = parts[i] ?? 'unknown'
+  const sub = parts[i + 2]
+  return sub === undefined ? plural : `${plural}/${sub}`
 }
 
 /** The API path of a resource: a collection when `name` is absent, all namespaces when `namespace` is. */
@@ -151,8 +164,8 @@ export class KubeClient {
 
   /** Sends one request; a non-2xx answer throws a KubeApiError with the server's Status. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const verb = `${method} ${options.contentType?.split('/')[1]?.split('+')[0] ?? ''}`.trim()
-    this.requests.count(verb)
+    const kind = options.contentType?.split('/')[1]?.split('+')[0]
+    this.requests.count(kind === undefined ? method : `${method}(${kind})`, path)
     const body = options.body === undefined ? undefined : JSON.stringify(options.body)
     const signals = [AbortSignal.timeout((options.timeoutSeconds ?? 30) * 1000)]
     if (options.signal !== undefined) signals.push(options.signal)
@@ -311,7 +324,7 @@ export class KubeClient {
     onEvent: (event: { type: string; object: KubeObject }) => void,
     options: { signal: AbortSignal; onBytes?: () => void },
   ): Promise<void> {
-    this.requests.count('WATCH')
+    this.requests.count('WATCH', path)
     const res = await undiciRequest(this.#url(path, { ...query, watch: true }), {
       method: 'GET',
       dispatcher: this.#dispatcher,

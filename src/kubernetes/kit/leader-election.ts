@@ -41,6 +41,7 @@ export class LeaderElector {
   #leading = false
   #stopped = false
   #timer: NodeJS.Timeout | undefined
+  #wake: (() => void) | undefined
   /** The lease as last seen, and when (our clock) its record last changed. */
   #observed: { record: string; at: number } | undefined
   #lastRenew = 0
@@ -63,6 +64,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#stopped = true
     if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#wake?.()
     await this.#loop
     if (this.#leading) {
       this.#leading = false
@@ -97,6 +99,7 @@ export class LeaderElector {
         this.options.onStoppedLeading()
       }
       await new Promise<void>((r) => {
+        this.#wake = r
         this.#timer = setTimeout(r, this.options.retryPeriodSeconds * 1000)
       })
     }
