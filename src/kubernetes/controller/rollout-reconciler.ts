@@ -416,12 +416,25 @@ export class RolloutReconciler {
     await runner.serial(() => this.#handOver(handle))
     await this.#ensureServices(handle)
     await mirrorAnalysisRuns(this.#o.client, handle, runner.status)
-    const s = runner.status
+    return { requeueAfterMs: this.#nextTickMs(handle, target) }
+  }
+
+  /**
+   * When to look again: at the tick rate while something moves (replicas coming up, a timed
+   * pause, analysis); at the resync rate while the rollout waits for a person or is settled — any
+   * change to it, its target or their pods wakes it through the informers anyway.
+   */
+  #nextTickMs(handle: RolloutHandle, target: Deployment): number {
+    const s = handle.runner.status
+    const analysing =
+      s.analyses.background?.phase === 'Running' || s.analyses.step?.phase === 'Running'
+    const waitingForPerson = s.phase === 'Paused' && !analysing
     const settled =
-      (s.phase === 'Healthy' || s.phase === 'RolledBack') &&
-      Object.keys(s.scaleDownAt).length === 0 &&
-      !this.#targetPending(handle, target)
-    return { requeueAfterMs: settled ? this.#o.resyncMs : this.#o.tickMs }
+      (s.phase === 'Healthy' || s.phase === 'RolledBack') && !this.#targetPending(handle, target)
+    let next = settled || waitingForPerson ? this.#o.resyncMs : this.#o.tickMs
+    const now = this.#now()
+    for (const at of Object.values(s.scaleDownAt)) next = Math.min(next, Math.max(0, at - now) + 50)
+    return next
   }
 
   /** The target still runs replicas it should not (waiting for the primary to take over). */
