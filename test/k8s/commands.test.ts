@@ -40,24 +40,46 @@ describe('abort → retry → promote through kubectl kanari', () => {
     await waitForStatus(sc.ns, sc.name, 'healthy on revision 1', (s) => s.phase === 'Healthy')
     const r = await kk(['promote', 'web'])
     expect(r.code).toBe(4)
-    expect(r.stdout).toMatch(/rollout web: promote refused: cannot promote rollout web: it is Healthy/)
+    expect(r.stdout).toMatch(
+      /rollout web: promote refused: cannot promote rollout web: it is Healthy/,
+    )
   })
 
   it('aborts, retries and promotes, recording each step in order', async () => {
     await setVersion(sc.ns, 'web', '2')
-    await waitForStatus(sc.ns, sc.name, 'paused at 20%', (s) => s.phase === 'Paused' && s.weight === 20)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'paused at 20%',
+      (s) => s.phase === 'Paused' && s.weight === 20,
+    )
     const abort = await kk(['abort', 'web', '--reason', 'looks wrong'])
     expect(abort.stdout.trim()).toBe('rollout web: abort accepted')
     expect(abort.code).toBe(0)
-    await waitForStatus(sc.ns, sc.name, 'rolled back', (s) => s.phase === 'RolledBack' && s.weight === 0)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'rolled back',
+      (s) => s.phase === 'RolledBack' && s.weight === 0,
+    )
     await waitFor('the canary (target) scaled to zero', async () =>
       (await deploymentOf(sc.ns, 'web'))?.spec.replicas === 0 ? true : undefined,
     )
     const retry = await kk(['retry', 'web'])
     expect(retry.stdout.trim()).toBe('rollout web: retry accepted')
-    await waitForStatus(sc.ns, sc.name, 'paused at 20% again', (s) => s.phase === 'Paused' && s.weight === 20)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'paused at 20% again',
+      (s) => s.phase === 'Paused' && s.weight === 20,
+    )
     expect((await kk(['promote', 'web'])).code).toBe(0)
-    await waitForStatus(sc.ns, sc.name, 'paused at 60%', (s) => s.phase === 'Paused' && s.weight === 60)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'paused at 60%',
+      (s) => s.phase === 'Paused' && s.weight === 60,
+    )
     expect((await kk(['promote', 'web'])).code).toBe(0)
     await waitForStatus(sc.ns, sc.name, 'promoted', (s) => s.phase === 'Healthy' && s.stable === 2)
     const reasons = await eventReasons(sc.ns, sc.name)
@@ -81,7 +103,8 @@ describe('abort → retry → promote through kubectl kanari', () => {
       'Promoted',
     ])
     const get = await kk(['get', 'web', '-o', 'json'])
-    const status = (JSON.parse(get.stdout) as { status: { phase: string; stableRevision: number } }).status
+    const status = (JSON.parse(get.stdout) as { status: { phase: string; stableRevision: number } })
+      .status
     expect(status).toMatchObject({ phase: 'Healthy', stableRevision: 2 })
   })
 })

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RESOURCES, type KubeObject } from '../../src/kubernetes/kit/types.js'
 import { startController, type ControllerProcess } from './support/controller.js'
 import { get, setVersion, testNamespace, deployment, applyObject, waitFor } from './support/kube.js'
-import { annotateCommand, applyRollout, rolloutManifest, waitForStatus } from './support/scenario.js'
+import {
+  annotateCommand,
+  applyRollout,
+  rolloutManifest,
+  waitForStatus,
+} from './support/scenario.js'
 
 let ns: Awaited<ReturnType<typeof testNamespace>>
 const replicas: ControllerProcess[] = []
@@ -27,7 +32,9 @@ const metric = async (c: ControllerProcess, name: string): Promise<number> =>
 const writes = async (c: ControllerProcess): Promise<number> => {
   const text = await c.metrics()
   let n = 0
-  for (const m of text.matchAll(/^kanari_api_requests_total\{verb="(\w+)[^"]*",resource="([^"]*)"\} (\d+)/gm))
+  for (const m of text.matchAll(
+    /^kanari_api_requests_total\{verb="(\w+)[^"]*",resource="([^"]*)"\} (\d+)/gm,
+  ))
     if (m[1] !== 'GET' && m[1] !== 'WATCH' && m[2] !== 'leases') n += Number(m[3])
   return n
 }
@@ -44,7 +51,9 @@ describe('leader election between two replicas', () => {
       ns.name,
       'kanari-controller',
     )
-    expect(lease.spec.holderIdentity).toBe(`${leader === a ? 'replica-a' : 'replica-b'}-${leader.pid}`)
+    expect(lease.spec.holderIdentity).toBe(
+      `${leader === a ? 'replica-a' : 'replica-b'}-${leader.pid}`,
+    )
 
     await applyRollout(
       rolloutManifest(ns.name, 'web', {
@@ -53,7 +62,12 @@ describe('leader election between two replicas', () => {
     )
     await waitForStatus(ns.name, 'web', 'healthy', (s) => s.phase === 'Healthy')
     await setVersion(ns.name, 'web', '2')
-    await waitForStatus(ns.name, 'web', 'paused at 30%', (s) => s.phase === 'Paused' && s.weight === 30)
+    await waitForStatus(
+      ns.name,
+      'web',
+      'paused at 30%',
+      (s) => s.phase === 'Paused' && s.weight === 30,
+    )
     expect(await metric(leader, 'kanari_leader')).toBe(1)
     expect(await metric(standby, 'kanari_leader')).toBe(0)
     expect(await metric(leader, 'kanari_reconciles_total')).toBeGreaterThan(0)
@@ -66,16 +80,21 @@ describe('leader election between two replicas', () => {
     await leader.kill()
     await standby.leading
     const taken = await waitFor('the lease to name the standby', async () => {
-      const l = await get<KubeObject & { spec: { holderIdentity: string; leaseTransitions: number } }>(
-        RESOURCES.leases,
-        ns.name,
-        'kanari-controller',
-      )
-      return l.spec.holderIdentity === `${standby === a ? 'replica-a' : 'replica-b'}-${standby.pid}` ? l : undefined
+      const l = await get<
+        KubeObject & { spec: { holderIdentity: string; leaseTransitions: number } }
+      >(RESOURCES.leases, ns.name, 'kanari-controller')
+      return l.spec.holderIdentity === `${standby === a ? 'replica-a' : 'replica-b'}-${standby.pid}`
+        ? l
+        : undefined
     })
     expect(taken.spec.leaseTransitions).toBeGreaterThanOrEqual(1)
     await annotateCommand(ns.name, 'web', 'promote')
-    await waitForStatus(ns.name, 'web', 'promoted by the new leader', (s) => s.phase === 'Healthy' && s.stable === 2)
+    await waitForStatus(
+      ns.name,
+      'web',
+      'promoted by the new leader',
+      (s) => s.phase === 'Healthy' && s.stable === 2,
+    )
     expect(await metric(standby, 'kanari_reconciles_total')).toBeGreaterThan(0)
     expect(await writes(standby)).toBeGreaterThan(0)
   })

@@ -39,7 +39,14 @@ describe('SIGKILL mid-rollout', () => {
     await applyRollout(
       rolloutManifest(sc.ns, sc.name, {
         strategy: {
-          canary: { steps: [{ setWeight: 20 }, { pause: { duration: '25s' } }, { setWeight: 50 }, { pause: {} }] },
+          canary: {
+            steps: [
+              { setWeight: 20 },
+              { pause: { duration: '25s' } },
+              { setWeight: 50 },
+              { pause: {} },
+            ],
+          },
         },
         trafficRouting: { gatewayAPI: { httpRoute: 'web' } },
       }),
@@ -49,7 +56,12 @@ describe('SIGKILL mid-rollout', () => {
       (await routeWeights(sc.ns, 'web'))['web-primary'] === 100 ? true : undefined,
     )
     await setVersion(sc.ns, 'web', '2')
-    await waitForStatus(sc.ns, sc.name, 'in the 25 s pause at 20%', (s) => s.step === 1 && s.weight === 20)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'in the 25 s pause at 20%',
+      (s) => s.step === 1 && s.weight === 20,
+    )
     const before = await get<KubeObject>(RESOURCES.httpRoutes, sc.ns, 'web')
     const reasonsBefore = await eventReasons(sc.ns, sc.name)
     await sc.controller.kill()
@@ -65,7 +77,12 @@ describe('SIGKILL mid-rollout', () => {
     const route = await get<KubeObject>(RESOURCES.httpRoutes, sc.ns, 'web')
     expect(route.metadata.resourceVersion).toBe(before.metadata.resourceVersion)
     expect(await eventReasons(sc.ns, sc.name)).toEqual(reasonsBefore)
-    await waitForStatus(sc.ns, sc.name, 'on to 50% after the pause', (s) => s.phase === 'Paused' && s.weight === 50)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'on to 50% after the pause',
+      (s) => s.phase === 'Paused' && s.weight === 50,
+    )
     expect(await routeWeights(sc.ns, 'web')).toEqual({ 'web-primary': 50, 'web-canary': 50 })
     const reasons = await eventReasons(sc.ns, sc.name)
     const release = reasons.slice(reasons.lastIndexOf('NewRevision'))

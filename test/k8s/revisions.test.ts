@@ -44,9 +44,19 @@ afterAll(async () => {
 describe('revisions of the target', () => {
   it('restarts the steps for a new template that arrives mid-rollout', async () => {
     await setVersion(sc.ns, 'web', '2')
-    await waitForStatus(sc.ns, sc.name, 'revision 2 at 20%', (s) => s.phase === 'Paused' && s.canary === 2)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'revision 2 at 20%',
+      (s) => s.phase === 'Paused' && s.canary === 2,
+    )
     await annotateCommand(sc.ns, sc.name, 'promote')
-    await waitForStatus(sc.ns, sc.name, 'revision 2 at 50%', (s) => s.phase === 'Paused' && s.weight === 50)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'revision 2 at 50%',
+      (s) => s.phase === 'Paused' && s.weight === 50,
+    )
     await setVersion(sc.ns, 'web', '3')
     const s = await waitForStatus(
       sc.ns,

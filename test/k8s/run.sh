@@ -18,6 +18,7 @@ else
   export KANARI_K8S_BIN=${KANARI_K8S_BIN:-}
 fi
 "$HERE/cluster/install-crds.sh" || { echo "0 passed, 1 failed"; exit 1; }
+export KANARI_HELM=${KANARI_HELM:-$("$HERE/cluster/build-helm.sh" | tail -n1)} || { echo "test:k8s: building helm failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 results=$(mktemp)
 npx vitest run --config test/k8s/vitest.config.ts --reporter=default --reporter=json --outputFile="$results" "$@"
 code=$?

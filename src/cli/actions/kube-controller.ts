@@ -57,6 +57,5 @@ export async function printCrds(ctx: CliContext, o: { output: 'yaml' | 'json' })
     )
     return
   }
-  const { stringify } = await import('yaml')
-  ctx.io.stdout.write(crds.map((c) => stringify(c, { lineWidth: 0 })).join('---\n'))
+  ctx.io.stdout.write((await import('../../kubernetes/crds/yaml.js')).crdsYaml())
 }

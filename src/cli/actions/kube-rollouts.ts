@@ -115,8 +115,12 @@ export async function undo(
 ): Promise<void> {
   await withClient(o, async (c) => {
     const { revision, target } = await c.undo(name, o.toRevision)
-    await printResult(ctx, o.output, { rollout: name, target, revision }, () =>
-      `rollout ${name}: Deployment ${target} has revision ${revision}'s template again; the controller rolls it out\n`,
+    await printResult(
+      ctx,
+      o.output,
+      { rollout: name, target, revision },
+      () =>
+        `rollout ${name}: Deployment ${target} has revision ${revision}'s template again; the controller rolls it out\n`,
     )
   })
 }
@@ -129,8 +133,12 @@ export async function setImage(
 ): Promise<void> {
   await withClient(o, async (c) => {
     const { target, changed } = await c.setImage(name, assignments)
-    await printResult(ctx, o.output, { rollout: name, target, changed }, () =>
-      `rollout ${name}: Deployment ${target} now ${changed.join(', ')}; the controller rolls the new revision out\n`,
+    await printResult(
+      ctx,
+      o.output,
+      { rollout: name, target, changed },
+      () =>
+        `rollout ${name}: Deployment ${target} now ${changed.join(', ')}; the controller rolls the new revision out\n`,
     )
   })
 }

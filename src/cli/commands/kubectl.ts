@@ -28,16 +28,29 @@ export function registerKubectlCommands(program: Command, ctx: CliContext): void
   kubectlCommon(
     program
       .command('get')
-      .description('show a rollout: phase, step, weights, replicas of primary and canary, conditions, events')
+      .description(
+        'show a rollout: phase, step, weights, replicas of primary and canary, conditions, events',
+      )
       .argument('<kindOrName>', '"rollout" then a name, or just the name; "rollouts" lists')
       .argument('[name]'),
   )
     .option('-A, --all-namespaces', 'with "rollouts": list every namespace')
     .option('-w, --watch', 'keep showing the rollout as it changes (Ctrl-C to stop)')
-    .option('--events <n>', 'latest events to show', wholeNumber(0, 'a whole number, 0 for all'), 10)
-    .action(async (kindOrName: string, name: string | undefined, options: KubectlOptions & { watch?: boolean; events: number }) => {
-      await (await import('../actions/kube-rollouts.js')).get(ctx, kindOrName, name, options)
-    })
+    .option(
+      '--events <n>',
+      'latest events to show',
+      wholeNumber(0, 'a whole number, 0 for all'),
+      10,
+    )
+    .action(
+      async (
+        kindOrName: string,
+        name: string | undefined,
+        options: KubectlOptions & { watch?: boolean; events: number },
+      ) => {
+        await (await import('../actions/kube-rollouts.js')).get(ctx, kindOrName, name, options)
+      },
+    )
 
   kubectlCommon(program.command('list').alias('ls').description('list rollouts'))
     .option('-A, --all-namespaces', 'every namespace')
@@ -46,21 +59,23 @@ export function registerKubectlCommands(program: Command, ctx: CliContext): void
     })
 
   const command = (name: string, description: string) =>
-    kubectlCommon(program.command(name).description(description).argument('<rollout>', 'rollout name')).option(
+    kubectlCommon(
+      program.command(name).description(description).argument('<rollout>', 'rollout name'),
+    ).option(
       '--wait <seconds>',
       'seconds to wait for the controller to take the command (0: do not wait)',
       positiveNumberOrZero,
       30,
     )
-  command('promote', 'skip the current step (pause, analysis) — or with --full, every remaining step')
+  command(
+    'promote',
+    'skip the current step (pause, analysis) — or with --full, every remaining step',
+  )
     .option('--full', 'promote at once, skipping all remaining steps and analyses')
     .action(async (name: string, options: KubectlOptions & { wait: number; full?: boolean }) => {
-      await (await import('../actions/kube-rollouts.js')).command(
-        ctx,
-        name,
-        options.full === true ? 'promote-full' : 'promote',
-        options,
-      )
+      await (
+        await import('../actions/kube-rollouts.js')
+      ).command(ctx, name, options.full === true ? 'promote-full' : 'promote', options)
     })
   command('abort', 'roll back now: all traffic to stable, the canary scaled down')
     .option('--reason <text>', 'why (recorded in the rollback event)')
@@ -72,18 +87,26 @@ export function registerKubectlCommands(program: Command, ctx: CliContext): void
     ['pause', 'hold the rollout at its current step'],
     ['resume', 'continue a paused rollout'],
   ] as const) {
-    command(type, description).action(async (name: string, options: KubectlOptions & { wait: number }) => {
-      await (await import('../actions/kube-rollouts.js')).command(ctx, name, type, options)
-    })
+    command(type, description).action(
+      async (name: string, options: KubectlOptions & { wait: number }) => {
+        await (await import('../actions/kube-rollouts.js')).command(ctx, name, type, options)
+      },
+    )
   }
 
   kubectlCommon(
     program
       .command('undo')
-      .description("put an earlier revision's pod template back on the target Deployment (default: the one before the current)")
+      .description(
+        "put an earlier revision's pod template back on the target Deployment (default: the one before the current)",
+      )
       .argument('<rollout>'),
   )
-    .option('--to-revision <n>', 'revision to go back to', wholeNumber(1, 'a revision number (1, 2, …)'))
+    .option(
+      '--to-revision <n>',
+      'revision to go back to',
+      wholeNumber(1, 'a revision number (1, 2, …)'),
+    )
     .action(async (name: string, options: KubectlOptions & { toRevision?: number }) => {
       await (await import('../actions/kube-rollouts.js')).undo(ctx, name, options)
     })
@@ -92,7 +115,9 @@ export function registerKubectlCommands(program: Command, ctx: CliContext): void
   kubectlCommon(
     set
       .command('image')
-      .description('set container images of the target Deployment: a new revision, rolled out by its steps')
+      .description(
+        'set container images of the target Deployment: a new revision, rolled out by its steps',
+      )
       .argument('<rollout>')
       .argument('<assignments...>', 'container=image (or *=image for every container)'),
   ).action(async (name: string, assignments: string[], options: KubectlOptions) => {

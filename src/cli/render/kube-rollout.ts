@@ -56,7 +56,14 @@ export function renderKubeRolloutView(view: RolloutKubeView, events: number): st
   const rows = [view.primary, view.canary].flatMap((v, i) =>
     v === null
       ? []
-      : [[i === 0 ? 'primary' : 'canary (target)', v.deployment, String(v.revision ?? '—'), `${v.ready}/${v.replicas}`]],
+      : [
+          [
+            i === 0 ? 'primary' : 'canary (target)',
+            v.deployment,
+            String(v.revision ?? '—'),
+            `${v.ready}/${v.replicas}`,
+          ],
+        ],
   )
   if (rows.length > 0) {
     lines.push('')

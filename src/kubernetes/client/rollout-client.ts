@@ -75,10 +75,7 @@ export class RolloutClient {
 
   /** Rollouts of a namespace, or of every namespace when `namespace` is null. */
   async list(namespace: string | null = this.namespace): Promise<RolloutObject[]> {
-    const list = await this.client.list<RolloutObject>(
-      RESOURCES.rollouts,
-      namespace ?? undefined,
-    )
+    const list = await this.client.list<RolloutObject>(RESOURCES.rollouts, namespace ?? undefined)
     return list.items.sort((a, b) =>
       `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
         `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
@@ -148,8 +145,7 @@ export class RolloutClient {
     const end = Date.now() + options.waitSeconds * 1000
     while (Date.now() < end) {
       const book = (await this.get(name, namespace)).status?.kanari as
-        | Partial<ControllerBook>
-        | undefined
+        Partial<ControllerBook> | undefined
       const last = book?.lastCommand
       if (book?.commands?.[command] === value && last?.value === value)
         return { ...outcome, accepted: last.accepted, message: last.message }
@@ -237,7 +233,11 @@ export class RolloutClient {
           hint: `its containers: ${containers.map((c) => c.name).join(', ')}`,
         })
       for (const { c, index } of matches) {
-        patch.push({ op: 'replace', path: `/spec/template/spec/containers/${index}/image`, value: image })
+        patch.push({
+          op: 'replace',
+          path: `/spec/template/spec/containers/${index}/image`,
+          value: image,
+        })
         changed.push(`${c.name}=${image}`)
       }
     }

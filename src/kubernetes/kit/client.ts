@@ -48,7 +48,11 @@ export class RequestCounter {
 
 /** The resource (plural, with a subresource) a request path is about. */
 export function resourceOf(path: string): string {
-  const parts = path.split('?')[0]?.split('/').filter((p) => p !== '') ?? []
+  const parts =
+    path
+      .split('?')[0]
+      ?.split('/')
+      .filter((p) => p !== '') ?? []
   // /api/v1/... or /apis/group/version/...
   let i = parts[0] === 'api' ? 2 : 3
   if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2
