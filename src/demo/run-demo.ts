@@ -45,7 +45,7 @@ export interface DemoReport {
   url: string
   stateDir: string
   releases: ReleaseReport[]
-  load: { requests: number; failed: number; rps: number }
+  load: { requests: number; failed: number; unanswered: number; rps: number }
   seconds: number
   /** Set when the user interrupted the demo; what it started was stopped then. */
   interrupted?: InterruptSignal
@@ -182,7 +182,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     else {
       say('')
       say(
-        `summary (${report.seconds}s, ${report.load.requests} user requests, ${report.load.failed} failed):`,
+        `summary (${report.seconds}s, ${report.load.requests} user requests): ${failedBreakdown(report)}`,
       )
       for (const r of releases)
         say(
@@ -205,4 +205,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   } finally {
     unsubscribe()
   }
+}
+
+/**
+ * The failed total split the way users ask about it: what the releases under test cost while they
+ * were judged (the sum of the lines below), what failed on a version outside that window (stable's
+ * own errors, or requests in flight when a canary was taken out), and what no version answered.
+ */
+export function failedBreakdown(report: Pick<DemoReport, 'load' | 'releases'>): string {
+  const judged = report.releases.reduce((sum, r) => sum + r.failedRequests, 0)
+  const stable = Math.max(0, report.load.failed - judged - report.load.unanswered)
+  return (
+    `${report.load.failed} failed: ${judged} reached a release while it was judged (per release below), ` +
+    `${stable} on a version outside its judged window (stable's own errors, in flight at a rollback)` +
+    (report.load.unanswered > 0 ? `, ${report.load.unanswered} got no answer from any version` : '')
+  )
 }

@@ -23,6 +23,11 @@ export const API_VERSION = 'kanari.dev/v1alpha1'
 const Duration = () =>
   IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
 const Percent = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description })
+/** Counts and seconds: Kubernetes' int32, so that every value fits the CRDs and time arithmetic. */
+export const INT32_MAX = 2_147_483_647
+const Count = (minimum: number) => Type.Integer({ minimum, maximum: INT32_MAX })
+/** A bound on a measured value (percent, milliseconds, a query's result): finite. */
+const Bound = () => Type.Number({ minimum: -1e15, maximum: 1e15 })
 
 const StringMatch = Type.Object({
   exact: Type.Optional(Type.String()),
@@ -71,16 +76,16 @@ export const MetricSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   provider: Type.Optional(Provider),
   interval: Type.Optional(Duration()),
-  count: Type.Optional(Type.Integer({ minimum: 1 })),
+  count: Type.Optional(Count(1)),
   initialDelay: Type.Optional(Duration()),
   thresholdRange: Type.Optional(
-    Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
+    Type.Object({ min: Type.Optional(Bound()), max: Type.Optional(Bound()) }),
   ),
   successCondition: Type.Optional(Type.String({ minLength: 1 })),
   failureCondition: Type.Optional(Type.String({ minLength: 1 })),
-  failureLimit: Type.Optional(Type.Integer({ minimum: 0 })),
-  inconclusiveLimit: Type.Optional(Type.Integer({ minimum: 0 })),
-  consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+  failureLimit: Type.Optional(Count(0)),
+  inconclusiveLimit: Type.Optional(Count(0)),
+  consecutiveErrorLimit: Type.Optional(Count(0)),
 })
 
 export const ArgSchema = Type.Object({
@@ -116,7 +121,7 @@ export const StepSchema = Type.Object(
     ),
     setCanaryScale: Type.Optional(
       Type.Object({
-        replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+        replicas: Type.Optional(Count(0)),
         weight: Type.Optional(Percent('canary size as a percent of replicas')),
         matchTrafficWeight: Type.Optional(Type.Boolean()),
       }),
@@ -133,7 +138,7 @@ export const CanarySchema = Type.Object({
   stepWeights: Type.Optional(
     Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1 }),
   ),
-  iterations: Type.Optional(Type.Integer({ minimum: 1 })),
+  iterations: Type.Optional(Count(1)),
   match: Type.Optional(Type.Array(RequestMatchSchema, { minItems: 1 })),
   mirror: Type.Optional(
     Type.Object({
@@ -141,17 +146,17 @@ export const CanarySchema = Type.Object({
       duration: Type.Optional(Duration()),
     }),
   ),
-  abortScaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-  scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  abortScaleDownDelaySeconds: Type.Optional(Count(0)),
+  scaleDownDelaySeconds: Type.Optional(Count(0)),
 })
 
 export const BlueGreenSchema = Type.Object({
   autoPromotionEnabled: Type.Optional(Type.Boolean()),
-  autoPromotionSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  autoPromotionSeconds: Type.Optional(Count(0)),
   prePromotionAnalysis: Type.Optional(AnalysisRefSchema),
   postPromotionAnalysis: Type.Optional(AnalysisRefSchema),
-  scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-  previewReplicaCount: Type.Optional(Type.Integer({ minimum: 1 })),
+  scaleDownDelaySeconds: Type.Optional(Count(0)),
+  previewReplicaCount: Type.Optional(Count(1)),
   previewMirrorPercentage: Type.Optional(
     Percent('percent of live traffic mirrored to the preview'),
   ),
@@ -172,9 +177,9 @@ export const RolloutAnalysisSchema = Type.Object({
   interval: Type.Optional(Duration()),
   judge: Type.Optional(StringEnum(JUDGES)),
   alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
-  threshold: Type.Optional(Type.Integer({ minimum: 1 })),
-  minCanaryRequests: Type.Optional(Type.Integer({ minimum: 1 })),
-  startingStep: Type.Optional(Type.Integer({ minimum: 0 })),
+  threshold: Type.Optional(Count(1)),
+  minCanaryRequests: Type.Optional(Count(1)),
+  startingStep: Type.Optional(Count(0)),
   templates: Type.Optional(Type.Array(TemplateRefSchema)),
   args: Type.Optional(Type.Array(ArgSchema)),
   metrics: Type.Optional(Type.Array(MetricSchema)),
@@ -191,9 +196,9 @@ export const WebhookSchema = Type.Object({
 
 const Readiness = Type.Object({
   httpGet: Type.String({ minLength: 1, description: 'path probed over HTTP on the replica port' }),
-  periodSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  initialDelaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+  periodSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+  initialDelaySeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
 })
 
 export const RolloutSpecSchema = Type.Object({
@@ -267,7 +272,7 @@ export const RolloutSpecSchema = Type.Object({
       }),
     ),
   ),
-  progressDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  progressDeadlineSeconds: Type.Optional(Count(1)),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
   paused: Type.Optional(Type.Boolean()),
 })

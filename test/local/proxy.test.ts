@@ -331,10 +331,25 @@ describe('proxy', () => {
     const res = await request(`http://127.0.0.1:${proxy.port}/color`)
     expect(res.statusCode).toBe(502)
     expect(await res.body.text()).toMatch(/no answer from rev-11/)
+    // With a body too: the failed upload is answered, not left hanging.
+    for (const body of ['{"order":1}', Readable.from([Buffer.alloc(256 * 1024, 'x')])]) {
+      const post = await request(`http://127.0.0.1:${proxy.port}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      }).then(
+        async (r) => ({ status: r.statusCode, text: await r.body.text() }),
+        (err: unknown) => ({ status: 0, text: (err as Error).message }),
+      )
+      expect(post.status === 502 || /socket|closed|reset/i.test(post.text), post.text).toBe(true)
+      expect(post.text).not.toMatch(/timeout/i)
+    }
     expect(proxy.traffic.totals('rev-11')).toMatchObject({
-      requests: 1,
-      errors: 1,
-      statusClasses: { failed: 1 },
+      requests: 3,
+      errors: 3,
+      statusClasses: { failed: 3 },
     })
     expect(proxy.traffic.proxyAnswers('rev-11')).toBeUndefined()
     await new Promise<void>((r) => rude.close(() => r()))

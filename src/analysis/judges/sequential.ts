@@ -4,7 +4,8 @@
  * is no worse; for latency, the same holds for requests slower than a reference taken from stable.
  * A mixture likelihood-ratio test on those counts (./sequential-test.ts) may be checked after every
  * window without inflating alpha, so a clearly bad canary is stopped after a handful of requests.
- * With a thresholdRange, a second test checks the canary against the bound itself. Non-builtin
+ * With a thresholdRange, a second test checks the canary against the bound itself, and at the end of
+ * the window the canary's observed value must be within the bound (see `aboveMax`). Non-builtin
  * metrics are judged with the limit judge's rules inside the same run.
  */
 import { formatValue, isRateMetric, round } from '../measurement.js'
@@ -125,9 +126,15 @@ function testMetric(
         message: `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%; ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
       }
     }
+    const within =
+      maxErrorPercent === undefined
+        ? ''
+        : c.errors * 100 <= maxErrorPercent * c.requests
+          ? `, within max ${maxErrorPercent}%`
+          : `, above max ${maxErrorPercent}% (not yet significant)`
     return {
       rejected: false,
-      message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
+      message: `${versus}${within}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
     }
   }
   // Latency: count requests slower than a reference, on both sides.
@@ -167,10 +174,50 @@ function testMetric(
       message: `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
     }
   }
+  const within = !absolute
+    ? ''
+    : canaryQ <= (range.max ?? 0)
+      ? `, within max ${formatValue(metric, range.max ?? 0)}`
+      : `, above max ${formatValue(metric, range.max ?? 0)} (not yet significant)`
   return {
     rejected: false,
-    message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
+    message: `${versus}${within}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
   }
+}
+
+/**
+ * What `thresholdRange.max` (or success-rate's `min`) means at the end of a window under this judge:
+ * the canary's observed value must be within it. The sequential tests above stop a canary early only
+ * on strong evidence; a canary observed above max when the window ends, without that evidence, is
+ * given more time (the run is extended by its own length) and fails if it is still above max then.
+ * Returns the reason it is above, or undefined when it is within (or there is no bound).
+ */
+function aboveMax(metric: MetricPlan, seq: SequentialState): string | undefined {
+  const c = seq.canary
+  if (c.requests === 0) return undefined
+  const range = metric.thresholdRange
+  if (isRateMetric(metric)) {
+    const maxErrorPercent =
+      metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+        ? range?.min === undefined
+          ? undefined
+          : 100 - range.min
+        : range?.max
+    if (maxErrorPercent === undefined) return undefined
+    const observed = (100 * c.errors) / c.requests
+    if (observed <= maxErrorPercent) return undefined
+    return metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+      ? `canary success rate ${round(100 - observed, 2)}% (${c.requests - c.errors}/${c.requests}) below min ${range?.min ?? 0}%`
+      : `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%`
+  }
+  if (range?.max === undefined) return undefined
+  const canaryQ = latencyQuantile(asTraffic(c), quantileOf(metric))
+  if (canaryQ <= range.max) return undefined
+  const label =
+    metric.provider.kind === 'builtin'
+      ? metric.provider.metric.replace('latency-', 'latency ')
+      : metric.name
+  return `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max)}`
 }
 
 export function runEndsAt(plan: AnalysisPlan, run: AnalysisRunStatus): number | undefined {
@@ -260,14 +307,39 @@ export const sequentialJudge: Judge = {
       ({ metric, status }) =>
         metric.provider.kind === 'builtin' || status.lastPhase === 'Successful',
     )
-    run.passing = enough && othersPassing
+    const over = builtin.flatMap(({ metric, status }) => {
+      const reason =
+        status.sequential === undefined ? undefined : aboveMax(metric, status.sequential)
+      return reason === undefined ? [] : [reason]
+    })
+    run.passing = enough && othersPassing && over.length === 0
     const endsAt = runEndsAt(plan, run)
     const waiting = enough
       ? ''
       : `waiting for data: ${run.canaryRequests} of ${plan.minCanaryRequests} canary requests; `
     run.message = `${waiting}${messages.join('; ') || 'no measurement yet'}`
-    if (endsAt !== undefined && now >= endsAt && enough && othersDone && othersPassing)
+    if (endsAt === undefined || now < endsAt || !enough || !othersDone || !othersPassing) return
+    if (over.length === 0) {
       run.phase = 'Successful'
+      return
+    }
+    const extensionEndsAt = endsAt + (endsAt - run.startedAt)
+    const extension = Math.round((endsAt - run.startedAt) / 1000)
+    if (now < extensionEndsAt) {
+      run.message = `${over.join('; ')} at the end of the window, without strong evidence yet: analysis extended by up to ${extension}s to gather more data; ${messages.join('; ')}`
+      return
+    }
+    Object.assign(run, {
+      phase: 'Failed',
+      message: `${over.join('; ')} after the window and its ${extension}s extension; ${messages.join('; ')}`,
+      passing: false,
+    })
+    for (const { metric, status } of builtin) {
+      if (status.sequential !== undefined && aboveMax(metric, status.sequential) !== undefined) {
+        status.failed++
+        status.lastPhase = 'Failed'
+      }
+    }
   },
 }
 
