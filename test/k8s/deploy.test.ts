@@ -132,7 +132,7 @@ describe('deploy/', () => {
       ['create', 'pods'],
       ['delete', 'httproutes.gateway.networking.k8s.io'],
       ['create', 'httproutes.gateway.networking.k8s.io'],
-    ])
+    ] as const)
       expect(`${verb} ${resource}: ${await can(verb, resource)}`).toBe(`${verb} ${resource}: no`)
   })
 
