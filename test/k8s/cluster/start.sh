@@ -3,7 +3,8 @@
 # kube-scheduler and kwok (a fake kubelet for annotated nodes) with one fake Node, on free ports; waits
 # until it is usable and prints `export KUBECONFIG=...` as its last line.
 # Env: CP_BIN (binary dir; default: the last line of build.sh's output), CP_DIR (state dir; default: a new
-#      mktemp dir), CP_NODES (fake nodes, default 1), CP_TIMEOUT (seconds to wait for readiness, default 120).
+#      mktemp dir), CP_NODES (fake nodes, default 1), CP_NODE_PODS (pods each node takes, default 110),
+#      CP_TIMEOUT (seconds to wait for readiness, default 120).
 # Writes: $CP_DIR/kubeconfig (embedded certs), $CP_DIR/pids ("name pid" lines, read by stop.sh), $CP_DIR/env,
 #         $CP_DIR/logs/*.log, PKI in $CP_DIR/pki; etcd data in /dev/shm when there is one.
 set -euo pipefail
@@ -150,8 +151,8 @@ metadata:
   annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
   labels: {kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: {cpu: "1000", memory: 4Ti, pods: "${CP_NODE_PODS:-110}"}
+  capacity: {cpu: "1000", memory: 4Ti, pods: "${CP_NODE_PODS:-110}"}
 EOF
 done
 wait_for "kube-scheduler healthz" curl -sfk "https://127.0.0.1:$SCHED_PORT/healthz"
