@@ -60,9 +60,12 @@ interface Controller {
 }
 
 async function startController(kubeconfig: string, namespace: string): Promise<Controller> {
+  // KANARI_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the controller.
+  const nodeArgs = (process.env.KANARI_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(root, 'bin', 'kanari'),
       'controller',
       '--kubeconfig',

@@ -138,6 +138,8 @@ export class RolloutReconciler {
     const object = this.#o.caches.rollouts.get(namespace, name)
     if (object === undefined) {
       this.handles.delete(key)
+      this.#reads.delete(key)
+      this.#invalid.delete(key)
       return undefined
     }
     if (object.metadata.deletionTimestamp !== undefined) {
@@ -258,6 +260,27 @@ export class RolloutReconciler {
     return revision
   }
 
+  /** Validation and plans by what they depend on: the spec's generation, templates, revision. */
+  readonly #reads = new Map<string, { key: string; read: ReturnType<typeof readRollout> }>()
+
+  /** The Rollout validated and planned, again only when its spec or its templates changed. */
+  #read(object: RolloutObject, revision: number): ReturnType<typeof readRollout> {
+    const templates = this.#templates(object)
+    const key = [
+      object.metadata.uid,
+      object.metadata.generation,
+      JSON.stringify(object.metadata.labels ?? {}),
+      revision,
+      ...templates.map((t) => `${t.metadata.name}@${t.metadata.resourceVersion ?? ''}`),
+    ].join('|')
+    const id = `${object.metadata.namespace ?? ''}/${object.metadata.name}`
+    const cached = this.#reads.get(id)
+    if (cached?.key === key) return cached.read
+    const read = readRollout(object, templates, revision)
+    this.#reads.set(id, { key, read })
+    return read
+  }
+
   #templates(object: RolloutObject): KubeObject[] {
     return templatesFor(
       this.#o.caches.templates.list(object.metadata.namespace),
@@ -279,10 +302,7 @@ export class RolloutReconciler {
     }
     const status = engineStatusOf(object.status)
     const target = this.#target(object)
-    const checked =
-      typeof target === 'string'
-        ? { problems: [target] }
-        : readRollout(object, this.#templates(object), 1)
+    const checked = typeof target === 'string' ? { problems: [target] } : this.#read(object, 1)
     if (typeof target === 'string' || checked.plan === undefined) {
       await this.#reportInvalid(object, status, book, checked.problems)
       return { requeueAfterMs: this.#o.resyncMs }
@@ -291,7 +311,7 @@ export class RolloutReconciler {
     const ns = object.metadata.namespace ?? 'default'
     const templates = this.#recordedTemplates(ns, object.metadata.name)
     const revision = await this.#revision(object, status, book, templates, target)
-    const read = readRollout(object, this.#templates(object), revision)
+    const read = this.#read(object, revision)
     if (read.plan === undefined) return undefined
     const store = this.#store(ns)
     store.adopt(object.metadata.name, object.status)
@@ -335,7 +355,7 @@ export class RolloutReconciler {
       return { requeueAfterMs: this.#o.resyncMs }
     }
     const revision = await this.#revision(object, status, handle.book, handle.templates, target)
-    const read = readRollout(object, this.#templates(object), revision)
+    const read = this.#read(object, revision)
     if (read.plan === undefined) {
       await this.#reportInvalid(object, status, handle.book, read.problems)
       return { requeueAfterMs: this.#o.resyncMs }

@@ -22,11 +22,8 @@ function document(file: string, object: KubeObject, kind: string): LoadedDocumen
     value: {
       apiVersion: API_VERSION,
       kind,
-      metadata: {
-        name: m.name,
-        ...(m.labels === undefined ? {} : { labels: m.labels }),
-        ...(m.annotations === undefined ? {} : { annotations: m.annotations }),
-      },
+      // Annotations carry commands and change often; the spec layer reads none of them.
+      metadata: { name: m.name, ...(m.labels === undefined ? {} : { labels: m.labels }) },
       spec: object.spec,
     },
     lineOf: () => 1,
