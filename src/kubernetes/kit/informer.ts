@@ -76,6 +76,16 @@ export class Informer<T extends KubeObject> {
     this.#abort?.abort()
   }
 
+  /**
+   * Watches again from `resourceVersion` (a position the server may no longer have: it answers
+   * 410 Gone and the informer relists). For tests and debugging.
+   */
+  watchFrom(resourceVersion: string): void {
+    this.#resourceVersion = resourceVersion
+    this.#lastList = Date.now()
+    this.#abort?.abort()
+  }
+
   async #run(): Promise<void> {
     let failures = 0
     while (!this.#stopped) {
