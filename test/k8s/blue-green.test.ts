@@ -49,7 +49,17 @@ describe('blue-green by selector switch', () => {
     expect(versionOf(await deploymentOf(sc.ns, 'web'))).toBe('2')
     expect((await deploymentOf(sc.ns, 'web'))?.status?.readyReplicas).toBe(2)
     // the preview is reachable through its own Service
-    expect(await kubectlOk(['-n', sc.ns, 'get', 'service', 'web-canary', '-o', 'jsonpath={.spec.selector.app}'])).toBe('web')
+    expect(
+      await kubectlOk([
+        '-n',
+        sc.ns,
+        'get',
+        'service',
+        'web-canary',
+        '-o',
+        'jsonpath={.spec.selector.app}',
+      ]),
+    ).toBe('web')
     // Watch the apex's selector through the switch.
     const seen: string[] = ['web-primary']
     let watching = true

@@ -36,7 +36,12 @@ describe('deleting a Rollout mid-way', () => {
     )
     await waitForStatus(sc.ns, sc.name, 'healthy', (s) => s.phase === 'Healthy')
     await setVersion(sc.ns, 'web', '2')
-    await waitForStatus(sc.ns, sc.name, 'paused at 30%', (s) => s.phase === 'Paused' && s.weight === 30)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'paused at 30%',
+      (s) => s.phase === 'Paused' && s.weight === 30,
+    )
     expect(await routeWeights(sc.ns, 'web')).toEqual({ 'web-primary': 70, 'web-canary': 30 })
     await kubectlOk(['-n', sc.ns, 'delete', 'rollout', 'web', '--wait=true', '--timeout=60s'])
     expect(await routeWeights(sc.ns, 'web')).toEqual({ 'web-primary': 100, 'web-canary': 0 })

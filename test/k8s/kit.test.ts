@@ -79,7 +79,7 @@ describe('informer', () => {
     await c.create(RESOURCES.configMaps, ns.name, configMap('b', '1'))
     await c.patch(RESOURCES.configMaps, ns.name, 'a', { data: { value: '2' } })
     await c.delete(RESOURCES.configMaps, ns.name, 'b')
-    await waitFor('add, update and delete seen', async () =>
+    await waitFor('add, update and delete seen', () =>
       events.includes('deleted:b') ? true : undefined,
     )
     expect(events).toEqual(['added:a', 'added:b', 'updated:a', 'deleted:b'])
@@ -88,7 +88,7 @@ describe('informer', () => {
     // A broken connection: the watch starts again from where it was, and misses nothing.
     informer.interruptWatch()
     await c.create(RESOURCES.configMaps, ns.name, configMap('c', '1'))
-    await waitFor('the object created across the restart', async () =>
+    await waitFor('the object created across the restart', () =>
       informer.get(ns.name, 'c') !== undefined ? true : undefined,
     )
     expect(events.at(-1)).toBe('added:c')
@@ -118,7 +118,7 @@ describe('informer', () => {
     informer.start()
     await informer.synced
     proxy.freeze(true)
-    await waitFor('the watchdog to notice the silent watch', async () =>
+    await waitFor('the watchdog to notice the silent watch', () =>
       log.some((l) => l.includes('silent')) ? true : undefined,
     )
     proxy.freeze(false)
@@ -126,7 +126,7 @@ describe('informer', () => {
     await direct.create(RESOURCES.configMaps, ns.name, configMap('after-freeze', '1'))
     await waitFor(
       'the restarted watch to bring the new object',
-      async () => (informer.get(ns.name, 'after-freeze') !== undefined ? true : undefined),
+      () => (informer.get(ns.name, 'after-freeze') !== undefined ? true : undefined),
       60_000,
     )
     await informer.stop()
@@ -154,13 +154,13 @@ describe('leader election', () => {
     const b = elector('b')
     a.start()
     b.start()
-    await waitFor('one leader', async () => (leading.length > 0 ? true : undefined))
+    await waitFor('one leader', () => (leading.length > 0 ? true : undefined))
     await new Promise((r) => setTimeout(r, 2000))
     expect(leading).toHaveLength(1)
     expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1)
     const [leader, standby] = a.isLeader ? [a, b] : [b, a]
     await leader.stop()
-    await waitFor('the standby to lead', async () => (standby.isLeader ? true : undefined), 20_000)
+    await waitFor('the standby to lead', () => (standby.isLeader ? true : undefined), 20_000)
     const lease = await c.get<
       KubeObject & { spec: { holderIdentity: string; leaseTransitions: number } }
     >(RESOURCES.leases, ns.name, 'kit-lease')

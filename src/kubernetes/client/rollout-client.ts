@@ -261,23 +261,22 @@ export class RolloutClient {
     namespace = this.namespace,
   ): Promise<void> {
     let resourceVersion = (await this.get(name, namespace)).metadata.resourceVersion
-    while (!signal.aborted) {
+    const stopped = (): boolean => signal.aborted
+    while (!stopped()) {
       try {
         await this.client.watch(
           resourcePath({ ...RESOURCES.rollouts, namespace }),
           { fieldSelector: `metadata.name=${name}`, resourceVersion, allowWatchBookmarks: true },
           (event) => {
             resourceVersion = event.object.metadata.resourceVersion
-            if (event.type === 'ADDED' || event.type === 'MODIFIED')
-              onChange(event.object as RolloutObject)
+            if (event.type === 'ADDED' || event.type === 'MODIFIED') onChange(event.object)
           },
           { signal },
         )
-      } catch (err) {
-        if (signal.aborted) return
+      } catch {
+        if (stopped()) return
         // A lost watch starts again from the object as it is now.
         resourceVersion = (await this.get(name, namespace)).metadata.resourceVersion
-        void err
       }
     }
   }

@@ -113,7 +113,7 @@ export async function testNamespace(
 /** Polls `check` until it returns something other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 60_000,
   intervalMs = 200,
 ): Promise<T> {
