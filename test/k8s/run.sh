@@ -10,7 +10,8 @@ cd "$ROOT"
 if [ -z "${KUBECONFIG:-}" ]; then
   BIN=$("$HERE/cluster/build.sh" | tail -n1) || { echo "test:k8s: building the test cluster failed" >&2; echo "0 passed, 1 failed"; exit 1; }
   D=$(mktemp -d "${TMPDIR:-/tmp}/kanari-k8s.XXXXXX")
-  trap 'CP_RM=${KANARI_K8S_KEEP:-1} "$HERE/cluster/stop.sh" "$D"' EXIT
+  # KANARI_K8S_KEEP=1 keeps the cluster's directory (logs, PKI) after stopping it.
+  trap 'CP_RM=$([ "${KANARI_K8S_KEEP:-0}" = 1 ] && echo 0 || echo 1) "$HERE/cluster/stop.sh" "$D"' EXIT
   CP_DIR=$D CP_BIN=$BIN "$HERE/cluster/start.sh" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
   export KUBECONFIG=$D/kubeconfig KANARI_K8S_BIN=$BIN KANARI_K8S_DIR=$D
 else
