@@ -22,6 +22,15 @@ T0=$(date +%s.%N)
 log() { echo "[start +$(echo "$(date +%s.%N) - $T0" | bc | xargs printf '%.1f')s] $*" >&2; }
 
 fail() {
+  # A port picked free can be taken by another program before the component binds it: start again
+  # on new ports (up to 3 times) rather than fail.
+  local attempt=${CP_START_ATTEMPT:-1}
+  if [ "$attempt" -lt 3 ] && grep -qs 'address already in use' "$D"/logs/*.log; then
+    echo "start.sh: a port was taken meanwhile; starting again on other ports" >&2
+    "$HERE/stop.sh" "$D" >/dev/null 2>&1 || true
+    rm -rf "$D/logs" "$D/pki" "$D/pids.stopped" "$D/etcd-data-dir"
+    CP_DIR=$D CP_BIN=$B CP_START_ATTEMPT=$((attempt + 1)) exec "$0"
+  fi
   echo "start.sh: FAILED: $*" >&2
   for l in "$D"/logs/*.log; do [ -f "$l" ] && { echo "--- tail $l" >&2; tail -n 15 "$l" >&2; }; done
   "$HERE/stop.sh" "$D" >&2 || true
