@@ -55,6 +55,8 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 interface Controller {
   pid: number
   port: number
+  /** The controller's latest log lines, for a failure message. */
+  tail(): string
   stop(): Promise<void>
   metrics(): Promise<string>
 }
@@ -83,15 +85,16 @@ async function startController(kubeconfig: string, namespace: string): Promise<C
   let port = 0
   let text = ''
   child.stderr.on('data', (c: Buffer) => {
-    text += c.toString()
+    text = (text + c.toString()).slice(-20_000)
     const m = /metrics on [^:]+:(\d+)/.exec(text)
-    if (m?.[1] !== undefined) port = Number(m[1])
+    if (m?.[1] !== undefined && port === 0) port = Number(m[1])
   })
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   while (port === 0) await sleep(100)
   return {
     pid: child.pid ?? 0,
     port,
+    tail: () => text.split('\n').slice(-15).join('\n'),
     stop: async () => {
       child.kill('SIGTERM')
       await exited
@@ -172,7 +175,10 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
   try {
     const settled = (r: RolloutObject, deployments: Map<string, number>) =>
       r.status?.phase === 'Healthy' && deployments.get(r.metadata.name) === 0
+    const deployBy = Date.now() + Math.max(300_000, n * 2_000)
     for (;;) {
+      if (Date.now() > deployBy)
+        throw new Error(`N=${n}: not all rollouts deployed in time; the controller says:\n${controller.tail()}`)
       const rollouts = await client.list<RolloutObject>(RESOURCES.rollouts, ns)
       const deps = await client.list<KubeObject & { spec: { replicas?: number } }>(RESOURCES.deployments, ns)
       const replicas = new Map(deps.items.map((d) => [d.metadata.name, d.spec.replicas ?? 1]))
@@ -193,7 +199,10 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
       changedAt.set(name, Date.now())
     })
     const latencies = new Map<string, number>()
+    const stepBy = Date.now() + Math.max(300_000, n * 2_000)
     for (;;) {
+      if (Date.now() > stepBy)
+        throw new Error(`N=${n}: not all rollouts reached the step in time; the controller says:\n${controller.tail()}`)
       const rollouts = await client.list<RolloutObject>(RESOURCES.rollouts, ns)
       for (const r of rollouts.items) {
         if (latencies.has(r.metadata.name)) continue

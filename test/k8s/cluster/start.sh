@@ -127,7 +127,7 @@ wait_for etcd curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 launch kube-apiserver "$B/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
   --tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" --client-ca-file "$P/ca.crt" \
-  --authorization-mode Node,RBAC --allow-privileged=true --service-cluster-ip-range 10.0.0.0/24 \
+  --authorization-mode Node,RBAC --allow-privileged=true --service-cluster-ip-range 10.0.0.0/16 \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$P/sa.pub" --service-account-signing-key-file "$P/sa.key" \
   --endpoint-reconciler-type none --cert-dir "$D/pki/apiserver-gen" --profiling=false
