@@ -123,10 +123,7 @@ export class KanariController {
       },
       {
         concurrency: options.workers,
-        onError: (key, err, retryInMs) =>
-          options.log(
-            `reconcile ${key} failed: ${err instanceof Error ? err.message : String(err)} (retrying in ${Math.round(retryInMs)} ms)`,
-          ),
+        onError: (key, err, retryInMs) => this.#reportError(key, err, retryInMs),
       },
     )
     if (options.leaderElection.enabled) {
@@ -149,6 +146,8 @@ export class KanariController {
   }
 
   readonly #rollouts: Informer<RolloutObject>
+  /** The last reconcile error told about each Rollout (each new one becomes a Warning event). */
+  readonly #lastError = new Map<string, string>()
   #stopReason: 'stopped' | 'lost leadership' = 'stopped'
 
   static async start(options: ControllerOptions): Promise<KanariController> {
@@ -187,6 +186,23 @@ export class KanariController {
     this.options.log(`${this.identity} reconciles`)
     for (const r of this.#rollouts.list()) this.#enqueue(r)
     this.queue.start()
+  }
+
+  /** Logs a failed reconcile, and tells the Rollout's users once per distinct error. */
+  #reportError(key: string, err: unknown, retryInMs: number): void {
+    const message = err instanceof Error ? err.message : String(err)
+    this.options.log(`reconcile ${key} failed: ${message} (retrying in ${Math.round(retryInMs)} ms)`)
+    if (this.#lastError.get(key) === message) return
+    this.#lastError.set(key, message)
+    const i = key.indexOf('/')
+    const rollout = this.#rollouts.get(key.slice(0, i), key.slice(i + 1))
+    if (rollout !== undefined)
+      this.#recorder.record(RESOURCES.rollouts, rollout, {
+        type: 'Warning',
+        reason: 'ReconcileError',
+        action: 'Reconcile',
+        note: `${message} (retrying with backoff)`,
+      })
   }
 
   #enqueue(o: KubeObject): void {
