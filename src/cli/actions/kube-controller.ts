@@ -2,16 +2,10 @@
 import { kanariCrds } from '../../kubernetes/crds/definitions.js'
 import { kubernetesMetricProviders } from '../../kubernetes/metrics.js'
 import { KanariController } from '../../kubernetes/controller/controller.js'
-import { InputError } from '../../errors.js'
 import type { CliContext } from '../context.js'
 import type { ControllerCliOptions } from '../commands/kubernetes.js'
 
 export async function runController(ctx: CliContext, o: ControllerCliOptions): Promise<void> {
-  if (o.renewDeadline >= o.leaseDuration)
-    throw new InputError(
-      `--renew-deadline (${o.renewDeadline}s) must be less than --lease-duration (${o.leaseDuration}s)`,
-      { hint: 'a leader must step down before a standby may take the lease' },
-    )
   const log = (line: string): void => {
     const at = new Date().toISOString()
     ctx.io.stderr.write(

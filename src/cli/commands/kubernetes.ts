@@ -89,7 +89,12 @@ export function registerKubernetesCommands(program: Command, ctx: CliContext): v
         .choices(['table', 'json'])
         .default('table'),
     )
-    .action(async (options: ControllerCliOptions) => {
+    .action(async (options: ControllerCliOptions, cmd: Command) => {
+      if (options.renewDeadline >= options.leaseDuration)
+        cmd.error(
+          `error: --renew-deadline (${options.renewDeadline}s) must be less than --lease-duration (${options.leaseDuration}s): a leader must step down before a standby may take the lease`,
+          { exitCode: 2, code: 'kanari.usage' },
+        )
       await (await import('../actions/kube-controller.js')).runController(ctx, options)
     })
 
