@@ -191,7 +191,9 @@ export class KanariController {
   /** Logs a failed reconcile, and tells the Rollout's users once per distinct error. */
   #reportError(key: string, err: unknown, retryInMs: number): void {
     const message = err instanceof Error ? err.message : String(err)
-    this.options.log(`reconcile ${key} failed: ${message} (retrying in ${Math.round(retryInMs)} ms)`)
+    this.options.log(
+      `reconcile ${key} failed: ${message} (retrying in ${Math.round(retryInMs)} ms)`,
+    )
     if (this.#lastError.get(key) === message) return
     this.#lastError.set(key, message)
     const i = key.indexOf('/')

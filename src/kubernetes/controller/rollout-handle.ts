@@ -74,6 +74,8 @@ export class RolloutHandle {
   stableRouted: Backend | undefined
   /** The apex selector last applied (null: the router sets it); undefined before the first. */
   apexApplied: Backend | null | undefined
+  /** What the driver and router were built from: a change of it builds the handle again. */
+  readonly wiring: string
   /** AnalysisRun objects as last written, by name. */
   readonly analysisRuns = new Map<string, string>()
 
@@ -82,6 +84,7 @@ export class RolloutHandle {
     init: HandleInit,
   ) {
     const { object } = init
+    this.wiring = wiringOf(init.spec)
     const namespace = object.metadata.namespace ?? 'default'
     const target = init.spec.workload.targetRef?.name ?? object.metadata.name
     this.names = {
@@ -149,4 +152,9 @@ export class RolloutHandle {
   get key(): string {
     return `${this.names.namespace}/${this.names.rollout.name}`
   }
+}
+
+/** The parts of a spec the driver and the router are built from. */
+export function wiringOf(spec: RolloutSpec): string {
+  return JSON.stringify([spec.workload.targetRef?.name, spec.trafficRouting ?? null, spec.service])
 }

@@ -35,7 +35,7 @@ import { applyServices, targetPortOf } from '../workloads/services.js'
 import { actorOf, commandOf, currentCommands, newCommands } from './commands.js'
 import { mirrorAnalysisRuns } from './analysis-run-objects.js'
 import { rolloutConditions, stepText } from './rollout-conditions.js'
-import { RolloutHandle, type ControllerBook } from './rollout-handle.js'
+import { RolloutHandle, wiringOf, type ControllerBook } from './rollout-handle.js'
 import { readRollout, templatesFor } from './rollout-spec.js'
 
 export const FINALIZER = 'kanari.dev/restore-traffic'
@@ -151,7 +151,12 @@ export class RolloutReconciler {
         metadata: { finalizers: [...(object.metadata.finalizers ?? []), FINALIZER] },
       })
     const handle = this.handles.get(key)
-    if (handle !== undefined && handle.names.rollout.uid !== object.metadata.uid) {
+    if (
+      handle !== undefined &&
+      (handle.names.rollout.uid !== object.metadata.uid ||
+        handle.wiring !== wiringOf(this.#spec(object)))
+    ) {
+      // Another object of the same name, or another target, router or port: build it afresh.
       this.handles.delete(key)
       return this.reconcile(key)
     }

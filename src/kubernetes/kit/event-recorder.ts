@@ -1,7 +1,8 @@
 /**
  * Kubernetes Events (events.k8s.io/v1) about an object, as `kubectl describe` and `kubectl get
- * events` show them. Sending never holds up the caller: events go out in order, in the background,
- * and one that cannot be sent is logged and dropped (the durable record is the object's status).
+ * events` show them. Sending never holds up the caller: each object's events go out in order, in
+ * the background, a few objects' at once; one that cannot be sent is logged and dropped (the
+ * durable record is the object's status).
  */
 import { randomBytes } from 'node:crypto'
 import type { KubeClient } from './client.js'
@@ -22,9 +23,15 @@ function microTime(ms: number, seq: number): string {
   return new Date(ms).toISOString().replace(/Z$/, `${String(seq % 1000).padStart(3, '0')}Z`)
 }
 
+/** Events sent at once at most (events of one object always go out in order). */
+const CONCURRENCY = 8
+
 export class EventRecorder {
-  #chain: Promise<void> = Promise.resolve()
+  /** The tail of each object's queue of events, by uid. */
+  readonly #chains = new Map<string, Promise<void>>()
   #seq = 0
+  #active = 0
+  readonly #waiting: (() => void)[] = []
   pending = 0
 
   constructor(
@@ -33,6 +40,17 @@ export class EventRecorder {
     private readonly instance: string,
     private readonly log: (line: string) => void = () => undefined,
   ) {}
+
+  async #slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= CONCURRENCY) await new Promise<void>((r) => this.#waiting.push(r))
+    this.#active++
+    try {
+      return await fn()
+    } finally {
+      this.#active--
+      this.#waiting.shift()?.()
+    }
+  }
 
   record(resource: ResourceRef, regarding: KubeObject, event: EventInput, at = Date.now()): void {
     const namespace = regarding.metadata.namespace ?? 'default'
@@ -61,9 +79,10 @@ export class EventRecorder {
         resourceVersion: regarding.metadata.resourceVersion,
       },
     }
+    const key = regarding.metadata.uid ?? `${namespace}/${regarding.metadata.name}`
     this.pending++
-    this.#chain = this.#chain
-      .then(() => this.client.create(RESOURCES.events, namespace, body))
+    const next = (this.#chains.get(key) ?? Promise.resolve())
+      .then(() => this.#slot(() => this.client.create(RESOURCES.events, namespace, body)))
       .then(
         () => undefined,
         (err: unknown) =>
@@ -71,11 +90,15 @@ export class EventRecorder {
             `event ${event.reason} about ${namespace}/${regarding.metadata.name} not recorded: ${err instanceof Error ? err.message : String(err)}`,
           ),
       )
-      .finally(() => this.pending--)
+      .finally(() => {
+        this.pending--
+        if (this.#chains.get(key) === next) this.#chains.delete(key)
+      })
+    this.#chains.set(key, next)
   }
 
   /** Resolves once every event recorded so far was sent (or given up). */
-  flush(): Promise<void> {
-    return this.#chain
+  async flush(): Promise<void> {
+    await Promise.all([...this.#chains.values()])
   }
 }
