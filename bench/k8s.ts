@@ -11,7 +11,7 @@
  *     and by verb/resource,
  * and, for the larger N, each figure as a ratio of the smaller N's (same run, same cluster).
  * With KUBECONFIG set it runs against that cluster; otherwise it starts its own and stops it.
- * Options: --rollouts 100,1000  --runs 1 (medians over runs)  --workers 4
+ * Options: --rollouts 100,1000  --runs 1 (medians over runs)  --workers 10 (the controller's default)
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
@@ -30,7 +30,7 @@ function arg(name: string, fallback: string): string {
 }
 const SIZES = arg('rollouts', '100,1000').split(',').map(Number)
 const RUNS = Number(arg('runs', '1'))
-const WORKERS = arg('workers', '4')
+const WORKERS = arg('workers', '10')
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const quantile = (xs: number[], q: number): number => {
@@ -105,14 +105,17 @@ async function startController(kubeconfig: string, namespace: string): Promise<C
 
 function requestsOf(metrics: string): Map<string, number> {
   const out = new Map<string, number>()
-  for (const m of metrics.matchAll(/^kanari_api_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\d+)/gm))
+  for (const m of metrics.matchAll(
+    /^kanari_api_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\d+)/gm,
+  ))
     out.set(`${m[1]} ${m[2]}`, Number(m[3]))
   return out
 }
 
 function rssOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
   return { rss: kb('VmRSS') * 1024, peak: kb('VmHWM') * 1024 }
 }
 
@@ -148,7 +151,15 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
-          spec: { containers: [{ name: 'app', image: 'registry.example/app:1', env: [{ name: 'VERSION', value: '1' }] }] },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: 'registry.example/app:1',
+                env: [{ name: 'VERSION', value: '1' }],
+              },
+            ],
+          },
         },
       },
     })
@@ -178,9 +189,14 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
     const deployBy = Date.now() + Math.max(300_000, n * 2_000)
     for (;;) {
       if (Date.now() > deployBy)
-        throw new Error(`N=${n}: not all rollouts deployed in time; the controller says:\n${controller.tail()}`)
+        throw new Error(
+          `N=${n}: not all rollouts deployed in time; the controller says:\n${controller.tail()}`,
+        )
       const rollouts = await client.list<RolloutObject>(RESOURCES.rollouts, ns)
-      const deps = await client.list<KubeObject & { spec: { replicas?: number } }>(RESOURCES.deployments, ns)
+      const deps = await client.list<KubeObject & { spec: { replicas?: number } }>(
+        RESOURCES.deployments,
+        ns,
+      )
       const replicas = new Map(deps.items.map((d) => [d.metadata.name, d.spec.replicas ?? 1]))
       const done = rollouts.items.filter((r) => settled(r, replicas)).length
       if (done === n) break
@@ -188,7 +204,9 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
       await sleep(2000)
     }
     const deploySeconds = (performance.now() - t0) / 1000
-    process.stderr.write(`\r  N=${n}: all deployed in ${deploySeconds.toFixed(1)} s; changing every template\n`)
+    process.stderr.write(
+      `\r  N=${n}: all deployed in ${deploySeconds.toFixed(1)} s; changing every template\n`,
+    )
     await sleep(2000)
     const before = requestsOf(await controller.metrics())
     const changedAt = new Map<string, number>()
@@ -202,7 +220,9 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
     const stepBy = Date.now() + Math.max(300_000, n * 2_000)
     for (;;) {
       if (Date.now() > stepBy)
-        throw new Error(`N=${n}: not all rollouts reached the step in time; the controller says:\n${controller.tail()}`)
+        throw new Error(
+          `N=${n}: not all rollouts reached the step in time; the controller says:\n${controller.tail()}`,
+        )
       const rollouts = await client.list<RolloutObject>(RESOURCES.rollouts, ns)
       for (const r of rollouts.items) {
         if (latencies.has(r.metadata.name)) continue
@@ -224,7 +244,13 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
       .filter(([, v]) => v > 0)
       .sort((a, b) => b[1] - a[1])
     const total = byVerb.reduce((s, [, v]) => s + v, 0)
-    const q = (name: string) => Number(new RegExp(`^kanari_reconcile_duration_seconds\\{quantile="${name}"\\} ([\\d.e-]+)`, 'm').exec(metrics)?.[1] ?? NaN)
+    const q = (name: string) =>
+      Number(
+        new RegExp(
+          `^kanari_reconcile_duration_seconds\\{quantile="${name}"\\} ([\\d.e-]+)`,
+          'm',
+        ).exec(metrics)?.[1] ?? NaN,
+      )
     const { rss, peak } = rssOf(controller.pid)
     const steps = [...latencies.values()]
     return {
@@ -240,16 +266,33 @@ async function runOnce(client: KubeClient, kubeconfig: string, n: number): Promi
       deploySeconds,
     }
   } finally {
-    await controller.stop()
+    // The namespace goes first, while the controller runs: the Rollouts' finalizers need it.
     await client.delete(RESOURCES.namespaces, undefined, ns)
+    const goneBy = Date.now() + 600_000
+    while (
+      (await client.find(RESOURCES.namespaces, undefined, ns)) !== undefined &&
+      Date.now() < goneBy
+    )
+      await sleep(2000)
+    await controller.stop()
   }
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`
+const HEADER =
+  'N      step p50  step p99  reconcile p50  reconcile p99  RSS      peak RSS  API requests/step  deploy all'
+function row(r: Result): string {
+  return `${String(r.n).padEnd(6)} ${r.stepP50.toFixed(2).padStart(7)} s ${r.stepP99.toFixed(2).padStart(7)} s ${(r.reconcileP50 * 1000).toFixed(1).padStart(10)} ms ${(r.reconcileP99 * 1000).toFixed(1).padStart(10)} ms  ${mb(r.rss).padStart(7)}  ${mb(r.peakRss).padStart(7)}  ${r.requestsPerStep.toFixed(2).padStart(17)}  ${r.deploySeconds.toFixed(0).padStart(6)} s`
 }
 
 async function main(): Promise<void> {
   let kubeconfig = process.env.KUBECONFIG ?? ''
   let stop: (() => void) | undefined
   if (kubeconfig === '') {
-    const bin = execFileSync(join(cluster, 'build.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const bin = execFileSync(join(cluster, 'build.sh'), {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
       .trim()
       .split('\n')
       .at(-1) as string
@@ -262,7 +305,11 @@ async function main(): Promise<void> {
     kubeconfig = join(dir, 'kubeconfig')
     process.env.KUBECONFIG = kubeconfig
     process.env.KANARI_K8S_BIN = bin
-    stop = () => execFileSync(join(cluster, 'stop.sh'), [dir], { env: { ...process.env, CP_RM: '1' }, stdio: 'inherit' })
+    stop = () =>
+      execFileSync(join(cluster, 'stop.sh'), [dir], {
+        env: { ...process.env, CP_RM: '1' },
+        stdio: 'inherit',
+      })
   }
   try {
     execFileSync(join(cluster, 'install-crds.sh'), { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -270,7 +317,11 @@ async function main(): Promise<void> {
     const results: Result[] = []
     for (const n of SIZES) {
       const runs: Result[] = []
-      for (let i = 0; i < RUNS; i++) runs.push(await runOnce(client, kubeconfig, n))
+      for (let i = 0; i < RUNS; i++) {
+        const r = await runOnce(client, kubeconfig, n)
+        runs.push(r)
+        process.stderr.write(`  ${HEADER}\n  ${row(r)}\n`)
+      }
       const m = (f: (r: Result) => number) => median(runs.map(f))
       results.push({
         n,
@@ -286,13 +337,11 @@ async function main(): Promise<void> {
       })
     }
     await client.close()
-    const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`
-    console.log(`\nKanari controller, one rollout step each (${RUNS} run${RUNS === 1 ? '' : 's'}, medians; workers ${WORKERS})`)
-    console.log('N      step p50  step p99  reconcile p50  reconcile p99  RSS      peak RSS  API requests/step  deploy all')
-    for (const r of results)
-      console.log(
-        `${String(r.n).padEnd(6)} ${r.stepP50.toFixed(2).padStart(7)} s ${r.stepP99.toFixed(2).padStart(7)} s ${(r.reconcileP50 * 1000).toFixed(1).padStart(10)} ms ${(r.reconcileP99 * 1000).toFixed(1).padStart(10)} ms  ${mb(r.rss).padStart(7)}  ${mb(r.peakRss).padStart(7)}  ${r.requestsPerStep.toFixed(2).padStart(17)}  ${r.deploySeconds.toFixed(0).padStart(6)} s`,
-      )
+    console.log(
+      `\nKanari controller, one rollout step each (${RUNS} run${RUNS === 1 ? '' : 's'}, medians; workers ${WORKERS})`,
+    )
+    console.log(HEADER)
+    for (const r of results) console.log(row(r))
     for (const r of results) {
       console.log(`\nAPI requests per rollout step, N=${r.n}:`)
       for (const [k, v] of r.byVerb) console.log(`  ${v.toFixed(2).padStart(6)}  ${k}`)

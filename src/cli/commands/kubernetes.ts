@@ -83,7 +83,12 @@ export function registerKubernetesCommands(program: Command, ctx: CliContext): v
       positiveNumber('a number of seconds above 0, e.g. 30'),
       30,
     )
-    .option('--workers <n>', 'rollouts reconciled at once', wholeNumber(1, 'a whole number ≥ 1'), 4)
+    .option(
+      '--workers <n>',
+      'rollouts reconciled at once',
+      wholeNumber(1, 'a whole number ≥ 1'),
+      10,
+    )
     .addOption(
       new Option('-o, --output <format>', 'log lines as text or JSON')
         .choices(['table', 'json'])

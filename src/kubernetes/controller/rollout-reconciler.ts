@@ -445,19 +445,32 @@ export class RolloutReconciler {
   }
 
   /**
-   * When to look again: at the tick rate while something moves (replicas coming up, a timed
-   * pause, analysis); at the resync rate while the rollout waits for a person or is settled — any
-   * change to it, its target or their pods wakes it through the informers anyway.
+   * When to look again. At the tick rate only while time itself moves the rollout: analysis
+   * measuring, a timed pause, a blue-green preview promoting itself after a delay, a scale-down
+   * due. Waiting for replicas (or for the primary to take over) is woken by the informers when
+   * pods change, so a slower look (5 ticks) only guards the progress deadline. Waiting for a person,
+   * or settled: the resync rate — any change to the Rollout wakes it at once.
    */
   #nextTickMs(handle: RolloutHandle, target: Deployment): number {
     const s = handle.runner.status
+    const plan = handle.runner.plan
+    const now = this.#now()
     const analysing =
       s.analyses.background?.phase === 'Running' || s.analyses.step?.phase === 'Running'
-    const waitingForPerson = s.phase === 'Paused' && !analysing
+    const step =
+      plan.strategy.kind === 'canary' ? plan.strategy.steps[s.currentStepIndex] : undefined
+    const timedPause =
+      s.phase === 'Progressing' && step?.kind === 'pause' && step.durationSeconds !== undefined
+    const autoPromoting =
+      plan.strategy.kind === 'blueGreen' &&
+      plan.strategy.autoPromotionSeconds !== undefined &&
+      s.readySince !== null
     const settled =
       (s.phase === 'Healthy' || s.phase === 'RolledBack') && !this.#targetPending(handle, target)
-    let next = settled || waitingForPerson ? this.#o.resyncMs : this.#o.tickMs
-    const now = this.#now()
+    let next: number
+    if (analysing || timedPause || autoPromoting) next = this.#o.tickMs
+    else if (settled || s.phase === 'Paused') next = this.#o.resyncMs
+    else next = Math.min(this.#o.resyncMs, 5 * this.#o.tickMs)
     for (const at of Object.values(s.scaleDownAt)) next = Math.min(next, Math.max(0, at - now) + 50)
     return next
   }
