@@ -13,12 +13,47 @@ const ALLOWED = {
   engine: ['analysis'],
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
+  webhooks: ['analysis', 'engine', 'controller'],
   report: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec'],
+  notify: ['analysis', 'engine', 'spec', 'controller'],
+  import: ['analysis', 'engine', 'spec', 'manifests'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
-  kubernetes: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
+  providers: ['analysis', 'engine', 'spec', 'controller'],
+  local: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+  ],
+  demo: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+    'local',
+  ],
+  kubernetes: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+  ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(
@@ -92,7 +127,7 @@ export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -131,7 +166,27 @@ export default defineConfig(
     },
   },
   {
-    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js'],
+    // The dashboard runs in a browser: it may bundle the pure layers (simulate runs in a worker)
+    // and read the daemon's wire types, nothing that needs Node.
+    files: ['dashboard/src/**/*.ts', 'dashboard/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(local|spec|manifests|demo|cli)(/|$)',
+              allowTypeImports: true,
+              message:
+                'the dashboard bundles only analysis, engine, controller, report and simulate; it reads the daemon over HTTP (types may be imported).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js', 'dashboard/*.js'],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )

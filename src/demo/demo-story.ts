@@ -63,6 +63,7 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
   const running = await o.startDaemon(o.stateDir)
   progress.client = running
   say(`daemon running (pid ${running.info.pid}, API ${running.info.url})`)
+  say(`dashboard: ${running.info.url}/ — open it in a browser to watch each release live`)
   /** Every call to the daemon goes through here: none starts after an interrupt. */
   const daemon = (): DaemonClient => {
     stop.throwIfAborted()

@@ -43,6 +43,8 @@ export interface DemoOptions {
 export interface DemoReport {
   ok: boolean
   url: string
+  /** The live dashboard, served by the daemon (empty if the daemon never started). */
+  dashboardUrl: string
   stateDir: string
   releases: ReleaseReport[]
   load: { requests: number; failed: number; unanswered: number; rps: number }
@@ -163,6 +165,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const report: DemoReport = {
       ok,
       url: `${url}/`,
+      dashboardUrl: client === undefined ? '' : `${client.info.url}/`,
       stateDir,
       releases,
       load: { ...progress.load, rps: options.rps },
@@ -189,11 +192,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
           `  ${r.version} ${r.color.padEnd(7)} ${r.outcome.padEnd(10)} ${r.outcome === 'RolledBack' ? `at ${r.decidedAtWeight}%`.padEnd(7) : ''.padEnd(7)} decided in ${r.decisionSeconds}s, ${r.failedRequests} failed requests  ${r.ok ? 'as expected' : 'NOT as expected'}`,
         )
       say(`grid page (served through the proxy): ${url}/${options.keep ? '' : ' (stopped)'}`)
+      if (report.dashboardUrl !== '')
+        say(
+          `dashboard (served by the daemon):     ${report.dashboardUrl}${options.keep ? '' : ' (stopped)'}`,
+        )
       say(ok ? 'demo passed' : 'demo FAILED: a release did not end as expected')
       if (options.keep && client !== undefined) {
         say('')
         for (const line of keepInstructions({
           serviceUrl: url,
+          dashboardUrl: report.dashboardUrl,
           stateDir,
           daemonPid: client.info.pid,
           kanari: kanariCommand(),

@@ -11,12 +11,18 @@ import {
   type MetricProviderKind,
 } from '../analysis/vocabulary.js'
 import {
+  GATE_NAME_MAX_LENGTH,
+  GATE_NAME_PATTERN,
+  LOADTEST_LIMITS,
+  LOADTEST_METHODS,
   NOTIFICATION_PROVIDERS,
   SEVERITIES,
   WEBHOOK_TYPES,
   type RouterName,
 } from '../engine/vocabulary.js'
-import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
+import { PROMETHEUS_QUERY_SETS } from './query-sets.js'
+import { EVENT_REASONS } from '../engine/events.js'
+import { IntOrString, REFUSED_FIELDS, StringEnum, StringMap } from './schema-helpers.js'
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
 
@@ -45,12 +51,54 @@ export const RequestMatchSchema = Type.Object(
   { description: 'a header (headerName + headerValue) or cookie (cookieName + cookieValue) match' },
 )
 
+const SecretSource = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1 })),
+    file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  {
+    description:
+      'exactly one of env (a variable of the measuring process) or file (an absolute path)',
+  },
+)
+
+const HttpAuthSchema = Type.Object(
+  {
+    bearer: Type.Optional(SecretSource),
+    basic: Type.Optional(
+      Type.Object({ username: Type.String({ minLength: 1 }), password: SecretSource }),
+    ),
+  },
+  { description: 'exactly one of bearer (a token) or basic (username and password)' },
+)
+
 const Provider = Type.Object({
   builtin: Type.Optional(Type.Object({ metric: StringEnum(BUILTIN_METRIC_NAMES) })),
   prometheus: Type.Optional(
     Type.Object({
       address: Type.String({ minLength: 1 }),
-      query: Type.String({ minLength: 1 }),
+      query: Type.Optional(Type.String({ minLength: 1 })),
+      rangeQuery: Type.Optional(
+        Type.Object({ duration: Type.Optional(Duration()), step: Duration() }),
+      ),
+      traffic: Type.Optional(
+        Type.Object(
+          {
+            querySet: Type.Optional(StringEnum(PROMETHEUS_QUERY_SETS)),
+            metric: Type.Optional(StringEnum(BUILTIN_METRIC_NAMES)),
+            canary: Type.Optional(Type.String({ minLength: 1 })),
+            stable: Type.Optional(Type.String({ minLength: 1 })),
+            requests: Type.Optional(Type.String({ minLength: 1 })),
+            errors: Type.Optional(Type.String({ minLength: 1 })),
+            latencyBuckets: Type.Optional(Type.String({ minLength: 1 })),
+            latencySum: Type.Optional(Type.String({ minLength: 1 })),
+            latencyUnit: Type.Optional(StringEnum(['seconds', 'milliseconds'])),
+          },
+          { description: 'per-version counters: a query set, or your own queries and selectors' },
+        ),
+      ),
+      headers: Type.Optional(StringMap(Type.String())),
+      auth: Type.Optional(HttpAuthSchema),
       timeout: Type.Optional(Duration()),
     }),
   ),
@@ -60,7 +108,15 @@ const Provider = Type.Object({
       method: Type.Optional(StringEnum(WEB_METRIC_METHODS)),
       headers: Type.Optional(StringMap(Type.String())),
       body: Type.Optional(Type.String()),
+      jsonBody: Type.Optional(
+        Type.Unsafe<Record<string, unknown>>({
+          type: 'object',
+          'x-kubernetes-preserve-unknown-fields': true,
+          description: 'a JSON object, sent as the body with content-type application/json',
+        }),
+      ),
       jsonPath: Type.String({ minLength: 1 }),
+      auth: Type.Optional(HttpAuthSchema),
       timeout: Type.Optional(Duration()),
     }),
   ),
@@ -185,14 +241,88 @@ export const RolloutAnalysisSchema = Type.Object({
   metrics: Type.Optional(Type.Array(MetricSchema)),
 })
 
+export const GateNameSchema = Type.String({
+  minLength: 1,
+  maxLength: GATE_NAME_MAX_LENGTH,
+  pattern: GATE_NAME_PATTERN,
+  description: 'lower-case letters, digits, dashes and dots',
+})
+
+export const LoadtestSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({ minLength: 1, description: "a loopback URL; default the rollout's service" }),
+    ),
+    path: Type.Optional(
+      Type.String({ pattern: '^/', description: "path on the rollout's service (default /)" }),
+    ),
+    rate: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: LOADTEST_LIMITS.maxRatePerSecond,
+        description: 'requests per second',
+      }),
+    ),
+    duration: Type.Optional(Duration()),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: LOADTEST_LIMITS.maxConcurrency }),
+    ),
+    method: Type.Optional(StringEnum(LOADTEST_METHODS)),
+    headers: Type.Optional(StringMap(Type.String())),
+    body: Type.Optional(Type.String()),
+  },
+  { description: 'a bounded load run the daemon starts (like `kanari loadtest`)' },
+)
+
 export const WebhookSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   type: StringEnum(WEBHOOK_TYPES),
-  url: Type.String({ minLength: 1 }),
+  url: Type.Optional(Type.String({ minLength: 1 })),
+  gate: Type.Optional(GateNameSchema),
+  loadtest: Type.Optional(LoadtestSchema),
   timeout: Type.Optional(Duration()),
   metadata: Type.Optional(StringMap(Type.String())),
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
 })
+
+/**
+ * Where a secret is read when it is needed, never the secret itself: a variable of the daemon's
+ * environment or a file (relative to the manifest's directory).
+ */
+export const SecretSourceSchema = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1, description: 'an environment variable name' })),
+    file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding the value' })),
+  },
+  { description: 'exactly one of env or file' },
+)
+
+export const NotificationSchema = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'names it in `kanari get` (default: the provider)',
+      }),
+    ),
+    provider: StringEnum(NOTIFICATION_PROVIDERS),
+    urlFrom: SecretSourceSchema,
+    severity: Type.Optional(StringEnum(SEVERITIES, { description: 'the lowest severity sent' })),
+    events: Type.Optional(
+      Type.Array(StringEnum(EVENT_REASONS), {
+        minItems: 1,
+        description: 'the event reasons sent (default: those people act on)',
+      }),
+    ),
+    timeout: Type.Optional(Duration()),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  },
+  {
+    [REFUSED_FIELDS]: {
+      url: 'a webhook URL is a secret and does not belong in a spec: put it in an environment variable of the daemon or in a file, and write urlFrom: { env: NAME } or urlFrom: { file: PATH }',
+    },
+  },
+)
 
 const Readiness = Type.Object({
   httpGet: Type.String({ minLength: 1, description: 'path probed over HTTP on the replica port' }),
@@ -263,15 +393,7 @@ export const RolloutSpecSchema = Type.Object({
   ),
   analysis: Type.Optional(RolloutAnalysisSchema),
   webhooks: Type.Optional(Type.Array(WebhookSchema)),
-  notifications: Type.Optional(
-    Type.Array(
-      Type.Object({
-        provider: StringEnum(NOTIFICATION_PROVIDERS),
-        url: Type.String({ minLength: 1 }),
-        severity: Type.Optional(StringEnum(SEVERITIES)),
-      }),
-    ),
-  ),
+  notifications: Type.Optional(Type.Array(NotificationSchema)),
   progressDeadlineSeconds: Type.Optional(Count(1)),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
   paused: Type.Optional(Type.Boolean()),
@@ -309,3 +431,4 @@ export type AnalysisTemplate = Static<typeof AnalysisTemplateSchema>
 export type MetricSpec = Static<typeof MetricSchema>
 export type StepSpec = Static<typeof StepSchema>
 export type AnalysisRefSpec = NonNullable<StepSpec['analysis']>
+export type NotificationSpec = Static<typeof NotificationSchema>

@@ -5,10 +5,11 @@
  * A mixture likelihood-ratio test on those counts (./sequential-test.ts) may be checked after every
  * window without inflating alpha, so a clearly bad canary is stopped after a handful of requests.
  * With a thresholdRange, a second test checks the canary against the bound itself, and at the end of
- * the window the canary's observed value must be within the bound (see `aboveMax`). Non-builtin
- * metrics are judged with the limit judge's rules inside the same run.
+ * the window the canary's observed value must be within the bound (see `aboveMax`). Traffic metrics
+ * are the builtin ones and Prometheus metrics read as per-version counters; other metrics are judged
+ * with the limit judge's rules inside the same run.
  */
-import { formatValue, isRateMetric, round } from '../measurement.js'
+import { formatValue, isRateMetric, round, trafficMetricOf } from '../measurement.js'
 import { formatP, logMixtureLikelihoodRatio, pValue, segmentAlpha } from '../sequential-test.js'
 import {
   LATENCY_BUCKETS_MS,
@@ -68,8 +69,9 @@ function asTraffic(s: SegmentCounts): VersionTraffic {
 }
 
 function quantileOf(metric: MetricPlan): number {
-  if (metric.provider.kind !== 'builtin') return 0.5
-  const m = /^latency-p(\d+)$/.exec(metric.provider.metric)
+  const quantity = trafficMetricOf(metric)
+  if (quantity === undefined) return 0.5
+  const m = /^latency-p(\d+)$/.exec(quantity)
   return m === null ? 0.5 : Number(m[1]) / 100
 }
 
@@ -82,22 +84,22 @@ interface TestOutcome {
   message: string
 }
 
-/** Runs the comparative and absolute tests of one builtin metric over its segment. */
+/** Runs the comparative and absolute tests of one traffic metric over its segment. */
 function testMetric(
   plan: AnalysisPlan,
   run: AnalysisRunStatus,
   metric: MetricPlan,
   seq: SequentialState,
-  builtinCount: number,
+  trafficCount: number,
 ): TestOutcome {
-  const alpha = segmentAlpha(plan.alpha / Math.max(1, builtinCount), run.segments)
+  const alpha = segmentAlpha(plan.alpha / Math.max(1, trafficCount), run.segments)
   const c = seq.canary
   const s = seq.stable
   const canShare = c.requests > 0 && s.requests > 0
   const range = metric.thresholdRange
   if (isRateMetric(metric)) {
     const maxErrorPercent =
-      metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+      trafficMetricOf(metric) === 'success-rate'
         ? range?.min === undefined
           ? undefined
           : 100 - range.min
@@ -106,6 +108,7 @@ function testMetric(
       (canShare ? 1 : 0) +
       (maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100 ? 1 : 0)
     const bound = Math.log(Math.max(1, tests) / alpha)
+    seq.logBound = bound
     seq.logBayesFactor = canShare
       ? logMixtureLikelihoodRatio(
           c.errors,
@@ -139,16 +142,14 @@ function testMetric(
   }
   // Latency: count requests slower than a reference, on both sides.
   const q = quantileOf(metric)
-  const label =
-    metric.provider.kind === 'builtin'
-      ? metric.provider.metric.replace('latency-', 'latency ')
-      : metric.name
+  const label = (trafficMetricOf(metric) ?? metric.name).replace('latency-', 'latency ')
   const canaryQ = latencyQuantile(asTraffic(c), q)
   const stableQ = latencyQuantile(asTraffic(s), q)
   const comparative = canShare && s.requests >= MIN_STABLE_FOR_LATENCY
   const absolute = range?.max !== undefined
   const tests = (comparative ? 1 : 0) + (absolute ? 1 : 0)
   const bound = Math.log(Math.max(1, tests) / alpha)
+  seq.logBound = bound
   const reference = Math.max(stableQ * 1.2, stableQ + 5)
   const canarySlow = comparative ? requestsSlowerThan(asTraffic(c), reference) : 0
   const stableSlow = comparative ? requestsSlowerThan(asTraffic(s), reference) : 0
@@ -198,7 +199,7 @@ function aboveMax(metric: MetricPlan, seq: SequentialState): string | undefined 
   const range = metric.thresholdRange
   if (isRateMetric(metric)) {
     const maxErrorPercent =
-      metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+      trafficMetricOf(metric) === 'success-rate'
         ? range?.min === undefined
           ? undefined
           : 100 - range.min
@@ -206,7 +207,7 @@ function aboveMax(metric: MetricPlan, seq: SequentialState): string | undefined 
     if (maxErrorPercent === undefined) return undefined
     const observed = (100 * c.errors) / c.requests
     if (observed <= maxErrorPercent) return undefined
-    return metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+    return trafficMetricOf(metric) === 'success-rate'
       ? `canary success rate ${round(100 - observed, 2)}% (${c.requests - c.errors}/${c.requests}) below min ${range?.min ?? 0}%`
       : `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%`
   }
@@ -220,6 +221,11 @@ function aboveMax(metric: MetricPlan, seq: SequentialState): string | undefined 
   return `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max)}`
 }
 
+/** Metrics measured as per-version traffic get the sequential tests; others the limit rules. */
+function isTraffic(metric: MetricPlan): boolean {
+  return trafficMetricOf(metric) !== undefined
+}
+
 export function runEndsAt(plan: AnalysisPlan, run: AnalysisRunStatus): number | undefined {
   if (plan.kind === 'background') return undefined
   const seconds = Math.max(
@@ -231,15 +237,13 @@ export function runEndsAt(plan: AnalysisPlan, run: AnalysisRunStatus): number | 
 
 export const sequentialJudge: Judge = {
   cadenceSeconds: (_plan, metric) =>
-    metric.provider.kind === 'builtin' ? SEQUENTIAL_CADENCE_SECONDS : metric.intervalSeconds,
+    isTraffic(metric) ? SEQUENTIAL_CADENCE_SECONDS : metric.intervalSeconds,
   wantsMore: (_plan, metric, status) =>
-    metric.provider.kind === 'builtin' ||
-    metric.count === undefined ||
-    judgedMeasurements(status) < metric.count,
+    isTraffic(metric) || metric.count === undefined || judgedMeasurements(status) < metric.count,
   fold(plan, run, batch) {
-    const firstBuiltin = plan.metrics.find((m) => m.provider.kind === 'builtin')?.name
+    const firstTraffic = plan.metrics.find(isTraffic)?.name
     for (const { metric, status, measurement } of batch) {
-      if (metric.provider.kind !== 'builtin') {
+      if (!isTraffic(metric)) {
         foldLimit(status, metric, measurement)
         continue
       }
@@ -256,7 +260,7 @@ export const sequentialJudge: Judge = {
       const seq = (status.sequential ??= emptySequentialState())
       add(seq.canary, measurement.traffic.canary)
       add(seq.stable, measurement.traffic.stable)
-      if (metric.name === firstBuiltin) {
+      if (metric.name === firstTraffic) {
         run.canaryRequests += measurement.traffic.canary.requests
         run.canaryErrors += measurement.traffic.canary.errors
         run.stableRequests += measurement.traffic.stable.requests
@@ -266,10 +270,10 @@ export const sequentialJudge: Judge = {
   },
   verdict(plan, run, now) {
     const pairs = metricPairs(plan, run)
-    const builtin = pairs.filter(({ metric }) => metric.provider.kind === 'builtin')
+    const traffic = pairs.filter(({ metric }) => isTraffic(metric))
     const messages: string[] = []
     for (const { metric, status } of pairs) {
-      if (metric.provider.kind !== 'builtin') {
+      if (!isTraffic(metric)) {
         const breach = limitBreach(metric, status)
         if (breach !== undefined) {
           Object.assign(run, { phase: breach.phase, message: breach.message, passing: false })
@@ -287,7 +291,7 @@ export const sequentialJudge: Judge = {
         return
       }
       const seq = (status.sequential ??= emptySequentialState())
-      const outcome = testMetric(plan, run, metric, seq, builtin.length)
+      const outcome = testMetric(plan, run, metric, seq, traffic.length)
       status.lastMessage = outcome.message
       status.lastPhase = outcome.rejected ? 'Failed' : 'Successful'
       if (outcome.rejected) {
@@ -297,17 +301,16 @@ export const sequentialJudge: Judge = {
       }
       messages.push(outcome.message)
     }
-    const enough = run.canaryRequests >= plan.minCanaryRequests || builtin.length === 0
+    const enough = run.canaryRequests >= plan.minCanaryRequests || traffic.length === 0
     const othersDone = pairs.every(
       ({ metric, status }) =>
-        metric.provider.kind === 'builtin' ||
+        isTraffic(metric) ||
         (metric.count !== undefined && judgedMeasurements(status) >= metric.count),
     )
     const othersPassing = pairs.every(
-      ({ metric, status }) =>
-        metric.provider.kind === 'builtin' || status.lastPhase === 'Successful',
+      ({ metric, status }) => isTraffic(metric) || status.lastPhase === 'Successful',
     )
-    const over = builtin.flatMap(({ metric, status }) => {
+    const over = traffic.flatMap(({ metric, status }) => {
       const reason =
         status.sequential === undefined ? undefined : aboveMax(metric, status.sequential)
       return reason === undefined ? [] : [reason]
@@ -334,7 +337,7 @@ export const sequentialJudge: Judge = {
       message: `${over.join('; ')} after the window and its ${extension}s extension; ${messages.join('; ')}`,
       passing: false,
     })
-    for (const { metric, status } of builtin) {
+    for (const { metric, status } of traffic) {
       if (status.sequential !== undefined && aboveMax(metric, status.sequential) !== undefined) {
         status.failed++
         status.lastPhase = 'Failed'

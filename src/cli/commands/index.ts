@@ -7,7 +7,11 @@
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
+import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
+import { registerGateCommand } from './gate.js'
+import { registerLoadtestCommand } from './loadtest.js'
+import { registerImportCommand } from './import.js'
 import { registerKubectlCommands } from './kubectl.js'
 import { registerKubernetesCommands } from './kubernetes.js'
 import { registerLintCommand } from './lint.js'
@@ -18,10 +22,14 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void
 
 export const commands: RegisterCommand[] = [
   registerLintCommand,
+  registerImportCommand,
   registerSimulateCommand,
   registerRolloutCommands,
+  registerGateCommand,
+  registerLoadtestCommand,
   registerDaemonCommands,
   registerDemoCommand,
+  registerDashboardCommand,
   registerKubernetesCommands,
 ]
 

@@ -5,6 +5,8 @@
  * status so a restarted controller picks it up.
  */
 import type { MetricProviders } from '../../controller/ports.js'
+import { Notifier } from '../../notify/index.js'
+import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import type { KnownRevision } from '../../controller/revisions.js'
 import { RolloutRunner } from '../../controller/runner.js'
 import type { RolloutPlan } from '../../engine/plan.js'
@@ -133,7 +135,15 @@ export class RolloutHandle {
         router,
         metrics: deps.metrics,
         store: deps.store,
-        sinks: [new KubeEventSink(deps.recorder, () => this.object)],
+        sinks: [
+          new KubeEventSink(deps.recorder, () => this.object),
+          new Notifier({
+            notifications: () => this.runner.plan.notifications,
+            baseDir: () => process.cwd(),
+            log: deps.log,
+          }),
+        ],
+        webhooks: new HttpWebhookCaller(),
       },
       {
         name: object.metadata.name,
