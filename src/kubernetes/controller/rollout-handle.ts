@@ -89,10 +89,12 @@ export class RolloutHandle {
     this.wiring = wiringOf(init.spec)
     const namespace = object.metadata.namespace ?? 'default'
     const target = init.spec.workload.targetRef?.name ?? object.metadata.name
+    const service = init.spec.service.name ?? target
     this.names = {
       namespace,
       rollout: { name: object.metadata.name, uid: object.metadata.uid ?? '' },
       target,
+      service,
     }
     this.object = object
     this.book = init.book
@@ -111,8 +113,8 @@ export class RolloutHandle {
       names: this.names,
       spec: init.spec,
       backends: {
-        primaryService: primaryName(target),
-        canaryService: canaryServiceName(target),
+        primaryService: primaryName(service),
+        canaryService: canaryServiceName(service),
         port: init.port.port,
         stableBackend: () => this.driver.stableBackend(),
       },

@@ -320,7 +320,7 @@ export class RolloutReconciler {
     if (read.plan === undefined) return undefined
     const store = this.#store(ns)
     store.adopt(object.metadata.name, object.status)
-    const port = { port: spec.service.port, name: spec.service.name ?? 'http' }
+    const port = { port: spec.service.port, name: 'http' }
     const handle = new RolloutHandle(
       {
         client: this.#o.client,
@@ -369,7 +369,7 @@ export class RolloutReconciler {
     handle.targetRevision = revision
     handle.targetPort = targetPortOf(target.spec.template, {
       port: this.#spec(object).service.port,
-      name: this.#spec(object).service.name ?? 'http',
+      name: 'http',
     })
     const wasInvalid = this.#invalid.delete(handle.key)
     if (planChanged) await handle.runner.update(read.plan)
@@ -508,7 +508,7 @@ export class RolloutReconciler {
       this.#o.client,
       handle.names,
       handle.selectors,
-      { port: spec.service.port, name: spec.service.name ?? 'http' },
+      { port: spec.service.port, name: 'http' },
       handle.targetPort,
       apex,
     )
@@ -605,11 +605,11 @@ export class RolloutReconciler {
             )
           }
         }
-        const target = handle.names.target
+        const { target, service } = handle.names
         for (const [resource, name] of [
           [RESOURCES.deployments, primaryName(target)],
-          [RESOURCES.services, primaryName(target)],
-          [RESOURCES.services, target],
+          [RESOURCES.services, primaryName(service)],
+          [RESOURCES.services, service],
         ] as const) {
           try {
             await this.#o.client.patch(resource, ns, name, { metadata: { ownerReferences: null } })

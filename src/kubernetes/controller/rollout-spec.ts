@@ -23,7 +23,11 @@ function document(file: string, object: KubeObject, kind: string): LoadedDocumen
       apiVersion: API_VERSION,
       kind,
       // Annotations carry commands and change often; the spec layer reads none of them.
-      metadata: { name: m.name, ...(m.labels === undefined ? {} : { labels: m.labels }) },
+      metadata: {
+        name: m.name,
+        ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+        ...(m.labels === undefined ? {} : { labels: m.labels }),
+      },
       spec: object.spec,
     },
     lineOf: () => 1,

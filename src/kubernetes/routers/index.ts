@@ -52,7 +52,7 @@ export function routerFor(input: RouterInputs): KubeTrafficRouter {
         new GatewayApiRouter(
           client,
           routing.gatewayAPI?.namespace ?? names.namespace,
-          routing.gatewayAPI?.httpRoute ?? names.target,
+          routing.gatewayAPI?.httpRoute ?? names.service,
           backends,
         ),
       )
@@ -61,7 +61,7 @@ export function routerFor(input: RouterInputs): KubeTrafficRouter {
         new IstioRouter(
           client,
           names.namespace,
-          routing.istio?.virtualService.name ?? names.target,
+          routing.istio?.virtualService.name ?? names.service,
           backends,
           {
             ...(routing.istio?.virtualService.routes?.[0] === undefined
@@ -76,7 +76,7 @@ export function routerFor(input: RouterInputs): KubeTrafficRouter {
         new NginxRouter(
           client,
           names.namespace,
-          routing.nginx?.ingress ?? names.target,
+          routing.nginx?.ingress ?? names.service,
           backends,
           owner,
         ),
@@ -86,8 +86,8 @@ export function routerFor(input: RouterInputs): KubeTrafficRouter {
         new SmiRouter(
           client,
           names.namespace,
-          routing.smi?.trafficSplit ?? names.target,
-          names.target,
+          routing.smi?.trafficSplit ?? names.service,
+          names.service,
           backends,
           owner,
         ),

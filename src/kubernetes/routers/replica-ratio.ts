@@ -68,7 +68,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
   ) {}
 
   get #sliceName(): string {
-    return `${this.names.target}-kanari-canary`
+    return `${this.names.service}-kanari-canary`
   }
 
   async #readyEndpoints(service: string): Promise<Endpoint[]> {
@@ -104,7 +104,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: {
-        name: this.names.target,
+        name: this.names.service,
         namespace: this.names.namespace,
         labels: { [LABEL_ROLLOUT]: this.names.rollout.name, [LABEL_ROLE]: 'apex' },
         annotations: { [TRAFFIC_ANNOTATION]: JSON.stringify(recorded) },
@@ -139,7 +139,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
         name: this.#sliceName,
         namespace: this.names.namespace,
         labels: {
-          'kubernetes.io/service-name': this.names.target,
+          'kubernetes.io/service-name': this.names.service,
           [MANAGED_BY]: KANARI_MANAGER,
           [LABEL_ROLLOUT]: this.names.rollout.name,
         },
@@ -167,7 +167,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
     const apex = await this.client.find<KubeObject>(
       RESOURCES.services,
       this.names.namespace,
-      this.names.target,
+      this.names.service,
     )
     return apex === undefined ? undefined : recordedIn(apex)
   }
@@ -177,7 +177,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
     const apex = await this.client.find<KubeObject>(
       RESOURCES.services,
       this.names.namespace,
-      this.names.target,
+      this.names.service,
     )
     if (apex === undefined) return null
     const recorded = recordedIn(apex)

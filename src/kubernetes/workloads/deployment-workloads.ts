@@ -46,8 +46,10 @@ export type Backend = 'primary' | 'canary'
 export interface WorkloadNames {
   namespace: string
   rollout: { name: string; uid: string }
-  /** The user's Deployment; the apex Service has its name. */
+  /** The user's Deployment (`<target>-primary` is Kanari's). */
   target: string
+  /** The apex Service (`spec.service.name`, else the target's name); `-primary`, `-canary` beside it. */
+  service: string
 }
 
 export const primaryName = (target: string): string => `${target}-primary`

@@ -1,8 +1,8 @@
 /**
  * The three Services of a rollout, applied with Kanari's field manager and owned by the Rollout:
- * `<target>-primary` selects the primary's pods, `<target>-canary` the target's, and the apex
- * `<target>` (what clients call) selects the pods that serve stable — the primary's, or the
- * target's before the primary is up. Routers send weights to primary and canary; the apex is the
+ * `<service>-primary` selects the primary's pods, `<service>-canary` the target's, and the apex
+ * `<service>` (what clients call; `spec.service.name`, else the target's name) selects the pods
+ * that serve stable — the primary's, or the target's before the primary is up. Routers send weights to primary and canary; the apex is the
  * host a mesh routes for, and what replica-ratio and selector-switch routing move.
  */
 import type { KubeClient } from '../kit/client.js'
@@ -20,7 +20,7 @@ import { primaryLabels, type PodTemplate } from './pod-template.js'
 
 export interface ServicePort {
   port: number
-  /** Port name (spec.service.name), `http` when not given. */
+  /** The port's name: the target's container port of this name is where it goes. */
   name: string
 }
 
@@ -82,14 +82,14 @@ export async function applyServices(
   apexBackend: Backend | null,
 ): Promise<void> {
   const services = [
-    service(names, primaryName(names.target), 'primary', selectors.primary, port, targetPort),
-    service(names, canaryServiceName(names.target), 'canary', selectors.canary, port, targetPort),
+    service(names, primaryName(names.service), 'primary', selectors.primary, port, targetPort),
+    service(names, canaryServiceName(names.service), 'canary', selectors.canary, port, targetPort),
   ]
   if (apexBackend !== null)
     services.push(
       service(
         names,
-        names.target,
+        names.service,
         'apex',
         apexBackend === 'primary' ? selectors.primary : selectors.canary,
         port,
