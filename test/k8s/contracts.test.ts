@@ -158,7 +158,12 @@ runTrafficRouterContract(
     })
     const router = new ReplicaRatioRouter(
       c,
-      { namespace: ns.name, rollout: { name: app, uid: owner.metadata.uid ?? '' }, target: app, service: app },
+      {
+        namespace: ns.name,
+        rollout: { name: app, uid: owner.metadata.uid ?? '' },
+        target: app,
+        service: app,
+      },
       backends(app),
       { primary: { app: `${app}-primary` }, canary: { app } },
       { port: 80, name: 'http' },

@@ -45,8 +45,9 @@ describe('kubectl kanari', () => {
     expect(list.stdout).toMatch(/^NAME\s+PHASE\s+STEP\s+STABLE\s+CANARY\s+WEIGHT\s+MESSAGE/m)
     expect(list.stdout).toMatch(/^web\s+Healthy\s+—\s+1\s+—\s+0%/m)
     const all = await kubectlKanari(['list', '-A', '-o', 'json'])
-    const items = (JSON.parse(all.stdout) as { items: { metadata: { namespace: string; name: string } }[] })
-      .items
+    const items = (
+      JSON.parse(all.stdout) as { items: { metadata: { namespace: string; name: string } }[] }
+    ).items
     expect(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toContain(`${sc.ns}/web`)
     const get = await kk(['get', 'rollouts'])
     expect(get.stdout).toMatch(/^web\s+Healthy/m)
@@ -58,7 +59,12 @@ describe('kubectl kanari', () => {
       'rollout web: Deployment web now app=registry.example/app:2; the controller rolls the new revision out',
     )
     expect(await image('web')).toBe('registry.example/app:2')
-    await waitForStatus(sc.ns, sc.name, 'revision 2 at 25%', (s) => s.phase === 'Paused' && s.canary === 2)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'revision 2 at 25%',
+      (s) => s.phase === 'Paused' && s.canary === 2,
+    )
     const get = await kk(['get', 'rollout', 'web'])
     expect(get.stdout).toMatch(/^Phase:\s+Paused \(PauseStep\)$/m)
     expect(get.stdout).toMatch(/^Revisions:\s+stable 1 → canary revision 2 at 25%, step 2\/2$/m)
@@ -76,12 +82,19 @@ describe('kubectl kanari', () => {
     )
     expect(await image('web')).toBe('registry.example/app:1')
     // revision 1's template again is a new revision (3) rolled out by the steps
-    await waitForStatus(sc.ns, sc.name, 'revision 3 at 25%', (s) => s.phase === 'Paused' && s.canary === 3)
+    await waitForStatus(
+      sc.ns,
+      sc.name,
+      'revision 3 at 25%',
+      (s) => s.phase === 'Paused' && s.canary === 3,
+    )
     const pause = await kk(['pause', 'web'])
     expect(pause.stdout.trim()).toBe('rollout web: pause accepted')
     const again = await kk(['pause', 'web'])
     expect(again.code).toBe(4)
-    expect(again.stdout).toMatch(/rollout web: pause refused: cannot pause rollout web: .*it is already paused by a user/)
+    expect(again.stdout).toMatch(
+      /rollout web: pause refused: cannot pause rollout web: .*it is already paused by a user/,
+    )
     const bad = await kk(['undo', 'web', '--to-revision', '9'])
     expect(bad.code).toBe(3)
     expect(bad.stderr).toMatch(/has no recorded revision 9\n  → recorded revisions: 1, 2, 3/)
@@ -89,7 +102,11 @@ describe('kubectl kanari', () => {
 
   it('watches a rollout change as it happens', async () => {
     const child = spawn(KUBECTL, ['kanari', 'get', 'web', '--watch', '-n', sc.ns], {
-      env: { ...process.env, KUBECONFIG, PATH: `${join(import.meta.dirname, '..', '..', 'bin')}:${process.env.PATH ?? ''}` },
+      env: {
+        ...process.env,
+        KUBECONFIG,
+        PATH: `${join(import.meta.dirname, '..', '..', 'bin')}:${process.env.PATH ?? ''}`,
+      },
     })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -115,7 +132,9 @@ describe('kubectl kanari', () => {
     const missing = await kk(['get', 'nothing-here'])
     expect(missing.code).toBe(3)
     expect(missing.stderr).toMatch(
-      new RegExp(`rollout nothing-here not found in namespace ${sc.ns}\\n  → kubectl kanari list -A`),
+      new RegExp(
+        `rollout nothing-here not found in namespace ${sc.ns}\\n  → kubectl kanari list -A`,
+      ),
     )
   })
 

@@ -1,11 +1,13 @@
 /**
  * Revisions of the user's Deployment: a new template in the middle of a rollout restarts the steps
  * for it (the old canary dropped), and going back to the stable template drops the canary at once —
- * no steps, no analysis — with all traffic on the primary and the target scaled to zero.
+ * no steps, no analysis (the background analysis of each release is measured by a real Prometheus)
+ * — with all traffic on the primary and the target scaled to zero.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RESOURCES } from '../../src/kubernetes/kit/types.js'
 import { kube, setVersion, waitFor } from './support/kube.js'
+import { errorRatioMetric, startIstioTraffic, type IstioTraffic } from './support/istio-metrics.js'
 import {
   annotateCommand,
   applyRollout,
@@ -21,9 +23,14 @@ import {
 } from './support/scenario.js'
 
 let sc: Scenario
+let traffic: IstioTraffic
 beforeAll(async () => {
+  traffic = await startIstioTraffic()
   sc = await openScenario('revisions')
+  traffic.serve(sc.ns, 'web', 'healthy')
+  traffic.serve(sc.ns, 'web-primary', 'healthy')
   await httpRoute(sc.ns, 'web')
+  const { count: _count, ...background } = errorRatioMetric(traffic.prometheus.url)
   await applyRollout(
     rolloutManifest(sc.ns, sc.name, {
       strategy: {
@@ -32,6 +39,8 @@ beforeAll(async () => {
           abortScaleDownDelaySeconds: 0,
         },
       },
+      // background analysis across every release's steps
+      analysis: { judge: 'limit', metrics: [background] },
       trafficRouting: { gatewayAPI: { httpRoute: 'web' } },
     }),
   )
@@ -39,6 +48,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await sc.close()
+  await traffic.stop()
 })
 
 describe('revisions of the target', () => {
@@ -69,8 +79,15 @@ describe('revisions of the target', () => {
     expect(versionOf(await deploymentOf(sc.ns, 'web'))).toBe('3')
     expect(versionOf(await deploymentOf(sc.ns, 'web-primary'))).toBe('1')
     const reasons = await eventReasons(sc.ns, sc.name)
-    const third = reasons.slice(reasons.lastIndexOf('NewRevision'))
-    expect(third).toEqual(['NewRevision', 'TrafficShifted', 'StepCompleted', 'Paused'])
+    // the release's background analysis starts in the same tick, just before NewRevision
+    const third = reasons.slice(reasons.lastIndexOf('NewRevision') - 1)
+    expect(third).toEqual([
+      'AnalysisStarted',
+      'NewRevision',
+      'TrafficShifted',
+      'StepCompleted',
+      'Paused',
+    ])
   })
 
   it('goes straight back to stable when the target gets the stable template again', async () => {
@@ -91,7 +108,10 @@ describe('revisions of the target', () => {
     expect(tail[0]).toBe('Reverted')
     expect(tail.filter((r) => r.startsWith('Analysis'))).toEqual([])
     expect(tail.filter((r) => r === 'NewRevision' || r === 'StepCompleted')).toEqual([])
+    // Each release had its background run; the revert started none.
+    const started = reasons.filter((r) => r === 'AnalysisStarted').length
+    expect(started).toBe(2)
     const runs = await (await kube()).list(RESOURCES.analysisRuns, sc.ns)
-    expect(runs.items).toEqual([])
+    expect(runs.items).toHaveLength(2)
   })
 })
