@@ -2,7 +2,8 @@
  * Analysis on Kubernetes, measured by a real Prometheus: a canary whose error ratio climbs is rolled
  * back by its step analysis — all traffic back on the primary (HTTPRoute 100/0) and the canary scaled
  * to zero — with the run mirrored as a Failed AnalysisRun; a blue-green preview whose pre-promotion
- * analysis fails is rolled back, then retried once it is healthy, and promoted.
+ * analysis fails is rolled back, then retried once it is healthy, and promoted; a smoke test run as
+ * a Kubernetes Job (the job provider; KWOK completes its pod) passes a canary's analysis step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RESOURCES, type KubeObject } from '../../src/kubernetes/kit/types.js'
@@ -172,5 +173,68 @@ describe('analysis by Prometheus', () => {
       expect.arrayContaining(['Command', 'AnalysisStarted', 'AnalysisSuccessful', 'Promoted']),
     )
     expect(retried.at(-1)).toBe('Promoted')
+  })
+
+  it('passes an analysis step on a smoke-test Job', async () => {
+    await applyObject(deployment(ns.name, 'cart', '1', 2))
+    await applyRollout(
+      rolloutManifest(ns.name, 'cart', {
+        strategy: {
+          canary: {
+            steps: [
+              { setWeight: 30 },
+              {
+                analysis: {
+                  metrics: [
+                    {
+                      name: 'smoke',
+                      count: 1,
+                      // longer than the Job takes: the next one is asked for only after it
+                      interval: '30s',
+                      successCondition: 'result == 1',
+                      provider: {
+                        job: {
+                          image: 'registry.example/smoke:1',
+                          command: ['/smoke', 'http://{{ service }}-canary'],
+                          timeout: '60s',
+                        },
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+        analysis: { judge: 'limit' },
+      }),
+    )
+    await waitForStatus(ns.name, 'cart', 'healthy', (s) => s.phase === 'Healthy')
+    await setVersion(ns.name, 'cart', '2')
+    await waitForStatus(
+      ns.name,
+      'cart',
+      'promoted',
+      (s) => s.phase === 'Healthy' && s.stable === 2,
+      120_000,
+    )
+    const reasons = await eventReasons(ns.name, 'cart')
+    expect(reasons.slice(reasons.lastIndexOf('NewRevision'))).toEqual(
+      expect.arrayContaining(['AnalysisStarted', 'AnalysisSuccessful', 'Promoted']),
+    )
+    const jobs = await (
+      await kube()
+    ).list<
+      KubeObject & {
+        spec: { template: { spec: { containers: { command: string[] }[] } } }
+        status?: { succeeded?: number }
+      }
+    >(RESOURCES.jobs, ns.name, { labelSelector: 'kanari.dev/analysis-run' })
+    expect(jobs.items).toHaveLength(1)
+    expect(jobs.items[0]?.status?.succeeded).toBe(1)
+    expect(jobs.items[0]?.spec.template.spec.containers[0]?.command).toEqual([
+      '/smoke',
+      'http://cart-canary',
+    ])
   })
 })

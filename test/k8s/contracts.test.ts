@@ -4,7 +4,10 @@
  * replica-ratio apex Service) and the status store.
  */
 import { afterAll, beforeAll } from 'vitest'
+import { runMetricProviderContract } from '../../src/controller/test-utils/metric-provider-contract.js'
 import { runRolloutStoreContract } from '../../src/controller/test-utils/rollout-store-contract.js'
+import type { MeasurementRequest, MetricPlan } from '../../src/analysis/types.js'
+import { JobMetricProvider } from '../../src/kubernetes/analysis/job-provider.js'
 import { runTrafficRouterContract } from '../../src/controller/test-utils/traffic-router-contract.js'
 import {
   GatewayApiRouter,
@@ -208,6 +211,82 @@ runRolloutStoreContract('Rollout status subresource on the API server', async ()
     },
     close: async () => {
       for (const name of [names.a, names.b]) await c.delete(RESOURCES.rollouts, ns.name, name)
+    },
+  }
+})
+
+// The job provider: KWOK completes the Job's pod (data: 1); a namespace whose quota admits no pod
+// leaves the Job unfinished past its timeout (no data, NaN: errors); a namespace that does not exist
+// refuses the Job (failure).
+runMetricProviderContract('job (a Kubernetes Job per measurement)', async () => {
+  const c = await kube()
+  const starved = unique(`${ns.name}-starved`)
+  await c.create(RESOURCES.namespaces, undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: starved, labels: { 'kanari.dev/test': 'true' } },
+  })
+  await c.create(
+    { group: '', version: 'v1', plural: 'resourcequotas', kind: 'ResourceQuota' },
+    starved,
+    {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'no-pods', namespace: starved },
+      spec: { hard: { pods: '0' } },
+    },
+  )
+  const metric: MetricPlan = {
+    name: 'smoke',
+    provider: {
+      kind: 'job',
+      namespace: ns.name,
+      image: 'registry.example/smoke:1',
+      command: ['/smoke'],
+    },
+    intervalSeconds: 1,
+    count: 1,
+    initialDelaySeconds: 0,
+    successCondition: 'result == 1',
+    failureLimit: 0,
+    inconclusiveLimit: 0,
+    consecutiveErrorLimit: 0,
+  }
+  const provider = new JobMetricProvider(c, { pollMs: 250 })
+  return {
+    provider,
+    arrange: (scenario) => {
+      const now = Date.now()
+      const namespace =
+        scenario === 'data' ? ns.name : scenario === 'failure' ? `${ns.name}-absent` : starved
+      const plan = {
+        ...metric,
+        provider: { ...metric.provider, namespace, timeoutSeconds: 4 },
+      } as MetricPlan
+      const request: MeasurementRequest = {
+        runId: `contract-${scenario}-${now}`,
+        metric: 'smoke',
+        provider: plan.provider,
+        from: now - 1000,
+        to: now,
+      }
+      return Promise.resolve({
+        request,
+        context: {
+          traffic: {
+            stableRevision: 1,
+            canaryRevision: 2,
+            canaryWeight: 10,
+            headerRoutes: [],
+            mirror: null,
+          },
+          now,
+        },
+        metric: plan,
+      })
+    },
+    close: async () => {
+      await c.delete(RESOURCES.namespaces, undefined, starved)
     },
   }
 })

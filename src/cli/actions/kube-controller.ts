@@ -28,7 +28,7 @@ export async function runController(ctx: CliContext, o: ControllerCliOptions): P
     tickSeconds: o.tick,
     resyncSeconds: o.resync,
     workers: o.workers,
-    metrics: kubernetesMetricProviders(),
+    metrics: kubernetesMetricProviders,
     log,
   })
   const stop = (): void => {

@@ -36,7 +36,8 @@ export interface ControllerOptions extends KubeClientOptions {
   tickSeconds: number
   resyncSeconds: number
   workers: number
-  metrics: MetricProviders
+  /** The metric providers, given the controller's API client (the job provider needs it). */
+  metrics: (client: KubeClient) => MetricProviders
   log: (line: string) => void
 }
 
@@ -105,7 +106,7 @@ export class KanariController {
     this.reconciler = new RolloutReconciler({
       client,
       caches: { rollouts, deployments, replicaSets, templates, clusterTemplates, revisions },
-      metrics: options.metrics,
+      metrics: options.metrics(client),
       recorder: this.#recorder,
       log: options.log,
       tickMs: options.tickSeconds * 1000,
