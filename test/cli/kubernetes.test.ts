@@ -84,7 +84,7 @@ describe('usage errors of the Kubernetes commands', () => {
     const r = await runPlugin(['list', '--kubeconfig', '/nonexistent/kubeconfig'])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(
-      /cannot read the kubeconfig \/nonexistent\/kubeconfig: .*\n  → pass --kubeconfig <file>, or set KUBECONFIG/,
+      /cannot read the kubeconfig \/nonexistent\/kubeconfig: .*\n {2}→ pass --kubeconfig <file>, or set KUBECONFIG/,
     )
     const json = await runPlugin(['list', '--kubeconfig', '/nonexistent/kubeconfig', '-o', 'json'])
     expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code).toBe(

@@ -97,7 +97,7 @@ describe('kubectl kanari', () => {
     )
     const bad = await kk(['undo', 'web', '--to-revision', '9'])
     expect(bad.code).toBe(3)
-    expect(bad.stderr).toMatch(/has no recorded revision 9\n  → recorded revisions: 1, 2, 3/)
+    expect(bad.stderr).toMatch(/has no recorded revision 9\n {2}→ recorded revisions: 1, 2, 3/)
   })
 
   it('watches a rollout change as it happens', async () => {
@@ -128,7 +128,7 @@ describe('kubectl kanari', () => {
     if (ok.code === 0) expect(ok.stdout).toMatch(/^web\s+/m)
     const wrong = await kk(['list', '--context', 'no-such-context'])
     expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toMatch(/the kubeconfig has no context "no-such-context"\n  → contexts: /)
+    expect(wrong.stderr).toMatch(/the kubeconfig has no context "no-such-context"\n {2}→ contexts: /)
     const missing = await kk(['get', 'nothing-here'])
     expect(missing.code).toBe(3)
     expect(missing.stderr).toMatch(
