@@ -87,7 +87,12 @@ describe('canary with Gateway API HTTPRoute weights', () => {
         `paused at step ${step + 1} with ${weight}%`,
         (s) => s.phase === 'Paused' && s.step === step && s.weight === weight,
       )
-      const weights = await routeWeights(sc.ns, 'web')
+      // The status is saved before the route is written (so a restart resumes from it): the
+      // route follows within a request. Read it until its canary weight is the step's.
+      const weights = await waitFor(`the route at ${weight}%`, async () => {
+        const w = await routeWeights(sc.ns, 'web')
+        return w['web-canary'] === weight ? w : undefined
+      })
       seen.push(weights)
       expect(weights).toEqual({ 'web-primary': 100 - weight, 'web-canary': weight })
       // the canary runs the new template at full size; the primary still runs the old one

@@ -71,10 +71,12 @@ describe('canary with Istio VirtualService weights', () => {
         `paused at step ${step + 1} with ${weight}%`,
         (s) => s.phase === 'Paused' && s.step === step && s.weight === weight,
       )
-      expect(await virtualServiceWeights(sc.ns, 'web')).toEqual({
-        'web-primary': 100 - weight,
-        'web-canary': weight,
+      // The status is saved before the VirtualService is written: read it until it follows.
+      const weights = await waitFor(`the VirtualService at ${weight}%`, async () => {
+        const w = await virtualServiceWeights(sc.ns, 'web')
+        return w['web-canary'] === weight ? w : undefined
       })
+      expect(weights).toEqual({ 'web-primary': 100 - weight, 'web-canary': weight })
       await annotateCommand(sc.ns, sc.name, 'promote')
     }
     const wait = await kubectl([

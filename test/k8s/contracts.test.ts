@@ -3,12 +3,13 @@
  * (Gateway API HTTPRoute, Istio VirtualService, NGINX canary Ingress, SMI TrafficSplit, and the
  * replica-ratio apex Service) and the status store.
  */
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMetricProviderContract } from '../../src/controller/test-utils/metric-provider-contract.js'
 import { runRolloutStoreContract } from '../../src/controller/test-utils/rollout-store-contract.js'
 import type { MeasurementRequest, MetricPlan } from '../../src/analysis/types.js'
 import { JobMetricProvider } from '../../src/kubernetes/analysis/job-provider.js'
 import { runTrafficRouterContract } from '../../src/controller/test-utils/traffic-router-contract.js'
+import type { TrafficState } from '../../src/engine/status.js'
 import {
   GatewayApiRouter,
   IstioRouter,
@@ -289,4 +290,90 @@ runMetricProviderContract('job (a Kubernetes Job per measurement)', async () => 
       await c.delete(RESOURCES.namespaces, undefined, starved)
     },
   }
+})
+
+// A/B by cookie and by header, and a mirror of matched requests: what the contract suite's header
+// route does not reach. Each router writes the match into its object as its API spells it, and
+// reads the same state back.
+describe('A/B by cookie and header, mirror by match, on the API server', () => {
+  const ab: TrafficState = {
+    stableRevision: 1,
+    canaryRevision: 2,
+    canaryWeight: 0,
+    headerRoutes: [
+      { name: 'beta', match: [{ cookieName: 'beta', cookieValue: { exact: 'yes' } }] },
+      { name: 'qa', match: [{ headerName: 'x-user', headerValue: { prefix: 'qa-' } }] },
+    ],
+    mirror: {
+      name: 'shadow',
+      percentage: 20,
+      match: [{ headerName: 'x-mirror', headerValue: { exact: '1' } }],
+    },
+  }
+
+  it('Gateway API: a Cookie header regex, a header regex and a RequestMirror filter', async () => {
+    const c = await kube()
+    const name = unique('ab-route')
+    await c.create(RESOURCES.httpRoutes, ns.name, {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name, namespace: ns.name },
+      spec: { parentRefs: [{ name: 'gateway' }], hostnames: ['web.example.com'] },
+    })
+    const router = new GatewayApiRouter(c, ns.name, name, backends('web'))
+    await router.apply(ab)
+    expect(await router.verify()).toEqual(ab)
+    const route = await c.get(RESOURCES.httpRoutes, ns.name, name)
+    const rules = (route.spec as { rules: Record<string, unknown>[] }).rules
+    const byName = (n: string) => rules.find((r) => r.name === n)
+    expect(byName('kanari-header-0')?.matches).toEqual([
+      {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [{ type: 'RegularExpression', name: 'Cookie', value: '(^|;\\s*)beta=yes(;|$)' }],
+      },
+    ])
+    expect(byName('kanari-header-1')?.matches).toEqual([
+      {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [{ type: 'RegularExpression', name: 'x-user', value: '^qa\\-' }],
+      },
+    ])
+    const mirror = byName('kanari-mirror')
+    expect(mirror?.matches).toEqual([
+      {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [{ type: 'Exact', name: 'x-mirror', value: '1' }],
+      },
+    ])
+    expect(mirror?.filters).toEqual([
+      {
+        type: 'RequestMirror',
+        requestMirror: {
+          backendRef: { group: '', kind: 'Service', name: 'web-canary', port: 80 },
+          percent: 20,
+        },
+      },
+    ])
+    await c.delete(RESOURCES.httpRoutes, ns.name, name)
+  })
+
+  it('Istio: a cookie regex, a header prefix and a mirror percentage', async () => {
+    const c = await kube()
+    const name = unique('ab-vs')
+    await c.create(RESOURCES.virtualServices, ns.name, {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name, namespace: ns.name },
+      spec: { hosts: ['web.example.com'], http: [{ route: [{ destination: { host: 'web' } }] }] },
+    })
+    const router = new IstioRouter(c, ns.name, name, backends('web'))
+    await router.apply(ab)
+    expect(await router.verify()).toEqual(ab)
+    const vs = await c.get(RESOURCES.virtualServices, ns.name, name)
+    const text = JSON.stringify(vs.spec)
+    expect(text).toContain(JSON.stringify({ cookie: { regex: '^(.*?;\\s*)?beta=yes(;.*)?$' } }))
+    expect(text).toContain(JSON.stringify({ 'x-user': { prefix: 'qa-' } }))
+    expect(text).toContain('"mirrorPercentage":{"value":20}')
+    await c.delete(RESOURCES.virtualServices, ns.name, name)
+  })
 })
