@@ -133,7 +133,10 @@ const Provider = Type.Object({
         command: Type.Array(Type.String(), { minItems: 1 }),
         timeout: Type.Optional(Duration()),
       },
-      { description: 'Kubernetes: a Job in the rollout\'s namespace; 1 when it succeeds, 0 when it fails' },
+      {
+        description:
+          "Kubernetes: a Job in the rollout's namespace; 1 when it succeeds, 0 when it fails",
+      },
     ),
   ),
 } satisfies Record<MetricProviderKind, TSchema>)

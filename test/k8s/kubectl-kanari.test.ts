@@ -128,7 +128,9 @@ describe('kubectl kanari', () => {
     if (ok.code === 0) expect(ok.stdout).toMatch(/^web\s+/m)
     const wrong = await kk(['list', '--context', 'no-such-context'])
     expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toMatch(/the kubeconfig has no context "no-such-context"\n {2}→ contexts: /)
+    expect(wrong.stderr).toMatch(
+      /the kubeconfig has no context "no-such-context"\n {2}→ contexts: /,
+    )
     const missing = await kk(['get', 'nothing-here'])
     expect(missing.code).toBe(3)
     expect(missing.stderr).toMatch(

@@ -78,7 +78,8 @@ export class JobMetricProvider implements MetricProvider {
     const end = Date.now() + timeout
     while (Date.now() < end) {
       const job = await this.client.find<Job>(RESOURCES.jobs, plan.namespace, name)
-      if (job === undefined) return fail(`job ${plan.namespace}/${name} disappeared before it finished`)
+      if (job === undefined)
+        return fail(`job ${plan.namespace}/${name} disappeared before it finished`)
       const done = job.status?.conditions?.find(
         (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
       )
