@@ -43,6 +43,17 @@ const ALLOWED = {
     'notify',
     'local',
   ],
+  kubernetes: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+  ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(

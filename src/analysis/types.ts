@@ -70,6 +70,8 @@ export type MetricProviderPlan =
       timeoutSeconds?: number
     }
   | { kind: 'command'; command: string[]; timeoutSeconds?: number }
+  /** Kubernetes: a Job in the rollout's namespace; it passing is 1, it failing 0. */
+  | { kind: 'job'; namespace: string; image: string; command: string[]; timeoutSeconds?: number }
 
 // Every provider kind has a plan and every plan a kind: this fails to compile when they drift apart.
 type SameKinds = [MetricProviderKind] extends [MetricProviderPlan['kind']]

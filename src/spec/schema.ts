@@ -126,6 +126,19 @@ const Provider = Type.Object({
       timeout: Type.Optional(Duration()),
     }),
   ),
+  job: Type.Optional(
+    Type.Object(
+      {
+        image: Type.String({ minLength: 1 }),
+        command: Type.Array(Type.String(), { minItems: 1 }),
+        timeout: Type.Optional(Duration()),
+      },
+      {
+        description:
+          "Kubernetes: a Job in the rollout's namespace; 1 when it succeeds, 0 when it fails",
+      },
+    ),
+  ),
 } satisfies Record<MetricProviderKind, TSchema>)
 
 export const MetricSchema = Type.Object({

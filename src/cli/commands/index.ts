@@ -12,6 +12,8 @@ import { registerDemoCommand } from './demo.js'
 import { registerGateCommand } from './gate.js'
 import { registerLoadtestCommand } from './loadtest.js'
 import { registerImportCommand } from './import.js'
+import { registerKubectlCommands } from './kubectl.js'
+import { registerKubernetesCommands } from './kubernetes.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -28,4 +30,8 @@ export const commands: RegisterCommand[] = [
   registerDaemonCommands,
   registerDemoCommand,
   registerDashboardCommand,
+  registerKubernetesCommands,
 ]
+
+/** The commands of `kubectl kanari`: the same words, against the cluster of the kubeconfig. */
+export const kubectlCommands: RegisterCommand[] = [registerKubectlCommands]

@@ -69,7 +69,8 @@ export function normalizeRollout(
 
 /** What the spec-time `{{ … }}` variables stand for in this rollout's metrics (Flagger's names). */
 export function specVariables(rollout: Rollout): Shared['variables'] {
-  const target = rollout.metadata.name
+  // On Kubernetes the workload is the target Deployment: Istio's destination_workload and its kin.
+  const target = rollout.spec.workload.targetRef?.name ?? rollout.metadata.name
   return {
     namespace: rollout.metadata.namespace ?? 'default',
     target,

@@ -126,6 +126,14 @@ export function providerPlan(m: MetricSpec, context: VariableContext): MetricPro
       ...(p.web.timeout === undefined ? {} : { timeoutSeconds: seconds(p.web.timeout, 10) }),
     }
   }
+  if (p?.job !== undefined)
+    return {
+      kind: 'job',
+      namespace: context.spec.namespace,
+      image: fill(p.job.image),
+      command: p.job.command.map(fill),
+      ...(p.job.timeout === undefined ? {} : { timeoutSeconds: seconds(p.job.timeout, 300) }),
+    }
   if (p?.command !== undefined)
     return {
       kind: 'command',

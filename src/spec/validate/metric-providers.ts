@@ -216,6 +216,12 @@ export function checkMetricProvider(
       checkVariables(p, [...w, 'headers', k], String(v), false)
     checkJsonPath(p, [...w, 'jsonPath'], prov.web.jsonPath)
   }
+  if (prov?.job !== undefined) {
+    const j = [...at, 'provider', 'job']
+    checkDuration(p, [...j, 'timeout'], prov.job.timeout)
+    checkVariables(p, [...j, 'image'], prov.job.image, false)
+    prov.job.command.forEach((arg, i) => checkVariables(p, [...j, 'command', i], arg, false))
+  }
   if (prov?.command !== undefined) {
     const c = [...at, 'provider', 'command']
     checkDuration(p, [...c, 'timeout'], prov.command.timeout)

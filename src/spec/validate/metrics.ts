@@ -39,7 +39,7 @@ export function checkMetrics(
       const guess = closest(m.name, [...BUILTIN_METRIC_NAMES])
       p.add(
         [...at, 'name'],
-        `${quote(m.name)} is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command }`,
+        `${quote(m.name)} is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command | job }`,
       )
     }
     if (
