@@ -10,14 +10,16 @@ import tseslint from 'typescript-eslint'
  */
 const ALLOWED = {
   analysis: [],
+  flags: [],
+  openfeature: ['flags'],
   engine: ['analysis'],
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
   report: ['analysis', 'engine'],
-  manifests: ['analysis', 'engine', 'spec'],
+  manifests: ['analysis', 'engine', 'spec', 'flags'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
+  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'flags'],
+  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local', 'flags'],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(

@@ -14,6 +14,7 @@ import type { SourceFile } from '../../manifests/rollout-set.js'
 import { KANARI_VERSION } from '../../version.js'
 import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
+import { FlagService } from '../flags/flag-service.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
 import { createApiServer } from './api/server.js'
 import { applyManifests, type ApplyHost } from './apply.js'
@@ -36,6 +37,8 @@ export interface DaemonOptions {
 export class Daemon implements ApplyHost, ViewSources {
   readonly store: StateStore
   readonly supervisor: Supervisor
+  /** Feature flags: watched files, API changes, the audit log, and what apps report per variant. */
+  readonly flags: FlagService
   readonly controllers = new Map<string, RolloutController>()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
@@ -55,6 +58,7 @@ export class Daemon implements ApplyHost, ViewSources {
       host: '127.0.0.1',
       log: this.#log,
     })
+    this.flags = new FlagService({ stateDir: options.stateDir, log: this.#log })
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -195,6 +199,7 @@ export class Daemon implements ApplyHost, ViewSources {
       )
       await this.#server?.close()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
+      this.flags.close()
       rmSync(apiInfoPath(this.options.stateDir), { force: true })
       this.store.close()
       this.#log('kanari daemon stopped')

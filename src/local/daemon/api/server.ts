@@ -10,6 +10,7 @@ import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
+import { flagRoutes } from './flag-routes.js'
 import { checkHost, checkToken } from './guards.js'
 import { readRoutes } from './read-routes.js'
 import { writeRoutes } from './write-routes.js'
@@ -59,7 +60,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat()
     routePaths.push(pathPattern(route.url))
-    if (methods.some((m) => m !== 'GET')) {
+    // Open routes (OFREP evaluation, outcome reports) change no state: apps call them without the token.
+    const open = route.config?.open === true
+    if (methods.some((m) => m !== 'GET') && !open) {
       route.onRequest = [...[route.onRequest ?? []].flat(), tokenGate]
       route.schema = { ...route.schema, security: [{ bearer: [] }] }
     }
@@ -105,6 +108,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   })
   await app.register(readRoutes, { daemon: options.daemon })
   await app.register(writeRoutes, { daemon: options.daemon })
+  await app.register(flagRoutes, { flags: options.daemon.flags })
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger())
   return app
 }
