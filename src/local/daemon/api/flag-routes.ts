@@ -46,21 +46,16 @@ function actorOf(request: FastifyRequest, body?: { actor?: string | undefined })
 }
 
 /** An OFREP answer for a failure before evaluation (a body that is not JSON, or not an object). */
-function ofrepErrorHandler(
-  error: Error,
-  _request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
+function ofrepErrorHandler(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
   const status = (error as { statusCode?: number }).statusCode
-  if (status === 413) return reply.code(413).send({ errorDetails: 'request body too large' })
-  if (error instanceof InputError || (status !== undefined && status < 500))
-    return reply.code(400).send({
+  if (status === 413) {
+    void reply.code(413).send({ errorDetails: 'request body too large' })
+  } else if (error instanceof InputError || (status !== undefined && status < 500)) {
+    void reply.code(400).send({
       errorCode: 'INVALID_CONTEXT',
       errorDetails: `provider context is not valid: ${error.message}`,
     })
-    return
-  }
-  void reply.code(500).send({ errorDetails: `evaluation failed: ${error.message}` })
+  } else void reply.code(500).send({ errorDetails: `evaluation failed: ${error.message}` })
 }
 
 /** The ETag of a bulk answer: the flag configuration and the context together. */
