@@ -86,6 +86,7 @@ const nodeGlobals = Object.fromEntries(
     'clearTimeout',
     'setInterval',
     'clearInterval',
+    'fetch',
   ].map((g) => [g, 'readonly']),
 )
 

@@ -141,6 +141,7 @@ export class Daemon implements ApplyHost, ViewSources {
         stateDir: this.options.stateDir,
         log: this.#log,
         now: () => Date.now(),
+        flags: this.flags,
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )

@@ -8,7 +8,10 @@ import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import { RolloutRunner } from '../../controller/runner.js'
+import type { TrafficRouter, WorkloadDriver } from '../../controller/ports.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
+import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
+import type { FlagService } from '../flags/flag-service.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
@@ -28,6 +31,8 @@ export interface ControllerDeps {
   stateDir: string
   log: (line: string) => void
   now: () => number
+  /** The daemon's flags, which a flag rollout moves. */
+  flags: FlagService
 }
 
 export interface ControllerConfig {
@@ -38,6 +43,8 @@ export interface ControllerConfig {
   sticky?: { cookie?: string; header?: string }
   /** Workload template of every revision this rollout has had. */
   templates: Map<number, ProcessTemplate>
+  /** A flag rollout: its flag, and the variant each revision releases (no processes, no proxy). */
+  flag?: { key: string; variants: Map<number, string> }
 }
 
 export class RolloutController {
@@ -63,15 +70,28 @@ export class RolloutController {
       () => this.#config.templates,
       deps.log,
     )
+    let workloads: WorkloadDriver = this.#workloads
+    let router: TrafficRouter = {
+      capabilities: { weights: true, headerRoutes: true, mirror: true },
+      apply: (traffic) => this.#requireRouter().apply(traffic),
+      verify: () => this.#requireRouter().verify(),
+    }
+    let builtin: BuiltinMetricProvider | FlagOutcomeMetrics = new BuiltinMetricProvider(
+      () => this.#proxy,
+    )
+    if (config.flag !== undefined) {
+      const { key } = config.flag
+      const variantOf = (revision: number | null) =>
+        revision === null ? undefined : this.#config.flag?.variants.get(revision)
+      workloads = new FlagWorkloads()
+      router = new FlagRouter(deps.flags, key, variantOf, `rollout/${config.name}`)
+      builtin = new FlagOutcomeMetrics(deps.flags, key, variantOf)
+    }
     this.#runner = new RolloutRunner(
       {
-        workloads: this.#workloads,
-        router: {
-          capabilities: { weights: true, headerRoutes: true, mirror: true },
-          apply: (traffic) => this.#requireRouter().apply(traffic),
-          verify: () => this.#requireRouter().verify(),
-        },
-        metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
+        workloads,
+        router,
+        metrics: { builtin },
         store: new SqliteRolloutStore(deps.store),
         sinks: [new LogSink(deps.log)],
       },
@@ -111,6 +131,11 @@ export class RolloutController {
     return this.#proxy === undefined
       ? undefined
       : { port: this.#proxy.port, traffic: this.#traffic }
+  }
+
+  /** The flag a flag rollout moves, else undefined. */
+  get flagKey(): string | undefined {
+    return this.#config.flag?.key
   }
 
   get servicePort(): number {
@@ -174,6 +199,20 @@ export class RolloutController {
   }
 
   async start(tickMs: number): Promise<void> {
+    if (this.#config.flag !== undefined) {
+      // A flag rollout runs no processes and no proxy: only the runner's ticks.
+      await this.#runner.restore()
+      this.#timer = setInterval(() => {
+        if (this.#stopped) return
+        this.#runner.tickOnce(this.deps.now()).catch((err: unknown) => {
+          this.deps.log(
+            `rollout ${this.name}: tick failed: ${err instanceof Error ? err.message : String(err)}`,
+          )
+        })
+      }, tickMs)
+      await this.#runner.tickOnce(this.deps.now())
+      return
+    }
     this.#proxy = await this.#proxyProcess()
     this.#router = new ProxyRouter(this.#proxy, this.#routerOptions())
     await this.#readTraffic()
@@ -239,7 +278,7 @@ export class RolloutController {
     const { plan, ...rest } = config
     await this.#runner.serial(async () => {
       const old = this.#proxy
-      const portChanged = rest.servicePort !== this.#config.servicePort
+      const portChanged = rest.flag === undefined && rest.servicePort !== this.#config.servicePort
       if (portChanged && old !== undefined) {
         // The new port first: if it is taken, the rollout keeps serving on the old one.
         const next = await ProxyHost.start({
