@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDemoCommand } from './demo.js'
+import { registerFlagCommands } from './flags.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerRolloutCommands,
   registerDaemonCommands,
   registerDemoCommand,
+  registerFlagCommands,
 ]

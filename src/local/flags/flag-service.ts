@@ -131,7 +131,7 @@ export class FlagService {
 
   entry(key: string): FlagEntry {
     const e = this.#entries.get(key)
-    if (e === undefined) throw this.#notFound(key)
+    if (e === undefined) throw this.notFound(key)
     return e
   }
 
@@ -337,7 +337,7 @@ export class FlagService {
         throw new ConflictError(`flag ${key} comes from ${e.source}, not from the API`, {
           hint: 'remove it from that file, or stop watching the file with `kanari flags unwatch`',
         })
-      throw this.#notFound(key)
+      throw this.notFound(key)
     }
     const at = this.#now()
     this.#managed.delete(key)
@@ -355,7 +355,7 @@ export class FlagService {
     for (const m of this.db.managed()) this.#managed.set(m.key, m)
   }
 
-  #notFound(key: string): NotFoundError {
+  notFound(key: string): NotFoundError {
     const known = [...this.#entries.keys()]
     return new NotFoundError(`flag ${key} not found`, {
       hint:

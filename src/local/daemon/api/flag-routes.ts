@@ -9,7 +9,13 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { InputError } from '../../../errors.js'
-import { canonicalJson, ofrepBulkItem, ofrepContext, ofrepSingle } from '../../../flags/index.js'
+import {
+  canonicalJson,
+  ofrepBulkItem,
+  ofrepContext,
+  ofrepSingle,
+  type RequestedType,
+} from '../../../flags/index.js'
 import type { FlagChange, FlagService } from '../../flags/flag-service.js'
 import { ERROR_RESPONSES } from './schemas.js'
 
@@ -222,6 +228,38 @@ export const flagRoutes: FastifyPluginCallbackTypebox<{ flags: FlagService }> = 
 
   // ---- reading ----
 
+  app.post(
+    '/api/v1/flags/:key/evaluate',
+    {
+      config: open,
+      schema: {
+        summary:
+          'evaluate one flag for a context (what `kanari flags eval` shows): the resolution with its reason and error code',
+        tags,
+        params: KeyParams,
+        body: Type.Object({
+          context: Type.Optional(AnyObject('the evaluation context')),
+          type: Type.Optional(
+            Type.Union(
+              ['boolean', 'string', 'number', 'integer', 'object'].map((t) => Type.Literal(t)),
+              { description: 'the type the caller asks for: TYPE_MISMATCH when it differs' },
+            ),
+          ),
+        }),
+      },
+    },
+    (request) => {
+      const { key } = request.params
+      if (!flags.flagSet.has(key)) throw flags.notFound(key)
+      const context = (request.body.context ?? {}) as Record<string, unknown>
+      const now = Date.now()
+      const type = request.body.type as RequestedType | undefined
+      return type === undefined
+        ? flags.flagSet.evaluate(key, context, now)
+        : flags.flagSet.resolve(key, type, context, now)
+    },
+  )
+
   app.get(
     '/api/v1/flags',
     {
@@ -397,7 +435,10 @@ export const flagRoutes: FastifyPluginCallbackTypebox<{ flags: FlagService }> = 
     },
     (request) => ({
       deleted: request.params.key,
-      ...flags.deleteFlag(request.params.key, actorOf(request)),
+      ...flags.deleteFlag(
+        request.params.key,
+        actorOf(request, request.body as { actor?: string } | undefined),
+      ),
     }),
   )
 
