@@ -205,8 +205,9 @@ export class FlagService {
   #load(state: SourceState): boolean {
     let text: string
     try {
-      text = readFileSync(state.path, 'utf8')
+      // The stamp before the read: a write during the read is seen by the next check.
       state.mtimeMs = statSync(state.path).mtimeMs
+      text = readFileSync(state.path, 'utf8')
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       state.problem =
