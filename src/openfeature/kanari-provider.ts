@@ -7,6 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs'
 import {
+  ErrorCode,
   OpenFeatureEventEmitter,
   ProviderEvents,
   type EvaluationContext,
@@ -181,19 +182,24 @@ export class KanariProvider implements Provider {
           }
         }
       } catch (err) {
-        if (this.#closed) return
+        if (this.#isClosed()) return
         this.events.emit(ProviderEvents.Stale, {
           message: `the change stream of ${url} dropped: ${err instanceof Error ? err.message : String(err)}`,
         })
       }
-      if (!this.#closed) await sleep(this.options.reconnectMs ?? 1000)
-      if (!this.#closed)
+      if (!this.#isClosed()) await sleep(this.options.reconnectMs ?? 1000)
+      if (!this.#isClosed())
         try {
           await this.#fetch(url)
         } catch {
           // tried again after the next wait
         }
     }
+  }
+
+  /** Read through a method: the flag changes while a stream is awaited. */
+  #isClosed(): boolean {
+    return this.#closed
   }
 
   #details<T>(r: Resolution, defaultValue: T): ResolutionDetails<T> {
@@ -203,8 +209,7 @@ export class KanariProvider implements Provider {
       flagMetadata: r.metadata,
     }
     if (r.variant !== undefined) out.variant = r.variant
-    if (r.errorCode !== undefined)
-      out.errorCode = r.errorCode as NonNullable<ResolutionDetails<T>['errorCode']>
+    if (r.errorCode !== undefined) out.errorCode = ErrorCode[r.errorCode]
     if (r.errorMessage !== undefined) out.errorMessage = r.errorMessage
     return out
   }
