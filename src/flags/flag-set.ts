@@ -15,7 +15,7 @@ import {
   type FlagValue,
 } from './definition.js'
 import { compileLogic, type Logic } from './json-logic.js'
-import { FLAGD_OPERATIONS } from './operations.js'
+import { evaluating, FLAGD_OPERATIONS } from './operations.js'
 
 /** The reasons flagd gives (SPLIT and UNKNOWN exist in the vocabulary but flagd never sends them). */
 export const REASONS = [
@@ -68,7 +68,7 @@ interface CompiledFlag {
   /** The compiled targeting, or the reason it cannot run. */
   readonly targeting?: Logic
   readonly targetingProblem?: string
-  /** Whether the rule reads `$flagd` (or needs the flag key, as fractional does). */
+  /** Whether the rule reads `$flagd` (fractional gets the flag key without it). */
   readonly readsFlagd: boolean
 }
 
@@ -116,7 +116,7 @@ function compileFlag(key: string, flag: FlagDefinition, doc: FlagDocument): Comp
       ...base,
       fallback: fallbackOf('DEFAULT'),
       targeting: compileLogic(rule, { operations: FLAGD_OPERATIONS }),
-      readsFlagd: text.includes('$flagd') || text.includes('"fractional"'),
+      readsFlagd: text.includes('$flagd'),
     }
   } catch (err) {
     return {
@@ -173,6 +173,7 @@ export class FlagSet {
       : context
     let result: unknown
     try {
+      evaluating.flagKey = key
       result = flag.targeting(data)
     } catch (err) {
       return errorResolution(

@@ -123,6 +123,15 @@ function missing(data: unknown, keys: unknown[]): unknown[] {
 const join = (path: string, part: string | number) =>
   typeof part === 'number' ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`
 
+/** Compiled rules that are plain values (they read no data). */
+const constants = new WeakSet<Logic>()
+
+function constantLogic(value: unknown): Logic {
+  const f: Logic = () => value
+  constants.add(f)
+  return f
+}
+
 export interface CompileOptions {
   operations?: Readonly<Record<string, CustomOperation>>
 }
@@ -133,18 +142,17 @@ export function compileLogic(rule: unknown, options: CompileOptions = {}, path =
   const compile = (r: unknown, p: string): Logic => {
     if (Array.isArray(r)) {
       const items = r.map((item, i) => compile(item, join(p, i)))
+      // All items constant: one array, built once (operations may cache what they read of it).
+      if (items.every((f) => constants.has(f))) return constantLogic(items.map((f) => f(null)))
       return (data) => {
         const out = new Array<unknown>(items.length)
         for (let i = 0; i < items.length; i++) out[i] = (items[i] as Logic)(data)
         return out
       }
     }
-    if (r === null || typeof r !== 'object') {
-      const value = r === undefined ? null : r
-      return () => value
-    }
+    if (r === null || typeof r !== 'object') return constantLogic(r === undefined ? null : r)
     const keys = Object.keys(r)
-    if (keys.length !== 1) return () => r
+    if (keys.length !== 1) return constantLogic(r)
     const op = keys[0] as string
     const raw = (r as Record<string, unknown>)[op]
     const argRules = Array.isArray(raw) ? raw : [raw]

@@ -7,6 +7,12 @@ import type { CustomOperation } from './json-logic.js'
 import { bucketOf, murmur3 } from './murmur3.js'
 import { semverMatches, versionOf } from './semver.js'
 
+/**
+ * The flag being evaluated (flagd's `$flagd.flagKey`, which no caller can override): set by the
+ * evaluator before it runs a flag's targeting, so `fractional` needs no copy of the context.
+ */
+export const evaluating = { flagKey: '' }
+
 /** The largest weight, and sum of weights, `fractional` accepts (Go's MaxInt32). */
 export const MAX_TOTAL_WEIGHT = 2_147_483_647
 
@@ -16,15 +22,23 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined
 }
 
-/** The variant a hash lands on among weighted entries, or null when the weights are unusable. */
-export function pickWeighted(hash: number, entries: unknown[]): unknown {
+interface Distribution {
+  variants: unknown[]
+  /** Running ends of the weights. */
+  ends: number[]
+  total: number
+}
+
+/** Entries as flagd reads them; null when flagd would refuse them (the operation answers null). */
+function distribution(entries: unknown[]): Distribution | null {
   const variants: unknown[] = []
-  const weights: number[] = []
+  const ends: number[] = []
   let total = 0
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length === 0) return null
     const variant: unknown = entry[0]
-    if (variant !== null && !['string', 'boolean', 'number'].includes(typeof variant)) return null
+    const t = typeof variant
+    if (variant !== null && t !== 'string' && t !== 'boolean' && t !== 'number') return null
     let weight = 1
     if (entry.length >= 2 && entry[1] !== null) {
       const w: unknown = entry[1]
@@ -33,15 +47,39 @@ export function pickWeighted(hash: number, entries: unknown[]): unknown {
     }
     total += weight
     variants.push(variant)
-    weights.push(weight)
+    ends.push(total)
   }
   if (total > MAX_TOTAL_WEIGHT || total === 0) return null
-  const bucket = bucketOf(hash, total)
-  let end = 0
-  for (let i = 0; i < weights.length; i++) {
-    end += weights[i] as number
-    if (bucket < end) return variants[i]
-  }
+  return { variants, ends, total }
+}
+
+/**
+ * Distributions read before, by their first entry: constant entries are the same arrays at every
+ * evaluation (the compiler builds them once), so they are read once; computed ones are new each time.
+ */
+const seen = new WeakMap<object, { entries: unknown[]; d: Distribution | null }>()
+
+function cachedDistribution(entries: unknown[]): Distribution | null {
+  const first = entries[0]
+  if (typeof first !== 'object' || first === null) return distribution(entries)
+  const hit = seen.get(first)
+  if (
+    hit !== undefined &&
+    hit.entries.length === entries.length &&
+    hit.entries.every((e, i) => e === entries[i])
+  )
+    return hit.d
+  const d = distribution(entries)
+  seen.set(first, { entries: [...entries], d })
+  return d
+}
+
+/** The variant a hash lands on among weighted entries, or null when the weights are unusable. */
+export function pickWeighted(hash: number, entries: unknown[]): unknown {
+  const d = cachedDistribution(entries)
+  if (d === null) return null
+  const bucket = bucketOf(hash, d.total)
+  for (let i = 0; i < d.ends.length; i++) if (bucket < (d.ends[i] as number)) return d.variants[i]
   return null
 }
 
@@ -62,8 +100,7 @@ export const fractional: CustomOperation = (args, data) => {
     const targetingKey = context.targetingKey
     if (targetingKey === undefined || targetingKey === null || targetingKey === '') return null
     if (typeof targetingKey !== 'string') return null
-    const flagKey = record(context.$flagd)?.flagKey
-    bucketBy = `${typeof flagKey === 'string' ? flagKey : ''}${targetingKey}`
+    bucketBy = evaluating.flagKey + targetingKey
   }
   return pickWeighted(murmur3(bucketBy), entries)
 }
