@@ -109,7 +109,7 @@ describe('Kanari and flagd-core evaluate alike', () => {
     const flagKey = 'split'
     let differ = 0
     for (const v of vectors.filter(
-      (x) => Buffer.byteLength(x.key) !== x.key.length && x.key.startsWith(flagKey) === false,
+      (x) => Buffer.byteLength(x.key) !== x.key.length && !x.key.startsWith(flagKey),
     )) {
       const ctx = { targetingKey: v.key }
       const a = ours.evaluate(flagKey, ctx, Date.now()).value
