@@ -26,7 +26,7 @@ spec:
     flag: { key: ${key}, variant: "${variant}" }
   strategy:
     canary:
-      steps: [{ setWeight: 20 }, { pause: { duration: 3s } }, { setWeight: 50 }, { pause: { duration: 3s } }]
+      steps: [{ setWeight: 20 }, { analysis: { duration: 4s } }, { setWeight: 50 }, { analysis: { duration: 4s } }]
   analysis:
     interval: 1s
     minCanaryRequests: 20

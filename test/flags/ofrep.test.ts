@@ -269,6 +269,42 @@ describe('OFREP with @openfeature/web-sdk and @openfeature/ofrep-web-provider', 
   })
 })
 
+describe('the flag routes in the OpenAPI document', () => {
+  it('lists them, with the token required only for changes', async () => {
+    const res = await request(`${daemon.url}/api/v1/openapi.json`)
+    const doc = (await res.body.json()) as {
+      paths: Record<string, Record<string, { security?: unknown }>>
+    }
+    const routes = Object.entries(doc.paths)
+      .filter(([path]) => /\/(ofrep|flags?\b|flag-)/.test(path))
+      .flatMap(([path, ops]) =>
+        Object.entries(ops).map(
+          ([m, op]) => `${m.toUpperCase()} ${path}${op.security === undefined ? '' : ' (token)'}`,
+        ),
+      )
+    expect(routes.sort()).toEqual(
+      [
+        'POST /ofrep/v1/evaluate/flags/{key}',
+        'POST /ofrep/v1/evaluate/flags',
+        'GET /api/v1/flag-events',
+        'POST /api/v1/flag-outcomes',
+        'GET /api/v1/flags',
+        'GET /api/v1/flags/{key}',
+        'POST /api/v1/flags/{key}/evaluate',
+        'GET /api/v1/flag-document',
+        'GET /api/v1/flag-audit',
+        'GET /api/v1/flag-sources',
+        'PUT /api/v1/flag-sources (token)',
+        'DELETE /api/v1/flag-sources (token)',
+        'PUT /api/v1/flags/{key} (token)',
+        'POST /api/v1/flags/{key}/enable (token)',
+        'POST /api/v1/flags/{key}/disable (token)',
+        'DELETE /api/v1/flags/{key} (token)',
+      ].sort(),
+    )
+  })
+})
+
 describe('changing flags through the API', () => {
   it('needs the token, refuses a bad flag with every problem, and records who changed what', async () => {
     const put = (
