@@ -15,11 +15,50 @@ const ALLOWED = {
   engine: ['analysis'],
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
+  webhooks: ['analysis', 'engine', 'controller'],
   report: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec', 'flags'],
+  notify: ['analysis', 'engine', 'spec', 'controller'],
+  import: ['analysis', 'engine', 'spec', 'manifests'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'flags'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local', 'flags'],
+  providers: ['analysis', 'engine', 'spec', 'controller'],
+  local: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+    'flags',
+  ],
+  demo: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+    'local',
+    'flags',
+  ],
+  kubernetes: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+    'flags',
+  ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(
@@ -94,7 +133,7 @@ export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -133,7 +172,27 @@ export default defineConfig(
     },
   },
   {
-    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js'],
+    // The dashboard runs in a browser: it may bundle the pure layers (simulate runs in a worker)
+    // and read the daemon's wire types, nothing that needs Node.
+    files: ['dashboard/src/**/*.ts', 'dashboard/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(local|spec|manifests|demo|cli)(/|$)',
+              allowTypeImports: true,
+              message:
+                'the dashboard bundles only analysis, engine, controller, report and simulate; it reads the daemon over HTTP (types may be imported).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js', 'dashboard/*.js'],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )

@@ -16,7 +16,7 @@ import type {
 import { MemoryEventSink } from '../memory-sink.js'
 import { MemoryRolloutStore } from '../memory-store.js'
 import { MemoryRouter } from '../memory-router.js'
-import type { MetricProvider, WorkloadDriver } from '../ports.js'
+import type { MetricProvider, WebhookCaller, WorkloadDriver } from '../ports.js'
 import { RolloutRunner } from '../runner.js'
 
 export type Answer = (request: MeasurementRequest) => Omit<Measurement, 'metric' | 'at'>
@@ -80,11 +80,15 @@ export class World {
   readonly #workloads = new TickedWorkloads()
   readonly #runner: RolloutRunner
 
+  readonly store = new MemoryRolloutStore()
+
   constructor(
     public plan: RolloutPlan,
     public answer: Answer = () => ({ value: 0 }),
+    /** Webhook calls go here (a real HTTP caller in the webhook tests). */
+    webhooks?: WebhookCaller,
   ) {
-    const store = new MemoryRolloutStore()
+    const store = this.store
     store.create(plan.name, initialStatus())
     const provider: MetricProvider = {
       measure: (request) =>
@@ -97,6 +101,7 @@ export class World {
         metrics: { builtin: provider, prometheus: provider, web: provider, command: provider },
         store,
         sinks: [this.sink],
+        ...(webhooks === undefined ? {} : { webhooks }),
       },
       { name: plan.name, plan, status: initialStatus(), measurements: 'await', driver: 'tests' },
     )
@@ -135,6 +140,7 @@ export class World {
     return {
       versions: this.#workloads.versions(),
       measurements: [...this.#runner.pendingMeasurements],
+      webhooks: [...this.#runner.pendingWebhookAnswers],
     }
   }
 

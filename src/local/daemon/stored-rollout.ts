@@ -55,5 +55,6 @@ export function controllerConfig(
     servicePort: spec.doc.spec.service?.port ?? 0,
     ...(sticky === undefined ? {} : { sticky }),
     templates: templatesOf(store, name, spec.baseDir),
+    baseDir: spec.baseDir,
   }
 }
