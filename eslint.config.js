@@ -10,12 +10,14 @@ import tseslint from 'typescript-eslint'
  */
 const ALLOWED = {
   analysis: [],
+  flags: [],
+  openfeature: ['flags'],
   engine: ['analysis'],
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
   webhooks: ['analysis', 'engine', 'controller'],
   report: ['analysis', 'engine'],
-  manifests: ['analysis', 'engine', 'spec'],
+  manifests: ['analysis', 'engine', 'spec', 'flags'],
   notify: ['analysis', 'engine', 'spec', 'controller'],
   import: ['analysis', 'engine', 'spec', 'manifests'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
@@ -30,6 +32,7 @@ const ALLOWED = {
     'webhooks',
     'providers',
     'notify',
+    'flags',
   ],
   demo: [
     'analysis',
@@ -42,6 +45,7 @@ const ALLOWED = {
     'providers',
     'notify',
     'local',
+    'flags',
   ],
   kubernetes: [
     'analysis',
@@ -53,6 +57,7 @@ const ALLOWED = {
     'webhooks',
     'providers',
     'notify',
+    'flags',
   ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
@@ -120,6 +125,7 @@ const nodeGlobals = Object.fromEntries(
     'clearTimeout',
     'setInterval',
     'clearInterval',
+    'fetch',
   ].map((g) => [g, 'readonly']),
 )
 

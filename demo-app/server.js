@@ -5,6 +5,11 @@
  * grow. Faults are set by environment: ERROR_RATE (percent of 500s), LATENCY_MS (added delay, ±20%
  * jitter), CAPACITY_RPS (above this request rate the excess waits and answers 503: a fault that only
  * shows at scale), CRASH_AFTER_MS (exit after this long).
+ *
+ * GET /checkout?user=ID is a feature switched by a flag inside one version: with FLAGS_URL (a Kanari
+ * daemon) it asks OFREP for FEATURE_FLAG (default new-checkout) with the user as targeting key, serves
+ * the new checkout when the flag is true (failing FEATURE_ERROR_RATE percent of those requests), and
+ * reports every outcome with its variant to the daemon, which is what a flag rollout judges.
  */
 import { createServer } from 'node:http'
 import { readFileSync } from 'node:fs'
@@ -36,6 +41,9 @@ const latencyMs = numberEnv('LATENCY_MS', 0)
 const capacityRps = numberEnv('CAPACITY_RPS', 0)
 const overloadLatencyMs = numberEnv('OVERLOAD_LATENCY_MS', 300)
 const crashAfterMs = numberEnv('CRASH_AFTER_MS', 0)
+const flagsUrl = process.env.FLAGS_URL ?? ''
+const featureFlag = process.env.FEATURE_FLAG ?? 'new-checkout'
+const featureErrorRate = numberEnv('FEATURE_ERROR_RATE', 0)
 const page = readFileSync(new URL('./index.html', import.meta.url), 'utf8')
 
 /** Times (ms) of requests accepted over the last two seconds, for the capacity fault. */
@@ -44,6 +52,40 @@ const arrivals = []
 function currentRate(/** @type {number} */ now) {
   while (arrivals.length > 0 && (arrivals[0] ?? 0) < now - 2000) arrivals.shift()
   return arrivals.length / 2
+}
+
+/** Outcomes not yet reported: { flag, variant, error, latencyMs, at }. */
+/** @type {{ flag: string, variant: string, error: boolean, latencyMs: number, at: number }[]} */
+let outcomes = []
+if (flagsUrl !== '')
+  setInterval(() => {
+    if (outcomes.length === 0) return
+    const batch = outcomes
+    outcomes = []
+    fetch(`${flagsUrl}/api/v1/flag-outcomes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ outcomes: batch }),
+    }).catch(() => undefined)
+  }, 250).unref()
+
+/** The flag's variant and value for one user (the code default, off, when it cannot be asked). */
+async function evaluateFeature(/** @type {string} */ user) {
+  if (flagsUrl === '') return { variant: 'default', on: false }
+  try {
+    const res = await fetch(
+      `${flagsUrl}/ofrep/v1/evaluate/flags/${encodeURIComponent(featureFlag)}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ context: { targetingKey: user } }),
+      },
+    )
+    const body = /** @type {{ value?: unknown, variant?: string }} */ (await res.json())
+    return { variant: body.variant ?? 'default', on: body.value === true }
+  } catch {
+    return { variant: 'default', on: false }
+  }
 }
 
 let served = 0
@@ -74,6 +116,31 @@ const server = createServer((req, res) => {
       'application/json',
       JSON.stringify({ color, version, served, pid: process.pid }),
     )
+  if (url.pathname === '/checkout') {
+    const user = url.searchParams.get('user') ?? ''
+    void evaluateFeature(user).then(({ variant, on }) => {
+      const fail = on && Math.random() * 100 < featureErrorRate
+      done(
+        fail ? 500 : 200,
+        'application/json',
+        JSON.stringify({
+          checkout: on ? 'new' : 'old',
+          variant,
+          user,
+          ...(fail ? { error: 'new checkout failed' } : {}),
+        }),
+      )
+      if (flagsUrl !== '')
+        outcomes.push({
+          flag: featureFlag,
+          variant,
+          error: fail,
+          latencyMs: Date.now() - started,
+          at: Date.now(),
+        })
+    })
+    return
+  }
   if (url.pathname !== '/color') return done(404, 'text/plain', 'not found\n')
 
   // Only the requests beyond capacity fail: accepted ones count toward the rate, rejected ones don't.

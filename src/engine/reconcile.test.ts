@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { reconcile } from './reconcile.js'
-import { analysisPlan, blueGreenPlan, canaryPlan, rollingPlan } from './test-utils/plans.js'
+import {
+  analysisPlan,
+  blueGreenPlan,
+  canaryPlan,
+  errorRateMetric,
+  rollingPlan,
+} from './test-utils/plans.js'
+import { builtinMetricValue } from '../analysis/measurement.js'
+import { emptyVersionTraffic, recordRequest } from '../analysis/traffic.js'
 import { World } from '../controller/test-utils/world.js'
 import { ConflictError } from '../errors.js'
 
@@ -267,6 +275,54 @@ describe('canary', () => {
     expect(bad.sink.events.find((e) => e.reason === 'RolledBack')).toMatchObject({
       cause: 'AnalysisFailed',
       canaryWeight: 50,
+    })
+  })
+
+  it('no data means no promotion: timed pauses with a background analysis short of its sample wait, and a failing canary is rolled back', async () => {
+    // The steps end after 20s; at 1 canary request in 5s the background analysis has 4 of the
+    // 50 canary requests it needs by then. The canary fails 40% of its requests.
+    const background = analysisPlan({
+      kind: 'background',
+      judge: 'sequential',
+      minCanaryRequests: 50,
+      metrics: [errorRateMetric({ intervalSeconds: 5, thresholdRange: { max: 5 } })],
+    })
+    const plan = canaryPlan(
+      [
+        { kind: 'setWeight', weight: 20 },
+        { kind: 'pause', durationSeconds: 10 },
+        { kind: 'setWeight', weight: 50 },
+        { kind: 'pause', durationSeconds: 10 },
+      ],
+      { analysis: background },
+    )
+    let seen = 0
+    const w = await deployed(
+      new World(plan, ({ from, to }) => {
+        const canary = emptyVersionTraffic()
+        const stable = emptyVersionTraffic()
+        for (let i = 0; i < Math.max(1, Math.round((to - from) / 5000)); i++)
+          recordRequest(canary, ++seen % 5 < 2 ? 500 : 200, 50)
+        for (let i = 0; i < 2; i++) recordRequest(stable, 200, 50)
+        const sample = { from, to, canary, stable }
+        return { value: builtinMetricValue('error-rate', sample), traffic: sample }
+      }),
+    )
+    w.release(2)
+    const messages: string[] = []
+    for (let i = 0; i < 300 && w.status.phase !== 'RolledBack'; i++) {
+      await w.run(1)
+      messages.push(w.status.message)
+      expect(w.status.phase).not.toBe('Healthy')
+    }
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^waiting for background analysis data before going past step 2: /),
+    )
+    expect(w.status.phase).toBe('RolledBack')
+    expect(w.status.stableRevision).toBe(1)
+    expect(w.events('Promoted')).toEqual([])
+    expect(w.sink.events.find((e) => e.reason === 'RolledBack')).toMatchObject({
+      cause: 'BackgroundAnalysisFailed',
     })
   })
 

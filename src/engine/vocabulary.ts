@@ -20,7 +20,7 @@ export const NOTIFICATION_PROVIDERS = ['slack', 'msteams', 'discord', 'webhook']
 export const SEVERITIES = ['info', 'warn', 'error'] as const
 
 /** The traffic routers a Rollout can name under `spec.trafficRouting`. */
-export const ROUTERS = ['proxy', 'gatewayAPI', 'istio', 'nginx', 'smi', 'none'] as const
+export const ROUTERS = ['proxy', 'gatewayAPI', 'istio', 'nginx', 'smi', 'none', 'flag'] as const
 export type RouterName = (typeof ROUTERS)[number]
 
 /** Which traffic operations a router can carry out; the engine skips what its router cannot do. */
@@ -38,6 +38,8 @@ export const ROUTER_CAPABILITIES = {
   nginx: { headerRoutes: true, mirror: false, weights: true },
   smi: { headerRoutes: false, mirror: false, weights: true },
   none: { headerRoutes: false, mirror: false, weights: true },
+  // a feature flag's fractional split: the share of users who get the new variant
+  flag: { headerRoutes: false, mirror: false, weights: true },
 } as const satisfies Record<RouterName, RouterCapabilities>
 
 /** Manual gates (`kanari gate open NAME`): names as Kubernetes names objects. */

@@ -18,5 +18,12 @@ export function namedRouters(spec: RoutedSpec): RouterName[] {
 
 /** The router named, else the default: Kanari's proxy for a process workload, none on Kubernetes. */
 export function routerOf(spec: RoutedSpec): RouterName {
-  return namedRouters(spec)[0] ?? (spec.workload.process !== undefined ? 'proxy' : 'none')
+  return (
+    namedRouters(spec)[0] ??
+    (spec.workload.process !== undefined
+      ? 'proxy'
+      : spec.workload.flag !== undefined
+        ? 'flag'
+        : 'none')
+  )
 }

@@ -363,15 +363,29 @@ export const RolloutSpecSchema = Type.Object({
         name: Type.String({ minLength: 1 }),
       }),
     ),
+    flag: Type.Optional(
+      Type.Object(
+        {
+          key: Type.String({
+            minLength: 1,
+            description: 'the feature flag whose split is rolled out',
+          }),
+          variant: Type.String({ minLength: 1, description: 'the variant this revision releases' }),
+        },
+        { description: 'a flag rollout: the traffic is the share of users who get the variant' },
+      ),
+    ),
   }),
-  service: Type.Object({
-    port: Type.Integer({
-      minimum: 0,
-      maximum: 65535,
-      description: '0 picks a free port (local mode)',
+  service: Type.Optional(
+    Type.Object({
+      port: Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: '0 picks a free port (local mode)',
+      }),
+      name: Type.Optional(Type.String()),
     }),
-    name: Type.Optional(Type.String()),
-  }),
+  ),
   strategy: StrategySchema,
   trafficRouting: Type.Optional(
     Type.Object({
@@ -402,6 +416,7 @@ export const RolloutSpecSchema = Type.Object({
       nginx: Type.Optional(Type.Object({ ingress: Type.String({ minLength: 1 }) })),
       smi: Type.Optional(Type.Object({ trafficSplit: Type.Optional(Type.String()) })),
       none: Type.Optional(Type.Object({})),
+      flag: Type.Optional(Type.Object({})),
     } satisfies Record<RouterName, TSchema>),
   ),
   analysis: Type.Optional(RolloutAnalysisSchema),

@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
+import { registerFlagCommands } from './flags.js'
 import { registerGateCommand } from './gate.js'
 import { registerLoadtestCommand } from './loadtest.js'
 import { registerImportCommand } from './import.js'
@@ -29,6 +30,7 @@ export const commands: RegisterCommand[] = [
   registerLoadtestCommand,
   registerDaemonCommands,
   registerDemoCommand,
+  registerFlagCommands,
   registerDashboardCommand,
   registerKubernetesCommands,
 ]

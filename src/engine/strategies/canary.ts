@@ -130,7 +130,7 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
         s.message = `pausing ${step.durationSeconds}s at ${s.traffic.canaryWeight}% (${Math.ceil(left / 1000)}s left)`
         return false
       }
-      return true
+      return !awaitingBackground(t, `going past step ${s.currentStepIndex + 1}`)
     }
     case 'analysis': {
       let run = currentRun(t, 'step', s.currentStepIndex)
@@ -206,6 +206,19 @@ function promote(t: Tick, strategy: CanaryPlan): boolean {
   return true
 }
 
+/**
+ * No data means no promotion: while the background analysis runs without a passing verdict on
+ * enough data (its minimum sample not reached, or its latest checks not all passing), the rollout
+ * goes neither past a timed pause nor into promotion. It waits, saying so; a background analysis
+ * that fails rolls it back (`checkAborts`), and the progress deadline bounds the wait.
+ */
+function awaitingBackground(t: Tick, before: string): boolean {
+  const bg = t.s.analyses.background
+  if (bg === null || bg.phase !== 'Running' || bg.passing) return false
+  t.s.message = `waiting for background analysis data before ${before}: ${bg.message}`
+  return true
+}
+
 /** A rollout webhook's latest call did not pass: the canary does not advance (Flagger). */
 function held(t: Tick): boolean {
   const hold = rolloutHooksHold(t)
@@ -229,7 +242,8 @@ export function progressCanary(t: Tick, strategy: CanaryPlan): void {
       continue
     }
     if (step === undefined) {
-      if (held(t) || !passGate(t, 'confirm-promotion', 'promotion')) return
+      if (held(t) || awaitingBackground(t, 'promotion')) return
+      if (!passGate(t, 'confirm-promotion', 'promotion')) return
       t.transition('StepsCompleted', `all ${strategy.steps.length} steps passed; promoting`)
       s.stepStartedAt = t.now
       continue

@@ -89,7 +89,7 @@ export class RolloutHandle {
     this.wiring = wiringOf(init.spec)
     const namespace = object.metadata.namespace ?? 'default'
     const target = init.spec.workload.targetRef?.name ?? object.metadata.name
-    const service = init.spec.service.name ?? target
+    const service = serviceOf(init.spec).name ?? target
     this.names = {
       namespace,
       rollout: { name: object.metadata.name, uid: object.metadata.uid ?? '' },
@@ -169,4 +169,14 @@ export class RolloutHandle {
 /** The parts of a spec the driver and the router are built from. */
 export function wiringOf(spec: RolloutSpec): string {
   return JSON.stringify([spec.workload.targetRef?.name, spec.trafficRouting ?? null, spec.service])
+}
+
+/**
+ * The Service of a Rollout the controller runs. Validation requires it for a targetRef workload, and
+ * the controller runs only those (a flag rollout is refused before this is read).
+ */
+export function serviceOf(spec: Pick<RolloutSpec, 'service'>): NonNullable<RolloutSpec['service']> {
+  if (spec.service === undefined)
+    throw new Error('spec.service is missing: a targetRef workload needs { port: … }')
+  return spec.service
 }

@@ -35,7 +35,7 @@ import { applyServices, targetPortOf } from '../workloads/services.js'
 import { actorOf, commandOf, currentCommands, newCommands } from './commands.js'
 import { mirrorAnalysisRuns } from './analysis-run-objects.js'
 import { rolloutConditions, stepText } from './rollout-conditions.js'
-import { RolloutHandle, wiringOf, type ControllerBook } from './rollout-handle.js'
+import { RolloutHandle, serviceOf, wiringOf, type ControllerBook } from './rollout-handle.js'
 import { readRollout, templatesFor } from './rollout-spec.js'
 
 export const FINALIZER = 'kanari.dev/restore-traffic'
@@ -173,6 +173,8 @@ export class RolloutReconciler {
     const spec = this.#spec(object)
     const name = spec.workload.targetRef?.name
     const ns = object.metadata.namespace ?? 'default'
+    if (spec.workload.flag !== undefined)
+      return 'spec.workload.flag: flag rollouts run in local mode (the daemon serves the flag); on Kubernetes, roll out a Deployment with spec.workload.targetRef'
     if (name === undefined) return 'spec.workload.targetRef: names no Deployment'
     const target = this.#o.caches.deployments.get(ns, name)
     if (target === undefined)
@@ -320,7 +322,7 @@ export class RolloutReconciler {
     if (read.plan === undefined) return undefined
     const store = this.#store(ns)
     store.adopt(object.metadata.name, object.status)
-    const port = { port: spec.service.port, name: 'http' }
+    const port = { port: serviceOf(spec).port, name: 'http' }
     const handle = new RolloutHandle(
       {
         client: this.#o.client,
@@ -368,7 +370,7 @@ export class RolloutReconciler {
     const planChanged = JSON.stringify(read.plan) !== JSON.stringify(handle.runner.plan)
     handle.targetRevision = revision
     handle.targetPort = targetPortOf(target.spec.template, {
-      port: this.#spec(object).service.port,
+      port: serviceOf(this.#spec(object)).port,
       name: 'http',
     })
     const wasInvalid = this.#invalid.delete(handle.key)
@@ -508,7 +510,7 @@ export class RolloutReconciler {
       this.#o.client,
       handle.names,
       handle.selectors,
-      { port: spec.service.port, name: 'http' },
+      { port: serviceOf(spec).port, name: 'http' },
       handle.targetPort,
       apex,
     )

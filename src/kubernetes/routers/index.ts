@@ -92,6 +92,9 @@ export function routerFor(input: RouterInputs): KubeTrafficRouter {
           owner,
         ),
       )
+    case 'flag':
+      // A flag's split is served by the local daemon; the reconciler refuses flag rollouts first.
+      throw new Error('spec.trafficRouting.flag: flag rollouts run in local mode only')
     case 'none':
     case 'proxy': {
       const router = new ReplicaRatioRouter(

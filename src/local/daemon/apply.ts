@@ -15,6 +15,7 @@ import {
 } from '../../manifests/rollout-set.js'
 import { readWebhookUrl, SecretError } from '../../notify/index.js'
 import { secretSource } from '../../spec/normalize/index.js'
+import type { FlagService } from '../flags/flag-service.js'
 import type { StateStore } from '../store/index.js'
 import type { AppliedRollout } from './api/schemas.js'
 import type { RolloutController } from './rollout-controller.js'
@@ -24,6 +25,8 @@ import { assignRevision } from '../../controller/revisions.js'
 /** What applying needs from the daemon. */
 export interface ApplyHost {
   readonly store: StateStore
+  /** The flags a flag rollout moves. */
+  readonly flags: FlagService
   readonly controllers: ReadonlyMap<string, RolloutController>
   /** Creates, registers and starts the controller of a rollout the daemon does not run yet. */
   startController(
@@ -38,24 +41,51 @@ export interface ApplyHost {
 function checkLocal(host: ApplyHost, set: RolloutSet): void {
   for (const { doc } of set.rollouts) {
     const name = doc.metadata.name
+    const { flag } = doc.spec.workload
+    if (flag !== undefined) {
+      checkFlag(host, name, flag)
+      continue
+    }
     if (doc.spec.workload.process === undefined) {
       throw new InputError(
-        `rollout ${name}: spec.workload.process is required in local mode (targetRef workloads need Kubernetes)`,
+        `rollout ${name}: spec.workload.process (or flag) is required in local mode (targetRef workloads need Kubernetes)`,
       )
     }
+    const port = doc.spec.service?.port ?? 0
     for (const [other, c] of host.controllers) {
-      if (
-        other !== name &&
-        doc.spec.service.port !== 0 &&
-        c.servicePort === doc.spec.service.port
-      ) {
+      if (other !== name && port !== 0 && c.servicePort === port) {
         throw new ConflictError(
-          `rollout ${name}: spec.service.port ${doc.spec.service.port} is already used by rollout ${other}`,
+          `rollout ${name}: spec.service.port ${port} is already used by rollout ${other}`,
           { hint: 'pick another port' },
         )
       }
     }
   }
+}
+
+/** A flag rollout needs its flag served, with the variant it releases. */
+function checkFlag(host: ApplyHost, name: string, flag: { key: string; variant: string }): void {
+  const definition = host.flags.flagSet.definition(flag.key)
+  if (definition === undefined)
+    throw new InputError(
+      `rollout ${name}: spec.workload.flag.key: flag ${flag.key} is not served`,
+      {
+        hint: 'add it first (`kanari flags watch -f FILE` or `kanari flags set`), then apply again',
+      },
+    )
+  if (!Object.hasOwn(definition.variants, flag.variant))
+    throw new InputError(
+      `rollout ${name}: spec.workload.flag.variant: flag ${flag.key} has no variant ${flag.variant}`,
+      { hint: `its variants: ${Object.keys(definition.variants).join(', ')}` },
+    )
+  for (const [other, c] of host.controllers)
+    if (other !== name && c.flagKey === flag.key)
+      throw new ConflictError(
+        `rollout ${name}: flag ${flag.key} is already rolled out by rollout ${other}`,
+        {
+          hint: 'one rollout moves a flag at a time',
+        },
+      )
 }
 
 /** The directory relative paths of a manifest start from (stdin: the caller's). */

@@ -15,6 +15,7 @@ import { KANARI_VERSION } from '../../version.js'
 import { LoadtestRuns } from '../load/index.js'
 import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
+import { FlagService } from '../flags/flag-service.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
 import { createApiServer } from './api/server.js'
 import { LiveFeed } from './dashboard/live-feed.js'
@@ -40,6 +41,8 @@ export interface DaemonOptions {
 export class Daemon implements ApplyHost, ViewSources {
   readonly store: StateStore
   readonly supervisor: Supervisor
+  /** Feature flags: watched files, API changes, the audit log, and what apps report per variant. */
+  readonly flags: FlagService
   readonly controllers = new Map<string, RolloutController>()
   /** What the dashboard streams: every rollout's events and a sample of it each second. */
   readonly liveFeed: LiveFeed
@@ -69,6 +72,7 @@ export class Daemon implements ApplyHost, ViewSources {
       host: '127.0.0.1',
       log: this.#log,
     })
+    this.flags = new FlagService({ stateDir: options.stateDir, log: this.#log })
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -153,6 +157,7 @@ export class Daemon implements ApplyHost, ViewSources {
         stateDir: this.options.stateDir,
         log: this.#log,
         now: () => Date.now(),
+        flags: this.flags,
         sinks: [this.liveFeed],
         loadtests: this.loadtests,
         observeTick: (rollout, before, report, seconds) =>
@@ -218,6 +223,7 @@ export class Daemon implements ApplyHost, ViewSources {
       await this.#server?.close()
       await this.loadtests.stop()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
+      this.flags.close()
       rmSync(apiInfoPath(this.options.stateDir), { force: true })
       this.store.close()
       this.#log('kanari daemon stopped')

@@ -7,13 +7,15 @@
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
-import type { EventSink } from '../../controller/ports.js'
+import type { EventSink, TrafficRouter, WorkloadDriver } from '../../controller/ports.js'
 import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import { RolloutRunner, type TickReport } from '../../controller/runner.js'
 import { externalMetricProviders } from '../../providers/index.js'
 import { Notifier, type Notice, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
+import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
 import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
+import type { FlagService } from '../flags/flag-service.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
@@ -34,6 +36,8 @@ export interface ControllerDeps {
   stateDir: string
   log: (line: string) => void
   now: () => number
+  /** The daemon's flags, which a flag rollout moves. */
+  flags: FlagService
   /** More sinks for the runner's events, after the daemon log (the dashboard's live feed). */
   sinks?: EventSink[]
   /** Load runs that load-test webhooks start. */
@@ -55,6 +59,8 @@ export interface ControllerConfig {
   sticky?: { cookie?: string; header?: string }
   /** Workload template of every revision this rollout has had. */
   templates: Map<number, ProcessTemplate>
+  /** A flag rollout: its flag, and the variant each revision releases (no processes, no proxy). */
+  flag?: { key: string; variants: Map<number, string> }
   /** The directory the manifest was applied from: relative paths in it start here. */
   baseDir: string
 }
@@ -99,16 +105,30 @@ export class RolloutController {
             .map(({ id, notice }) => ({ id, notice: notice as Notice })),
       },
     })
+    let workloads: WorkloadDriver = this.#workloads
+    let router: TrafficRouter = {
+      capabilities: { weights: true, headerRoutes: true, mirror: true },
+      apply: (traffic) => this.#requireRouter().apply(traffic),
+      verify: () => this.#requireRouter().verify(),
+    }
+    let builtin: BuiltinMetricProvider | FlagOutcomeMetrics = new BuiltinMetricProvider(
+      () => this.#proxy,
+    )
+    if (config.flag !== undefined) {
+      // A flag rollout moves a flag's split: no processes, no proxy; the app reports outcomes.
+      const { key } = config.flag
+      const variantOf = (revision: number | null) =>
+        revision === null ? undefined : this.#config.flag?.variants.get(revision)
+      workloads = new FlagWorkloads()
+      router = new FlagRouter(deps.flags, key, variantOf, `rollout/${config.name}`)
+      builtin = new FlagOutcomeMetrics(deps.flags, key, variantOf)
+    }
     this.#runner = new RolloutRunner(
       {
-        workloads: this.#workloads,
-        router: {
-          capabilities: { weights: true, headerRoutes: true, mirror: true },
-          apply: (traffic) => this.#requireRouter().apply(traffic),
-          verify: () => this.#requireRouter().verify(),
-        },
+        workloads,
+        router,
         metrics: {
-          builtin: new BuiltinMetricProvider(() => this.#proxy),
+          builtin,
           ...externalMetricProviders({
             command: {
               cwd: () => this.#workingDirectory(),
@@ -168,6 +188,11 @@ export class RolloutController {
     return this.#proxy === undefined
       ? undefined
       : { port: this.#proxy.port, traffic: this.#traffic }
+  }
+
+  /** The flag a flag rollout moves, else undefined. */
+  get flagKey(): string | undefined {
+    return this.#config.flag?.key
   }
 
   /** Where Prometheus scrapes the rollout's proxy (`127.0.0.1:<port>`), while it runs. */
@@ -254,6 +279,20 @@ export class RolloutController {
   }
 
   async start(tickMs: number): Promise<void> {
+    if (this.#config.flag !== undefined) {
+      // A flag rollout runs no processes and no proxy: only the runner's ticks.
+      await this.#runner.restore()
+      this.#timer = setInterval(() => {
+        if (this.#stopped) return
+        this.#tick(this.deps.now()).catch((err: unknown) => {
+          this.deps.log(
+            `rollout ${this.name}: tick failed: ${err instanceof Error ? err.message : String(err)}`,
+          )
+        })
+      }, tickMs)
+      await this.#tick(this.deps.now())
+      return
+    }
     this.#proxy = await this.#proxyProcess()
     this.#router = new ProxyRouter(this.#proxy, this.#routerOptions())
     await this.#readTraffic()
@@ -319,7 +358,7 @@ export class RolloutController {
     const { plan, ...rest } = config
     await this.#runner.serial(async () => {
       const old = this.#proxy
-      const portChanged = rest.servicePort !== this.#config.servicePort
+      const portChanged = rest.flag === undefined && rest.servicePort !== this.#config.servicePort
       if (portChanged && old !== undefined) {
         // The new port first: if it is taken, the rollout keeps serving on the old one.
         const next = await ProxyHost.start({

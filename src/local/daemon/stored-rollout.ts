@@ -29,6 +29,16 @@ function templatesOf(
   return out
 }
 
+/** The flag variant every stored revision of a flag rollout releases. */
+function variantsOf(store: StateStore, name: string): Map<number, string> {
+  const out = new Map<number, string>()
+  for (const r of store.getRevisions(name)) {
+    const variant = (r.template as Workload).flag?.variant
+    if (variant !== undefined) out.set(r.revision, variant)
+  }
+  return out
+}
+
 /** The controller configuration (all but the status) for `spec` at `revision`. */
 export function controllerConfig(
   store: StateStore,
@@ -37,10 +47,12 @@ export function controllerConfig(
   revision: number,
 ): Omit<ControllerConfig, 'status'> {
   const sticky = spec.doc.spec.trafficRouting?.proxy?.stickiness
+  const flag = spec.doc.spec.workload.flag
   return {
+    ...(flag === undefined ? {} : { flag: { key: flag.key, variants: variantsOf(store, name) } }),
     name,
     plan: planFor(spec.doc, spec.templates, revision),
-    servicePort: spec.doc.spec.service.port,
+    servicePort: spec.doc.spec.service?.port ?? 0,
     ...(sticky === undefined ? {} : { sticky }),
     templates: templatesOf(store, name, spec.baseDir),
     baseDir: spec.baseDir,

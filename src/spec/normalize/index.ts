@@ -74,7 +74,7 @@ export function specVariables(rollout: Rollout): Shared['variables'] {
   return {
     namespace: rollout.metadata.namespace ?? 'default',
     target,
-    service: rollout.spec.service.name ?? target,
+    service: rollout.spec.service?.name ?? target,
     ingress: rollout.spec.trafficRouting?.nginx?.ingress ?? target,
   }
 }

@@ -28,9 +28,16 @@ export function checkRollout(p: DocumentProblems, spec: unknown, templates: Temp
       p.add(
         ['spec', 'workload'],
         workloads.length === 0
-          ? 'needs one of process (local mode) or targetRef (Kubernetes)'
-          : `give one of process or targetRef, not ${workloads.join(' and ')}`,
+          ? 'needs one of process (local mode), targetRef (Kubernetes) or flag (a feature flag)'
+          : `give one of process, targetRef or flag, not ${workloads.join(' and ')}`,
       )
+    if (
+      workload.flag === undefined &&
+      workloads.length === 1 &&
+      s.sound.service === undefined &&
+      !s.broken.has('service')
+    )
+      p.add(['spec', 'service'], 'is required for a process or targetRef workload: { port: … }')
   }
   checkProcessEnv(p, spec)
   const strategy = soundSections(StrategySchema, s.part('strategy'))

@@ -16,6 +16,20 @@ export function checkTrafficRouting(p: DocumentProblems, spec: RoutedSpec): Rout
       true,
     )
   }
+  if (spec.workload.flag !== undefined && routers.length === 1 && router !== 'flag') {
+    p.add(
+      ['spec', 'trafficRouting', router],
+      `a flag workload is routed by its flag's fractional split; "${router}" routes processes or pods (use trafficRouting.flag or leave trafficRouting out)`,
+      true,
+    )
+  }
+  if (spec.workload.flag === undefined && router === 'flag' && routers.length === 1) {
+    p.add(
+      ['spec', 'trafficRouting', 'flag'],
+      "the flag router moves a feature flag's split: it needs spec.workload.flag",
+      true,
+    )
+  }
   if (spec.workload.targetRef !== undefined && router === 'proxy' && routers.length === 1) {
     p.add(
       ['spec', 'trafficRouting', 'proxy'],

@@ -11,6 +11,7 @@ import type { Daemon } from '../daemon.js'
 import { dashboardRoutes, type DashboardRouteOptions } from '../dashboard/routes.js'
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
+import { flagRoutes } from './flag-routes.js'
 import { gateRoutes } from './gate-routes.js'
 import { checkHost, checkJsonBody, checkToken } from './guards.js'
 import { loadtestRoutes } from './loadtest-routes.js'
@@ -70,7 +71,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat()
     routePaths.push(pathPattern(route.url))
-    const open = (route.config as { open?: boolean } | undefined)?.open === true
+    // Open routes change no guarded state (a webhook's gate check or load test, OFREP evaluation, a
+    // flag's outcome reports): no token, but a JSON body, which a cross-site form cannot send.
+    const open = route.config?.open === true
     if (methods.some((m) => m !== 'GET') && open)
       route.onRequest = [...[route.onRequest ?? []].flat(), jsonGate]
     else if (methods.some((m) => m !== 'GET')) {
@@ -104,7 +107,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         title: 'Kanari daemon API',
         version: KANARI_VERSION,
         description:
-          'The local daemon on 127.0.0.1. GET routes are open to anyone on this machine, and so are the two routes webhooks call (a gate check and starting a load test), which take a JSON body; every other route needs the bearer token from <state-dir>/api.json. Requests must be addressed to 127.0.0.1, localhost or [::1].',
+          'The local daemon on 127.0.0.1. GET routes are open to anyone on this machine, and so are the routes webhooks call (a gate check and starting a load test) and the routes apps call for flags (OFREP evaluation and outcome reports), which take a JSON body; every other route needs the bearer token from <state-dir>/api.json. Requests must be addressed to 127.0.0.1, localhost or [::1].',
       },
       components: {
         securitySchemes: {
@@ -119,6 +122,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   })
   await app.register(readRoutes, { daemon: options.daemon })
   await app.register(writeRoutes, { daemon: options.daemon })
+  await app.register(flagRoutes, { flags: options.daemon.flags })
   if (options.dashboard !== undefined)
     await app.register(dashboardRoutes, { daemon: options.daemon, ...options.dashboard })
   await app.register(gateRoutes, { daemon: options.daemon })
