@@ -14,10 +14,11 @@ const ALLOWED = {
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
   report: ['analysis', 'engine'],
+  diagnosis: ['analysis', 'engine'],
   manifests: ['analysis', 'engine', 'spec'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local'],
+  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'diagnosis'],
+  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local', 'diagnosis'],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(
