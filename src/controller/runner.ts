@@ -8,11 +8,12 @@ import type { EngineEvent } from '../engine/events.js'
 import type { RolloutPlan } from '../engine/plan.js'
 import { reconcile } from '../engine/reconcile.js'
 import { sameTraffic, type RolloutStatus } from '../engine/status.js'
-import type { EngineAction, Observations } from '../engine/types.js'
+import type { EngineAction, Observations, PromotionReview } from '../engine/types.js'
 import { measureWith } from './metric-registry.js'
 import type {
   EventSink,
   MetricProviders,
+  PromotionReviewer,
   RolloutStore,
   TrafficRouter,
   WorkloadDriver,
@@ -24,6 +25,8 @@ export interface RunnerPorts {
   metrics: MetricProviders
   store: RolloutStore
   sinks: EventSink[]
+  /** Reviews automatic promotions for plans with an advisor gate; without one they are unavailable. */
+  reviewer?: PromotionReviewer
 }
 
 export interface RunnerOptions {
@@ -54,6 +57,7 @@ export class RolloutRunner {
   /** The status as JSON, when known: a tick that changes nothing is not persisted. */
   #statusText: string | undefined
   #pending: Observations['measurements'] = []
+  #pendingReviews: NonNullable<Observations['reviews']> = []
   readonly #inflight = new Set<Promise<void>>()
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -138,6 +142,11 @@ export class RolloutRunner {
     })
   }
 
+  /** Reviews received and not yet folded into a tick. */
+  get pendingReviews(): readonly NonNullable<Observations['reviews']>[number][] {
+    return this.#pendingReviews
+  }
+
   /** Resolves once every measurement asked for so far has been answered. */
   async idle(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight])
@@ -146,11 +155,13 @@ export class RolloutRunner {
   async #tick(now: number): Promise<TickReport> {
     const before = this.#status
     const measurements = this.#pending
+    const reviews = this.#pendingReviews
     this.#pending = []
+    this.#pendingReviews = []
     let result
     try {
       const versions = await this.ports.workloads.observe(revisionsOf(before))
-      result = reconcile(this.#plan, before, { versions, measurements }, now)
+      result = reconcile(this.#plan, before, { versions, measurements, reviews }, now)
       const events = result.actions.flatMap((a) => (a.type === 'event' ? [a.event] : []))
       // Persist first: if the process dies right after, the next one resumes from here.
       const text = JSON.stringify(result.status)
@@ -159,6 +170,7 @@ export class RolloutRunner {
     } catch (err) {
       // Nothing was acted on: keep the answers for the next tick.
       this.#pending = [...measurements, ...this.#pending]
+      this.#pendingReviews = [...reviews, ...this.#pendingReviews]
       throw err
     }
     const { status, actions } = result
@@ -202,12 +214,36 @@ export class RolloutRunner {
         case 'measure':
           this.#measure(action, now)
           return
+        case 'review':
+          this.#review(action)
+          return
         case 'event':
           return
       }
     } catch (err) {
       this.options.onActionError?.(action, err)
     }
+  }
+
+  /**
+   * Asks for a review in the background. It is never awaited (not even in virtual time): the engine
+   * gives up on it after its timeout, and an answer that comes later is ignored.
+   */
+  #review(action: EngineAction & { type: 'review' }): void {
+    const reviewer = this.ports.reviewer
+    const answer: Promise<PromotionReview> =
+      reviewer === undefined
+        ? Promise.resolve({
+            revision: action.revision,
+            outcome: 'unavailable',
+            summary: `no advisor in ${this.options.driver}`,
+          })
+        : reviewer.review(action.revision, action.timeoutSeconds).catch((err: unknown) => ({
+            revision: action.revision,
+            outcome: 'unavailable' as const,
+            summary: `the review failed: ${err instanceof Error ? err.message : String(err)}`,
+          }))
+    void answer.then((review) => this.#pendingReviews.push(review))
   }
 
   #measure(action: EngineAction & { type: 'measure' }, now: number): void {

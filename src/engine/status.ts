@@ -5,12 +5,13 @@
 import type { AnalysisRunStatus } from '../analysis/types.js'
 import type { RollbackCause } from './events.js'
 import type { RequestMatch } from './plan.js'
-import type { WorkloadProblemReason } from './types.js'
+import type { ReviewOutcome, WorkloadProblemReason } from './types.js'
 
 export type Phase =
   'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
 
-export type PauseReason = 'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion'
+export type PauseReason =
+  'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion' | 'AdvisorDisagreed'
 
 /** Blue-green: the preview waits for readiness, analysis and approval, then the switch is approved. */
 export type BlueGreenStage = 'Preview' | 'Approved'
@@ -93,6 +94,17 @@ export interface RolloutStatus {
    */
   reportedProblems?: Record<string, WorkloadProblemReason>
   lastOutcome: RolloutOutcome | null
+  /**
+   * The advisor's review of the current canary's automatic promotion (plans with an advisorGate
+   * only): asked at `askedAt`, its outcome once answered or timed out, `settled` once acted on.
+   */
+  review?: {
+    revision: number
+    askedAt: number
+    outcome: ReviewOutcome | null
+    summary: string
+    settled: boolean
+  }
 }
 
 export function initialStatus(): RolloutStatus {

@@ -44,12 +44,28 @@ export interface Observations {
   versions: Record<string, VersionObservation | undefined>
   /** Answers to earlier `measure` actions, tagged with the run they were for. */
   measurements: { runId: string; measurement: Measurement }[]
+  /** Answers to earlier `review` actions. */
+  reviews?: PromotionReview[]
+}
+
+/** What an advisor's review of an automatic promotion came to (see RolloutPlan.advisorGate). */
+export const REVIEW_OUTCOMES = ['agree', 'disagree', 'unavailable'] as const
+export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number]
+
+/** The answer to a `review` action. */
+export interface PromotionReview {
+  revision: number
+  outcome: ReviewOutcome
+  /** For people: what the advisor said, or why there is no review. */
+  summary: string
 }
 
 export type EngineAction =
   | { type: 'scale'; revision: number; replicas: number }
   | { type: 'setTraffic'; traffic: TrafficState }
   | { type: 'measure'; request: MeasurementRequest }
+  /** Ask the advisor to review promoting `revision`; answered within `timeoutSeconds` or not at all. */
+  | { type: 'review'; revision: number; timeoutSeconds: number }
   | { type: 'event'; event: EngineEvent }
 
 export interface ReconcileResult {

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { VersionTraffic } from '../../analysis/traffic.js'
 import { ConflictError, DependencyError } from '../../errors.js'
+import type { RouteCount } from '../metrics/route-counts.js'
 import type { TrafficTotals } from '../metrics/traffic-reader.js'
 import { carriesEnv, isAlive } from '../process-alive.js'
 import type { ProxyRoutes } from '../proxy/index.js'
@@ -140,6 +141,12 @@ export class ProxyHost {
   window(backend: string, fromMs: number, toMs: number): Promise<VersionTraffic> {
     const q = new URLSearchParams({ backend, from: String(fromMs), to: String(toMs) })
     return this.#call<VersionTraffic>('GET', `${CONTROL.window}?${q.toString()}`)
+  }
+
+  /** A backend's requests by method, path and status over [fromMs, toMs). */
+  breakdown(backend: string, fromMs: number, toMs: number): Promise<RouteCount[]> {
+    const q = new URLSearchParams({ backend, from: String(fromMs), to: String(toMs) })
+    return this.#call<RouteCount[]>('GET', `${CONTROL.breakdown}?${q.toString()}`)
   }
 
   totals(): Promise<TrafficTotals> {

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import {
+  appendFileSync,
   closeSync,
   constants,
   fstatSync,
@@ -15,10 +16,11 @@ import {
   lstatSync,
   openSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { Socket } from 'node:net'
-import { capLog, LOG_CAP_BYTES } from './replica-logs.js'
+import { capLog, indexPathOf, LOG_CAP_BYTES } from './replica-logs.js'
 /** Lines kept in memory per replica, for problem reports when the log file is not at hand. */
 const RECENT_LINES = 20
 const MAX_LINE_CHARS = 500
@@ -34,6 +36,8 @@ export class ReplicaOutput {
   #logFd: number | undefined
   #logSize = 0
   #closing = false
+  /** The epoch second of the last time-index entry (see replica-logs.ts), or -1. */
+  #indexedSecond = -1
 
   constructor(
     readonly logPath: string,
@@ -145,7 +149,9 @@ export class ReplicaOutput {
       if (this.#logSize + chunk.length > LOG_CAP_BYTES) {
         ftruncateSync(fd, 0)
         this.#logSize = 0
+        this.#indexedSecond = -1
       }
+      this.#indexTime(Date.now())
       let done = 0
       while (done < chunk.length) done += writeSync(fd, chunk, done)
       this.#logSize += chunk.length
@@ -158,6 +164,24 @@ export class ReplicaOutput {
       this.dropReason = code
       // A partly written chunk or a failed open: reopen next time, to find the real size again.
       this.#closeLog()
+    }
+  }
+
+  /**
+   * Notes, once a second at most, the offset the next bytes go to and the time: how a diagnosis
+   * finds the lines of a time window. A log started over (or new) starts its index over too. An
+   * index that cannot be written costs only the window: the whole log is read instead.
+   */
+  #indexTime(now: number): void {
+    const second = Math.floor(now / 1000)
+    if (second === this.#indexedSecond) return
+    try {
+      const entry = `${this.#logSize} ${now}\n`
+      if (this.#logSize === 0) writeFileSync(indexPathOf(this.logPath), entry)
+      else appendFileSync(indexPathOf(this.logPath), entry)
+      this.#indexedSecond = second
+    } catch {
+      // no index: the log is still written
     }
   }
 

@@ -14,4 +14,5 @@ export const DEFAULTS = {
   abortScaleDownDelaySeconds: 30,
   webhookTimeoutSeconds: 10,
   maxWeight: 100,
+  advisorTimeoutSeconds: 60,
 } as const

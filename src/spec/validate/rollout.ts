@@ -4,7 +4,8 @@
  */
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
 import { DEFAULTS } from '../normalize/defaults.js'
-import { RolloutSpecSchema, StrategySchema } from '../schema.js'
+import { RolloutAnalysisSchema, RolloutSpecSchema, StrategySchema } from '../schema.js'
+import { checkAdvisor } from './advisor.js'
 import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
@@ -55,4 +56,9 @@ export function checkRollout(p: DocumentProblems, spec: unknown, templates: Temp
   if (strategy?.given.has('blueGreen') === true) checkBlueGreen(p, strategy.part('blueGreen'), ctx)
   if (strategy?.given.has('rolling') === true) checkRolling(p, strategy.part('rolling'))
   checkWebhooks(p, s.part('webhooks'))
+  checkAdvisor(
+    p,
+    soundSections(RolloutAnalysisSchema, s.part('analysis'))?.part('advisor'),
+    strategy?.given.size === 1 ? [...strategy.given][0] : undefined,
+  )
 }
