@@ -15,10 +15,30 @@ const ALLOWED = {
   controller: ['analysis', 'engine'],
   report: ['analysis', 'engine'],
   diagnosis: ['analysis', 'engine'],
+  advisor: ['analysis', 'engine', 'diagnosis'],
   manifests: ['analysis', 'engine', 'spec'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
-  local: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'diagnosis'],
-  demo: ['analysis', 'engine', 'spec', 'controller', 'report', 'manifests', 'local', 'diagnosis'],
+  local: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'diagnosis',
+    'advisor',
+  ],
+  demo: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'local',
+    'diagnosis',
+    'advisor',
+  ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(

@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDemoCommand } from './demo.js'
+import { registerDiagnoseCommand } from './diagnose.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -18,6 +19,7 @@ export const commands: RegisterCommand[] = [
   registerLintCommand,
   registerSimulateCommand,
   registerRolloutCommands,
+  registerDiagnoseCommand,
   registerDaemonCommands,
   registerDemoCommand,
 ]

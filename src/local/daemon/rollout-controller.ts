@@ -9,6 +9,7 @@ import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import { RolloutRunner } from '../../controller/runner.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
+import { Diagnoser } from '../diagnosis/diagnoser.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
@@ -50,6 +51,8 @@ export class RolloutController {
   #traffic = new TrafficSnapshot()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /** Evidence reports of this rollout's releases, and the advisor's review (docs/diagnosis.md). */
+  readonly diagnoser: Diagnoser
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -57,6 +60,15 @@ export class RolloutController {
   ) {
     const { status, plan, ...rest } = config
     this.#config = rest
+    this.diagnoser = new Diagnoser({
+      name: config.name,
+      store: deps.store,
+      supervisor: deps.supervisor,
+      status: () => this.#runner.status,
+      proxy: () => this.#proxy,
+      log: deps.log,
+      now: deps.now,
+    })
     this.#workloads = new ProcessWorkloads(
       deps.supervisor,
       config.name,
@@ -73,7 +85,8 @@ export class RolloutController {
         },
         metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
         store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log)],
+        sinks: [new LogSink(deps.log), this.diagnoser],
+        reviewer: this.diagnoser,
       },
       {
         name: config.name,

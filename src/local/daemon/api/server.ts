@@ -10,6 +10,7 @@ import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
+import { diagnosisRoutes } from './diagnosis-routes.js'
 import { checkHost, checkToken } from './guards.js'
 import { readRoutes } from './read-routes.js'
 import { writeRoutes } from './write-routes.js'
@@ -105,6 +106,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   })
   await app.register(readRoutes, { daemon: options.daemon })
   await app.register(writeRoutes, { daemon: options.daemon })
+  await app.register(diagnosisRoutes, { daemon: options.daemon })
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger())
   return app
 }
