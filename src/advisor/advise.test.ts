@@ -248,7 +248,7 @@ describe('advisor client (against FakeOpenAIServer, a fake)', () => {
     })()
     const r = await ask({ kind: 'local', modelFile: '/nonexistent/model.gguf', timeoutSeconds: 60 })
     expect(reasonOf(r)).toContain(
-      installed ? '/nonexistent/model.gguf' : 'npm install --omit=optional node-llama-cpp@3.22.1',
+      installed ? '/nonexistent/model.gguf' : 'npm install node-llama-cpp@3.22.1',
     )
   })
 })

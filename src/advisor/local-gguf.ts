@@ -3,8 +3,11 @@
  * dependency (`npm install node-llama-cpp@3.22.1`): its prebuilt CPU binaries only (`gpu: false`,
  * `build: "never"`, so it never downloads or compiles anything), and decoding constrained by a
  * grammar made from the answer's JSON schema. The user supplies the model file. One model stays
- * loaded per process; each call gets a fresh context.
+ * loaded per process; each call gets a fresh context, computed on half the cores by default: the
+ * replicas and proxies share the machine, and llama.cpp's threads wait for each other by spinning,
+ * so on a busy machine more threads than free cores make a call many times slower, not faster.
  */
+import { availableParallelism } from 'node:os'
 import type { ChatMessage } from '../diagnosis/advice.js'
 
 /** The parts of node-llama-cpp used here (it is optional, so its types are not imported). */
@@ -52,7 +55,7 @@ async function loadModule(): Promise<LlamaModule> {
     return (await import(name)) as LlamaModule
   } catch (err) {
     throw new Error(
-      `a local model needs ${NODE_LLAMA_CPP}, which is not installed (${(err as Error).message.split('\n')[0] ?? ''}): run \`npm install --omit=optional ${NODE_LLAMA_CPP}@${NODE_LLAMA_CPP_VERSION} @node-llama-cpp/linux-x64@${NODE_LLAMA_CPP_VERSION}\` where Kanari is installed`,
+      `a local model needs ${NODE_LLAMA_CPP}, which is not installed (${(err as Error).message.split('\n')[0] ?? ''}): run \`npm install ${NODE_LLAMA_CPP}@${NODE_LLAMA_CPP_VERSION}\` where Kanari is installed`,
       { cause: err },
     )
   }
@@ -86,7 +89,7 @@ export async function localJson(
   const grammar = await llama.createGrammarForJsonSchema(schema)
   const context = await model.createContext({
     contextSize: options.contextSize ?? 4096,
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    threads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
   })
   try {
     const system = messages.find((m) => m.role === 'system')?.content

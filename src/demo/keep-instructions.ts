@@ -33,6 +33,8 @@ export function keepInstructions(options: {
     `  ${kanari} set env demo COLOR=purple ${at}`,
     'watch it:',
     `  ${kanari} get rollout demo --watch ${at}`,
+    "the evidence of v3's rollback (verdicts, requests by path and status, log diff, change):",
+    `  ${kanari} diagnose demo --revision 3 ${at}`,
     'stop everything (the daemon, every replica) and remove the state:',
     `  ${kanari} down ${at} && rm -rf ${stateDir}`,
   ]

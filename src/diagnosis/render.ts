@@ -121,6 +121,39 @@ export function renderAdvisor(a: AdvisorRecord): string[] {
   return lines
 }
 
+/**
+ * The report cut to its top evidence, as the demo prints it: the failing verdict, the first request
+ * rows and log templates (one sample each, its first lines), and the change.
+ */
+export function renderBrief(
+  r: DiagnosisReport,
+  options: { rows?: number; templates?: number } = {},
+): string {
+  const lines: string[] = [headline(r)]
+  for (const v of r.verdicts.filter((x) => x.phase === 'Failed' || x.phase === 'Error').slice(0, 1))
+    lines.push(`  ${v.id}  ${v.phase}: ${v.explanation}`)
+  for (const row of r.requests.rows.slice(0, options.rows ?? 3))
+    lines.push(`  ${row.id}  ${rowText(row)}`)
+  if (r.logs.available && r.logs.templates.length === 0)
+    lines.push('  log diff: nothing the canary logs more than stable')
+  for (const t of r.logs.templates.slice(0, options.templates ?? 2)) {
+    lines.push(`  ${t.id}  ${templateHead(t)}`)
+    const sample = (t.samples[0] ?? t.template).split('\n').slice(0, 4).join('\n')
+    lines.push(indent(sample, '      │ '))
+  }
+  if (r.change.items.length > 0)
+    lines.push(
+      `  change ${r.change.from ?? '—'} → ${r.change.to}: ${r.change.items
+        .slice(0, 6)
+        .map(
+          (c) =>
+            `${c.field}${c.name === null ? '' : ` ${c.name}`} ${c.from ?? '(unset)'} → ${c.to ?? '(unset)'}`,
+        )
+        .join('; ')}`,
+    )
+  return lines.join('\n') + '\n'
+}
+
 /** A few lines for `kanari get` and the demo: the top evidence of each kind. */
 export function renderSummary(r: DiagnosisReport): string[] {
   const out: string[] = []

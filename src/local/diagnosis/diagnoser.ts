@@ -97,21 +97,23 @@ export class Diagnoser implements EventSink, PromotionReviewer {
   }
 
   /** Builds and stores the report of `revision`, then asks the spec's advisor, if any. */
-  diagnose(revision: number, trigger: DiagnosisTrigger): Promise<StoredDiagnosis> {
-    return this.#serial(async () => {
+  async diagnose(revision: number, trigger: DiagnosisTrigger): Promise<StoredDiagnosis> {
+    const report = await this.#serial(async () => {
       const started = performance.now()
-      const report = await this.build(revision, trigger)
-      this.deps.store.putDiagnosis(this.deps.name, revision, report, report.createdAt)
-      const top = report.logs.templates[0]
+      const built = await this.build(revision, trigger)
+      this.deps.store.putDiagnosis(this.deps.name, revision, built, built.createdAt)
+      const top = built.logs.templates[0]
       this.deps.log(
-        `rollout ${this.deps.name}: diagnosis of revision ${revision} stored in ${Math.round(performance.now() - started)} ms (${report.logs.templates.length} log templates${top === undefined ? '' : `, first ${top.newInCanary ? 'new' : 'more frequent'} ×${top.canary}`}); \`kanari diagnose ${this.deps.name}\` shows it`,
+        `rollout ${this.deps.name}: diagnosis of revision ${revision} stored in ${Math.round(performance.now() - started)} ms (${built.logs.templates.length} log templates${top === undefined ? '' : `, first ${top.newInCanary ? 'new' : 'more frequent'} ×${top.canary}`}); \`kanari diagnose ${this.deps.name}\` shows it`,
       )
-      const settings = this.#settings().advisor
-      if (settings === undefined) return { revision, report, advisor: null }
-      const record = await advise(report, settings)
-      this.#storeAdvice(revision, record)
-      return { revision, report, advisor: record }
+      return built
     })
+    // The advisor is asked outside the queue: a slow one never holds up the next report.
+    const settings = this.#settings().advisor
+    if (settings === undefined) return { revision, report, advisor: null }
+    const record = await advise(report, settings)
+    this.#storeAdvice(revision, record)
+    return { revision, report, advisor: record }
   }
 
   #storeAdvice(revision: number, record: AdvisorRecord): void {
