@@ -52,6 +52,7 @@ export function demoRollout(options: {
   env: Record<string, string>
   /** A GGUF model file: the advisor explains each rollback (it never decides). */
   advisorModelFile?: string
+  advisorTimeoutSeconds?: number
 }): Record<string, unknown> {
   return {
     apiVersion: 'kanari.dev/v1alpha1',
@@ -97,7 +98,7 @@ export function demoRollout(options: {
           : {
               advisor: {
                 modelFile: options.advisorModelFile,
-                timeout: `${DEMO_ADVISOR_TIMEOUT_SECONDS}s`,
+                timeout: `${options.advisorTimeoutSeconds ?? DEMO_ADVISOR_TIMEOUT_SECONDS}s`,
               },
             }),
       },

@@ -39,7 +39,13 @@ describe('a real model through node-llama-cpp', () => {
       version: string
       env: Record<string, string>
     }) => {
-      const doc = demoRollout({ port, ...release, advisorModelFile: MODEL })
+      // A busy machine (several test runs on 2 cores) slows a call from ~12 s to minutes.
+      const doc = demoRollout({
+        port,
+        ...release,
+        advisorModelFile: MODEL,
+        advisorTimeoutSeconds: 900,
+      })
       const res = await kanariIn(stateDir, 'apply', '-f', writeTemp(JSON.stringify(doc)))
       expect(res.code, res.stderr).toBe(0)
     }

@@ -79,8 +79,14 @@ function release(
       events: [],
     }
   }
-  const first = events[start] as EventOf<'NewRevision'>
-  const rest = events.slice(start)
+  const released = events[start] as EventOf<'NewRevision'>
+  // A retry of the revision starts its steps over: the window is the latest run's.
+  const retry = events.findLastIndex(
+    (e, i) =>
+      i > start && e.reason === 'Command' && e.command === 'retry' && e.revision === revision,
+  )
+  const first = events[retry < 0 ? start : retry] ?? released
+  const rest = events.slice(retry < 0 ? start : retry)
   const end = rest.find(
     (e) =>
       (e.reason === 'RolledBack' || e.reason === 'Promoted' || e.reason === 'Reverted') &&
@@ -112,7 +118,7 @@ function release(
   return {
     from: first.at,
     to,
-    stableRevision: first.stableRevision,
+    stableRevision: released.stableRevision,
     outcome,
     events: rest.filter((e) => e.at <= to),
   }
