@@ -98,6 +98,23 @@ describe('masking and Drain', () => {
     expect(templateText(a.tokens)).toBe('<TIME> GET /color 200 <NUM>ms <*>')
   })
 
+  it('never merges two kinds of event: statuses after a path, log levels, status= pairs', () => {
+    const d = new Drain()
+    const ok = d.add(tokenize(['GET /color 200 5ms color=<*>']))
+    expect(d.add(tokenize(['GET /healthz 200 1ms color=<*>']))).toBe(ok)
+    // Five of six tokens equal would merge; a different status after the path keeps them apart.
+    expect(d.add(tokenize(['GET /color 500 5ms color=<*>']))).not.toBe(ok)
+    const info = d.add(tokenize(['INFO cache refreshed in 3 steps']))
+    expect(d.add(tokenize(['ERROR cache refreshed in 3 steps']))).not.toBe(info)
+    const a = d.add(tokenize(['request done status=200 route=a']))
+    expect(d.add(tokenize(['request done status=503 route=a']))).not.toBe(a)
+    // A number that is no status (no path before it) still varies freely.
+    const took = d.add(tokenize(['query took 200 ms']))
+    expect(d.add(tokenize(['query took 350 ms']))).toBe(took)
+    expect(templateText(took.tokens)).toBe('query took <*> ms')
+    expect(templateText(ok.tokens)).toBe('GET <*> 200 <NUM>ms color=<*>')
+  })
+
   it('keeps a stack trace as one record', () => {
     const records = toRecords(['first', ...errorRecord(1), 'next line'])
     expect(records.map((r) => r.length)).toEqual([1, 4, 1])

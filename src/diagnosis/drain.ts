@@ -20,8 +20,9 @@ const WHOLE_TOKEN_MASKS: [RegExp, string][] = [
 
 /** Masks the variable parts of one token; short integers (status codes, counts) are left to Drain. */
 export function maskToken(token: string): string {
+  // Every mask needs a digit, and short integers stay: the common tokens cost one test or two.
+  if (!/\d/.test(token) || /^\d{1,3}$/.test(token)) return token
   for (const [re, mask] of WHOLE_TOKEN_MASKS) if (re.test(token)) return mask
-  if (!/\d/.test(token)) return token
   return (
     token
       // Positions in stack frames and source references: file.js:42:7, line 42.
@@ -52,13 +53,42 @@ export function valueMask(values: Iterable<string>): RegExp | undefined {
   return new RegExp(`(?<![A-Za-z0-9_])(?:${kept.join('|')})(?![A-Za-z0-9_])`, 'g')
 }
 
+/** Marks a token that names what kind of event a line is: records never merge across two of them. */
+const KIND = '\u0001'
+const LEVEL =
+  /^\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|PANIC|SEVERE)\]?:?$/
+const KIND_PAIR = /^"?(status|code|status_code|statuscode|level|lvl|severity)"?[=:]"?[\w.-]+"?,?$/i
+
+/**
+ * Whether a token says what kind of event the line is: a log level (`ERROR`), a `level=`/`status=`
+ * pair, or an HTTP status after a path or a quoted request line (`GET /cart 500`, `"GET / HTTP/1.1"
+ * 503`). Lines that differ there are different events however alike the rest: a 500 is not a 200.
+ */
+function isKind(token: string, previous: string | undefined): boolean {
+  // Cheap tests first: this runs for every token of every line.
+  const first = token.charCodeAt(0)
+  if (((first >= 65 && first <= 90) || first === 91) && LEVEL.test(token)) return true
+  if ((token.includes('=') || token.includes(':')) && KIND_PAIR.test(token)) return true
+  return (
+    token.length === 3 &&
+    /^[1-5]\d\d$/.test(token) &&
+    previous !== undefined &&
+    (previous.startsWith('/') || previous.endsWith('"'))
+  )
+}
+
 /** The masked tokens of a record (its lines joined by LINE_BREAK tokens). */
 export function tokenize(record: readonly string[], values?: RegExp): string[] {
   const tokens: string[] = []
   record.forEach((raw, i) => {
     if (i > 0) tokens.push(LINE_BREAK)
     const line = values === undefined ? raw : raw.replace(values, WILDCARD)
-    for (const t of line.split(/\s+/)) if (t !== '') tokens.push(maskToken(t))
+    let previous: string | undefined
+    for (const t of line.split(/\s+/)) {
+      if (t === '') continue
+      tokens.push(isKind(t, previous) ? KIND + t : maskToken(t))
+      previous = t
+    }
   })
   return tokens
 }
@@ -144,8 +174,12 @@ function similarity(
   let params = 0
   for (let i = 0; i < tokens.length; i++) {
     const t = template[i]
+    const u = tokens[i]
     if (t === WILDCARD) params++
-    else if (t === tokens[i]) equal++
+    else if (t === u) equal++
+    // Two different kinds of event (ERROR and INFO, 500 and 200): never one template.
+    else if (t?.startsWith(KIND) === true && u?.startsWith(KIND) === true)
+      return { sim: -1, params }
   }
   return { sim: tokens.length === 0 ? 1 : equal / tokens.length, params }
 }
@@ -153,7 +187,8 @@ function similarity(
 /** A template's text: tokens joined by spaces, LINE_BREAK tokens as new, indented lines. */
 export function templateText(tokens: readonly string[]): string {
   let out = ''
-  for (const t of tokens) {
+  for (const token of tokens) {
+    const t = token.startsWith(KIND) ? token.slice(KIND.length) : token
     if (t === LINE_BREAK) out += '\n   '
     else out += out === '' ? t : ` ${t}`
   }
