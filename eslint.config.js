@@ -12,6 +12,9 @@ const BELOW_LOCAL = [
   'controller',
   'report',
   'manifests',
+  'webhooks',
+  'providers',
+  'notify',
   'diagnosis',
   'advisor',
 ]
@@ -24,13 +27,28 @@ const ALLOWED = {
   engine: ['analysis'],
   spec: ['analysis', 'engine'],
   controller: ['analysis', 'engine'],
+  webhooks: ['analysis', 'engine', 'controller'],
   report: ['analysis', 'engine'],
   diagnosis: ['analysis', 'engine'],
   advisor: ['analysis', 'engine', 'diagnosis'],
   manifests: ['analysis', 'engine', 'spec'],
+  notify: ['analysis', 'engine', 'spec', 'controller'],
+  import: ['analysis', 'engine', 'spec', 'manifests'],
   simulate: ['analysis', 'engine', 'controller', 'report'],
+  providers: ['analysis', 'engine', 'spec', 'controller'],
   local: BELOW_LOCAL,
   demo: [...BELOW_LOCAL, 'local'],
+  kubernetes: [
+    'analysis',
+    'engine',
+    'spec',
+    'controller',
+    'report',
+    'manifests',
+    'webhooks',
+    'providers',
+    'notify',
+  ],
 }
 const FOLDERS = [...Object.keys(ALLOWED), 'cli']
 const FORBIDDEN = Object.fromEntries(
@@ -104,7 +122,7 @@ export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.strictTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -143,7 +161,27 @@ export default defineConfig(
     },
   },
   {
-    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js'],
+    // The dashboard runs in a browser: it may bundle the pure layers (simulate runs in a worker)
+    // and read the daemon's wire types, nothing that needs Node.
+    files: ['dashboard/src/**/*.ts', 'dashboard/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(local|spec|manifests|demo|cli)(/|$)',
+              allowTypeImports: true,
+              message:
+                'the dashboard bundles only analysis, engine, controller, report and simulate; it reads the daemon over HTTP (types may be imported).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js', 'dashboard/*.js'],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )

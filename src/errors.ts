@@ -42,6 +42,16 @@ export class InputError extends KanariError {
   readonly exitCode = 1
 }
 
+/**
+ * A command was called in a way it cannot run (an argument or flag value it cannot take): exit 2,
+ * like the usage errors the command-line parser reports itself.
+ */
+export class UsageError extends KanariError {
+  readonly code = 'KANARI_USAGE'
+  readonly httpStatus = 400
+  readonly exitCode = 2
+}
+
 /** A spec failed validation; `details` lists every problem with its path and line. */
 export class ValidationError extends InputError {
   override readonly code = 'KANARI_INVALID_SPEC'

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { mulberry32, sampleBinomial } from './random.js'
 import { recordMeasurements, requestMeasurements, startAnalysisRun, startSegment } from './run.js'
 import { emptyVersionTraffic, recordRequest, type TrafficSample } from './traffic.js'
+import { builtinMetricValue } from './measurement.js'
 import type { AnalysisPlan, AnalysisRunStatus, MetricPlan } from './types.js'
 import { errorRateMetric } from '../engine/test-utils/plans.js'
 
@@ -159,6 +160,70 @@ describe('threshold judge (Flagger)', () => {
     expect(res.run.phase).toBe('Successful')
     expect(res.run.failedChecks).toBe(2)
     expect(res.at).toBe(31)
+  })
+})
+
+/**
+ * Traffic with exact error rates, no randomness: the canary fails one request in `canaryEvery`,
+ * stable one in `stableEvery`. Counters run across windows, so the rates hold over any span.
+ */
+function steadyTraffic(canaryPerSecond: number, canaryEvery: number, stableEvery: number) {
+  let canarySeen = 0
+  let stableSeen = 0
+  return (from: number, to: number): { value: number; traffic: TrafficSample } => {
+    const seconds = Math.max(1, Math.round((to - from) / 1000))
+    const canary = emptyVersionTraffic()
+    const stable = emptyVersionTraffic()
+    for (let i = 0; i < canaryPerSecond * seconds; i++)
+      recordRequest(canary, ++canarySeen % canaryEvery === 0 ? 500 : 200, 50)
+    for (let i = 0; i < (100 - canaryPerSecond) * seconds; i++)
+      recordRequest(stable, ++stableSeen % stableEvery === 0 ? 500 : 200, 50)
+    const sample = { from, to, canary, stable }
+    return { value: builtinMetricValue('error-rate', sample), traffic: sample }
+  }
+}
+
+describe('thresholdRange.max under every judge', () => {
+  // A canary at 3.1% errors against max 2%, at 5 requests a second, as bad as stable: too little
+  // data for the sequential test to stop it early, but clearly above the bound the user wrote.
+  for (const judge of ['threshold', 'limit', 'sequential'] as const) {
+    it(`${judge}: a canary observed above max fails`, () => {
+      const res = drive(
+        plan(judge, {
+          threshold: 1,
+          metrics: [metric({ thresholdRange: { max: 2 }, count: 3 })],
+        }),
+        steadyTraffic(5, 32, 32),
+        200,
+      )
+      expect(res.run.phase).toBe('Failed')
+      expect(res.run.message).toMatch(/error.rate [\d.]+% .*max 2%/)
+    })
+  }
+
+  it('sequential: extends the window before failing on weak evidence, and says so', () => {
+    const p = plan('sequential', { metrics: [metric({ thresholdRange: { max: 2 }, count: 3 })] })
+    const during = drive(p, steadyTraffic(5, 32, 32), 40)
+    expect(during.run.phase).toBe('Running')
+    expect(during.run.passing).toBe(false)
+    expect(during.run.message).toMatch(
+      /^canary error rate 3\.1% \(\d+\/\d+\) above max 2% at the end of the window, without strong evidence yet: analysis extended by up to 30s/,
+    )
+    const after = drive(p, steadyTraffic(5, 32, 32), 200)
+    expect(after.run.phase).toBe('Failed')
+    expect(after.at).toBe(60)
+    expect(after.run.message).toMatch(/above max 2% after the window and its 30s extension/)
+    expect(after.run.metrics[0]?.lastPhase).toBe('Failed')
+  })
+
+  it('sequential: a canary within max passes at the end of the window, not later', () => {
+    const res = drive(
+      plan('sequential', { metrics: [metric({ thresholdRange: { max: 2 }, count: 3 })] }),
+      steadyTraffic(5, 100, 100),
+      200,
+    )
+    expect(res.run.phase).toBe('Successful')
+    expect(res.at).toBe(30)
   })
 })
 

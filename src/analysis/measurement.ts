@@ -5,7 +5,13 @@
  */
 import { parseCondition, evaluateCondition } from './condition.js'
 import { latencyQuantile, type TrafficSample } from './traffic.js'
-import type { BuiltinMetricName, Measurement, MeasurementPhase, MetricPlan } from './types.js'
+import type {
+  BuiltinMetricName,
+  Measurement,
+  MeasurementPhase,
+  MetricPlan,
+  MetricProviderPlan,
+} from './types.js'
 
 /** Builtin metric value from traffic: rates in percent, latency in ms; NaN when the canary had no requests. */
 export function builtinMetricValue(metric: BuiltinMetricName, traffic: TrafficSample): number {
@@ -27,15 +33,27 @@ export function builtinMetricValue(metric: BuiltinMetricName, traffic: TrafficSa
   }
 }
 
+/**
+ * The quantity a traffic metric measures — one whose measurements are per-version traffic, canary vs
+ * stable: the builtin metrics, and Prometheus metrics read as per-version counters. Undefined for a
+ * metric whose measurement is a plain value.
+ */
+export function trafficMetricOf(
+  provider: MetricProviderPlan | MetricPlan,
+): BuiltinMetricName | undefined {
+  const p = 'provider' in provider ? provider.provider : provider
+  if (p.kind === 'builtin') return p.metric
+  if (p.kind === 'prometheus') return p.traffic?.metric
+  return undefined
+}
+
 export function isRateMetric(m: MetricPlan): boolean {
-  return (
-    m.provider.kind === 'builtin' &&
-    (m.provider.metric === 'error-rate' || m.provider.metric === 'success-rate')
-  )
+  const q = trafficMetricOf(m)
+  return q === 'error-rate' || q === 'success-rate'
 }
 
 export function isLatencyMetric(m: MetricPlan): boolean {
-  return m.provider.kind === 'builtin' && m.provider.metric.startsWith('latency-')
+  return trafficMetricOf(m)?.startsWith('latency-') ?? false
 }
 
 /** A value with its unit, for explanations. */

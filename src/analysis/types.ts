@@ -15,9 +15,50 @@ export type JudgeName = (typeof JUDGES)[number]
 /** Builtin metrics computed from the proxy's (or simulator's) per-version counters; they need no query. */
 export type BuiltinMetricName = (typeof BUILTIN_METRIC_NAMES)[number]
 
+/** Where a secret comes from: an environment variable of the measuring process, or a file. */
+export type SecretSource = { env: string } | { file: string }
+
+/** How a provider authenticates: a bearer token, or a user name and password (HTTP basic). */
+export type HttpAuth =
+  | { kind: 'bearer'; token: SecretSource }
+  | { kind: 'basic'; username: string; password: SecretSource }
+
+/**
+ * Per-version counters read from Prometheus, so that a metric's measurement is traffic (canary vs
+ * stable) like the builtin metrics'. Each query gives a running total (a counter or a sum of them)
+ * for the version whose label matchers replace `{{ selector }}`; a measurement is the difference of
+ * the totals at the two ends of its window.
+ */
+export interface TrafficQueries {
+  /** The quantity worked out from the counts, named like the builtin metric it matches. */
+  metric: BuiltinMetricName
+  /** The query set the queries came from (for messages), or undefined for the user's own. */
+  querySet?: string
+  /** PromQL label matchers of each version, e.g. `destination_workload="checkout-primary"`. */
+  selectors: { canary: string; stable: string }
+  requests: string
+  errors: string
+  /** `sum by (le) (…_bucket{…})`: cumulative counts by upper bound. */
+  latencyBuckets?: string
+  latencySum?: string
+  /** Unit of the bucket bounds and of the sum. */
+  latencyUnit: 'seconds' | 'milliseconds'
+}
+
 export type MetricProviderPlan =
   | { kind: 'builtin'; metric: BuiltinMetricName }
-  | { kind: 'prometheus'; address: string; query: string; timeoutSeconds?: number }
+  | {
+      kind: 'prometheus'
+      address: string
+      /** One query whose value is the measurement; or `traffic` instead. */
+      query?: string
+      /** With `query`: a range query over this many seconds before the window's end, one point each step. */
+      range?: { seconds: number; stepSeconds: number }
+      traffic?: TrafficQueries
+      headers: Record<string, string>
+      auth?: HttpAuth
+      timeoutSeconds?: number
+    }
   | {
       kind: 'web'
       url: string
@@ -25,9 +66,12 @@ export type MetricProviderPlan =
       headers: Record<string, string>
       body?: string
       jsonPath: string
+      auth?: HttpAuth
       timeoutSeconds?: number
     }
   | { kind: 'command'; command: string[]; timeoutSeconds?: number }
+  /** Kubernetes: a Job in the rollout's namespace; it passing is 1, it failing 0. */
+  | { kind: 'job'; namespace: string; image: string; command: string[]; timeoutSeconds?: number }
 
 // Every provider kind has a plan and every plan a kind: this fails to compile when they drift apart.
 type SameKinds = [MetricProviderKind] extends [MetricProviderPlan['kind']]
@@ -116,6 +160,11 @@ export interface SequentialState {
   logBayesFactor: number
   /** Log of the mixture likelihood ratio of the absolute test (canary vs the threshold), last computed. */
   logBayesFactorAbsolute: number
+  /**
+   * Log of the bound either factor must reach to fail the canary, as last compared (it tightens as
+   * segments are spent); absent before the first check, and in statuses stored before it was kept.
+   */
+  logBound?: number
 }
 
 /** Per-metric progress of an analysis run, stored in the rollout status. JSON only. */

@@ -17,7 +17,7 @@ export const BUILTIN_METRIC_NAMES = [
 ] as const
 
 /** Where a metric's values come from: the keys of a metric's `provider` and the plan's provider kinds. */
-export const METRIC_PROVIDER_KINDS = ['builtin', 'prometheus', 'web', 'command'] as const
+export const METRIC_PROVIDER_KINDS = ['builtin', 'prometheus', 'web', 'command', 'job'] as const
 export type MetricProviderKind = (typeof METRIC_PROVIDER_KINDS)[number]
 
 /** HTTP methods a web metric provider may use. */

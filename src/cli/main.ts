@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { KanariError, formatError } from '../errors.js'
 import { KANARI_VERSION } from '../version.js'
 import type { CliContext, CliIo } from './context.js'
-import { commands } from './commands/index.js'
+import { commands, kubectlCommands } from './commands/index.js'
 
 export interface MainOptions {
   invokedAs?: string
@@ -23,7 +23,8 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.io.stderr.write(s),
     })
     .showHelpAfterError('(run with --help for usage)')
-  for (const register of commands) register(program, ctx)
+  const registry = ctx.invokedAs === 'kubectl kanari' ? kubectlCommands : commands
+  for (const register of registry) register(program, ctx)
   return program
 }
 

@@ -3,6 +3,7 @@
  * value a flag cannot take is a usage error (exit 2) that names the flag and what it accepts.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander'
+import { parseDuration } from '../spec/duration.js'
 import { OUTPUT_FORMATS, type OutputFormat } from './context.js'
 
 export interface CommonOptions {
@@ -52,6 +53,26 @@ export function positiveNumber(what: string): (value: string) => number {
   return (value) => {
     const n = Number(value)
     if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`Expected ${what}.`)
+    return n
+  }
+}
+
+/** A duration (`30s`, `5m`, `1h`, or seconds) above 0 and at most `maxSeconds`. */
+export function durationSeconds(maxSeconds: number, what: string): (value: string) => number {
+  return (value) => {
+    const parsed = parseDuration(value)
+    if (typeof parsed !== 'number' || parsed <= 0 || parsed > maxSeconds)
+      throw new InvalidArgumentError(`Expected ${what}.`)
+    return parsed
+  }
+}
+
+/** A number above 0 and at most `max`. */
+export function boundedNumber(max: number, what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value)
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max)
       throw new InvalidArgumentError(`Expected ${what}.`)
     return n
   }

@@ -8,6 +8,7 @@ import type { MetricProviderKind } from '../analysis/vocabulary.js'
 import type { EngineEvent } from '../engine/events.js'
 import type { RolloutStatus, TrafficState } from '../engine/status.js'
 import type { PromotionReview, VersionObservation } from '../engine/types.js'
+import type { WebhookAnswer, WebhookCall } from '../engine/webhook-types.js'
 import type { RouterCapabilities } from '../engine/vocabulary.js'
 
 /** Replica sets per revision: scale them, read their readiness. */
@@ -45,6 +46,14 @@ export interface MetricProvider {
 
 /** Providers by the name the spec uses (`builtin`, `prometheus`, `web`, `command`). */
 export type MetricProviders = Partial<Record<MetricProviderKind, MetricProvider>>
+
+/**
+ * Makes one webhook call — an HTTP POST of its payload, or (in local mode) a gate or a load run —
+ * with its timeout and retries. It never throws: a failure is an answer with `ok: false`.
+ */
+export interface WebhookCaller {
+  call(call: WebhookCall): Promise<WebhookAnswer>
+}
 
 /** A recorded event: the engine's event with its place in the rollout's log. */
 export type StoredEvent = EngineEvent & { id: number; rollout: string }

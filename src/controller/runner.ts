@@ -9,6 +9,8 @@ import type { RolloutPlan } from '../engine/plan.js'
 import { reconcile } from '../engine/reconcile.js'
 import { sameTraffic, type RolloutStatus } from '../engine/status.js'
 import type { EngineAction, Observations, PromotionReview } from '../engine/types.js'
+import type { WebhookCall } from '../engine/webhook-types.js'
+import { callEventHooks } from '../engine/webhooks.js'
 import { measureWith } from './metric-registry.js'
 import type {
   EventSink,
@@ -16,8 +18,10 @@ import type {
   PromotionReviewer,
   RolloutStore,
   TrafficRouter,
+  WebhookCaller,
   WorkloadDriver,
 } from './ports.js'
+import { callWith } from './webhook-calls.js'
 
 export interface RunnerPorts {
   workloads: WorkloadDriver
@@ -27,6 +31,8 @@ export interface RunnerPorts {
   sinks: EventSink[]
   /** Reviews automatic promotions for plans with an advisor gate; without one they are unavailable. */
   reviewer?: PromotionReviewer
+  /** Makes webhook calls; without one, every call is answered as failed. */
+  webhooks?: WebhookCaller
 }
 
 export interface RunnerOptions {
@@ -58,6 +64,11 @@ export class RolloutRunner {
   #statusText: string | undefined
   #pending: Observations['measurements'] = []
   #pendingReviews: NonNullable<Observations['reviews']> = []
+  #answers: NonNullable<Observations['webhooks']> = []
+  /** Calls being made: a call asked again (after a restart) is not made twice at once. */
+  readonly #calling = new Set<string>()
+  /** The last call queued per webhook: calls to one webhook go one after the other, in order. */
+  readonly #hookQueues = new Map<string, Promise<void>>()
   readonly #inflight = new Set<Promise<void>>()
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -118,7 +129,9 @@ export class RolloutRunner {
         full,
         actor,
       }
+      const calls = callEventHooks(this.#plan, status, [event], now)
       await this.#persist(status, [event])
+      for (const action of calls) await this.#act(action, now)
       return status
     })
   }
@@ -139,6 +152,9 @@ export class RolloutRunner {
       for (const [revision, replicas] of Object.entries(this.#status.replicas))
         await this.#act({ type: 'scale', revision: Number(revision), replicas }, 0)
       await this.#act({ type: 'setTraffic', traffic: this.#status.traffic }, 0)
+      // Calls the old process asked for and never saw answered are made again (at least once).
+      for (const call of this.#status.webhooks?.pending ?? [])
+        await this.#act({ type: 'callWebhook', call }, 0)
     })
   }
 
@@ -156,12 +172,14 @@ export class RolloutRunner {
     const before = this.#status
     const measurements = this.#pending
     const reviews = this.#pendingReviews
+    const webhooks = this.#answers
     this.#pending = []
     this.#pendingReviews = []
+    this.#answers = []
     let result
     try {
       const versions = await this.ports.workloads.observe(revisionsOf(before))
-      result = reconcile(this.#plan, before, { versions, measurements, reviews }, now)
+      result = reconcile(this.#plan, before, { versions, measurements, webhooks, reviews }, now)
       const events = result.actions.flatMap((a) => (a.type === 'event' ? [a.event] : []))
       // Persist first: if the process dies right after, the next one resumes from here.
       const text = JSON.stringify(result.status)
@@ -171,6 +189,7 @@ export class RolloutRunner {
       // Nothing was acted on: keep the answers for the next tick.
       this.#pending = [...measurements, ...this.#pending]
       this.#pendingReviews = [...reviews, ...this.#pendingReviews]
+      this.#answers = [...webhooks, ...this.#answers]
       throw err
     }
     const { status, actions } = result
@@ -217,6 +236,9 @@ export class RolloutRunner {
         case 'review':
           this.#review(action)
           return
+        case 'callWebhook':
+          this.#callWebhook(action.call)
+          return
         case 'event':
           return
       }
@@ -255,7 +277,35 @@ export class RolloutRunner {
       .finally(() => this.#inflight.delete(answer))
     this.#inflight.add(answer)
   }
+
+  /** In the background, after the calls queued before it to the same webhook. */
+  #callWebhook(call: WebhookCall): void {
+    if (this.#calling.has(call.id)) return
+    this.#calling.add(call.id)
+    const previous = this.#hookQueues.get(call.webhook.name) ?? Promise.resolve()
+    const done: Promise<void> = previous
+      .then(() => callWith(this.ports.webhooks, call, this.options.driver))
+      .then((answer) => {
+        this.#answers.push({ callId: call.id, answer })
+      })
+      .finally(() => {
+        this.#calling.delete(call.id)
+        this.#inflight.delete(done)
+        if (this.#hookQueues.get(call.webhook.name) === done)
+          this.#hookQueues.delete(call.webhook.name)
+      })
+    this.#hookQueues.set(call.webhook.name, done)
+    this.#inflight.add(done)
+  }
+
+  /** Webhook answers received and not yet folded into a tick. */
+  get pendingWebhookAnswers(): readonly PendingWebhookAnswers[number][] {
+    return this.#answers
+  }
 }
+
+/** Answers to the runner's webhook calls not yet folded into a tick (for tests). */
+export type PendingWebhookAnswers = NonNullable<Observations['webhooks']>
 
 /** Revisions whose replicas the engine needs to see: those it asked for, stable and canary. */
 function revisionsOf(status: RolloutStatus): number[] {

@@ -1,6 +1,7 @@
 /**
- * The processes a demo's state directory stands for — its daemon and the replicas that daemon
- * recorded — found without asking the daemon, for when it cannot answer or is not up yet.
+ * The processes a demo's state directory stands for — its daemon, the replicas and proxies that
+ * daemon recorded, and its output relay — found without asking the daemon, for when it cannot
+ * answer or is not up yet.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ import {
   type ProxyHostRecord,
 } from '../local/proxy-host/protocol.js'
 import { isAdoptable } from '../local/supervisor/adoption.js'
+import { isRelayCommandLine } from '../local/supervisor/output-relay/protocol.js'
 
 /** Alive and not a zombie: a dead child waiting to be reaped still answers signal 0. */
 export function isRunning(pid: number): boolean {
@@ -44,25 +46,37 @@ function isDaemonOf(pid: number, stateDir: string): boolean {
   return argv.includes('daemon') && at >= 0 && argv[at + 1] === stateDir
 }
 
+/** Every pid in /proc but ours; none where there is no /proc. */
+function allPids(): number[] {
+  let entries: string[] = []
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    // not Linux
+  }
+  return entries.flatMap((e) => (/^\d+$/.test(e) && Number(e) !== process.pid ? [Number(e)] : []))
+}
+
 /**
  * Daemons running for `stateDir`: the pid in api.json (once it serves), the one in daemon.lock (once
  * it opened the store) and, on Linux, any process started for it that has written neither yet.
  */
 export function daemonPids(stateDir: string): number[] {
-  const candidates = new Set<number>()
+  const candidates = new Set<number>(allPids())
   const fromApi = readApiInfo(stateDir)?.pid
   if (fromApi !== undefined) candidates.add(fromApi)
   const fromLock = lockOwner(stateDir)
   if (fromLock !== undefined) candidates.add(fromLock)
-  let entries: string[] = []
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    // not Linux: the two files above are all there is
-  }
-  for (const entry of entries) if (/^\d+$/.test(entry)) candidates.add(Number(entry))
   candidates.delete(process.pid)
   return [...candidates].filter((pid) => isDaemonOf(pid, stateDir))
+}
+
+/** The output relay of `stateDir` (on Linux, by its command line), which outlives its daemon on purpose. */
+export function relayPids(stateDir: string): number[] {
+  return allPids().filter((pid) => {
+    const argv = argvOf(pid)
+    return argv !== undefined && isRelayCommandLine(argv, stateDir) && isRunning(pid)
+  })
 }
 
 /** Proxy processes the daemon of `stateDir` recorded that still run and are still ours. */

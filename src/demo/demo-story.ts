@@ -44,11 +44,21 @@ export interface StoryProgress {
   url: string | undefined
   client: DaemonClient | undefined
   releases: ReleaseReport[]
-  load: { requests: number; failed: number }
+  /**
+   * Every user request of the load generator. `failed` is all of them that failed, wherever: those
+   * that reached a release while it was judged (each release's `failedRequests`), those a version
+   * answered when it was stable (its own errors), and `unanswered`, those no version answered.
+   */
+  load: { requests: number; failed: number; unanswered: number }
 }
 
 export function newProgress(): StoryProgress {
-  return { url: undefined, client: undefined, releases: [], load: { requests: 0, failed: 0 } }
+  return {
+    url: undefined,
+    client: undefined,
+    releases: [],
+    load: { requests: 0, failed: 0, unanswered: 0 },
+  }
 }
 
 export async function tellStory(o: StoryOptions, progress: StoryProgress): Promise<void> {
@@ -62,6 +72,7 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
   const running = await o.startDaemon(o.stateDir)
   progress.client = running
   say(`daemon running (pid ${running.info.pid}, API ${running.info.url})`)
+  say(`dashboard: ${running.info.url}/ — open it in a browser to watch each release live`)
   /** Every call to the daemon goes through here: none starts after an interrupt. */
   const daemon = (): DaemonClient => {
     stop.throwIfAborted()
@@ -169,9 +180,11 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
         tally.requests++
         if (r.status === 0 || r.status >= 500) tally.failed++
         perBackend.set(key, tally)
+        const failed = r.status === 0 || r.status >= 500 ? 1 : 0
         progress.load = {
           requests: progress.load.requests + 1,
-          failed: progress.load.failed + (r.status === 0 || r.status >= 500 ? 1 : 0),
+          failed: progress.load.failed + failed,
+          unanswered: progress.load.unanswered + (r.backend === undefined ? failed : 0),
         }
       },
     })

@@ -32,5 +32,19 @@ describe('keep instructions', () => {
       '  ./bin/kanari down --state-dir /tmp/kanari-demo-abc && rm -rf /tmp/kanari-demo-abc',
     )
     expect(lines[0]).toContain('pid 99')
+    expect(lines.join('\n')).not.toContain('dashboard')
+  })
+
+  it('name the dashboard beside the demo app, with the command that signs a browser in', () => {
+    const lines = keepInstructions({
+      serviceUrl: 'http://127.0.0.1:4321',
+      dashboardUrl: 'http://127.0.0.1:5555/',
+      stateDir: '/tmp/kanari-demo-abc',
+      daemonPid: 99,
+      kanari: './bin/kanari',
+    })
+    expect(lines).toContain(
+      '  or in the dashboard: http://127.0.0.1:5555/ (to act from it: ./bin/kanari dashboard --state-dir /tmp/kanari-demo-abc)',
+    )
   })
 })

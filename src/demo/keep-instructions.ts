@@ -17,11 +17,13 @@ export function kanariCommand(cwd = process.env.INIT_CWD ?? process.cwd()): stri
 
 export function keepInstructions(options: {
   serviceUrl: string
+  /** The daemon's dashboard; absent in reports made before it existed. */
+  dashboardUrl?: string
   stateDir: string
   daemonPid: number
   kanari: string
 }): string[] {
-  const { serviceUrl, stateDir, daemonPid, kanari } = options
+  const { serviceUrl, dashboardUrl, stateDir, daemonPid, kanari } = options
   const at = `--state-dir ${stateDir}`
   return [
     `left running: the demo app at ${serviceUrl}/ and the daemon (pid ${daemonPid}, state ${stateDir}).`,
@@ -33,6 +35,9 @@ export function keepInstructions(options: {
     `  ${kanari} set env demo COLOR=purple ${at}`,
     'watch it:',
     `  ${kanari} get rollout demo --watch ${at}`,
+    ...(dashboardUrl === undefined || dashboardUrl === ''
+      ? []
+      : [`  or in the dashboard: ${dashboardUrl} (to act from it: ${kanari} dashboard ${at})`]),
     "the evidence of v3's rollback (verdicts, requests by path and status, log diff, change):",
     `  ${kanari} diagnose demo --revision 3 ${at}`,
     'stop everything (the daemon, every replica) and remove the state:',

@@ -45,9 +45,11 @@ export interface DemoOptions {
 export interface DemoReport {
   ok: boolean
   url: string
+  /** The live dashboard, served by the daemon (empty if the daemon never started). */
+  dashboardUrl: string
   stateDir: string
   releases: ReleaseReport[]
-  load: { requests: number; failed: number; rps: number }
+  load: { requests: number; failed: number; unanswered: number; rps: number }
   seconds: number
   /** Set when the user interrupted the demo; what it started was stopped then. */
   interrupted?: InterruptSignal
@@ -168,6 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const report: DemoReport = {
       ok,
       url: `${url}/`,
+      dashboardUrl: client === undefined ? '' : `${client.info.url}/`,
       stateDir,
       releases,
       load: { ...progress.load, rps: options.rps },
@@ -187,18 +190,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     else {
       say('')
       say(
-        `summary (${report.seconds}s, ${report.load.requests} user requests, ${report.load.failed} failed):`,
+        `summary (${report.seconds}s, ${report.load.requests} user requests): ${failedBreakdown(report)}`,
       )
       for (const r of releases)
         say(
           `  ${r.version} ${r.color.padEnd(7)} ${r.outcome.padEnd(10)} ${r.outcome === 'RolledBack' ? `at ${r.decidedAtWeight}%`.padEnd(7) : ''.padEnd(7)} decided in ${r.decisionSeconds}s, ${r.failedRequests} failed requests  ${r.ok ? 'as expected' : 'NOT as expected'}`,
         )
       say(`grid page (served through the proxy): ${url}/${options.keep ? '' : ' (stopped)'}`)
+      if (report.dashboardUrl !== '')
+        say(
+          `dashboard (served by the daemon):     ${report.dashboardUrl}${options.keep ? '' : ' (stopped)'}`,
+        )
       say(ok ? 'demo passed' : 'demo FAILED: a release did not end as expected')
       if (options.keep && client !== undefined) {
         say('')
         for (const line of keepInstructions({
           serviceUrl: url,
+          dashboardUrl: report.dashboardUrl,
           stateDir,
           daemonPid: client.info.pid,
           kanari: kanariCommand(),
@@ -210,4 +218,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   } finally {
     unsubscribe()
   }
+}
+
+/**
+ * The failed total split the way users ask about it: what the releases under test cost while they
+ * were judged (the sum of the lines below), what failed on a version outside that window (stable's
+ * own errors, or requests in flight when a canary was taken out), and what no version answered.
+ */
+export function failedBreakdown(report: Pick<DemoReport, 'load' | 'releases'>): string {
+  const judged = report.releases.reduce((sum, r) => sum + r.failedRequests, 0)
+  const stable = Math.max(0, report.load.failed - judged - report.load.unanswered)
+  return (
+    `${report.load.failed} failed: ${judged} reached a release while it was judged (per release below), ` +
+    `${stable} on a version outside its judged window (stable's own errors, in flight at a rollback)` +
+    (report.load.unanswered > 0 ? `, ${report.load.unanswered} got no answer from any version` : '')
+  )
 }

@@ -1,13 +1,21 @@
 /**
  * Stopping everything a demo started and removing its state directory: the daemon is asked to shut
- * down (it stops its replicas), and killed with the replicas it recorded if it cannot or is too slow.
+ * down (it stops its replicas, proxies and output relay), and killed with the replicas it recorded,
+ * its proxies and its relay if it cannot or is too slow.
  */
 import { existsSync, rmSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { DaemonClient } from '../local/daemon/client.js'
 import { isAdoptable } from '../local/supervisor/adoption.js'
+import { relaySocketPath } from '../local/supervisor/output-relay/protocol.js'
 import { killGroup } from '../local/supervisor/process-group.js'
-import { daemonPids, isRunning, recordedProxies, recordedReplicas } from './demo-processes.js'
+import {
+  daemonPids,
+  isRunning,
+  recordedProxies,
+  recordedReplicas,
+  relayPids,
+} from './demo-processes.js'
 
 /** Time kept at the end of the budget for SIGKILL to land and the kernel to let the processes go. */
 const KILL_MS = 3_000
@@ -67,8 +75,9 @@ export async function tearDown(options: TearDownOptions): Promise<TearDownResult
   if (client !== undefined && isRunning(client.info.pid)) daemons.add(client.info.pid)
   const replicas = new Map(recordedReplicas(stateDir).map((r) => [r.pid, r]))
   const proxies = new Set(recordedProxies(stateDir).map((p) => p.pid))
+  const relays = new Set(relayPids(stateDir))
   const runningAtStart = replicas.size
-  const all = (): number[] => [...daemons, ...replicas.keys(), ...proxies]
+  const all = (): number[] => [...daemons, ...replicas.keys(), ...proxies, ...relays]
   const killAt = deadline - KILL_MS
 
   if (!hurry.aborted && daemons.size > 0) {
@@ -88,11 +97,18 @@ export async function tearDown(options: TearDownOptions): Promise<TearDownResult
   // Proxies outlive their daemon on purpose; here nothing is to outlive the demo.
   for (const rec of recordedProxies(stateDir)) proxies.add(rec.pid)
   for (const pid of proxies) if (isRunning(pid)) signal(pid, 'SIGKILL')
+  // So does the output relay (started, perhaps, after the teardown began).
+  for (const pid of relayPids(stateDir)) relays.add(pid)
+  for (const pid of relays) if (isRunning(pid)) signal(pid, 'SIGKILL')
   await waitGone(all, deadline)
 
   const survivors = all().filter(isRunning)
   try {
-    if (survivors.length === 0) rmSync(stateDir, { recursive: true, force: true })
+    if (survivors.length === 0) {
+      rmSync(stateDir, { recursive: true, force: true })
+      // A long state directory's relay socket is in the temp directory instead.
+      rmSync(relaySocketPath(stateDir), { force: true })
+    }
   } catch {
     // Reported through `removed`: a cleanup that cannot finish still says what it left behind.
   }

@@ -12,6 +12,7 @@ import { Tick } from './tick.js'
 import { phasesAccepting } from './transitions.js'
 import { noObservations } from './types.js'
 import { endRuns, startRun } from './analysis-runs.js'
+import { approveGate } from './webhooks.js'
 
 export type RolloutCommand =
   | { type: 'promote'; full?: boolean }
@@ -64,7 +65,9 @@ export function applyCommand(
         )
       }
       if (s.phase === 'Promoting') refuse(plan, s, 'promote', 'it is already promoting')
-      skipCurrentStep(t)
+      // At a closed gate, promote is the approval the gate waits for.
+      if (s.phase === 'Paused' && s.pause?.reason === 'Gate') approveGate(t)
+      else skipCurrentStep(t)
       return s
     }
     case 'abort': {
@@ -110,6 +113,13 @@ export function applyCommand(
       const wasUserPause = s.pause?.reason === 'UserPause' || s.userPaused
       s.userPaused = false
       if (s.phase !== 'Paused') return s
+      if (!wasUserPause && s.pause?.reason === 'Gate')
+        refuse(
+          plan,
+          s,
+          'resume',
+          `it waits for its ${s.pause.gate ?? 'confirm'} webhooks to answer yes (asked every ${plan.webhookIntervalSeconds}s); open the gate, or \`kanari promote ${plan.name}\` to approve it`,
+        )
       if (wasUserPause) {
         t.transition('Resume', 'resumed')
       } else if (s.pause?.reason === 'Inconclusive') {

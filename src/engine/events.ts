@@ -5,7 +5,7 @@
  */
 import type { AnalysisPhase, AnalysisPlan, JudgeName } from '../analysis/types.js'
 import type { RolloutCommand } from './commands.js'
-import type { RequestMatch, Severity, StrategyPlan } from './plan.js'
+import type { RequestMatch, Severity, StrategyPlan, WebhookType } from './plan.js'
 import type { PauseReason } from './status.js'
 import type { ReviewOutcome, WorkloadProblem } from './types.js'
 
@@ -29,6 +29,7 @@ export const EVENT_REASONS = [
   'Promoted',
   'Command',
   'PromotionReviewed',
+  'WebhookAnswered',
 ] as const
 export type EventReason = (typeof EVENT_REASONS)[number]
 
@@ -39,6 +40,10 @@ export const ROLLBACK_CAUSES = [
   'BackgroundAnalysisFailed',
   'CrashLoop',
   'ProgressDeadline',
+  /** Failed checks reached the threshold with a failed pre-rollout or rollout webhook call. */
+  'WebhookFailed',
+  /** A rollback webhook answered 2xx. */
+  'WebhookRollback',
 ] as const
 export type RollbackCause = (typeof ROLLBACK_CAUSES)[number]
 
@@ -64,6 +69,20 @@ export type CompletedStep =
   | { kind: 'previewApproved' }
   /** `kanari promote` skipped the step. */
   | { kind: 'skippedByUser' }
+
+/**
+ * What Kanari did with a webhook's answer: a gate opened or stayed closed, a check passed or counted
+ * as failed, a rollback was asked for, or (post-rollout) the answer was only recorded.
+ */
+export const WEBHOOK_EFFECTS = [
+  'GateOpened',
+  'GateClosed',
+  'CheckPassed',
+  'CheckFailed',
+  'RollbackRequested',
+  'Recorded',
+] as const
+export type WebhookEffect = (typeof WEBHOOK_EFFECTS)[number]
 
 export type AnalysisVerdictReason =
   'AnalysisSuccessful' | 'AnalysisFailed' | 'AnalysisError' | 'AnalysisInconclusive'
@@ -94,7 +113,12 @@ export type EventData =
     }
   | { reason: 'TrafficShifted'; fromWeight: number; toWeight: number }
   | { reason: 'StepCompleted'; step: CompletedStep }
-  | { reason: 'Paused'; pauseReason: PauseReason }
+  | {
+      reason: 'Paused'
+      pauseReason: PauseReason
+      /** A closed gate: the type and names of the webhooks waited for. */
+      gate?: { type: WebhookType; webhooks: string[] }
+    }
   | {
       reason: 'PreviewReady'
       /** Header (value `true`) that reaches the preview, or null when the router has no header routes. */
@@ -123,6 +147,19 @@ export type EventData =
       outcome: ReviewOutcome
       summary: string
       paused: boolean
+    }
+  | {
+      /** A webhook answered (reported when its answer changes something; see `effect`). */
+      reason: 'WebhookAnswered'
+      webhook: { name: string; type: WebhookType }
+      passed: boolean
+      httpStatus: number | null
+      attempts: number
+      /** The answer in words, e.g. "HTTP 403: gate closed". */
+      explanation: string
+      effect: WebhookEffect
+      /** Failed checks of the release so far (Flagger's counter), after this answer. */
+      failedChecks: number
     }
   | {
       reason: 'Command'

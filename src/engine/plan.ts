@@ -4,6 +4,7 @@
  * the engine reads nothing else.
  */
 import type { AnalysisPlan, JudgeName } from '../analysis/types.js'
+import type { EventReason } from './events.js'
 import type {
   NOTIFICATION_PROVIDERS,
   RouterCapabilities,
@@ -83,22 +84,61 @@ export type StrategyPlan = CanaryPlan | BlueGreenPlan | RollingPlan
 
 export type WebhookType = (typeof WEBHOOK_TYPES)[number]
 
+/**
+ * A bounded load run a webhook starts, so a canary is never judged on zero traffic: the load
+ * generator of `kanari loadtest`, run by the driver (local mode: the daemon).
+ */
+export interface LoadtestPlan {
+  /** Where to send requests; undefined = the rollout's own service (its proxy), at `path`. */
+  url?: string
+  /** Path on the rollout's service when `url` is not given. */
+  path: string
+  method: string
+  headers: Record<string, string>
+  body?: string
+  /** Requests per second, scheduled by the clock. */
+  ratePerSecond: number
+  durationSeconds: number
+  /** Most requests in flight at once. */
+  concurrency: number
+}
+
+/** What a webhook calls: an HTTP URL, a manual gate of the driver, or a load run the driver starts. */
+export type WebhookTarget =
+  | { kind: 'url'; url: string }
+  | { kind: 'gate'; gate: string }
+  | { kind: 'loadtest'; loadtest: LoadtestPlan }
+
 export interface WebhookPlan {
   name: string
   type: WebhookType
-  url: string
+  target: WebhookTarget
+  /** Per attempt. */
   timeoutSeconds: number
   metadata: Record<string, string>
+  /** Attempts after the first, for a call that got no answer, a 429 or a 5xx. */
   retries: number
 }
 
 export type NotificationProvider = (typeof NOTIFICATION_PROVIDERS)[number]
 export type Severity = (typeof SEVERITIES)[number]
 
+/** Where a secret is read when it is needed: an environment variable or a file. */
+export type SecretSource = { env: string } | { file: string }
+
 export interface NotificationPlan {
+  /** Unique within the rollout (default: the provider's name). */
+  name: string
   provider: NotificationProvider
-  url: string
+  /** Where the webhook URL is read: it is a secret, so the plan holds only where it is. */
+  urlFrom: SecretSource
+  /** The lowest severity sent. */
   severity: Severity
+  /** The event reasons sent (before the severity filter). */
+  events: EventReason[]
+  timeoutSeconds: number
+  /** Attempts after the first failed one, with growing pauses between them. */
+  retries: number
 }
 
 export interface RolloutPlan {
@@ -112,6 +152,17 @@ export interface RolloutPlan {
   /** The judge for step analyses that don't pick one. */
   judge: JudgeName
   webhooks: WebhookPlan[]
+  /** Seconds between calls of rollout and rollback webhooks, and between asks of a closed gate. */
+  webhookIntervalSeconds: number
+  /**
+   * Failed checks — failed pre-rollout and rollout webhook calls, with the threshold judge's failed
+   * checks of finished steps — at which the release is rolled back (Flagger's threshold).
+   */
+  failedChecksThreshold: number
+  /** Reported to webhooks as `namespace` (metadata.namespace, `default` when not set). */
+  namespace: string
+  /** Identifies the workload template of `revision`: the `checksum` webhooks receive. */
+  checksum: string
   notifications: NotificationPlan[]
   progressDeadlineSeconds: number
   /** Roll back (rather than only report) when the progress deadline passes. */

@@ -6,11 +6,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConflictError } from '../errors.js'
 import type { RolloutCommand } from './commands.js'
-import type { CanaryStep, RolloutPlan } from './plan.js'
+import type { WebhookCaller } from '../controller/ports.js'
+import type { CanaryStep, RolloutPlan, WebhookPlan } from './plan.js'
 import { reconcile } from './reconcile.js'
 import { analysisPlan, blueGreenPlan, canaryPlan, errorRateMetric } from './test-utils/plans.js'
 import { World } from '../controller/test-utils/world.js'
 import { WORKLOAD_PROBLEMS, type WorkloadProblemReason } from './types.js'
+import { WEBHOOK_TYPES } from './vocabulary.js'
 
 const stepArb: fc.Arbitrary<CanaryStep> = fc.oneof(
   fc.integer({ min: 0, max: 100 }).map((weight) => ({ kind: 'setWeight' as const, weight })),
@@ -34,7 +36,21 @@ const stepArb: fc.Arbitrary<CanaryStep> = fc.oneof(
   fc.integer({ min: 1, max: 3 }).map((replicas) => ({ kind: 'setCanaryScale' as const, replicas })),
 )
 
-const planArb: fc.Arbitrary<RolloutPlan> = fc.oneof(
+/** Webhooks of any types, answered yes or no in a pattern the property draws. */
+const webhooksArb: fc.Arbitrary<WebhookPlan[]> = fc
+  .uniqueArray(fc.constantFrom(...WEBHOOK_TYPES), { maxLength: 4 })
+  .map((types) =>
+    types.map((type) => ({
+      name: `h-${type}`,
+      type,
+      target: { kind: 'url' as const, url: 'http://127.0.0.1:9/' },
+      timeoutSeconds: 1,
+      metadata: {},
+      retries: 0,
+    })),
+  )
+
+const basePlanArb: fc.Arbitrary<RolloutPlan> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
@@ -48,6 +64,30 @@ const planArb: fc.Arbitrary<RolloutPlan> = fc.oneof(
       .map((auto) => blueGreenPlan({ autoPromotionEnabled: auto, autoPromotionSeconds: 5 })),
   },
 )
+
+const planArb: fc.Arbitrary<RolloutPlan> = fc
+  .tuple(basePlanArb, fc.option(webhooksArb, { nil: undefined, freq: 2 }))
+  .map(([plan, webhooks]) =>
+    webhooks === undefined
+      ? plan
+      : { ...plan, webhooks, webhookIntervalSeconds: 5, failedChecksThreshold: 4 },
+  )
+
+/** Answers each call yes or no from `answers`, in turn. */
+function scriptedCaller(answers: boolean[]): WebhookCaller {
+  let i = 0
+  return {
+    call: () => {
+      const ok = answers.length === 0 || (answers[i++ % answers.length] ?? true)
+      return Promise.resolve({
+        ok,
+        httpStatus: ok ? 200 : 500,
+        attempts: 1,
+        explanation: ok ? 'HTTP 200' : 'HTTP 500',
+      })
+    },
+  }
+}
 
 type Op =
   | { op: 'wait'; seconds: number }
@@ -113,6 +153,16 @@ function checkInvariants(w: World): void {
   if (s.canaryRevision !== null && s.stableRevision !== null && s.phase !== 'Healthy') {
     expect(s.replicas[String(s.stableRevision)]).toBe(w.plan.replicas)
   }
+  // nothing reaches a new revision before its pre-rollout webhooks passed
+  const inFlight = s.phase === 'Progressing' || s.phase === 'Paused'
+  if (inFlight && s.webhooks?.trafficSince === null && s.canaryRevision !== null) {
+    expect(t.canaryWeight).toBe(0)
+    expect(t.headerRoutes).toEqual([])
+    expect(t.mirror).toBeNull()
+  }
+  // and it does not even start before its confirm-rollout webhooks said yes
+  if (s.webhooks?.rolloutConfirmed === false && s.canaryRevision !== null)
+    expect(s.replicas[String(s.canaryRevision)] ?? 0).toBe(0)
   // rolled back means everything on stable
   if (s.phase === 'RolledBack') {
     expect(t.canaryWeight).toBe(0)
@@ -128,9 +178,10 @@ describe('engine properties', () => {
         planArb,
         fc.array(opArb, { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 0, max: 3 }),
-        async (plan, ops, readyDelayTicks) => {
+        fc.array(fc.boolean(), { maxLength: 12 }),
+        async (plan, ops, readyDelayTicks, hookAnswers) => {
           let errorRate = 0.1
-          const w = new World(plan, () => ({ value: errorRate }))
+          const w = new World(plan, () => ({ value: errorRate }), scriptedCaller(hookAnswers))
           w.readyDelayTicks = readyDelayTicks
           await w.tick()
           await w.run(2)

@@ -11,6 +11,13 @@ import { progressRolling, startRolling } from './strategies/rolling.js'
 import { Tick } from './tick.js'
 import type { EngineAction, Observations, ReconcileResult } from './types.js'
 import { endRuns, foldMeasurements, requestMeasurements } from './analysis-runs.js'
+import {
+  callEventHooks,
+  callPeriodicHooks,
+  foldWebhookAnswers,
+  passGate,
+  resetWebhooks,
+} from './webhooks.js'
 import { reportWorkloadProblems, waitingCause } from './workload-problems.js'
 
 export function reconcile(
@@ -22,24 +29,45 @@ export function reconcile(
   const t = new Tick(plan, structuredClone(prev), obs, now)
   handleRevision(t)
   foldMeasurements(t)
+  foldWebhookAnswers(t)
   reportWorkloadProblems(t)
   progress(t)
+  callPeriodicHooks(t)
   applyScheduledScaleDowns(t)
   requestMeasurements(t)
-  return { status: t.s, actions: [...diffActions(prev, t.s), ...t.events, ...t.measures] }
+  const events = t.events.flatMap((a) => (a.type === 'event' ? [a.event] : []))
+  const eventCalls = callEventHooks(plan, t.s, events, now)
+  return {
+    status: t.s,
+    actions: [...diffActions(prev, t.s), ...t.events, ...t.measures, ...t.calls, ...eventCalls],
+  }
 }
 
-/** (Re)starts the strategy for the current canary revision: used for a new revision and for retry. */
+/**
+ * (Re)starts the release of the current canary revision: used for a new revision and for retry.
+ * With confirm-rollout webhooks the strategy begins once they all answered yes.
+ */
 export function startStrategy(t: Tick): void {
-  const strategy = t.plan.strategy
   const s = t.s
   s.rolloutStartedAt = t.now
+  s.stepStartedAt = t.now
   s.pause = null
   s.abort = null
   s.promoteFull = false
   s.deadlineReported = false
   s.blueGreenStage = null
+  s.currentStepIndex = 0
+  s.analyses.step = null
+  s.analyses.background = null
   s.traffic = Tick.stableOnly(s.stableRevision, s.canaryRevision)
+  resetWebhooks(t)
+  if (s.webhooks?.rolloutConfirmed !== false) beginStrategy(t)
+  else s.message = `revision ${s.canaryRevision ?? '?'} waits for its confirm-rollout webhooks`
+}
+
+/** The strategy's own start: the canary (or preview) scaled up, analyses started. */
+function beginStrategy(t: Tick): void {
+  const strategy = t.plan.strategy
   if (strategy.kind === 'canary') startCanary(t)
   else if (strategy.kind === 'blueGreen') startBlueGreen(t, strategy)
   else startRolling(t)
@@ -158,6 +186,7 @@ function progress(t: Tick): void {
     case 'Progressing':
     case 'Paused':
     case 'Promoting': {
+      if (!rolloutConfirmed(t)) return
       const strategy = plan.strategy
       if (strategy.kind === 'canary') progressCanary(t, strategy)
       else if (strategy.kind === 'blueGreen') progressBlueGreen(t, strategy)
@@ -173,6 +202,24 @@ function progress(t: Tick): void {
       return
     }
   }
+}
+
+/**
+ * confirm-rollout: the new revision is not started until every such webhook answered yes; rollback
+ * webhooks, aborts and pauses work meanwhile. `promote --full` goes past it.
+ */
+function rolloutConfirmed(t: Tick): boolean {
+  const w = t.s.webhooks
+  if (w === undefined || w.rolloutConfirmed) return true
+  if (!t.s.promoteFull) {
+    if (t.holds(0, 0)) return false
+    if (!passGate(t, 'confirm-rollout', `starting revision ${t.s.canaryRevision ?? '?'}`))
+      return false
+  }
+  w.rolloutConfirmed = true
+  beginStrategy(t)
+  t.s.stepStartedAt = t.now
+  return true
 }
 
 function applyScheduledScaleDowns(t: Tick): void {

@@ -4,14 +4,19 @@
  */
 import type { AnalysisRunStatus } from '../analysis/types.js'
 import type { RollbackCause } from './events.js'
-import type { RequestMatch } from './plan.js'
+import type { RequestMatch, WebhookType } from './plan.js'
 import type { ReviewOutcome, WorkloadProblemReason } from './types.js'
+import type { WebhookState } from './webhook-types.js'
 
 export type Phase =
   'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
 
+/**
+ * `Gate`: a confirm-* webhook answered no; it is asked again each interval. `AdvisorDisagreed`: the
+ * advisor's review did not agree with an automatic promotion.
+ */
 export type PauseReason =
-  'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion' | 'AdvisorDisagreed'
+  'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion' | 'Gate' | 'AdvisorDisagreed'
 
 /** Blue-green: the preview waits for readiness, analysis and approval, then the switch is approved. */
 export type BlueGreenStage = 'Preview' | 'Approved'
@@ -61,8 +66,11 @@ export interface RolloutStatus {
   stepStartedAt: number
   /** When the current canary (or initial deploy) started. */
   rolloutStartedAt: number
-  /** Set by pause steps, the pause command, inconclusive analysis, or a blue-green preview waiting. */
-  pause: { reason: PauseReason; since: number } | null
+  /**
+   * Set by pause steps, the pause command, inconclusive analysis, a blue-green preview waiting, or
+   * a closed gate (`gate`: the type of the webhooks waited for).
+   */
+  pause: { reason: PauseReason; since: number; gate?: WebhookType } | null
   /** The user asked to pause (kept across steps until resumed). */
   userPaused: boolean
   /** Why the current canary was stopped; set on abort, cleared by retry or a new revision. */
@@ -105,6 +113,11 @@ export interface RolloutStatus {
     summary: string
     settled: boolean
   }
+  /**
+   * Webhook calls waiting for their answer and where each webhook stands. Absent until a rollout
+   * with webhooks needs it, and in statuses stored before webhooks were called.
+   */
+  webhooks?: WebhookState
 }
 
 export function initialStatus(): RolloutStatus {

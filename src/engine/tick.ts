@@ -12,6 +12,7 @@ import type { RolloutPlan, Severity } from './plan.js'
 import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
+import { afterOutcome, webhookAbort } from './webhooks.js'
 import { waitingCause } from './workload-problems.js'
 
 /** Header a client sends to reach a blue-green preview through the router. */
@@ -20,6 +21,8 @@ export const PREVIEW_HEADER = 'x-kanari-preview'
 export class Tick {
   readonly events: EngineAction[] = []
   readonly measures: EngineAction[] = []
+  /** Webhook calls asked for by this tick. */
+  readonly calls: EngineAction[] = []
 
   constructor(
     readonly plan: RolloutPlan,
@@ -148,6 +151,7 @@ export class Tick {
       `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`,
       this.s.lastOutcome.canaryWeight,
     )
+    afterOutcome(this, 'Failed', canary ?? this.s.revision)
   }
 
   /** The canary becomes stable; the old stable is scaled down after `scaleDownDelaySeconds`. */
@@ -180,6 +184,7 @@ export class Tick {
       { reason: 'Promoted', previousStable: old, byUser },
       `revision ${canary} promoted to stable (was ${old ?? 'none'})`,
     )
+    afterOutcome(this, 'Succeeded', canary)
   }
 
   /**
@@ -190,6 +195,11 @@ export class Tick {
     const s = this.s
     if (s.abort !== null) {
       this.abort(s.abort.cause, s.abort.reason, abortDelay)
+      return true
+    }
+    const hooked = webhookAbort(this)
+    if (hooked !== null) {
+      this.abort(hooked.cause, hooked.reason, abortDelay)
       return true
     }
     const canary = this.version(s.canaryRevision)
@@ -248,11 +258,13 @@ export class Tick {
 
   /**
    * The prologue every strategy runs each tick: roll back if something demands it, stay put while
-   * paused, and pause when the user or the spec asks. True when the strategy must not go on.
+   * paused, and pause when the user or the spec asks. True when the strategy must not go on. A
+   * rollout waiting at a closed gate goes on: the strategy asks its gate again.
    */
   holds(abortDelay: number, plannedStepSeconds: number): boolean {
     if (this.checkAborts(abortDelay, plannedStepSeconds)) return true
-    if (this.s.phase === 'Paused') return true
+    if (this.s.phase === 'Paused')
+      return this.s.pause?.reason !== 'Gate' || this.plan.paused || this.s.userPaused
     if (this.plan.paused || this.s.userPaused) {
       this.pauseFor(
         'UserPause',

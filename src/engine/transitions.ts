@@ -20,6 +20,8 @@ export type RolloutEvent =
   | 'Abort'
   | 'PromotionCompleted'
   | 'Retry'
+  | 'WaitForGate'
+  | 'GateOpened'
 
 const inFlight: Phase[] = ['Progressing', 'Paused', 'Promoting']
 const anyPhase: Phase[] = [
@@ -48,6 +50,8 @@ const table: [RolloutEvent, Phase[], Phase][] = [
   ['Abort', inFlight, 'RolledBack'],
   ['PromotionCompleted', ['Promoting'], 'Healthy'],
   ['Retry', ['RolledBack'], 'Progressing'],
+  ['WaitForGate', ['Progressing'], 'Paused'],
+  ['GateOpened', ['Paused'], 'Progressing'],
 ]
 
 export const transitions: ReadonlyMap<RolloutEvent, ReadonlyMap<Phase, Phase>> = (() => {

@@ -5,6 +5,7 @@
 import type { Measurement, MeasurementRequest } from '../analysis/types.js'
 import type { EngineEvent } from './events.js'
 import type { RolloutStatus, TrafficState } from './status.js'
+import type { WebhookAnswer, WebhookCall } from './webhook-types.js'
 
 /**
  * Why a revision's replicas are not coming up, as the workload driver sees it: the command is not
@@ -44,6 +45,8 @@ export interface Observations {
   versions: Record<string, VersionObservation | undefined>
   /** Answers to earlier `measure` actions, tagged with the run they were for. */
   measurements: { runId: string; measurement: Measurement }[]
+  /** Answers to earlier `callWebhook` actions, tagged with the call they answer. */
+  webhooks?: { callId: string; answer: WebhookAnswer }[]
   /** Answers to earlier `review` actions. */
   reviews?: PromotionReview[]
 }
@@ -66,6 +69,8 @@ export type EngineAction =
   | { type: 'measure'; request: MeasurementRequest }
   /** Ask the advisor to review promoting `revision`; answered within `timeoutSeconds` or not at all. */
   | { type: 'review'; revision: number; timeoutSeconds: number }
+  /** Call a webhook; the answer comes back in `Observations.webhooks`. */
+  | { type: 'callWebhook'; call: WebhookCall }
   | { type: 'event'; event: EngineEvent }
 
 export interface ReconcileResult {
@@ -74,5 +79,5 @@ export interface ReconcileResult {
 }
 
 export function noObservations(): Observations {
-  return { versions: {}, measurements: [] }
+  return { versions: {}, measurements: [], webhooks: [] }
 }

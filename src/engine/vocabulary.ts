@@ -39,3 +39,37 @@ export const ROUTER_CAPABILITIES = {
   smi: { headerRoutes: false, mirror: false, weights: true },
   none: { headerRoutes: false, mirror: false, weights: true },
 } as const satisfies Record<RouterName, RouterCapabilities>
+
+/** Manual gates (`kanari gate open NAME`): names as Kubernetes names objects. */
+export const GATE_NAME_PATTERN = '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'
+export const GATE_NAME_MAX_LENGTH = 253
+
+/** Methods a load test may send. */
+export const LOADTEST_METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+] as const
+
+/**
+ * Bounds of a load run (`kanari loadtest`, a `loadtest` webhook, the daemon's endpoint): it always
+ * stops by itself, and never has more than `maxConcurrency` requests in flight.
+ */
+export const LOADTEST_LIMITS = {
+  maxRatePerSecond: 10_000,
+  maxDurationSeconds: 3600,
+  maxConcurrency: 1000,
+} as const
+
+/** What a load run does when its spec leaves a field out. */
+export const LOADTEST_DEFAULTS = {
+  ratePerSecond: 10,
+  durationSeconds: 60,
+  concurrency: 10,
+  method: 'GET',
+  path: '/',
+} as const

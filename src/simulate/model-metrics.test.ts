@@ -16,7 +16,12 @@ runMetricProviderContract('simulate model', () => {
       const metric =
         scenario === 'failure'
           ? errorRateMetric({
-              provider: { kind: 'prometheus', address: 'http://127.0.0.1:1', query: 'up' },
+              provider: {
+                kind: 'prometheus',
+                address: 'http://127.0.0.1:1',
+                query: 'up',
+                headers: {},
+              },
             })
           : errorRateMetric()
       if (scenario === 'data') {

@@ -1,8 +1,10 @@
 /**
  * Simulate's metric provider: builtin metrics computed from the synthetic traffic the model produced,
- * over exactly the window asked for. Mirrored copies count for the canary, as in local mode.
+ * over exactly the window asked for, and Prometheus traffic metrics (per-version counters) as a
+ * Prometheus scraping every `scrapeIntervalSeconds` would have seen them: only up to its last scrape.
+ * Mirrored copies count for the canary, as in local mode.
  */
-import { builtinMetricValue } from '../analysis/measurement.js'
+import { builtinMetricValue, trafficMetricOf } from '../analysis/measurement.js'
 import { addVersionTraffic, emptyVersionTraffic, type TrafficSample } from '../analysis/traffic.js'
 import type { Measurement, MeasurementRequest } from '../analysis/types.js'
 import type { MetricProvider } from '../controller/ports.js'
@@ -37,21 +39,31 @@ export class TrafficLog {
 }
 
 export class ModelMetricProvider implements MetricProvider {
-  constructor(private readonly log: TrafficLog) {}
+  constructor(
+    private readonly log: TrafficLog,
+    /** How often the modelled Prometheus scrapes the counters its traffic metrics read. */
+    private readonly scrapeIntervalSeconds = 15,
+  ) {}
 
   measure(request: MeasurementRequest): Promise<Measurement> {
     const provider = request.provider
-    if (provider.kind !== 'builtin')
+    const quantity = trafficMetricOf(provider)
+    if (quantity === undefined)
       return Promise.resolve({
         metric: request.metric,
         at: request.to,
-        error: `simulate answers builtin metrics only, not "${provider.kind}"`,
+        error: `simulate answers traffic metrics only (builtin, or Prometheus traffic), not this "${provider.kind}" metric`,
       })
-    const traffic = this.log.window(request.from, request.to)
+    // Builtin: the proxy's counters, to the second. Prometheus: the totals of its last scrapes.
+    const scrapeMs = this.scrapeIntervalSeconds * 1000
+    const seen = (t: number): number =>
+      provider.kind === 'builtin' ? t : Math.floor(t / scrapeMs) * scrapeMs
+    const window = this.log.window(seen(request.from), seen(request.to))
+    const traffic = { ...window, from: request.from, to: request.to }
     return Promise.resolve({
       metric: request.metric,
       at: request.to,
-      value: builtinMetricValue(provider.metric, traffic),
+      value: builtinMetricValue(quantity, traffic),
       traffic,
     })
   }

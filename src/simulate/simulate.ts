@@ -2,6 +2,7 @@
  * `kanari simulate`: the real runner, engine and judges against the synthetic traffic model in virtual
  * time, one tick per virtual second, and a report of what a release would have done.
  */
+import { trafficMetricOf } from '../analysis/measurement.js'
 import type { AnalysisPlan } from '../analysis/types.js'
 import { MemoryEventSink } from '../controller/memory-sink.js'
 import { MemoryRolloutStore } from '../controller/memory-store.js'
@@ -12,6 +13,7 @@ import type { RolloutPlan } from '../engine/plan.js'
 import { initialStatus, type RolloutStatus } from '../engine/status.js'
 import { processTable, type ProcessRow } from '../report/process-table.js'
 import { ModelMetricProvider, TrafficLog } from './model-metrics.js'
+import { SimulatedWebhooks, type SimulatedWebhook } from './simulated-webhooks.js'
 import { TrafficModel, type TrafficModelOptions } from './traffic-model.js'
 import { VirtualCluster } from './virtual-cluster.js'
 
@@ -22,6 +24,10 @@ export interface SimulationOptions extends TrafficModelOptions {
   readySeconds: number
   /** Give up (outcome as it stands) after this much virtual time. */
   maxSeconds: number
+  /** The HTTP status each named webhook answers (others: 200, rollback 403); none is called. */
+  webhookAnswers?: Record<string, number>
+  /** How often the modelled Prometheus scrapes, for Prometheus traffic metrics (default 15). */
+  scrapeIntervalSeconds?: number
 }
 
 export type SimulationOutcome = 'Promoted' | 'RolledBack' | 'Paused'
@@ -37,21 +43,28 @@ export interface SimulationResult {
   /** User requests that failed because they hit the (faulty) canary. */
   failedRequests: number
   mirroredRequests: number
-  /** Metrics left out because simulate can only answer builtin metrics. */
+  /** Metrics left out because simulate can only answer traffic metrics. */
   skippedMetrics: string[]
+  /** The webhooks asked during the release, with the status simulate answered them with. */
+  webhooks: SimulatedWebhook[]
   events: EngineEvent[]
   /** The rollout's status when the simulation ended. */
   status: RolloutStatus
 }
 
-/** Only builtin metrics can be answered from the traffic model; others are left out and reported. */
+/**
+ * Only traffic metrics (builtin, or Prometheus per-version counters) can be answered from the traffic
+ * model; others are left out and reported.
+ */
 function builtinOnly(
   plan: AnalysisPlan | undefined,
   skipped: Set<string>,
 ): AnalysisPlan | undefined {
   if (plan === undefined) return undefined
-  for (const m of plan.metrics) if (m.provider.kind !== 'builtin') skipped.add(m.name)
-  return { ...plan, metrics: plan.metrics.filter((m) => m.provider.kind === 'builtin') }
+  const answerable = (m: AnalysisPlan['metrics'][number]): boolean =>
+    trafficMetricOf(m) !== undefined
+  for (const m of plan.metrics) if (!answerable(m)) skipped.add(m.name)
+  return { ...plan, metrics: plan.metrics.filter(answerable) }
 }
 
 export function simulatablePlan(plan: RolloutPlan): { plan: RolloutPlan; skipped: string[] } {
@@ -101,13 +114,18 @@ export async function simulate(
   const store = new MemoryRolloutStore()
   store.create(plan.name, initialStatus())
   const sink = new MemoryEventSink()
+  const webhooks = new SimulatedWebhooks(options.webhookAnswers ?? {})
   const runner = new RolloutRunner(
     {
       workloads: cluster,
       router,
-      metrics: { builtin: new ModelMetricProvider(log) },
+      metrics: (() => {
+        const model = new ModelMetricProvider(log, options.scrapeIntervalSeconds)
+        return { builtin: model, prometheus: model }
+      })(),
       store,
       sinks: [sink],
+      webhooks,
     },
     {
       name: plan.name,
@@ -122,6 +140,7 @@ export async function simulate(
   await runner.tickOnce(now)
   cluster.readySeconds = options.readySeconds
   sink.events.length = 0
+  webhooks.reset()
   await runner.update(plan)
 
   let totalRequests = 0
@@ -173,6 +192,7 @@ export async function simulate(
     failedRequests,
     mirroredRequests,
     skippedMetrics: skipped,
+    webhooks: webhooks.report,
     events: sink.events,
     status,
   }

@@ -2,16 +2,26 @@
 import { quote } from './shown-value.js'
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 }
+/** The longest duration: Kubernetes' int32 seconds (about 68 years), so time arithmetic stays exact. */
+export const MAX_DURATION_SECONDS = 2_147_483_647
+
+function atMostMax(total: number, value: number | string): number | { error: string } {
+  return total <= MAX_DURATION_SECONDS
+    ? total
+    : {
+        error: `must be at most ${MAX_DURATION_SECONDS} seconds, about 68 years (got ${typeof value === 'number' ? String(value) : quote(value)})`,
+      }
+}
 
 /** Seconds, or an error message saying what is wrong. */
 export function parseDuration(value: number | string): number | { error: string } {
   if (typeof value === 'number') {
     return Number.isFinite(value) && value >= 0
-      ? value
+      ? atMostMax(value, value)
       : { error: `must be a duration of 0 or more seconds (got ${value})` }
   }
   const s = value.trim()
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s)
+  if (/^\d+(\.\d+)?$/.test(s)) return atMostMax(Number(s), value)
   if (s.startsWith('-')) return { error: `must not be negative (got ${quote(value)})` }
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
   let total = 0
@@ -25,7 +35,7 @@ export function parseDuration(value: number | string): number | { error: string 
     return {
       error: `must be a duration like "30s", "5m", "1h" or a number of seconds (got ${quote(value)})`,
     }
-  return total
+  return atMostMax(total, value)
 }
 
 /** Seconds of a duration already validated; throws if it is not one. */

@@ -32,3 +32,9 @@ export function IntOrString(options: Record<string, unknown> = {}): TUnsafe<numb
     ...options,
   })
 }
+
+/**
+ * A schema option naming fields an object refuses, each with why and what to write instead: they
+ * are not in the schema, and lint says this rather than "unknown field".
+ */
+export const REFUSED_FIELDS = 'x-kanari-refused-fields'

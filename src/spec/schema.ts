@@ -11,18 +11,29 @@ import {
   type MetricProviderKind,
 } from '../analysis/vocabulary.js'
 import {
+  GATE_NAME_MAX_LENGTH,
+  GATE_NAME_PATTERN,
+  LOADTEST_LIMITS,
+  LOADTEST_METHODS,
   NOTIFICATION_PROVIDERS,
   SEVERITIES,
   WEBHOOK_TYPES,
   type RouterName,
 } from '../engine/vocabulary.js'
-import { IntOrString, StringEnum, StringMap } from './schema-helpers.js'
+import { PROMETHEUS_QUERY_SETS } from './query-sets.js'
+import { EVENT_REASONS } from '../engine/events.js'
+import { IntOrString, REFUSED_FIELDS, StringEnum, StringMap } from './schema-helpers.js'
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
 
 const Duration = () =>
   IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
 const Percent = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description })
+/** Counts and seconds: Kubernetes' int32, so that every value fits the CRDs and time arithmetic. */
+export const INT32_MAX = 2_147_483_647
+const Count = (minimum: number) => Type.Integer({ minimum, maximum: INT32_MAX })
+/** A bound on a measured value (percent, milliseconds, a query's result): finite. */
+const Bound = () => Type.Number({ minimum: -1e15, maximum: 1e15 })
 
 const StringMatch = Type.Object({
   exact: Type.Optional(Type.String()),
@@ -40,12 +51,54 @@ export const RequestMatchSchema = Type.Object(
   { description: 'a header (headerName + headerValue) or cookie (cookieName + cookieValue) match' },
 )
 
+const SecretSource = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1 })),
+    file: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  {
+    description:
+      'exactly one of env (a variable of the measuring process) or file (an absolute path)',
+  },
+)
+
+const HttpAuthSchema = Type.Object(
+  {
+    bearer: Type.Optional(SecretSource),
+    basic: Type.Optional(
+      Type.Object({ username: Type.String({ minLength: 1 }), password: SecretSource }),
+    ),
+  },
+  { description: 'exactly one of bearer (a token) or basic (username and password)' },
+)
+
 const Provider = Type.Object({
   builtin: Type.Optional(Type.Object({ metric: StringEnum(BUILTIN_METRIC_NAMES) })),
   prometheus: Type.Optional(
     Type.Object({
       address: Type.String({ minLength: 1 }),
-      query: Type.String({ minLength: 1 }),
+      query: Type.Optional(Type.String({ minLength: 1 })),
+      rangeQuery: Type.Optional(
+        Type.Object({ duration: Type.Optional(Duration()), step: Duration() }),
+      ),
+      traffic: Type.Optional(
+        Type.Object(
+          {
+            querySet: Type.Optional(StringEnum(PROMETHEUS_QUERY_SETS)),
+            metric: Type.Optional(StringEnum(BUILTIN_METRIC_NAMES)),
+            canary: Type.Optional(Type.String({ minLength: 1 })),
+            stable: Type.Optional(Type.String({ minLength: 1 })),
+            requests: Type.Optional(Type.String({ minLength: 1 })),
+            errors: Type.Optional(Type.String({ minLength: 1 })),
+            latencyBuckets: Type.Optional(Type.String({ minLength: 1 })),
+            latencySum: Type.Optional(Type.String({ minLength: 1 })),
+            latencyUnit: Type.Optional(StringEnum(['seconds', 'milliseconds'])),
+          },
+          { description: 'per-version counters: a query set, or your own queries and selectors' },
+        ),
+      ),
+      headers: Type.Optional(StringMap(Type.String())),
+      auth: Type.Optional(HttpAuthSchema),
       timeout: Type.Optional(Duration()),
     }),
   ),
@@ -55,7 +108,15 @@ const Provider = Type.Object({
       method: Type.Optional(StringEnum(WEB_METRIC_METHODS)),
       headers: Type.Optional(StringMap(Type.String())),
       body: Type.Optional(Type.String()),
+      jsonBody: Type.Optional(
+        Type.Unsafe<Record<string, unknown>>({
+          type: 'object',
+          'x-kubernetes-preserve-unknown-fields': true,
+          description: 'a JSON object, sent as the body with content-type application/json',
+        }),
+      ),
       jsonPath: Type.String({ minLength: 1 }),
+      auth: Type.Optional(HttpAuthSchema),
       timeout: Type.Optional(Duration()),
     }),
   ),
@@ -65,22 +126,35 @@ const Provider = Type.Object({
       timeout: Type.Optional(Duration()),
     }),
   ),
+  job: Type.Optional(
+    Type.Object(
+      {
+        image: Type.String({ minLength: 1 }),
+        command: Type.Array(Type.String(), { minItems: 1 }),
+        timeout: Type.Optional(Duration()),
+      },
+      {
+        description:
+          "Kubernetes: a Job in the rollout's namespace; 1 when it succeeds, 0 when it fails",
+      },
+    ),
+  ),
 } satisfies Record<MetricProviderKind, TSchema>)
 
 export const MetricSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   provider: Type.Optional(Provider),
   interval: Type.Optional(Duration()),
-  count: Type.Optional(Type.Integer({ minimum: 1 })),
+  count: Type.Optional(Count(1)),
   initialDelay: Type.Optional(Duration()),
   thresholdRange: Type.Optional(
-    Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) }),
+    Type.Object({ min: Type.Optional(Bound()), max: Type.Optional(Bound()) }),
   ),
   successCondition: Type.Optional(Type.String({ minLength: 1 })),
   failureCondition: Type.Optional(Type.String({ minLength: 1 })),
-  failureLimit: Type.Optional(Type.Integer({ minimum: 0 })),
-  inconclusiveLimit: Type.Optional(Type.Integer({ minimum: 0 })),
-  consecutiveErrorLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+  failureLimit: Type.Optional(Count(0)),
+  inconclusiveLimit: Type.Optional(Count(0)),
+  consecutiveErrorLimit: Type.Optional(Count(0)),
 })
 
 export const ArgSchema = Type.Object({
@@ -116,7 +190,7 @@ export const StepSchema = Type.Object(
     ),
     setCanaryScale: Type.Optional(
       Type.Object({
-        replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+        replicas: Type.Optional(Count(0)),
         weight: Type.Optional(Percent('canary size as a percent of replicas')),
         matchTrafficWeight: Type.Optional(Type.Boolean()),
       }),
@@ -133,7 +207,7 @@ export const CanarySchema = Type.Object({
   stepWeights: Type.Optional(
     Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1 }),
   ),
-  iterations: Type.Optional(Type.Integer({ minimum: 1 })),
+  iterations: Type.Optional(Count(1)),
   match: Type.Optional(Type.Array(RequestMatchSchema, { minItems: 1 })),
   mirror: Type.Optional(
     Type.Object({
@@ -141,17 +215,17 @@ export const CanarySchema = Type.Object({
       duration: Type.Optional(Duration()),
     }),
   ),
-  abortScaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-  scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  abortScaleDownDelaySeconds: Type.Optional(Count(0)),
+  scaleDownDelaySeconds: Type.Optional(Count(0)),
 })
 
 export const BlueGreenSchema = Type.Object({
   autoPromotionEnabled: Type.Optional(Type.Boolean()),
-  autoPromotionSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+  autoPromotionSeconds: Type.Optional(Count(0)),
   prePromotionAnalysis: Type.Optional(AnalysisRefSchema),
   postPromotionAnalysis: Type.Optional(AnalysisRefSchema),
-  scaleDownDelaySeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-  previewReplicaCount: Type.Optional(Type.Integer({ minimum: 1 })),
+  scaleDownDelaySeconds: Type.Optional(Count(0)),
+  previewReplicaCount: Type.Optional(Count(1)),
   previewMirrorPercentage: Type.Optional(
     Percent('percent of live traffic mirrored to the preview'),
   ),
@@ -203,29 +277,103 @@ export const RolloutAnalysisSchema = Type.Object({
   interval: Type.Optional(Duration()),
   judge: Type.Optional(StringEnum(JUDGES)),
   alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
-  threshold: Type.Optional(Type.Integer({ minimum: 1 })),
-  minCanaryRequests: Type.Optional(Type.Integer({ minimum: 1 })),
-  startingStep: Type.Optional(Type.Integer({ minimum: 0 })),
+  threshold: Type.Optional(Count(1)),
+  minCanaryRequests: Type.Optional(Count(1)),
+  startingStep: Type.Optional(Count(0)),
   templates: Type.Optional(Type.Array(TemplateRefSchema)),
   args: Type.Optional(Type.Array(ArgSchema)),
   metrics: Type.Optional(Type.Array(MetricSchema)),
   advisor: Type.Optional(AdvisorSchema),
 })
 
+export const GateNameSchema = Type.String({
+  minLength: 1,
+  maxLength: GATE_NAME_MAX_LENGTH,
+  pattern: GATE_NAME_PATTERN,
+  description: 'lower-case letters, digits, dashes and dots',
+})
+
+export const LoadtestSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({ minLength: 1, description: "a loopback URL; default the rollout's service" }),
+    ),
+    path: Type.Optional(
+      Type.String({ pattern: '^/', description: "path on the rollout's service (default /)" }),
+    ),
+    rate: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: LOADTEST_LIMITS.maxRatePerSecond,
+        description: 'requests per second',
+      }),
+    ),
+    duration: Type.Optional(Duration()),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: LOADTEST_LIMITS.maxConcurrency }),
+    ),
+    method: Type.Optional(StringEnum(LOADTEST_METHODS)),
+    headers: Type.Optional(StringMap(Type.String())),
+    body: Type.Optional(Type.String()),
+  },
+  { description: 'a bounded load run the daemon starts (like `kanari loadtest`)' },
+)
+
 export const WebhookSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   type: StringEnum(WEBHOOK_TYPES),
-  url: Type.String({ minLength: 1 }),
+  url: Type.Optional(Type.String({ minLength: 1 })),
+  gate: Type.Optional(GateNameSchema),
+  loadtest: Type.Optional(LoadtestSchema),
   timeout: Type.Optional(Duration()),
   metadata: Type.Optional(StringMap(Type.String())),
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
 })
 
+/**
+ * Where a secret is read when it is needed, never the secret itself: a variable of the daemon's
+ * environment or a file (relative to the manifest's directory).
+ */
+export const SecretSourceSchema = Type.Object(
+  {
+    env: Type.Optional(Type.String({ minLength: 1, description: 'an environment variable name' })),
+    file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding the value' })),
+  },
+  { description: 'exactly one of env or file' },
+)
+
+export const NotificationSchema = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'names it in `kanari get` (default: the provider)',
+      }),
+    ),
+    provider: StringEnum(NOTIFICATION_PROVIDERS),
+    urlFrom: SecretSourceSchema,
+    severity: Type.Optional(StringEnum(SEVERITIES, { description: 'the lowest severity sent' })),
+    events: Type.Optional(
+      Type.Array(StringEnum(EVENT_REASONS), {
+        minItems: 1,
+        description: 'the event reasons sent (default: those people act on)',
+      }),
+    ),
+    timeout: Type.Optional(Duration()),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  },
+  {
+    [REFUSED_FIELDS]: {
+      url: 'a webhook URL is a secret and does not belong in a spec: put it in an environment variable of the daemon or in a file, and write urlFrom: { env: NAME } or urlFrom: { file: PATH }',
+    },
+  },
+)
+
 const Readiness = Type.Object({
   httpGet: Type.String({ minLength: 1, description: 'path probed over HTTP on the replica port' }),
-  periodSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  initialDelaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
+  periodSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+  initialDelaySeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
 })
 
 export const RolloutSpecSchema = Type.Object({
@@ -290,15 +438,7 @@ export const RolloutSpecSchema = Type.Object({
   ),
   analysis: Type.Optional(RolloutAnalysisSchema),
   webhooks: Type.Optional(Type.Array(WebhookSchema)),
-  notifications: Type.Optional(
-    Type.Array(
-      Type.Object({
-        provider: StringEnum(NOTIFICATION_PROVIDERS),
-        url: Type.String({ minLength: 1 }),
-        severity: Type.Optional(StringEnum(SEVERITIES)),
-      }),
-    ),
-  ),
+  notifications: Type.Optional(Type.Array(NotificationSchema)),
   diagnosis: Type.Optional(
     Type.Object({
       secretEnv: Type.Optional(
@@ -309,7 +449,7 @@ export const RolloutSpecSchema = Type.Object({
       ),
     }),
   ),
-  progressDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+  progressDeadlineSeconds: Type.Optional(Count(1)),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
   paused: Type.Optional(Type.Boolean()),
 })
@@ -347,3 +487,4 @@ export type MetricSpec = Static<typeof MetricSchema>
 export type StepSpec = Static<typeof StepSchema>
 export type AnalysisRefSpec = NonNullable<StepSpec['analysis']>
 export type AdvisorSpec = Static<typeof AdvisorSchema>
+export type NotificationSpec = Static<typeof NotificationSchema>

@@ -53,6 +53,7 @@ function view(result: SimulationResult, events: EngineEvent[]): RolloutView {
     name: 'checkout',
     revision: 2,
     serviceUrl: 'http://127.0.0.1:8080',
+    notifications: [],
     status: result.status,
     plan: { strategy: { kind: 'canary', steps: [] } },
     versions: [],

@@ -19,6 +19,8 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
 
 interface SimJson {
   outcome: string
+  reason: string
+  webhooks: { name: string; type: string; status: number; calls: number }[]
   decisionSeconds: number
   totalRequests: number
   canaryRequests: number
@@ -222,5 +224,58 @@ describe('kanari simulate', () => {
       ),
     )
     expect(lines.at(-1)).toBe('2 problems')
+  })
+
+  describe('with webhooks (none is called: each answers as --webhook says, else 200, rollback 403)', () => {
+    it('promotes with every webhook answering yes, and reports what was asked', async () => {
+      const r = await simulateFile('examples/webhooks.yaml')
+      expect(r.outcome).toBe('Promoted')
+      expect(r.webhooks.map((w) => [w.name, w.type, w.status])).toEqual([
+        ['stop-button', 'rollback', 403],
+        ['traffic', 'rollout', 200],
+        ['release-approval', 'confirm-promotion', 200],
+      ])
+      expect(r.webhooks.find((w) => w.name === 'release-approval')?.calls).toBe(1)
+      // rollout and rollback webhooks are asked every analysis interval (5 s) of the release
+      const rollout = r.webhooks.find((w) => w.name === 'traffic')
+      expect(rollout?.calls).toBeGreaterThan(r.decisionSeconds / 5 - 2)
+    })
+
+    it('a closed gate holds the release where it is', async () => {
+      const r = await simulateFile('examples/webhooks.yaml', '--webhook', 'release-approval=403')
+      expect(r.outcome).toBe('Paused')
+      expect(r.reason).toMatch(
+        /waiting for approval before promotion: confirm-promotion webhook "release-approval" answered HTTP 403 \(simulated; not called\)/,
+      )
+      expect(r.steps.at(-1)).toMatchObject({ action: 'Pause', canaryPercent: 50 })
+    })
+
+    it('a rollback webhook answering 200 rolls back; failing rollout checks do at the threshold', async () => {
+      const stop = await simulateFile('examples/webhooks.yaml', '--webhook', 'stop-button=200')
+      expect(stop.outcome).toBe('RolledBack')
+      expect(stop.reason).toMatch(/rollback webhook "stop-button" asked for it/)
+      const failing = await simulateFile('examples/webhooks.yaml', '--webhook', 'traffic=500')
+      expect(failing.outcome).toBe('RolledBack')
+      expect(failing.reason).toMatch(
+        /failed checks reached the threshold \(3\/3\); last: rollout webhook "traffic" HTTP 500/,
+      )
+      // held at its first weight by the failures, never widened
+      expect(failing.steps.filter((st) => st.canaryPercent > 10)).toEqual([])
+    })
+
+    it('a webhook it does not have, or a status that is not one, is a usage error (exit 2)', async () => {
+      const unknown = await run('simulate', '-f', 'examples/webhooks.yaml', '--webhook', 'nope=200')
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr).toMatch(
+        /--webhook nope=…: rollout checkout-gated has no webhook named "nope"\n {2}→ its webhooks: traffic, release-approval, stop-button/,
+      )
+      for (const bad of ['traffic', 'traffic=abc', 'traffic=99', 'traffic=600']) {
+        const res = await run('simulate', '-f', 'examples/webhooks.yaml', '--webhook', bad)
+        expect(res.code).toBe(2)
+        expect(res.stderr).toMatch(
+          /Expected NAME=STATUS: a webhook name and the HTTP status it answers/,
+        )
+      }
+    })
   })
 })

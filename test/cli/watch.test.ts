@@ -118,6 +118,7 @@ describe('get --watch on a terminal', () => {
       name: 'checkout',
       revision: 2,
       serviceUrl: 'http://127.0.0.1:8080',
+      notifications: [],
       daemon: { stateWritable: true, problem: null },
       status: {
         ...result.status,

@@ -11,11 +11,20 @@ export interface CliResult {
 
 /** Runs `kanari ARGS --state-dir DIR`; never rejects (the exit code is in the result). */
 export function kanariIn(dir: string, ...args: string[]): Promise<CliResult> {
+  return kanariWithEnv(dir, {}, ...args)
+}
+
+/** `kanariIn` with variables added to the environment (a daemon it starts inherits them). */
+export function kanariWithEnv(
+  dir: string,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [KANARI_BIN, ...args, '--state-dir', dir],
-      { timeout: 60_000 },
+      { timeout: 60_000, env: { ...process.env, ...env } },
       (err, stdout, stderr) => {
         resolve({
           code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1,

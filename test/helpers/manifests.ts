@@ -8,6 +8,8 @@ export interface DemoRolloutOptions {
   /** The canary steps, as a YAML flow sequence. */
   steps?: string
   progressDeadlineSeconds?: number
+  /** More of `spec` as YAML (analysis, webhooks…), each line indented by two spaces. */
+  extra?: string
 }
 
 export function demoRollout(name: string, options: DemoRolloutOptions = {}): string {
@@ -30,5 +32,5 @@ spec:
       steps: ${options.steps ?? '[{ setWeight: 30 }, { pause: {} }]'}
       abortScaleDownDelaySeconds: 0
       scaleDownDelaySeconds: 0
-${options.progressDeadlineSeconds === undefined ? '' : `  progressDeadlineSeconds: ${options.progressDeadlineSeconds}\n`}`
+${options.progressDeadlineSeconds === undefined ? '' : `  progressDeadlineSeconds: ${options.progressDeadlineSeconds}\n`}${options.extra ?? ''}`
 }

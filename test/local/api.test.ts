@@ -117,9 +117,28 @@ describe('daemon API', () => {
         'POST /api/v1/rollouts/{name}/undo',
         'POST /api/v1/rollouts/{name}/env',
         'POST /api/v1/shutdown',
+        'GET /api/v1/gates',
+        'POST /api/v1/gates/{name}/open',
+        'POST /api/v1/gates/{name}/close',
+        'POST /api/v1/gates/{name}/check',
+        'GET /api/v1/loadtests',
+        'POST /api/v1/loadtests',
         'GET /metrics',
+        // The dashboard's (docs/dashboard.md).
+        'GET /api/v1/dashboard/rollouts',
+        'GET /api/v1/dashboard/rollouts/{name}/samples',
+        'GET /api/v1/dashboard/stream',
+        'GET /api/v1/dashboard/session',
+        'POST /api/v1/dashboard/session',
+        'DELETE /api/v1/dashboard/session',
+        'POST /api/v1/dashboard/login-codes',
+        'GET /api/v1/prometheus/targets',
       ].sort(),
     )
+    // The two routes webhooks call take no token; opening a gate does.
+    expect(doc.paths['/api/v1/gates/{name}/check']?.post?.security).toBeUndefined()
+    expect(doc.paths['/api/v1/loadtests']?.post?.security).toBeUndefined()
+    expect(doc.paths['/api/v1/gates/{name}/open']?.post?.security).toEqual([{ bearer: [] }])
     const apply = doc.paths['/api/v1/rollouts']?.put
     expect(apply?.security).toEqual([{ bearer: [] }])
     expect(apply?.requestBody).toMatchObject({

@@ -1,8 +1,9 @@
 /**
  * Local-mode faults through the real CLI and daemon processes: replicas that cannot start say why
  * (status message, typed event, logs); a full disk kills nothing — the service answers, the daemon
- * stays up and says state cannot be saved, and the rollout goes on once there is room; a state
- * directory that cannot be used is refused with its cause and what to do.
+ * stays up and says state cannot be saved, replica output is dropped and counted (also while no
+ * daemon runs), and the rollout goes on once there is room; a state directory that cannot be used
+ * is refused with its cause and what to do.
  */
 import { execFileSync } from 'node:child_process'
 import {
@@ -21,8 +22,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { StoredEvent } from '../../src/controller/ports.js'
 import type { EventOf } from '../../src/engine/events.js'
 import type { RolloutView } from '../../src/local/daemon/api/schemas.js'
+import {
+  callRelay,
+  RELAY,
+  relaySocketPath,
+  type RelayStatus,
+} from '../../src/local/supervisor/output-relay/protocol.js'
 import { kanariIn, viewIn, viewWhenIn } from '../helpers/kanari-cli.js'
-import { DEMO_APP, KANARI_BIN, alive } from '../helpers/processes.js'
+import { DEMO_APP, KANARI_BIN, alive, waitFor } from '../helpers/processes.js'
 
 const isRoot = process.getuid?.() === 0
 const cleanups: (() => Promise<void> | void)[] = []
@@ -130,6 +137,10 @@ function fillDisk(file: string): void {
   } finally {
     closeSync(fd)
   }
+}
+
+function relayStatus(dir: string): Promise<RelayStatus> {
+  return callRelay<RelayStatus>(relaySocketPath(dir), 'GET', RELAY.status, 5_000)
 }
 
 function daemonPid(dir: string): number {
@@ -337,6 +348,64 @@ describe.runIf(isRoot)('a full disk kills nothing', () => {
     expect(await getThrough(done.serviceUrl, 10)).toEqual({ chatty: 10 })
     expect(alive(pid)).toBe(true)
     expect(daemonPid(dir)).toBe(pid)
+  }, 180_000)
+
+  it('with the disk full and no daemon, the output relay goes on dropping and counting; the next daemon shows the count', async () => {
+    const dir = stateDir('full-relay', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs'])
+    const filler = join(dir, 'filler')
+    expect((await kanariIn(dir, 'up')).code).toBe(0)
+    await apply(dir, 'noisy', manifest('noisy', CHATTY, { readiness: false }))
+    const healthy = await viewWhenIn(
+      dir,
+      'noisy',
+      (v) => v.status.phase === 'Healthy',
+      'noisy Healthy',
+    )
+    const relay = await relayStatus(dir)
+    const logPath = join(dir, 'logs', 'noisy@1', '0.log')
+
+    fillDisk(filler)
+    const dropping = await viewWhenIn(
+      dir,
+      'noisy',
+      (v) => (v.versions[0]?.droppedLogBytes ?? 0) > 100_000,
+      'dropped output counted',
+    )
+    // The relay is the one that copies, drops and counts.
+    const counted = (await relayStatus(dir)).logs[logPath]
+    expect(counted).toMatchObject({ dropReason: 'ENOSPC' })
+    expect(counted?.droppedBytes ?? 0).toBeGreaterThanOrEqual(
+      dropping.versions[0]?.droppedLogBytes ?? 0,
+    )
+
+    const pid = daemonPid(dir)
+    process.kill(pid, 'SIGKILL')
+    await waitFor(() => !alive(pid), 'the daemon to die')
+    const atKill = (await relayStatus(dir)).logs[logPath]?.droppedBytes ?? 0
+    // No daemon: the replica answers, and its output goes on being dropped and counted.
+    expect(await getThrough(healthy.serviceUrl, 30)).toEqual({ chatty: 30 })
+    await waitFor(
+      async () => ((await relayStatus(dir)).logs[logPath]?.droppedBytes ?? 0) > atKill + 100_000,
+      'the relay to count with no daemon',
+    )
+
+    // The next command starts a daemon, which adopts the relay and shows its count.
+    const back = await viewIn(dir, 'noisy')
+    expect(daemonPid(dir)).not.toBe(pid)
+    expect(back.versions[0]?.droppedLogBytes ?? 0).toBeGreaterThan(atKill + 100_000)
+    const table = await kanariIn(dir, 'get', 'noisy')
+    expect(table.stdout).toMatch(/Logs: +\d+ bytes of replica output dropped/)
+    const now = await relayStatus(dir)
+    expect(now.pid).toBe(relay.pid)
+
+    // Room again: the log is written again, and the count stays.
+    rmSync(filler)
+    await waitFor(
+      async () => (await relayStatus(dir)).logs[logPath]?.dropReason === undefined,
+      'writes to the log to succeed again',
+    )
+    const after = await viewIn(dir, 'noisy')
+    expect(after.versions[0]?.droppedLogBytes ?? 0).toBeGreaterThan(atKill + 100_000)
   }, 180_000)
 
   it('`kanari up` on a full disk starts, serves, and says state cannot be saved', async () => {

@@ -12,7 +12,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Pool, request } from 'undici'
-import { renderPrometheus } from '../../src/local/metrics/index.js'
+import { ProxyMetrics } from '../../src/local/metrics/index.js'
 import {
   MIRROR_MAX_BODY_BYTES,
   startProxy,
@@ -40,8 +40,18 @@ afterEach(async () => {
 function routes(canaryWeight: number, extra: Partial<ProxyRoutes> = {}): ProxyRoutes {
   return {
     backends: [
-      { id: 'rev-1', endpoints: [{ host: '127.0.0.1', port: blue.port }] },
-      { id: 'rev-2', endpoints: [{ host: '127.0.0.1', port: green.port }] },
+      {
+        id: 'rev-1',
+        revision: 1,
+        role: 'stable',
+        endpoints: [{ host: '127.0.0.1', port: blue.port }],
+      },
+      {
+        id: 'rev-2',
+        revision: 2,
+        role: 'canary',
+        endpoints: [{ host: '127.0.0.1', port: green.port }],
+      },
     ],
     weights: [
       { backend: 'rev-1', weight: 100 - canaryWeight },
@@ -148,9 +158,13 @@ describe('proxy', () => {
     expect(p.traffic.window('rev-2', now - 60_000, now + 1000).requests).toBe(100)
     expect(p.traffic.window('rev-1', now - 60_000, now + 1000).requests).toBe(100)
     expect(
-      renderPrometheus([{ name: 'mirror', recorder: p.traffic, roleOf: () => 'canary' }]),
+      await new ProxyMetrics({
+        rollout: 'mirror',
+        traffic: p.traffic,
+        routes: () => p.routes,
+      }).text(),
     ).toMatch(
-      /kanari_mirror_responses_total\{service="mirror",backend="rev-2",role="canary",code_class="2xx"\} 100/,
+      /kanari_proxy_mirror_responses_total\{rollout="mirror",revision="2",role="canary",code_class="2xx"\} 100/,
     )
   })
 
@@ -277,8 +291,13 @@ describe('proxy', () => {
       port: 0,
       routes: {
         backends: [
-          { id: 'rev-9', endpoints: [{ host: '127.0.0.1', port: dead }] },
-          { id: 'rev-10', endpoints: [] },
+          {
+            id: 'rev-9',
+            revision: 9,
+            role: 'canary',
+            endpoints: [{ host: '127.0.0.1', port: dead }],
+          },
+          { id: 'rev-10', revision: 10, role: 'canary', endpoints: [] },
         ],
         weights: [
           { backend: 'rev-9', weight: 100 },
@@ -308,10 +327,15 @@ describe('proxy', () => {
     expect(proxy.traffic.window('rev-9', Date.now() - 60_000, Date.now() + 1000).requests).toBe(0)
     expect(proxy.traffic.proxyAnswers('rev-9')).toMatchObject({ 'connection-refused': 1 })
     expect(proxy.traffic.proxyAnswers('rev-10')).toMatchObject({ 'no-ready-endpoint': 1 })
+    const routed = proxy
     expect(
-      renderPrometheus([{ name: 'dead', recorder: proxy.traffic, roleOf: () => 'canary' }]),
+      await new ProxyMetrics({
+        rollout: 'dead',
+        traffic: routed.traffic,
+        routes: () => routed.routes,
+      }).text(),
     ).toContain(
-      'kanari_proxy_answers_total{service="dead",backend="rev-9",role="canary",reason="connection-refused"} 1',
+      'kanari_proxy_answers_total{rollout="dead",revision="9",role="canary",reason="connection-refused"} 1',
     )
   })
 
@@ -331,10 +355,25 @@ describe('proxy', () => {
     const res = await request(`http://127.0.0.1:${proxy.port}/color`)
     expect(res.statusCode).toBe(502)
     expect(await res.body.text()).toMatch(/no answer from rev-11/)
+    // With a body too: the failed upload is answered, not left hanging.
+    for (const body of ['{"order":1}', Readable.from([Buffer.alloc(256 * 1024, 'x')])]) {
+      const post = await request(`http://127.0.0.1:${proxy.port}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      }).then(
+        async (r) => ({ status: r.statusCode, text: await r.body.text() }),
+        (err: unknown) => ({ status: 0, text: (err as Error).message }),
+      )
+      expect(post.status === 502 || /socket|closed|reset/i.test(post.text), post.text).toBe(true)
+      expect(post.text).not.toMatch(/timeout/i)
+    }
     expect(proxy.traffic.totals('rev-11')).toMatchObject({
-      requests: 1,
-      errors: 1,
-      statusClasses: { failed: 1 },
+      requests: 3,
+      errors: 3,
+      statusClasses: { failed: 3 },
     })
     expect(proxy.traffic.proxyAnswers('rev-11')).toBeUndefined()
     await new Promise<void>((r) => rude.close(() => r()))
@@ -423,24 +462,23 @@ describe('proxy', () => {
   it('exposes per-backend counters in Prometheus text format', async () => {
     proxy = await startProxy({ port: 0, routes: routes(50), name: 'prom' })
     const counts = await colors(proxy.port, 200)
-    const text = renderPrometheus([
-      {
-        name: 'checkout',
-        recorder: proxy.traffic,
-        roleOf: (b) => (b === 'rev-2' ? 'canary' : 'stable'),
-      },
-    ])
+    const served = proxy
+    const text = await new ProxyMetrics({
+      rollout: 'checkout',
+      traffic: served.traffic,
+      routes: () => served.routes,
+    }).text()
     const value = (metric: string, labels: string): number => {
       const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(labels))
       return Number(line?.split(' ').at(-1))
     }
-    expect(value('kanari_requests_total', 'backend="rev-2",role="canary",code_class="2xx"')).toBe(
-      counts.green,
-    )
-    expect(value('kanari_request_duration_seconds_count', 'backend="rev-1"')).toBe(counts.blue)
     expect(
-      value('kanari_request_duration_seconds_bucket', 'backend="rev-1",role="stable",le="+Inf"'),
+      value('kanari_proxy_requests_total', 'revision="2",role="canary",code_class="2xx"'),
+    ).toBe(counts.green)
+    expect(value('kanari_proxy_request_duration_seconds_count', 'revision="1"')).toBe(counts.blue)
+    expect(
+      value('kanari_proxy_request_duration_seconds_bucket', 'revision="1",role="stable",le="+Inf"'),
     ).toBe(counts.blue)
-    expect(text).toMatch(/# TYPE kanari_request_duration_seconds histogram/)
+    expect(text).toMatch(/# TYPE kanari_proxy_request_duration_seconds histogram/)
   })
 })

@@ -1,12 +1,13 @@
 /**
  * The supervisor on its own, with real child processes: PORT injection and readiness, restarts with
  * growing backoff, crash-loop reporting, scaling down, per-replica logs, and shutdown; why replicas
- * do not come up; output that outlives the supervisor and a full disk.
+ * do not come up; output that outlives the supervisor (the output relay) and a full disk.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
@@ -206,7 +207,7 @@ describe('supervisor', () => {
     expect(s.logs('exits@1')).toContain('[0] boom: no config')
   }, 30_000)
 
-  it('a replica keeps its output while no supervisor runs; the next one drains it', async () => {
+  it('the output relay drains a replica while no supervisor runs; one that dies is replaced and nothing is lost', async () => {
     const records = new Map<string, ReplicaRecord>()
     const store = {
       putReplica: (r: ReplicaRecord) => records.set(r.id, r),
@@ -227,36 +228,85 @@ describe('supervisor', () => {
       const st = statusOf(first, 'chatty@1')
       return st.ready === 1 ? st.replicas[0]?.pid : undefined
     }, 'chatty ready')
+    const relay = first.relayPid ?? 0
+    expect(alive(relay)).toBe(true)
     await first.shutdown({ keepRunning: true })
     supervisor = undefined
     const logPath = join(stateDir, 'logs', 'chatty@1', '0.log')
-    const before = readFileSync(logPath, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '').length
-    await new Promise((r) => setTimeout(r, 1000))
-    // Nobody drains it: nothing reaches the log, and the replica neither dies nor gets EPIPE.
-    expect(alive(pid)).toBe(true)
-    expect(
+    const lines = (): string[] =>
       readFileSync(logPath, 'utf8')
         .split('\n')
-        .filter((l) => l !== '').length,
-    ).toBe(before)
+        .filter((l) => l !== '')
+    // No supervisor: the relay goes on copying into the log.
+    const before = lines().length
+    await waitFor(() => lines().length > before + 30, 'the log to grow with no supervisor')
 
+    // The next supervisor adopts that relay; one that dies under it is replaced.
     const second = new Supervisor({ stateDir, store })
     supervisor = second
     await second.adopt()
-    const lines = await waitFor(() => {
-      const text = readFileSync(logPath, 'utf8')
-        .split('\n')
-        .filter((l) => l !== '')
-      return text.length > before + 60 ? text : undefined
+    expect(second.relayPid).toBe(relay)
+    process.kill(relay, 'SIGKILL')
+    const replaced = await waitFor(() => {
+      const now = second.relayPid
+      return now !== undefined && now !== relay && alive(now) ? now : undefined
+    }, 'another relay')
+    const afterKill = lines().length
+    await waitFor(() => lines().length > afterKill + 30, 'the log to grow through the new relay')
+
+    // With neither a supervisor nor a relay the output waits in the FIFO, the replica unharmed…
+    await second.shutdown({ keepRunning: true })
+    supervisor = undefined
+    process.kill(replaced, 'SIGKILL')
+    await waitFor(() => !alive(replaced), 'the relay to die')
+    await new Promise((r) => setTimeout(r, 300))
+    const waiting = lines().length
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(alive(pid)).toBe(true)
+    expect(lines().length).toBe(waiting)
+
+    // …until the next supervisor starts a relay, which drains what was written meanwhile.
+    const third = new Supervisor({ stateDir, store })
+    supervisor = third
+    await third.adopt()
+    const last = third.relayPid ?? 0
+    expect([relay, replaced]).not.toContain(last)
+    const all = await waitFor(() => {
+      const text = lines()
+      return text.length > waiting + 60 ? text : undefined
     }, 'the output written meanwhile, drained into the log')
-    // Every line once, in order, with none lost across the gap.
-    const numbers = lines.map((l) => Number(/^tick (\d+)$/.exec(l)?.[1]))
+    // Every line once, in order, with none lost across the gaps.
+    const numbers = all.map((l) => Number(/^tick (\d+)$/.exec(l)?.[1]))
     expect(numbers).toEqual(numbers.map((_, i) => i))
-    expect(statusOf(second, 'chatty@1').replicas[0]?.pid).toBe(pid)
-    second.apply({ key: 'chatty@1', command: [], cwd: stateDir, env: {}, replicas: 0 })
-    await waitFor(() => !alive(pid), 'chatty to stop')
+    expect(statusOf(third, 'chatty@1').replicas[0]?.pid).toBe(pid)
+
+    // Shut down with no replica left to serve, the relay stops too.
+    await third.shutdown()
+    supervisor = undefined
+    expect(alive(pid)).toBe(false)
+    expect(alive(last)).toBe(false)
+  }, 60_000)
+
+  it('a second relay for the same state directory finds the first answering and exits', async () => {
+    const s = start()
+    s.apply({ ...demo('one@1', 1), cwd: stateDir })
+    const relay = await waitFor(() => s.relayPid, 'a relay')
+    const entry = fileURLToPath(
+      new URL('../../src/local/supervisor/output-relay/main.ts', import.meta.url),
+    )
+    const second = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', entry, '--state-dir', stateDir],
+      { encoding: 'utf8', timeout: 30_000 },
+    )
+    expect(second.status).toBe(0)
+    expect(JSON.parse(second.stdout)).toEqual({
+      relaying: false,
+      pid: relay,
+      reason: 'another relay answers',
+    })
+    expect(alive(relay)).toBe(true)
+    expect(s.relayPid).toBe(relay)
   })
 
   it.skipIf(process.getuid?.() !== 0)(

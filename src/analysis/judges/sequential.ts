@@ -4,10 +4,12 @@
  * is no worse; for latency, the same holds for requests slower than a reference taken from stable.
  * A mixture likelihood-ratio test on those counts (./sequential-test.ts) may be checked after every
  * window without inflating alpha, so a clearly bad canary is stopped after a handful of requests.
- * With a thresholdRange, a second test checks the canary against the bound itself. Non-builtin
- * metrics are judged with the limit judge's rules inside the same run.
+ * With a thresholdRange, a second test checks the canary against the bound itself, and at the end of
+ * the window the canary's observed value must be within the bound (see `aboveMax`). Traffic metrics
+ * are the builtin ones and Prometheus metrics read as per-version counters; other metrics are judged
+ * with the limit judge's rules inside the same run.
  */
-import { formatValue, isRateMetric, round } from '../measurement.js'
+import { formatValue, isRateMetric, round, trafficMetricOf } from '../measurement.js'
 import { formatP, logMixtureLikelihoodRatio, pValue, segmentAlpha } from '../sequential-test.js'
 import {
   LATENCY_BUCKETS_MS,
@@ -67,8 +69,9 @@ function asTraffic(s: SegmentCounts): VersionTraffic {
 }
 
 function quantileOf(metric: MetricPlan): number {
-  if (metric.provider.kind !== 'builtin') return 0.5
-  const m = /^latency-p(\d+)$/.exec(metric.provider.metric)
+  const quantity = trafficMetricOf(metric)
+  if (quantity === undefined) return 0.5
+  const m = /^latency-p(\d+)$/.exec(quantity)
   return m === null ? 0.5 : Number(m[1]) / 100
 }
 
@@ -81,22 +84,22 @@ interface TestOutcome {
   message: string
 }
 
-/** Runs the comparative and absolute tests of one builtin metric over its segment. */
+/** Runs the comparative and absolute tests of one traffic metric over its segment. */
 function testMetric(
   plan: AnalysisPlan,
   run: AnalysisRunStatus,
   metric: MetricPlan,
   seq: SequentialState,
-  builtinCount: number,
+  trafficCount: number,
 ): TestOutcome {
-  const alpha = segmentAlpha(plan.alpha / Math.max(1, builtinCount), run.segments)
+  const alpha = segmentAlpha(plan.alpha / Math.max(1, trafficCount), run.segments)
   const c = seq.canary
   const s = seq.stable
   const canShare = c.requests > 0 && s.requests > 0
   const range = metric.thresholdRange
   if (isRateMetric(metric)) {
     const maxErrorPercent =
-      metric.provider.kind === 'builtin' && metric.provider.metric === 'success-rate'
+      trafficMetricOf(metric) === 'success-rate'
         ? range?.min === undefined
           ? undefined
           : 100 - range.min
@@ -105,6 +108,7 @@ function testMetric(
       (canShare ? 1 : 0) +
       (maxErrorPercent !== undefined && maxErrorPercent > 0 && maxErrorPercent < 100 ? 1 : 0)
     const bound = Math.log(Math.max(1, tests) / alpha)
+    seq.logBound = bound
     seq.logBayesFactor = canShare
       ? logMixtureLikelihoodRatio(
           c.errors,
@@ -125,23 +129,27 @@ function testMetric(
         message: `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%; ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
       }
     }
+    const within =
+      maxErrorPercent === undefined
+        ? ''
+        : c.errors * 100 <= maxErrorPercent * c.requests
+          ? `, within max ${maxErrorPercent}%`
+          : `, above max ${maxErrorPercent}% (not yet significant)`
     return {
       rejected: false,
-      message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
+      message: `${versus}${within}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
     }
   }
   // Latency: count requests slower than a reference, on both sides.
   const q = quantileOf(metric)
-  const label =
-    metric.provider.kind === 'builtin'
-      ? metric.provider.metric.replace('latency-', 'latency ')
-      : metric.name
+  const label = (trafficMetricOf(metric) ?? metric.name).replace('latency-', 'latency ')
   const canaryQ = latencyQuantile(asTraffic(c), q)
   const stableQ = latencyQuantile(asTraffic(s), q)
   const comparative = canShare && s.requests >= MIN_STABLE_FOR_LATENCY
   const absolute = range?.max !== undefined
   const tests = (comparative ? 1 : 0) + (absolute ? 1 : 0)
   const bound = Math.log(Math.max(1, tests) / alpha)
+  seq.logBound = bound
   const reference = Math.max(stableQ * 1.2, stableQ + 5)
   const canarySlow = comparative ? requestsSlowerThan(asTraffic(c), reference) : 0
   const stableSlow = comparative ? requestsSlowerThan(asTraffic(s), reference) : 0
@@ -167,10 +175,55 @@ function testMetric(
       message: `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
     }
   }
+  const within = !absolute
+    ? ''
+    : canaryQ <= (range.max ?? 0)
+      ? `, within max ${formatValue(metric, range.max ?? 0)}`
+      : `, above max ${formatValue(metric, range.max ?? 0)} (not yet significant)`
   return {
     rejected: false,
-    message: `${versus}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
+    message: `${versus}${within}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
   }
+}
+
+/**
+ * What `thresholdRange.max` (or success-rate's `min`) means at the end of a window under this judge:
+ * the canary's observed value must be within it. The sequential tests above stop a canary early only
+ * on strong evidence; a canary observed above max when the window ends, without that evidence, is
+ * given more time (the run is extended by its own length) and fails if it is still above max then.
+ * Returns the reason it is above, or undefined when it is within (or there is no bound).
+ */
+function aboveMax(metric: MetricPlan, seq: SequentialState): string | undefined {
+  const c = seq.canary
+  if (c.requests === 0) return undefined
+  const range = metric.thresholdRange
+  if (isRateMetric(metric)) {
+    const maxErrorPercent =
+      trafficMetricOf(metric) === 'success-rate'
+        ? range?.min === undefined
+          ? undefined
+          : 100 - range.min
+        : range?.max
+    if (maxErrorPercent === undefined) return undefined
+    const observed = (100 * c.errors) / c.requests
+    if (observed <= maxErrorPercent) return undefined
+    return trafficMetricOf(metric) === 'success-rate'
+      ? `canary success rate ${round(100 - observed, 2)}% (${c.requests - c.errors}/${c.requests}) below min ${range?.min ?? 0}%`
+      : `canary error rate ${pct(c.errors, c.requests)} (${c.errors}/${c.requests}) above max ${maxErrorPercent}%`
+  }
+  if (range?.max === undefined) return undefined
+  const canaryQ = latencyQuantile(asTraffic(c), quantileOf(metric))
+  if (canaryQ <= range.max) return undefined
+  const label =
+    metric.provider.kind === 'builtin'
+      ? metric.provider.metric.replace('latency-', 'latency ')
+      : metric.name
+  return `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max)}`
+}
+
+/** Metrics measured as per-version traffic get the sequential tests; others the limit rules. */
+function isTraffic(metric: MetricPlan): boolean {
+  return trafficMetricOf(metric) !== undefined
 }
 
 export function runEndsAt(plan: AnalysisPlan, run: AnalysisRunStatus): number | undefined {
@@ -184,15 +237,13 @@ export function runEndsAt(plan: AnalysisPlan, run: AnalysisRunStatus): number | 
 
 export const sequentialJudge: Judge = {
   cadenceSeconds: (_plan, metric) =>
-    metric.provider.kind === 'builtin' ? SEQUENTIAL_CADENCE_SECONDS : metric.intervalSeconds,
+    isTraffic(metric) ? SEQUENTIAL_CADENCE_SECONDS : metric.intervalSeconds,
   wantsMore: (_plan, metric, status) =>
-    metric.provider.kind === 'builtin' ||
-    metric.count === undefined ||
-    judgedMeasurements(status) < metric.count,
+    isTraffic(metric) || metric.count === undefined || judgedMeasurements(status) < metric.count,
   fold(plan, run, batch) {
-    const firstBuiltin = plan.metrics.find((m) => m.provider.kind === 'builtin')?.name
+    const firstTraffic = plan.metrics.find(isTraffic)?.name
     for (const { metric, status, measurement } of batch) {
-      if (metric.provider.kind !== 'builtin') {
+      if (!isTraffic(metric)) {
         foldLimit(status, metric, measurement)
         continue
       }
@@ -209,7 +260,7 @@ export const sequentialJudge: Judge = {
       const seq = (status.sequential ??= emptySequentialState())
       add(seq.canary, measurement.traffic.canary)
       add(seq.stable, measurement.traffic.stable)
-      if (metric.name === firstBuiltin) {
+      if (metric.name === firstTraffic) {
         run.canaryRequests += measurement.traffic.canary.requests
         run.canaryErrors += measurement.traffic.canary.errors
         run.stableRequests += measurement.traffic.stable.requests
@@ -219,10 +270,10 @@ export const sequentialJudge: Judge = {
   },
   verdict(plan, run, now) {
     const pairs = metricPairs(plan, run)
-    const builtin = pairs.filter(({ metric }) => metric.provider.kind === 'builtin')
+    const traffic = pairs.filter(({ metric }) => isTraffic(metric))
     const messages: string[] = []
     for (const { metric, status } of pairs) {
-      if (metric.provider.kind !== 'builtin') {
+      if (!isTraffic(metric)) {
         const breach = limitBreach(metric, status)
         if (breach !== undefined) {
           Object.assign(run, { phase: breach.phase, message: breach.message, passing: false })
@@ -240,7 +291,7 @@ export const sequentialJudge: Judge = {
         return
       }
       const seq = (status.sequential ??= emptySequentialState())
-      const outcome = testMetric(plan, run, metric, seq, builtin.length)
+      const outcome = testMetric(plan, run, metric, seq, traffic.length)
       status.lastMessage = outcome.message
       status.lastPhase = outcome.rejected ? 'Failed' : 'Successful'
       if (outcome.rejected) {
@@ -250,24 +301,48 @@ export const sequentialJudge: Judge = {
       }
       messages.push(outcome.message)
     }
-    const enough = run.canaryRequests >= plan.minCanaryRequests || builtin.length === 0
+    const enough = run.canaryRequests >= plan.minCanaryRequests || traffic.length === 0
     const othersDone = pairs.every(
       ({ metric, status }) =>
-        metric.provider.kind === 'builtin' ||
+        isTraffic(metric) ||
         (metric.count !== undefined && judgedMeasurements(status) >= metric.count),
     )
     const othersPassing = pairs.every(
-      ({ metric, status }) =>
-        metric.provider.kind === 'builtin' || status.lastPhase === 'Successful',
+      ({ metric, status }) => isTraffic(metric) || status.lastPhase === 'Successful',
     )
-    run.passing = enough && othersPassing
+    const over = traffic.flatMap(({ metric, status }) => {
+      const reason =
+        status.sequential === undefined ? undefined : aboveMax(metric, status.sequential)
+      return reason === undefined ? [] : [reason]
+    })
+    run.passing = enough && othersPassing && over.length === 0
     const endsAt = runEndsAt(plan, run)
     const waiting = enough
       ? ''
       : `waiting for data: ${run.canaryRequests} of ${plan.minCanaryRequests} canary requests; `
     run.message = `${waiting}${messages.join('; ') || 'no measurement yet'}`
-    if (endsAt !== undefined && now >= endsAt && enough && othersDone && othersPassing)
+    if (endsAt === undefined || now < endsAt || !enough || !othersDone || !othersPassing) return
+    if (over.length === 0) {
       run.phase = 'Successful'
+      return
+    }
+    const extensionEndsAt = endsAt + (endsAt - run.startedAt)
+    const extension = Math.round((endsAt - run.startedAt) / 1000)
+    if (now < extensionEndsAt) {
+      run.message = `${over.join('; ')} at the end of the window, without strong evidence yet: analysis extended by up to ${extension}s to gather more data; ${messages.join('; ')}`
+      return
+    }
+    Object.assign(run, {
+      phase: 'Failed',
+      message: `${over.join('; ')} after the window and its ${extension}s extension; ${messages.join('; ')}`,
+      passing: false,
+    })
+    for (const { metric, status } of traffic) {
+      if (status.sequential !== undefined && aboveMax(metric, status.sequential) !== undefined) {
+        status.failed++
+        status.lastPhase = 'Failed'
+      }
+    }
   },
 }
 

@@ -1,5 +1,5 @@
 /** `kanari simulate`: runs one Rollout of the files through the engine and prints its process. */
-import { InputError } from '../../errors.js'
+import { InputError, UsageError } from '../../errors.js'
 import { parseRolloutSet, planFor } from '../../manifests/rollout-set.js'
 import { renderProcessTable } from '../../report/process-table.js'
 import { simulate as simulateRollout } from '../../simulate/simulate.js'
@@ -20,6 +20,8 @@ export interface SimulateOptions {
   promoteAfter: number
   readySeconds: number
   maxSeconds: number
+  webhook: Record<string, number>
+  scrapeInterval: number
   output: OutputFormat
 }
 
@@ -46,6 +48,16 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
     )
   }
   const plan = planFor(chosen[0].doc, set.templates, 2)
+  const hookNames = plan.webhooks.map((w) => w.name)
+  for (const name of Object.keys(options.webhook))
+    if (!hookNames.includes(name))
+      throw new UsageError(
+        `--webhook ${name}=…: rollout ${plan.name} has no webhook named "${name}"`,
+        {
+          hint:
+            hookNames.length === 0 ? 'it has no webhooks' : `its webhooks: ${hookNames.join(', ')}`,
+        },
+      )
   const result = await simulateRollout(plan, {
     rps: options.rps,
     stable: { errorRatePercent: options.stableErrorRate, latencyMs: options.stableLatencyMs },
@@ -59,6 +71,8 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
     promoteAfterSeconds: options.promoteAfter,
     readySeconds: options.readySeconds,
     maxSeconds: options.maxSeconds,
+    webhookAnswers: options.webhook,
+    scrapeIntervalSeconds: options.scrapeInterval,
   })
   const { events: _events, status: _status, ...summary } = result
   await printResult(ctx, options.output, summary, () => {
@@ -72,9 +86,13 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
       lines.push(
         `Mirrored:         ${result.mirroredRequests} copies to the canary (responses discarded)`,
       )
+    if (result.webhooks.length > 0)
+      lines.push(
+        `Webhooks:         not called; answered ${result.webhooks.map((w) => `${w.name} (${w.type}) ${w.status} ×${w.calls}`).join(', ')}`,
+      )
     if (result.skippedMetrics.length > 0)
       lines.push(
-        `Not simulated:    ${result.skippedMetrics.join(', ')} (only builtin metrics can be answered from synthetic traffic)`,
+        `Not simulated:    ${result.skippedMetrics.join(', ')} (only traffic metrics — builtin, or Prometheus traffic — can be answered from synthetic traffic)`,
       )
     return lines.join('\n') + '\n'
   })

@@ -7,8 +7,14 @@
 import type { Command } from 'commander'
 import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
+import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
 import { registerDiagnoseCommand } from './diagnose.js'
+import { registerGateCommand } from './gate.js'
+import { registerLoadtestCommand } from './loadtest.js'
+import { registerImportCommand } from './import.js'
+import { registerKubectlCommands } from './kubectl.js'
+import { registerKubernetesCommands } from './kubernetes.js'
 import { registerLintCommand } from './lint.js'
 import { registerRolloutCommands } from './rollouts.js'
 import { registerSimulateCommand } from './simulate.js'
@@ -17,9 +23,17 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void
 
 export const commands: RegisterCommand[] = [
   registerLintCommand,
+  registerImportCommand,
   registerSimulateCommand,
   registerRolloutCommands,
   registerDiagnoseCommand,
+  registerGateCommand,
+  registerLoadtestCommand,
   registerDaemonCommands,
   registerDemoCommand,
+  registerDashboardCommand,
+  registerKubernetesCommands,
 ]
+
+/** The commands of `kubectl kanari`: the same words, against the cluster of the kubeconfig. */
+export const kubectlCommands: RegisterCommand[] = [registerKubectlCommands]

@@ -2,7 +2,7 @@
  * `kanari simulate -f rollout.yaml`: the real engine and judges against synthetic traffic in virtual
  * time — what a release would do if the new version behaved like this.
  */
-import type { Command } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 import { InputError } from '../../errors.js'
 import type { SimulateOptions } from '../actions/simulate.js'
 import type { CliContext } from '../context.js'
@@ -17,6 +17,17 @@ function num(name: string, min: number, max = Number.POSITIVE_INFINITY) {
       )
     return n
   }
+}
+
+/** `NAME=STATUS`, collected into a map: the HTTP status that webhook answers in the simulation. */
+function webhookAnswer(value: string, previous: Record<string, number>): Record<string, number> {
+  const m = /^([^=]+)=(\d{3})$/.exec(value)
+  const status = Number(m?.[2])
+  if (m?.[1] === undefined || status < 100 || status > 599)
+    throw new InvalidArgumentError(
+      'Expected NAME=STATUS: a webhook name and the HTTP status it answers, e.g. --webhook approval=403.',
+    )
+  return { ...previous, [m[1]]: status }
 }
 
 export function registerSimulateCommand(program: Command, ctx: CliContext): void {
@@ -73,10 +84,22 @@ export function registerSimulateCommand(program: Command, ctx: CliContext): void
       2,
     )
     .option(
+      '--scrape-interval <seconds>',
+      'how often Prometheus scrapes, for metrics read from Prometheus counters (traffic)',
+      num('scrape-interval', 1, 3600),
+      15,
+    )
+    .option(
       '--max-seconds <seconds>',
       'stop after this much virtual time',
       num('max-seconds', 1),
       6 * 3600,
+    )
+    .option(
+      '--webhook <name=status>',
+      'the HTTP status a webhook answers (repeatable); none is called: by default each answers 200, rollback webhooks 403',
+      webhookAnswer,
+      {},
     )
     .addOption(outputOption())
     .action(async (options: SimulateOptions) => {

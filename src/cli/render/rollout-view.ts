@@ -1,6 +1,7 @@
 /**
  * Renders a rollout as `kanari get` shows it: phase, steps with the current one marked, versions with
- * replicas and traffic, analysis verdicts with their explanations, and recent events.
+ * replicas and traffic, webhooks and their latest answers, analysis verdicts with their
+ * explanations, and recent events.
  */
 import { describeMatch, type RolloutPlan } from '../../engine/plan.js'
 import type { RolloutView } from '../../local/daemon/api/schemas.js'
@@ -92,6 +93,39 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
       .map((l) => `  ${l}`)
       .join('\n'),
   )
+  // A view from an older daemon (or a partial one) may have no webhooks in its plan.
+  const webhooks = (plan as Partial<RolloutPlan>).webhooks ?? []
+  if (webhooks.length > 0) {
+    lines.push(`Webhooks:   failed checks ${s.failedChecks}/${plan.failedChecksThreshold}`)
+    lines.push(
+      renderTable(
+        ['NAME', 'TYPE', 'CALLS', 'LAST ANSWER'],
+        webhooks.map((w) => {
+          if (w.type === 'event') {
+            const waiting = s.webhooks?.pending.filter((c) => c.webhook.name === w.name).length
+            return [
+              w.name,
+              w.type,
+              '-',
+              `every event; ${waiting ?? 0} waiting, ${s.webhooks?.failedEventCalls ?? 0} failed, ${s.webhooks?.droppedEventCalls ?? 0} dropped (all event webhooks)`,
+            ]
+          }
+          const check = s.webhooks?.checks.find((c) => c.name === w.name)
+          const answer =
+            check === undefined
+              ? 'not asked in this release'
+              : check.answeredAt === null
+                ? 'waiting for the first answer'
+                : `${check.answer}${check.callId === null ? '' : ' (asking again)'}`
+          return [w.name, w.type, String(check?.calls ?? 0), answer]
+        }),
+      )
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    )
+  }
   for (const run of [s.analyses.background, s.analyses.step]) {
     if (run === null) continue
     lines.push(`Analysis:   ${run.kind} ${run.phase} — ${run.message}`)
@@ -114,6 +148,23 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
         .map((l) => `  ${l}`)
         .join('\n'),
     )
+  }
+  if (view.notifications.length > 0) {
+    lines.push('Notifications:')
+    for (const n of view.notifications) {
+      const counts = [
+        `${n.sent} sent`,
+        ...(n.failed > 0 ? [`${n.failed} failed`] : []),
+        ...(n.dropped > 0 ? [`${n.dropped} dropped`] : []),
+        ...(n.queued > 0 ? [`${n.queued} waiting`] : []),
+        ...(n.retries > 0 ? [`${n.retries} retries`] : []),
+      ]
+      const last =
+        n.lastError === null || n.lastErrorAt === null
+          ? ''
+          : ` — last failure ${new Date(n.lastErrorAt).toISOString().slice(11, 19)}: ${n.lastError}`
+      lines.push(`  ${n.name} (${n.provider}, ${n.severity} and up): ${counts.join(', ')}${last}`)
+    }
   }
   const wanted = options.events ?? 10
   const events = wanted === 0 ? view.events : view.events.slice(-wanted)

@@ -16,7 +16,7 @@ import type {
 import { MemoryEventSink } from '../memory-sink.js'
 import { MemoryRolloutStore } from '../memory-store.js'
 import { MemoryRouter } from '../memory-router.js'
-import type { MetricProvider, PromotionReviewer, WorkloadDriver } from '../ports.js'
+import type { MetricProvider, PromotionReviewer, WebhookCaller, WorkloadDriver } from '../ports.js'
 import { RolloutRunner } from '../runner.js'
 
 export type Answer = (request: MeasurementRequest) => Omit<Measurement, 'metric' | 'at'>
@@ -82,11 +82,15 @@ export class World {
   reviewer: PromotionReviewer | undefined
   readonly #runner: RolloutRunner
 
+  readonly store = new MemoryRolloutStore()
+
   constructor(
     public plan: RolloutPlan,
     public answer: Answer = () => ({ value: 0 }),
+    /** Webhook calls go here (a real HTTP caller in the webhook tests). */
+    webhooks?: WebhookCaller,
   ) {
-    const store = new MemoryRolloutStore()
+    const store = this.store
     store.create(plan.name, initialStatus())
     const provider: MetricProvider = {
       measure: (request) =>
@@ -109,6 +113,7 @@ export class World {
                 })
               : this.reviewer.review(revision, timeoutSeconds),
         },
+        ...(webhooks === undefined ? {} : { webhooks }),
       },
       { name: plan.name, plan, status: initialStatus(), measurements: 'await', driver: 'tests' },
     )
@@ -148,6 +153,7 @@ export class World {
       versions: this.#workloads.versions(),
       measurements: [...this.#runner.pendingMeasurements],
       reviews: [...this.#runner.pendingReviews],
+      webhooks: [...this.#runner.pendingWebhookAnswers],
     }
   }
 

@@ -6,6 +6,7 @@
 import type { BlueGreenPlan } from '../plan.js'
 import { PREVIEW_HEADER, Tick } from '../tick.js'
 import { currentRun, runLabel, startRun } from '../analysis-runs.js'
+import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
 import { waitingCause } from '../workload-problems.js'
 
 function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
@@ -97,7 +98,7 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
     if (!t.inFlight() || t.holds(strategy.scaleDownDelaySeconds, 0)) return
     const canary = s.canaryRevision
     if (canary === null) return
-    if (s.phase === 'Progressing') {
+    if (s.phase !== 'Promoting') {
       if (s.promoteFull) {
         t.transition('PromoteFull', 'switching to the new revision at once (--full)')
         s.stepStartedAt = t.now
@@ -109,6 +110,8 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
         s.message = `waiting for preview replicas (${ready}/${want} ready)${waitingCause(t, canary)}`
         return
       }
+      // pre-rollout webhooks run before the preview gets any request.
+      if (!beforeFirstTraffic(t)) return
       if (s.readySince === null) {
         s.readySince = t.now
         openPreview(t, strategy)
@@ -116,6 +119,12 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
       if (s.blueGreenStage !== 'Approved') {
         const pre = analysis(t, strategy, 'prePromotion')
         if (pre !== 'Successful') return
+        const hold = rolloutHooksHold(t)
+        if (hold !== null) {
+          s.message = hold
+          return
+        }
+        if (!passGate(t, 'confirm-promotion', `switching traffic to revision ${canary}`)) return
         if (!strategy.autoPromotionEnabled) {
           t.pauseFor(
             'WaitingPromotion',

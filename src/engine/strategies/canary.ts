@@ -8,6 +8,7 @@ import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
 import { currentRun, startRun, withCarriedChecks } from '../analysis-runs.js'
 import { reviewHolds, reviewSeconds } from '../promotion-review.js'
+import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
 import { waitingCause } from '../workload-problems.js'
 
 /** Replicas the canary should have now. */
@@ -106,7 +107,14 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
   switch (step.kind) {
     case 'setWeight': {
       if (step.weight > 0 && !canaryReady(t, `shifting ${step.weight}%`)) return false
-      if (strategy.ab === undefined) t.setCanaryWeight(step.weight)
+      if (step.weight > 0 && !beforeFirstTraffic(t)) return false
+      if (strategy.ab !== undefined) return true
+      if (
+        step.weight > s.traffic.canaryWeight &&
+        !passGate(t, 'confirm-traffic-increase', `raising the canary to ${step.weight}%`)
+      )
+        return false
+      t.setCanaryWeight(step.weight)
       return true
     }
     case 'pause': {
@@ -158,6 +166,7 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
     }
     case 'setHeaderRoute': {
       if (step.match.length > 0 && !canaryReady(t, `routing header ${step.name}`)) return false
+      if (step.match.length > 0 && !beforeFirstTraffic(t)) return false
       const routes = s.traffic.headerRoutes.filter((r) => r.name !== step.name)
       if (step.match.length > 0) routes.push({ name: step.name, match: step.match })
       s.traffic.headerRoutes = routes
@@ -165,6 +174,7 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
     }
     case 'setMirrorRoute':
       if (step.percentage > 0 && !canaryReady(t, `mirroring ${step.percentage}%`)) return false
+      if (step.percentage > 0 && !beforeFirstTraffic(t)) return false
       s.traffic.mirror =
         step.percentage === 0
           ? null
@@ -197,6 +207,13 @@ function promote(t: Tick, strategy: CanaryPlan): boolean {
   return true
 }
 
+/** A rollout webhook's latest call did not pass: the canary does not advance (Flagger). */
+function held(t: Tick): boolean {
+  const hold = rolloutHooksHold(t)
+  if (hold !== null) t.s.message = hold
+  return hold !== null
+}
+
 export function progressCanary(t: Tick, strategy: CanaryPlan): void {
   const s = t.s
   for (let guard = 0; guard < 4 * strategy.steps.length + 8; guard++) {
@@ -215,12 +232,13 @@ export function progressCanary(t: Tick, strategy: CanaryPlan): void {
       continue
     }
     if (step === undefined) {
-      if (reviewHolds(t)) return
+      // A confirm-promotion webhook first, then the advisor's review (when the plan asks for one).
+      if (held(t) || !passGate(t, 'confirm-promotion', 'promotion') || reviewHolds(t)) return
       t.transition('StepsCompleted', `all ${strategy.steps.length} steps passed; promoting`)
       s.stepStartedAt = t.now
       continue
     }
-    if (!runStep(t, strategy, step)) return
+    if (!runStep(t, strategy, step) || held(t)) return
     t.completeStep(completed(step), stepLabel(step))
   }
 }

@@ -6,6 +6,7 @@
 import type { RollingPlan } from '../plan.js'
 import type { Tick } from '../tick.js'
 import { startRun } from '../analysis-runs.js'
+import { beforeFirstTraffic, rolloutHooksHold } from '../webhooks.js'
 import { waitingCause } from '../workload-problems.js'
 
 export function startRolling(t: Tick): void {
@@ -23,6 +24,14 @@ export function progressRolling(t: Tick, strategy: RollingPlan): void {
   const neu = s.canaryRevision
   const old = s.stableRevision
   if (neu === null || old === null) return
+  // pre-rollout webhooks before the first new replica (it gets traffic once ready); a failed
+  // rollout webhook holds the replacement where it is.
+  if (!s.promoteFull && !beforeFirstTraffic(t)) return
+  const hold = s.promoteFull ? null : rolloutHooksHold(t)
+  if (hold !== null) {
+    s.message = hold
+    return
+  }
   const replicas = t.plan.replicas
   const surge = s.promoteFull ? replicas : strategy.maxSurge
   const unavailable = s.promoteFull ? replicas : strategy.maxUnavailable

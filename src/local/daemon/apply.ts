@@ -13,6 +13,8 @@ import {
   type RolloutSet,
   type SourceFile,
 } from '../../manifests/rollout-set.js'
+import { readWebhookUrl, SecretError } from '../../notify/index.js'
+import { secretSource } from '../../spec/normalize/index.js'
 import type { StateStore } from '../store/index.js'
 import type { AppliedRollout } from './api/schemas.js'
 import type { RolloutController } from './rollout-controller.js'
@@ -56,6 +58,31 @@ function checkLocal(host: ApplyHost, set: RolloutSet): void {
   }
 }
 
+/** The directory relative paths of a manifest start from (stdin: the caller's). */
+function manifestDir(file: string, baseDir: string): string {
+  return file === STDIN_NAME ? baseDir : dirname(resolve(baseDir, file))
+}
+
+/**
+ * Refuses the whole set if a notification's webhook URL cannot be read where its spec says (a
+ * variable this daemon was not given, a missing file): better now than a silent failure later.
+ */
+function checkNotificationSecrets(set: RolloutSet, baseDir: string): void {
+  for (const { doc, file } of set.rollouts) {
+    for (const [i, n] of (doc.spec.notifications ?? []).entries()) {
+      try {
+        readWebhookUrl(secretSource(n.urlFrom), manifestDir(file, baseDir))
+      } catch (err) {
+        if (!(err instanceof SecretError)) throw err
+        throw new InputError(
+          `rollout ${doc.metadata.name}: spec.notifications[${i}] (${n.name ?? n.provider}): ${err.message}`,
+          { hint: `${err.hint}; nothing was changed` },
+        )
+      }
+    }
+  }
+}
+
 /** Applies Rollouts (and their AnalysisTemplates): a changed workload makes a new revision. */
 export async function applyManifests(
   host: ApplyHost,
@@ -65,11 +92,12 @@ export async function applyManifests(
   const { store } = host
   const set = parseRolloutSet(files)
   checkLocal(host, set)
+  checkNotificationSecrets(set, baseDir)
   const results: AppliedRollout[] = []
   for (const { doc, file } of set.rollouts) {
     const name = doc.metadata.name
     // Paths in a process workload are relative to the manifest's own directory (stdin: the caller's).
-    const dir = file === STDIN_NAME ? baseDir : dirname(resolve(baseDir, file))
+    const dir = manifestDir(file, baseDir)
     const spec: StoredSpec = { doc, templates: set.templates, baseDir: dir }
     const hash = templateHash(doc)
     const existing = store.getRollout(name)

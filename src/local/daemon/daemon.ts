@@ -12,12 +12,16 @@ import { NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { SourceFile } from '../../manifests/rollout-set.js'
 import { KANARI_VERSION } from '../../version.js'
+import { LoadtestRuns } from '../load/index.js'
 import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
 import { createApiServer } from './api/server.js'
+import { LiveFeed } from './dashboard/live-feed.js'
+import { DashboardSessions } from './dashboard/sessions.js'
 import { applyManifests, type ApplyHost } from './apply.js'
 import { apiInfoPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
+import { DaemonMetrics } from './daemon-metrics.js'
 import { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
 import { describe, type ViewSources } from './views.js'
@@ -37,6 +41,15 @@ export class Daemon implements ApplyHost, ViewSources {
   readonly store: StateStore
   readonly supervisor: Supervisor
   readonly controllers = new Map<string, RolloutController>()
+  /** What the dashboard streams: every rollout's events and a sample of it each second. */
+  readonly liveFeed: LiveFeed
+  readonly dashboardSessions = new DashboardSessions()
+  /** Load runs started by load-test webhooks and `POST /api/v1/loadtests`. */
+  readonly loadtests = new LoadtestRuns()
+  /** Kanari's own metrics, served at GET /metrics. */
+  readonly metrics = new DaemonMetrics(() =>
+    [...this.controllers.values()].map((c) => ({ name: c.name, status: c.status })),
+  ).withProcessMetrics()
   readonly #token = randomBytes(24).toString('hex')
   #server: FastifyInstance | undefined
   #url = ''
@@ -48,6 +61,7 @@ export class Daemon implements ApplyHost, ViewSources {
     prepareStateDir(options.stateDir)
     this.#log = options.log ?? logToStdout
     this.#tickMs = options.tickMs ?? 1000
+    this.liveFeed = new LiveFeed(this, this.#log)
     this.store = StateStore.open(options.stateDir)
     this.supervisor = new Supervisor({
       stateDir: options.stateDir,
@@ -91,8 +105,10 @@ export class Daemon implements ApplyHost, ViewSources {
       token: this.#token,
       apiInfoFile: apiInfoPath(this.options.stateDir),
       log: this.#log,
+      dashboard: { feed: this.liveFeed, sessions: this.dashboardSessions },
     })
     this.#server = server
+    this.liveFeed.start()
     await server.listen({ port: this.options.apiPort ?? 0, host: '127.0.0.1' })
     this.#url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`
     this.#writeApiInfo({
@@ -137,6 +153,10 @@ export class Daemon implements ApplyHost, ViewSources {
         stateDir: this.options.stateDir,
         log: this.#log,
         now: () => Date.now(),
+        sinks: [this.liveFeed],
+        loadtests: this.loadtests,
+        observeTick: (rollout, before, report, seconds) =>
+          this.metrics.observeTick(rollout, before, report.status, report.events, seconds),
       },
       { ...controllerConfig(this.store, name, spec, revision), status },
     )
@@ -178,6 +198,7 @@ export class Daemon implements ApplyHost, ViewSources {
   async deleteRollout(name: string): Promise<void> {
     const c = this.controller(name)
     await c.stop(2000)
+    await this.loadtests.stop(`${name}.${c.plan.namespace}`)
     this.controllers.delete(name)
     for (const set of this.supervisor.list())
       if (set.key.startsWith(`${name}@`)) await this.supervisor.remove(set.key)
@@ -193,7 +214,9 @@ export class Daemon implements ApplyHost, ViewSources {
           c.stop(options.drainMs ?? 5000, options.keepReplicas),
         ),
       )
+      this.liveFeed.stop()
       await this.#server?.close()
+      await this.loadtests.stop()
       await this.supervisor.shutdown({ keepRunning: options.keepReplicas })
       rmSync(apiInfoPath(this.options.stateDir), { force: true })
       this.store.close()

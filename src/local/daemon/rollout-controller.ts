@@ -7,9 +7,15 @@
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
-import { RolloutRunner } from '../../controller/runner.js'
+import type { EventSink } from '../../controller/ports.js'
+import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
+import { RolloutRunner, type TickReport } from '../../controller/runner.js'
+import { externalMetricProviders } from '../../providers/index.js'
+import { Notifier, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { Diagnoser } from '../diagnosis/diagnoser.js'
+import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
+import type { LoadtestRuns } from '../load/loadtest-runs.js'
 import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
@@ -29,6 +35,17 @@ export interface ControllerDeps {
   stateDir: string
   log: (line: string) => void
   now: () => number
+  /** More sinks for the runner's events, after the daemon log (the dashboard's live feed). */
+  sinks?: EventSink[]
+  /** Load runs that load-test webhooks start. */
+  loadtests: LoadtestRuns
+  /** Told of every tick: the status before, what the tick did, and how long it took. */
+  observeTick?: (
+    rollout: string,
+    before: RolloutStatus,
+    report: TickReport,
+    seconds: number,
+  ) => void
 }
 
 export interface ControllerConfig {
@@ -39,12 +56,15 @@ export interface ControllerConfig {
   sticky?: { cookie?: string; header?: string }
   /** Workload template of every revision this rollout has had. */
   templates: Map<number, ProcessTemplate>
+  /** The directory the manifest was applied from: relative paths in it start here. */
+  baseDir: string
 }
 
 export class RolloutController {
   #config: Omit<ControllerConfig, 'status' | 'plan'>
   readonly #runner: RolloutRunner
   readonly #workloads: ProcessWorkloads
+  readonly #notifier: Notifier
   #proxy: ProxyHost | undefined
   #router: ProxyRouter | undefined
   /** The proxy's counters as last read (refreshed every tick), for views and /metrics. */
@@ -53,6 +73,8 @@ export class RolloutController {
   #stopped = false
   /** Evidence reports of this rollout's releases, and the advisor's review (docs/diagnosis.md). */
   readonly diagnoser: Diagnoser
+  /** The status after the last tick reported to `observeTick`. */
+  #observed: RolloutStatus
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -69,12 +91,18 @@ export class RolloutController {
       log: deps.log,
       now: deps.now,
     })
+    this.#observed = status
     this.#workloads = new ProcessWorkloads(
       deps.supervisor,
       config.name,
       () => this.#config.templates,
       deps.log,
     )
+    this.#notifier = new Notifier({
+      notifications: () => this.#runner.plan.notifications,
+      baseDir: () => this.#config.baseDir,
+      log: deps.log,
+    })
     this.#runner = new RolloutRunner(
       {
         workloads: this.#workloads,
@@ -83,10 +111,24 @@ export class RolloutController {
           apply: (traffic) => this.#requireRouter().apply(traffic),
           verify: () => this.#requireRouter().verify(),
         },
-        metrics: { builtin: new BuiltinMetricProvider(() => this.#proxy) },
+        metrics: {
+          builtin: new BuiltinMetricProvider(() => this.#proxy),
+          ...externalMetricProviders({
+            command: {
+              cwd: () => this.#workingDirectory(),
+              env: { KANARI_ROLLOUT: config.name },
+            },
+          }),
+        },
         store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log), this.diagnoser],
+        sinks: [new LogSink(deps.log), this.#notifier, this.diagnoser, ...(deps.sinks ?? [])],
         reviewer: this.diagnoser,
+        webhooks: new LocalWebhookCaller({
+          http: new HttpWebhookCaller(),
+          gate: (name) => deps.store.getGate(name),
+          loadtests: deps.loadtests,
+          serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
+        }),
       },
       {
         name: config.name,
@@ -114,6 +156,11 @@ export class RolloutController {
     return this.#runner.plan
   }
 
+  /** How each of the rollout's notifications has fared since the daemon started. */
+  get notifications(): NotificationStats[] {
+    return this.#notifier.stats()
+  }
+
   /** The pid of the rollout's proxy process, while it runs. */
   get proxyPid(): number | undefined {
     return this.#proxy?.record.pid
@@ -124,6 +171,29 @@ export class RolloutController {
     return this.#proxy === undefined
       ? undefined
       : { port: this.#proxy.port, traffic: this.#traffic }
+  }
+
+  /** Where Prometheus scrapes the rollout's proxy (`127.0.0.1:<port>`), while it runs. */
+  get metricsTarget(): string | undefined {
+    return this.#proxy?.metricsTarget
+  }
+
+  /** Where command metrics run: the working directory of the canary's workload, else stable's. */
+  #workingDirectory(): string | undefined {
+    const s = this.#runner.status
+    const revision = s.canaryRevision ?? s.stableRevision
+    return revision === null ? undefined : this.#config.templates.get(revision)?.cwd
+  }
+
+  /** One tick of the runner, reported to whoever watches ticks (the daemon's metrics). */
+  async #tick(now: number): Promise<TickReport> {
+    const started = performance.now()
+    const report = await this.#runner.tickOnce(now)
+    // Ticks finish in order (the runner serialises them): each is compared with the one before.
+    const before = this.#observed
+    this.#observed = report.status
+    this.deps.observeTick?.(this.name, before, report, (performance.now() - started) / 1000)
+    return report
   }
 
   get servicePort(): number {
@@ -195,7 +265,7 @@ export class RolloutController {
     this.#timer = setInterval(() => {
       if (this.#stopped) return
       this.#replaceDeadProxy()
-        .then(() => this.#runner.tickOnce(this.deps.now()))
+        .then(() => this.#tick(this.deps.now()))
         .then(() => this.#readTraffic())
         .catch((err: unknown) => {
           this.deps.log(
@@ -203,7 +273,7 @@ export class RolloutController {
           )
         })
     }, tickMs)
-    await this.#runner.tickOnce(this.deps.now())
+    await this.#tick(this.deps.now())
   }
 
   /**
@@ -243,7 +313,7 @@ export class RolloutController {
   /** A user command: checked and persisted, then a tick carries it out. */
   async command(command: RolloutCommand): Promise<RolloutStatus> {
     await this.#runner.command(command, this.deps.now())
-    await this.#runner.tickOnce(this.deps.now())
+    await this.#tick(this.deps.now())
     return this.status
   }
 
@@ -269,7 +339,7 @@ export class RolloutController {
       if (this.#proxy !== undefined) await this.#router?.rebind(this.#proxy, this.#routerOptions())
     })
     await this.#runner.update(plan)
-    await this.#runner.tickOnce(this.deps.now())
+    await this.#tick(this.deps.now())
   }
 
   /** Re-sends the routing with fresh endpoints when one of this rollout's replica sets changed. */
@@ -290,6 +360,8 @@ export class RolloutController {
     this.#stopped = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await this.#runner.serial(() => undefined)
+    // Messages still waiting get a moment to go out; the rest are counted as dropped.
+    await this.#notifier.close(Math.min(drainMs, 2000))
     if (keepProxy) return
     await this.#proxy?.close(drainMs)
     this.#remember(undefined)

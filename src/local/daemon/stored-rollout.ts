@@ -43,5 +43,6 @@ export function controllerConfig(
     servicePort: spec.doc.spec.service.port,
     ...(sticky === undefined ? {} : { sticky }),
     templates: templatesOf(store, name, spec.baseDir),
+    baseDir: spec.baseDir,
   }
 }

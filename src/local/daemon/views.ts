@@ -6,7 +6,6 @@ import { renderSummary } from '../../diagnosis/render.js'
 import { startsRelease, type EngineEvent } from '../../engine/events.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import { processTable } from '../../report/process-table.js'
-import { renderPrometheus } from '../metrics/index.js'
 import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import { VIEW_EVENTS } from './api/limits.js'
@@ -72,6 +71,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     daemon: sources.store.writeHealth(),
     events: events.slice(-VIEW_EVENTS),
     processTable: processTable(release),
+    notifications: c.notifications,
     ...(diagnosis === undefined ? {} : { diagnosis }),
   }
 }
@@ -113,26 +113,20 @@ export function listEntry(c: RolloutController): RolloutListEntry {
   }
 }
 
-/** `GET /metrics`: every rollout's proxy counters, each backend labelled with its role. */
-export function prometheusText(controllers: Iterable<RolloutController>): string {
-  return renderPrometheus(
-    [...controllers].flatMap((c) =>
-      c.proxy === undefined
-        ? []
-        : [
-            {
-              name: c.name,
-              recorder: c.proxy.traffic,
-              roleOf: (id: string) =>
-                id === `rev-${c.status.stableRevision ?? ''}`
-                  ? 'stable'
-                  : id === `rev-${c.status.canaryRevision ?? ''}`
-                    ? 'canary'
-                    : 'old',
-            },
-          ],
-    ),
-  )
+/**
+ * `GET /api/v1/prometheus/targets`: one target group per rollout proxy with a metrics listener. The
+ * rollout is a meta label: the proxy's series carry their own `rollout` label, which a target label
+ * of the same name would rename.
+ */
+export function prometheusTargets(
+  controllers: Iterable<RolloutController>,
+): { targets: string[]; labels: Record<string, string> }[] {
+  return [...controllers].flatMap((c) => {
+    const target = c.metricsTarget
+    return target === undefined
+      ? []
+      : [{ targets: [target], labels: { __meta_kanari_rollout: c.name } }]
+  })
 }
 
 /** The events of the latest release: from the last event that started one. */

@@ -71,6 +71,7 @@ export class ProxyRouter implements TrafficRouter {
       routes.backends.push({
         id: stable,
         revision: t.stableRevision,
+        role: 'stable',
         endpoints: this.options.endpoints(t.stableRevision),
       })
       routes.weights.push({
@@ -83,6 +84,7 @@ export class ProxyRouter implements TrafficRouter {
       routes.backends.push({
         id: canary,
         revision: t.canaryRevision,
+        role: 'canary',
         endpoints: this.options.endpoints(t.canaryRevision),
       })
       routes.weights.push({ backend: canary, weight: t.canaryWeight })

@@ -1,3 +1,3 @@
-/** Per-version traffic counters and their Prometheus exposition. */
+/** Per-version traffic counters and their Prometheus exposition (prom-client). */
 export { TrafficRecorder } from './traffic-recorder.js'
-export { renderPrometheus, type ExposedService } from './prometheus.js'
+export { ProxyMetrics, type ProxyMetricsSource } from './proxy-metrics.js'

@@ -51,6 +51,13 @@ export class ProxyHost {
     return this.record.port
   }
 
+  /** Where Prometheus scrapes this proxy: `127.0.0.1:<port>`, if it has a metrics listener. */
+  get metricsTarget(): string | undefined {
+    return this.record.metricsPort === undefined
+      ? undefined
+      : `127.0.0.1:${this.record.metricsPort}`
+  }
+
   /** Starts a proxy process for `name` on `host:port`; throws ConflictError when the port is taken. */
   static async start(options: {
     name: string
@@ -111,6 +118,7 @@ export class ProxyHost {
       port: hello.port,
       socketPath,
       startedAt: Date.now(),
+      metricsPort: hello.metricsPort,
     })
   }
 

@@ -3,8 +3,10 @@
  * restarting: it holds the last routing table and the per-version counters, and a restarted daemon
  * adopts it. Started by the daemon with its configuration in KANARI_PROXY_CONFIG.
  */
+import { ProxyMetrics } from '../metrics/proxy-metrics.js'
 import { startProxy, type ProxyServer } from '../proxy/index.js'
 import { startControlServer } from './control-server.js'
+import { startMetricsServer } from './metrics-server.js'
 import { PROXY_CONFIG_ENV, type ProxyHostConfig, type ProxyHostHello } from './protocol.js'
 
 function hello(line: ProxyHostHello): void {
@@ -38,14 +40,29 @@ const close = (drainMs: number): void => {
   log(`proxy ${config.name}: closing (draining up to ${drainMs} ms)`)
   void proxy.close({ drainMs }).finally(() => {
     control.close()
+    metrics.close()
     process.exit(0)
   })
 }
 const control = await startControlServer(proxy, config.socketPath, close)
+const served = proxy
+const metrics = await startMetricsServer(
+  new ProxyMetrics({
+    rollout: config.name,
+    traffic: served.traffic,
+    routes: () => served.routes,
+  }).withProcessMetrics(),
+  '127.0.0.1',
+)
+const metricsAddress = metrics.address()
+const metricsPort =
+  typeof metricsAddress === 'object' && metricsAddress !== null ? metricsAddress.port : 0
 process.on('SIGTERM', () => close(5000))
 process.on('SIGINT', () => close(5000))
 // The daemon may go away at any time; the proxy goes on serving.
 process.stdout.on('error', () => undefined)
 process.on('SIGPIPE', () => undefined)
-hello({ listening: true, port: proxy.port, pid: process.pid })
-log(`proxy ${config.name}: serving ${config.host}:${proxy.port}, control ${config.socketPath}`)
+hello({ listening: true, port: proxy.port, pid: process.pid, metricsPort })
+log(
+  `proxy ${config.name}: serving ${config.host}:${proxy.port}, control ${config.socketPath}, metrics http://127.0.0.1:${metricsPort}/metrics`,
+)

@@ -22,7 +22,7 @@ export interface ProxyHostConfig {
 
 /** The one line the proxy process prints on stdout once it listens, or when it cannot. */
 export type ProxyHostHello =
-  | { listening: true; port: number; pid: number }
+  | { listening: true; port: number; pid: number; metricsPort: number }
   | { listening: false; code: string; message: string }
 
 /** The daemon keeps each proxy's record under this prefix and the rollout's name in its store. */
@@ -36,6 +36,8 @@ export interface ProxyHostRecord {
   port: number
   socketPath: string
   startedAt: number
+  /** Its `/metrics` on 127.0.0.1; absent in records of proxies started before it existed. */
+  metricsPort?: number
 }
 
 /** Control API paths (HTTP over the Unix socket). */

@@ -124,7 +124,11 @@ export function createForwarder(
               ? set.pick(endpointKey(ep))
               : undefined
           if (next !== undefined) attempt(next, true)
-          else if (req.destroyed) traffic.recordProxyAnswer(backend, 'client-closed')
+          // The client is gone only when its connection is: undici destroys a request body it was
+          // streaming when the upstream fails, which marks `req` destroyed (and detaches its
+          // socket) while the client still waits for an answer on `res`.
+          else if (res.destroyed || res.socket === null || res.socket.destroyed)
+            traffic.recordProxyAnswer(backend, 'client-closed')
           else if (code === 'ECONNREFUSED')
             fail(
               res,

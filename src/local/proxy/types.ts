@@ -9,8 +9,10 @@ export interface Endpoint {
 export interface Backend {
   /** e.g. "rev-3" */
   id: string
-  /** The revision behind it, for whoever reads the table back (the proxy itself ignores it). */
+  /** The revision behind it, for whoever reads the table back (the proxy routes by id). */
   revision?: number
+  /** Its part in the rollout, for the proxy's own metrics (routing ignores it). */
+  role?: 'stable' | 'canary'
   endpoints: Endpoint[]
 }
 

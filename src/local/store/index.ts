@@ -3,6 +3,7 @@ export {
   StateStore,
   type ReplicaRecord,
   type StoredEvent,
+  type StoredGate,
   type StoredRollout,
   type WriteHealth,
 } from './state-store.js'

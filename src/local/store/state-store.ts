@@ -39,6 +39,14 @@ export type { StoredEvent }
 
 export type { ReplicaRecord }
 
+/** A manual gate as stored: open or closed, and since when. */
+export interface StoredGate {
+  name: string
+  open: boolean
+  /** Epoch ms of the last open or close. */
+  updatedAt: number
+}
+
 const MIGRATIONS = [
   `create table rollouts (name text primary key, spec text not null, templates text not null, revision integer not null,
      status text not null, created_at integer not null, updated_at integer not null);
@@ -55,6 +63,8 @@ const MIGRATIONS = [
    create table events (id integer primary key autoincrement, name text not null, at integer not null,
      reason text not null, event text not null);
    create index events_by_rollout on events (name, id);`,
+  // Manual gates (`kanari gate open NAME`): a gate not in the table is closed.
+  `create table gates (name text primary key, open integer not null, updated_at integer not null);`,
   // Evidence reports of releases (one per rollout and revision, the latest) and what an advisor said.
   `create table diagnoses (name text not null, revision integer not null, created_at integer not null,
      report text not null, advisor text, primary key (name, revision));`,
@@ -384,6 +394,33 @@ export class StateStore {
     ).map((r) => JSON.parse(r.record) as ReplicaRecord)
   }
 
+  /** Opens or closes a gate (creating it); returns it as stored. */
+  setGate(name: string, open: boolean): StoredGate {
+    const gate = { name, open, updatedAt: Date.now() }
+    this.#write(() =>
+      this.#db
+        .prepare(
+          `insert into gates (name, open, updated_at) values (?, ?, ?)
+           on conflict (name) do update set open = excluded.open, updated_at = excluded.updated_at`,
+        )
+        .run(name, open ? 1 : 0, gate.updatedAt),
+    )
+    return gate
+  }
+
+  /** A gate, or undefined for one never opened or closed (which counts as closed). */
+  getGate(name: string): StoredGate | undefined {
+    const row = this.#db.prepare('select * from gates where name = ?').get(name) as
+      Record<string, unknown> | undefined
+    return row === undefined ? undefined : gateOf(row)
+  }
+
+  listGates(): StoredGate[] {
+    return (
+      this.#db.prepare('select * from gates order by name').all() as Record<string, unknown>[]
+    ).map(gateOf)
+  }
+
   setMeta(key: string, value: string): void {
     this.#write(() =>
       this.#db.prepare('insert or replace into meta (key, value) values (?, ?)').run(key, value),
@@ -411,5 +448,13 @@ export class StateStore {
   close(): void {
     if (this.#db.open) this.#db.close()
     this.#lock?.release()
+  }
+}
+
+function gateOf(row: Record<string, unknown>): StoredGate {
+  return {
+    name: row.name as string,
+    open: row.open === 1,
+    updatedAt: row.updated_at as number,
   }
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { isAlive } from '../process-alive.js'
-import { newReplica, type Replica } from './replica.js'
+import { newReplica, type OutputPlace, type Replica } from './replica.js'
 import type { ReplicaRecord } from '../replica-record.js'
 import { REPLICA_ID_ENV } from './spawn-replica.js'
 
@@ -25,15 +25,11 @@ export function isAdoptable(rec: ReplicaRecord): boolean {
 
 /**
  * An adopted replica is not our child: there is no handle, and its exit is seen by polling. It is
- * probed like any other before it counts as ready; its output is drained again from its FIFO.
+ * probed like any other before it counts as ready; its output goes on through its FIFO.
  */
-export function adoptedReplica(
-  stateDir: string,
-  rec: ReplicaRecord,
-  log?: (line: string) => void,
-): Replica {
+export function adoptedReplica(place: OutputPlace, rec: ReplicaRecord): Replica {
   const r: Replica = {
-    ...newReplica(stateDir, rec.key, rec.index, 0, log, rec.logPath),
+    ...newReplica(place, rec.key, rec.index, 0, rec.logPath),
     pid: rec.pid,
     port: rec.port,
     startedAt: rec.startedAt,

@@ -1,65 +1,85 @@
 /**
- * A replica's stdout and stderr. The replica writes into a FIFO beside its log file and the
- * supervisor copies what arrives into the log, so a full disk costs log lines, never the replica:
- * bytes that cannot be written are dropped and counted. The replica holds the FIFO open for reading
- * too, so it never gets EPIPE while no daemon runs (once the pipe's 64 KiB are full its writes wait),
- * and the next daemon reopens the FIFO by path and drains it. Where no FIFO can be made, the replica
- * appends to the log file itself, as before.
+ * A replica's stdout and stderr. The replica writes into a FIFO beside its log file, and the state
+ * directory's output relay (a process of its own, see output-relay/) copies what arrives into the
+ * log — also while no daemon runs, so a chatty replica never waits for one. A full disk costs log
+ * lines, never the replica: bytes that cannot be written are dropped and counted. The replica holds
+ * the FIFO open for reading too, so it never gets EPIPE, and what it writes while nobody drains waits
+ * in the FIFO. Where no relay can run, the supervisor drains the FIFO itself; where no FIFO can be
+ * made, the replica appends to the log file itself, as before.
  */
 import { execFileSync } from 'node:child_process'
-import {
-  appendFileSync,
-  closeSync,
-  constants,
-  fstatSync,
-  ftruncateSync,
-  lstatSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs'
-import { Socket } from 'node:net'
-import { capLog, indexPathOf, LOG_CAP_BYTES } from './replica-logs.js'
-/** Lines kept in memory per replica, for problem reports when the log file is not at hand. */
-const RECENT_LINES = 20
-const MAX_LINE_CHARS = 500
+import { closeSync, constants, lstatSync, openSync, rmSync, statSync } from 'node:fs'
+import { FifoDrain, fifoInode, fifoPathOf } from './fifo-drain.js'
+import type { OutputRelayLink } from './output-relay/relay-link.js'
+import { tailOfFile } from './recent-lines.js'
+import { capLog } from './replica-logs.js'
 
 export class ReplicaOutput {
-  /** Bytes of output that could not be written to the log (disk full, read-only…). */
-  droppedBytes = 0
-  /** Why the last write failed (`ENOSPC`…), while writes fail; undefined once one succeeds. */
-  dropReason: string | undefined
-  readonly #recent: string[] = []
-  #partial = ''
-  readonly #readers = new Set<Socket>()
-  #logFd: number | undefined
-  #logSize = 0
-  #closing = false
-  /** The epoch second of the last time-index entry (see replica-logs.ts), or -1. */
-  #indexedSecond = -1
+  /** The log's size when this replica began: its last lines, read from the file, start here. */
+  readonly #startOffset: number
+  /** Draining here, while no relay runs. */
+  #drain: FifoDrain | undefined
+  /** Dropped by drains here that have stopped. */
+  #droppedHere = 0
+  /** Whether its current process writes into the FIFO (false: into the log, or nowhere). */
+  #usesFifo = false
+  /**
+   * A descriptor of ours on the FIFO, never read: while it is open, what a replica wrote before
+   * exiting stays in the FIFO for the relay even if the relay was not reading yet.
+   */
+  #keeper: { fd: number; inode: number } | undefined
+  #closed = false
 
   constructor(
     readonly logPath: string,
+    private readonly relay: OutputRelayLink,
     private readonly log: (line: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.#startOffset = sizeOf(logPath)
+  }
 
   get fifoPath(): string {
-    return this.logPath.replace(/\.log$/, '') + '.out'
+    return fifoPathOf(this.logPath)
+  }
+
+  /** Bytes of output that could not be written to the log (disk full, read-only…). */
+  get droppedBytes(): number {
+    return (
+      this.relay.droppedBytes(this.logPath) +
+      this.#droppedHere +
+      (this.#drain?.log.droppedBytes ?? 0)
+    )
+  }
+
+  /** Why writes to the log fail (`ENOSPC`…), while they do. */
+  get dropReason(): string | undefined {
+    return this.#drain?.log.dropReason ?? this.relay.dropReason(this.logPath)
+  }
+
+  /**
+   * Before a process starts: makes the FIFO and has the relay drain it (waiting a little for a relay
+   * that is starting), or drains it here when there is no relay, so nothing the process writes is missed.
+   */
+  async prepare(): Promise<void> {
+    this.#closed = false
+    this.#usesFifo = this.#ensureFifo()
+    if (!this.#usesFifo) return
+    this.#keep()
+    if (this.relay.mode !== 'local' && (await this.relay.drains(this.fifoPath))) return
+    if (this.relay.mode === 'local') this.drainHere()
   }
 
   /**
    * The descriptor to give a new process as stdout and stderr (the caller closes it once the process
-   * is spawned), or 'ignore' when there is nowhere to put its output. Starts draining the FIFO first,
-   * so nothing the process writes is missed.
+   * is spawned), or 'ignore' when there is nowhere to put its output.
    */
   openForProcess(): number | 'ignore' {
     try {
-      if (this.#ensureFifo()) {
-        this.#drain()
+      if (this.#usesFifo && fifoInode(this.fifoPath) !== undefined) {
         // Read and write: the process is a reader of its own output too, so it never sees EPIPE.
         return openSync(this.fifoPath, constants.O_RDWR)
       }
+      this.#usesFifo = false
       // No FIFO here: the process appends to its log itself, capped at each start.
       capLog(this.logPath)
       return openSync(this.logPath, 'a')
@@ -69,35 +89,93 @@ export class ReplicaOutput {
     }
   }
 
-  /** An adopted replica (started by an earlier daemon): drain its FIFO again, if it has one. */
+  /** An adopted replica (started by an earlier daemon): the relay drains it, or we do without one. */
   reattach(): void {
-    try {
-      if (lstatSync(this.fifoPath).isFIFO()) this.#drain()
-    } catch {
-      // started before replicas had a FIFO: it writes its log itself
-    }
+    this.#usesFifo = fifoInode(this.fifoPath) !== undefined
+    if (!this.#usesFifo) return
+    this.#keep()
+    if (this.relay.mode === 'local') this.drainHere()
   }
 
-  /** The last lines the replica wrote, oldest first. */
-  recentLines(n: number): string[] {
-    const lines = this.#partial === '' ? this.#recent : [...this.#recent, this.#partial]
-    return lines.slice(-n)
+  /** Whether the last lines known include what the replica wrote up to its exit at `exitedAt`. */
+  settled(exitedAt: number): boolean {
+    return !this.#usesFifo || this.#drain !== undefined || this.relay.settled(exitedAt)
   }
 
   /**
-   * The replica is gone: closes the log once what it wrote last has been read (its FIFO ends when
-   * the last writer exits). The FIFO stays for the next process of this replica.
+   * The last lines the replica wrote, oldest first: as the relay (or the drain here) holds them, or,
+   * when it cannot tell — no relay, or none asked since the replica exited at `exitedAt` — the end of
+   * the log file since this replica began.
    */
-  close(): void {
-    this.#closing = true
-    if (this.#readers.size === 0) this.#closeLog()
+  recentLines(n: number, exitedAt?: number): string[] {
+    if (this.#drain !== undefined) return this.#drain.recent.last(n)
+    return (
+      this.relay.recentLines(this.logPath, n, exitedAt) ??
+      tailOfFile(this.logPath, n, this.#startOffset)
+    )
   }
 
-  /** Stops reading at once, leaving the rest in the FIFO for the next daemon (the replica runs on). */
+  /**
+   * The replica is gone for good (its process has exited): what it wrote last is copied, and its
+   * FIFO removed, which lets the relay go of it. The next replica at this index makes a new one.
+   */
+  close(): void {
+    this.#closed = true
+    this.stopDrainingHere({ flush: true })
+    try {
+      if (lstatSync(this.fifoPath).isFIFO()) rmSync(this.fifoPath, { force: true })
+    } catch {
+      // no FIFO: the replica wrote its log itself
+    }
+    this.relay.forget(this.logPath)
+    // Once the relay has looked, what waited in the FIFO is in the log: nothing more to keep.
+    this.#release(this.relay.poke())
+  }
+
+  /** Stops reading here, leaving the rest in the FIFO for the relay or the next daemon. */
   detach(): void {
-    for (const reader of this.#readers) reader.destroy()
-    this.#readers.clear()
-    this.#closeLog()
+    this.stopDrainingHere({ flush: false })
+    this.#release()
+  }
+
+  /** No relay runs: copy the FIFO into the log here, in the daemon, until one does. */
+  drainHere(): void {
+    if (this.#drain !== undefined || this.#closed) return
+    const inode = fifoInode(this.fifoPath)
+    if (inode === undefined) return
+    this.#drain = new FifoDrain(this.fifoPath, inode, this.log)
+  }
+
+  stopDrainingHere(options: { flush: boolean } = { flush: false }): void {
+    const drain = this.#drain
+    if (drain === undefined) return
+    this.#drain = undefined
+    drain.stop(options)
+    this.#droppedHere += drain.log.droppedBytes
+  }
+
+  #keep(): void {
+    const inode = fifoInode(this.fifoPath)
+    if (this.#keeper !== undefined && this.#keeper.inode === inode) return
+    this.#release()
+    if (inode === undefined) return
+    try {
+      this.#keeper = {
+        fd: openSync(this.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK),
+        inode,
+      }
+    } catch {
+      // out of descriptors: the relay alone holds what waits
+    }
+  }
+
+  /** Closes our descriptor on the FIFO, now or once `until` settles. */
+  #release(until?: Promise<unknown>): void {
+    const keeper = this.#keeper
+    if (keeper === undefined) return
+    this.#keeper = undefined
+    if (until === undefined) closeSync(keeper.fd)
+    else void until.finally(() => closeSync(keeper.fd))
   }
 
   /** Makes the FIFO if it is not there; false when this filesystem or system cannot. */
@@ -116,85 +194,12 @@ export class ReplicaOutput {
       return false
     }
   }
+}
 
-  #drain(): void {
-    this.#closing = false
-    // Non-blocking, so opening does not wait for a writer; the process opens its end right after.
-    const fd = openSync(this.fifoPath, constants.O_RDONLY | constants.O_NONBLOCK)
-    const reader = new Socket({ fd, readable: true, writable: false })
-    this.#readers.add(reader)
-    reader.on('data', (chunk: Buffer) => {
-      this.#remember(chunk)
-      this.#write(chunk)
-    })
-    reader.on('error', (err) => this.log(`reading the output of ${this.logPath}: ${err.message}`))
-    reader.on('close', () => {
-      this.#readers.delete(reader)
-      if (this.#closing && this.#readers.size === 0) this.#closeLog()
-    })
-  }
-
-  #remember(chunk: Buffer): void {
-    const lines = (this.#partial + chunk.toString('utf8')).split('\n')
-    this.#partial = (lines.pop() ?? '').slice(-MAX_LINE_CHARS)
-    for (const line of lines)
-      if (line.trim() !== '') this.#recent.push(line.slice(0, MAX_LINE_CHARS))
-    this.#recent.splice(0, Math.max(0, this.#recent.length - RECENT_LINES))
-  }
-
-  /** Appends to the log; a failed write is dropped and counted, never thrown. */
-  #write(chunk: Buffer): void {
-    try {
-      const fd = this.#open()
-      if (this.#logSize + chunk.length > LOG_CAP_BYTES) {
-        ftruncateSync(fd, 0)
-        this.#logSize = 0
-        this.#indexedSecond = -1
-      }
-      this.#indexTime(Date.now())
-      let done = 0
-      while (done < chunk.length) done += writeSync(fd, chunk, done)
-      this.#logSize += chunk.length
-      this.dropReason = undefined
-    } catch (err) {
-      this.droppedBytes += chunk.length
-      const code = (err as NodeJS.ErrnoException).code ?? 'error'
-      if (this.dropReason !== code)
-        this.log(`dropping output of ${this.logPath}: ${(err as Error).message}`)
-      this.dropReason = code
-      // A partly written chunk or a failed open: reopen next time, to find the real size again.
-      this.#closeLog()
-    }
-  }
-
-  /**
-   * Notes, once a second at most, the offset the next bytes go to and the time: how a diagnosis
-   * finds the lines of a time window. A log started over (or new) starts its index over too. An
-   * index that cannot be written costs only the window: the whole log is read instead.
-   */
-  #indexTime(now: number): void {
-    const second = Math.floor(now / 1000)
-    if (second === this.#indexedSecond) return
-    try {
-      const entry = `${this.#logSize} ${now}\n`
-      if (this.#logSize === 0) writeFileSync(indexPathOf(this.logPath), entry)
-      else appendFileSync(indexPathOf(this.logPath), entry)
-      this.#indexedSecond = second
-    } catch {
-      // no index: the log is still written
-    }
-  }
-
-  #open(): number {
-    if (this.#logFd === undefined) {
-      this.#logFd = openSync(this.logPath, 'a')
-      this.#logSize = fstatSync(this.#logFd).size
-    }
-    return this.#logFd
-  }
-
-  #closeLog(): void {
-    if (this.#logFd !== undefined) closeSync(this.#logFd)
-    this.#logFd = undefined
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
   }
 }

@@ -92,7 +92,7 @@ function exitText(r: Replica): string {
 }
 
 function lastOutput(r: Replica): string {
-  const lines = r.output.recentLines(OUTPUT_LINES)
+  const lines = r.output.recentLines(OUTPUT_LINES, r.lastExit?.at)
   return lines.length === 0 ? '; it wrote no output' : `; last output: ${lines.join(' ⏎ ')}`
 }
 

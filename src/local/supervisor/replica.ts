@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process'
 import type { ReplicaRecord } from '../replica-record.js'
 import { replicaLogPath } from './replica-logs.js'
+import type { OutputRelayLink } from './output-relay/relay-link.js'
 import { ReplicaOutput } from './replica-output.js'
 import type { ReplicaProblem, ReplicaSetSpec, ReplicaStatus } from './types.js'
 
@@ -29,6 +30,8 @@ export interface Replica extends Omit<ReplicaStatus, 'droppedLogBytes' | 'proble
   spawnProblem: ReplicaProblem | undefined
   /** Its last process exited before it was ever ready, this long after it started. */
   startFailure: { afterMs: number } | undefined
+  /** The problem last reported for it. */
+  problem: ReplicaProblem | undefined
   exited: Promise<void>
   markExited: () => void
 }
@@ -45,13 +48,19 @@ export function exitLatch(): Pick<Replica, 'exited' | 'markExited'> {
   return { exited, markExited }
 }
 
+/** Where a supervisor's replicas put their output: its state directory, through its relay. */
+export interface OutputPlace {
+  stateDir: string
+  relay: OutputRelayLink
+  log?: (line: string) => void
+}
+
 export function newReplica(
-  stateDir: string,
+  place: OutputPlace,
   key: string,
   index: number,
   restarts: number,
-  log?: (line: string) => void,
-  logPath = replicaLogPath(stateDir, key, index),
+  logPath = replicaLogPath(place.stateDir, key, index),
 ): Replica {
   const now = Date.now()
   return {
@@ -66,7 +75,7 @@ export function newReplica(
     adopted: false,
     child: undefined,
     logPath,
-    output: new ReplicaOutput(logPath, log),
+    output: new ReplicaOutput(logPath, place.relay, place.log),
     exits: [],
     probeFailures: 0,
     nextProbeAt: 0,
@@ -78,6 +87,7 @@ export function newReplica(
     lastProbeFailure: undefined,
     spawnProblem: undefined,
     startFailure: undefined,
+    problem: undefined,
     ...exitLatch(),
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The supervisor: holds each replica set's desired state and, on a short timer, restarts crashed
- * replicas, notices adopted ones exiting, and probes readiness. Emits 'change' with the set's key.
+ * replicas, notices adopted ones exiting, probes readiness, and keeps the state directory's output
+ * relay running. Emits 'change' with the set's key.
  */
 import { EventEmitter } from 'node:events'
 import { closeSync } from 'node:fs'
@@ -8,12 +9,14 @@ import { isAlive } from '../process-alive.js'
 import { freePort } from '../free-port.js'
 import { adoptedReplica, isAdoptable } from './adoption.js'
 import { terminate } from './process-group.js'
+import { OutputRelayLink, type RelayMode } from './output-relay/relay-link.js'
 import { applyProbeResult, firstProbeAt, probePeriodMs, probeReadiness } from './readiness-probe.js'
 import {
   exitLatch,
   newReplica,
   replicaRecord,
   replicaStatus,
+  type OutputPlace,
   type Replica,
   type ReplicaSet,
 } from './replica.js'
@@ -33,6 +36,8 @@ export class Supervisor extends EventEmitter {
   readonly #unsaved = new Map<string, ReplicaRecord | undefined>()
   #lastSaveAttempt = 0
   #saveFailing = false
+  readonly #relay: OutputRelayLink
+  readonly #outputs: OutputPlace
 
   constructor(
     private readonly options: {
@@ -44,7 +49,29 @@ export class Supervisor extends EventEmitter {
   ) {
     super()
     this.#host = options.host ?? '127.0.0.1'
+    const log = (line: string): void => this.#log(line)
+    this.#relay = new OutputRelayLink({
+      stateDir: options.stateDir,
+      note: log,
+      onMode: (mode) => this.#relayMode(mode),
+    })
+    this.#outputs = { stateDir: options.stateDir, relay: this.#relay, log }
+    void this.#relay.start()
     this.#timer = setInterval(() => this.#housekeep(), 200)
+  }
+
+  /** The output relay's pid, once one answers. */
+  get relayPid(): number | undefined {
+    return this.#relay.pid
+  }
+
+  /** Without a relay the FIFOs are drained here, in the daemon; with one, only there. */
+  #relayMode(mode: RelayMode): void {
+    for (const set of this.#sets.values())
+      for (const r of set.replicas.values()) {
+        if (mode === 'local') r.output.drainHere()
+        else r.output.stopDrainingHere()
+      }
   }
 
   #log(line: string): void {
@@ -109,20 +136,25 @@ export class Supervisor extends EventEmitter {
     restarts: number,
     previous?: Replica,
   ): void {
-    const r =
-      previous ??
-      newReplica(this.options.stateDir, spec.key, index, restarts, (line) => this.#log(line))
+    const r = previous ?? newReplica(this.#outputs, spec.key, index, restarts)
     set.replicas.set(index, r)
     r.state = 'starting'
     r.startedAt = Date.now()
     void freePort(this.#host).then(
-      (port) => this.#spawn(set, spec, r, port),
+      async (port) => {
+        // Someone drains its output before it writes any.
+        await r.output
+          .prepare()
+          .catch((err: unknown) => this.#log(`preparing the output of ${r.id}: ${String(err)}`))
+        this.#spawn(set, spec, r, port)
+      },
       (err: unknown) => this.#log(`no free port for ${r.id}: ${String(err)}`),
     )
   }
 
   #spawn(set: ReplicaSet, spec: ReplicaSetSpec, r: Replica, port: number): void {
-    // The port search is asynchronous: the replica may have been replaced or stopped meanwhile.
+    // Finding a port and preparing the output are asynchronous: the replica may have been replaced
+    // or stopped meanwhile.
     if (set.replicas.get(r.index) !== r || r.state === 'stopping' || this.#shuttingDown) return
     const output = r.output.openForProcess()
     let child
@@ -174,6 +206,8 @@ export class Supervisor extends EventEmitter {
     r.child = undefined
     r.pid = null
     r.markExited()
+    // Its last words are wanted for the problem report: have the relay's status soon.
+    this.#relay.refreshSoon()
     if (wasStopping || this.#shuttingDown) {
       this.#record(r.id, undefined)
       if (set.replicas.get(r.index) === r) set.replicas.delete(r.index)
@@ -228,7 +262,13 @@ export class Supervisor extends EventEmitter {
     const replicas = [...set.replicas.values()].sort((a, b) => a.index - b.index)
     const now = Date.now()
     const ready = replicas.filter((r) => r.state === 'ready')
-    const problems = replicas.map((r) => replicaProblem(r, set.spec, this.#host, now))
+    const problems = replicas.map((r) => {
+      // Until its last output has come through, a replica that exited keeps the problem it had: a
+      // report is made once per problem, and should quote what it wrote last.
+      if (r.lastExit !== undefined && !r.output.settled(r.lastExit.at)) return r.problem
+      r.problem = replicaProblem(r, set.spec, this.#host, now)
+      return r.problem
+    })
     const problem = setProblem(problems)
     return {
       key,
@@ -270,25 +310,24 @@ export class Supervisor extends EventEmitter {
    * On daemon start: re-adopt the replicas a previous daemon recorded that are still running and
    * still ours; forget the rest. The daemon's `apply` then finds them in place.
    */
-  adopt(): Promise<void> {
+  async adopt(): Promise<void> {
+    // The relay first: adopted replicas' output goes on through it, or is drained here without one.
+    await this.#relay.start()
     const store = this.options.store
-    if (store === undefined) return Promise.resolve()
+    if (store === undefined) return
     for (const rec of store.listReplicas()) {
       if (!isAdoptable(rec)) {
         this.#record(rec.id, undefined)
         continue
       }
-      this.#set(rec.key).replicas.set(
-        rec.index,
-        adoptedReplica(this.options.stateDir, rec, (line) => this.#log(line)),
-      )
+      this.#set(rec.key).replicas.set(rec.index, adoptedReplica(this.#outputs, rec))
       this.#log(`re-adopted ${rec.id} (pid ${rec.pid}, port ${rec.port})`)
     }
-    return Promise.resolve()
   }
 
   #housekeep(): void {
     const now = Date.now()
+    this.#relay.tick(now)
     if (this.#unsaved.size > 0 && now - this.#lastSaveAttempt >= 1000) this.#saveRecords()
     for (const [key, set] of this.#sets) {
       for (const r of set.replicas.values()) {
@@ -322,20 +361,28 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  /** Stops every replica (SIGTERM, then SIGKILL after a grace period) — or, with keepRunning, leaves them for the next daemon. */
+  /**
+   * Stops every replica (SIGTERM, then SIGKILL after a grace period) and then the output relay, which
+   * has nothing left to serve — or, with keepRunning, leaves both for the next daemon.
+   */
   async shutdown(options: { keepRunning?: boolean } = {}): Promise<void> {
-    clearInterval(this.#timer)
     if (options.keepRunning === true) {
+      clearInterval(this.#timer)
+      this.#relay.dispose()
       for (const set of this.#sets.values())
         for (const r of set.replicas.values()) {
           r.child?.unref()
-          // The next daemon drains their output again.
+          // The relay goes on draining their output; without one, the next daemon does.
           r.output.detach()
         }
       return
     }
     this.#shuttingDown = true
+    // The timer runs on until they are gone: an adopted replica's exit is seen only by polling.
     await Promise.all([...this.#sets.keys()].map((k) => this.remove(k)))
+    clearInterval(this.#timer)
     this.#saveRecords()
+    if (this.#sets.size === 0) await this.#relay.close()
+    else this.#relay.dispose()
   }
 }

@@ -8,7 +8,7 @@ import { seconds } from '../duration.js'
 import type { AnalysisRefSpec, AnalysisTemplate, MetricSpec } from '../schema.js'
 import { ARG_REF } from '../template-args.js'
 import { DEFAULTS } from './defaults.js'
-import { providerPlan } from './metric-provider.js'
+import { providerPlan, type VariableContext } from './metric-provider.js'
 
 /** What every analysis run of one rollout starts from. */
 export interface Shared {
@@ -19,6 +19,8 @@ export interface Shared {
   templates: Map<string, AnalysisTemplate>
   /** The rollout's own metrics (spec.analysis.metrics and spec.analysis.templates). */
   rolloutMetrics: MetricSpec[]
+  /** What `{{ namespace }}`, `{{ target }}`… stand for in this rollout's metrics. */
+  variables: VariableContext['spec']
 }
 
 function substitute(metric: MetricSpec, args: Map<string, string | undefined>): MetricSpec {
@@ -30,10 +32,11 @@ function substitute(metric: MetricSpec, args: Map<string, string | undefined>): 
 }
 
 function metricPlan(m: MetricSpec, shared: Shared, count: number | undefined): MetricPlan {
+  const intervalSeconds = seconds(m.interval, shared.interval)
   const plan: MetricPlan = {
     name: m.name,
-    provider: providerPlan(m),
-    intervalSeconds: seconds(m.interval, shared.interval),
+    provider: providerPlan(m, { spec: shared.variables, intervalSeconds }),
+    intervalSeconds,
     initialDelaySeconds: seconds(m.initialDelay, 0),
     failureLimit: m.failureLimit ?? 0,
     inconclusiveLimit: m.inconclusiveLimit ?? 0,

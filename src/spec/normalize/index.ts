@@ -2,18 +2,25 @@
  * From a validated Rollout to the engine's plan: defaults applied, durations in seconds, strategies
  * expanded into steps (./canary.ts…), templates resolved, and alpha shared among the analysis runs.
  */
-import type { RolloutPlan, StrategyPlan } from '../../engine/plan.js'
+import type {
+  NotificationPlan,
+  RolloutPlan,
+  SecretSource,
+  StrategyPlan,
+} from '../../engine/plan.js'
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
 import { seconds } from '../duration.js'
 import { routerOf } from '../router.js'
-import type { AnalysisTemplate, Rollout, RolloutSpec } from '../schema.js'
+import type { AnalysisTemplate, NotificationSpec, Rollout, RolloutSpec } from '../schema.js'
 import { analysisPlan, shareAlpha, templateMetrics, type Shared } from './analysis.js'
 import { normalizeBlueGreen } from './blue-green.js'
 import { normalizeCanary } from './canary.js'
-import { DEFAULTS } from './defaults.js'
+import { DEFAULTS, NOTIFIED_BY_DEFAULT } from './defaults.js'
 import { normalizeRolling } from './rolling.js'
+import { rolloutTemplateHash } from './template-hash.js'
+import { webhookPlans } from './webhooks.js'
 
-export { DEFAULTS } from './defaults.js'
+export { DEFAULTS, NOTIFIED_BY_DEFAULT } from './defaults.js'
 export { rolloutTemplateHash } from './template-hash.js'
 
 export function normalizeRollout(
@@ -31,6 +38,7 @@ export function normalizeRollout(
     minCanaryRequests: a?.minCanaryRequests ?? DEFAULTS.minCanaryRequests,
     templates: new Map(templates.map((t) => [t.metadata.name, t])),
     rolloutMetrics: [],
+    variables: specVariables(rollout),
   }
   shared.rolloutMetrics = [...templateMetrics(a?.templates, a?.args, shared), ...(a?.metrics ?? [])]
 
@@ -42,19 +50,12 @@ export function normalizeRollout(
     replicas,
     strategy,
     judge: shared.judge,
-    webhooks: (spec.webhooks ?? []).map((w) => ({
-      name: w.name,
-      type: w.type,
-      url: w.url,
-      timeoutSeconds: seconds(w.timeout, DEFAULTS.webhookTimeoutSeconds),
-      metadata: (w.metadata ?? {}) as Record<string, string>,
-      retries: w.retries ?? 0,
-    })),
-    notifications: (spec.notifications ?? []).map((n) => ({
-      provider: n.provider,
-      url: n.url,
-      severity: n.severity ?? 'info',
-    })),
+    webhooks: webhookPlans(spec.webhooks),
+    webhookIntervalSeconds: shared.interval,
+    failedChecksThreshold: shared.threshold,
+    namespace: rollout.metadata.namespace ?? 'default',
+    checksum: rolloutTemplateHash(rollout),
+    notifications: (spec.notifications ?? []).map(notificationPlan),
     progressDeadlineSeconds: spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds,
     progressDeadlineAbort: spec.progressDeadlineAbort ?? true,
     paused: spec.paused ?? false,
@@ -71,6 +72,18 @@ export function normalizeRollout(
   return plan
 }
 
+/** What the spec-time `{{ … }}` variables stand for in this rollout's metrics (Flagger's names). */
+export function specVariables(rollout: Rollout): Shared['variables'] {
+  // On Kubernetes the workload is the target Deployment: Istio's destination_workload and its kin.
+  const target = rollout.spec.workload.targetRef?.name ?? rollout.metadata.name
+  return {
+    namespace: rollout.metadata.namespace ?? 'default',
+    target,
+    service: rollout.spec.service.name ?? target,
+    ingress: rollout.spec.trafficRouting?.nginx?.ingress ?? target,
+  }
+}
+
 /** The strategy, and whether it analyses the rollout's own metrics (else they run in the background). */
 function strategyPlan(
   spec: RolloutSpec,
@@ -82,4 +95,21 @@ function strategyPlan(
   if (s.blueGreen !== undefined)
     return { strategy: normalizeBlueGreen(s.blueGreen, shared), usesRolloutMetrics: true }
   return { strategy: normalizeRolling(s.rolling ?? {}, replicas), usesRolloutMetrics: false }
+}
+
+/** Where a validated spec says a secret is (validation has checked exactly one place is given). */
+export function secretSource(from: NotificationSpec['urlFrom']): SecretSource {
+  return from.env !== undefined ? { env: from.env } : { file: from.file ?? '' }
+}
+
+function notificationPlan(n: NotificationSpec): NotificationPlan {
+  return {
+    name: n.name ?? n.provider,
+    provider: n.provider,
+    urlFrom: secretSource(n.urlFrom),
+    severity: n.severity ?? 'info',
+    events: [...(n.events ?? NOTIFIED_BY_DEFAULT)],
+    timeoutSeconds: seconds(n.timeout, DEFAULTS.notificationTimeoutSeconds),
+    retries: n.retries ?? DEFAULTS.notificationRetries,
+  }
 }

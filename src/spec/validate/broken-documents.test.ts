@@ -97,8 +97,7 @@ describe('metadata and spec', () => {
     ])
   })
 
-  it('huge names, keys and lists: problems cut short, in little time', () => {
-    const start = Date.now()
+  it('huge names, keys and lists: problems cut short', () => {
     const long = 'x'.repeat(200_000)
     const problems = problemsOf(
       // an explicit key (`? key`): an implicit one may be at most 1024 characters
@@ -109,7 +108,27 @@ describe('metadata and spec', () => {
       'f0.yaml:4 metadata.name: must NOT have more than 63 characters',
       `f0.yaml:7 spec["${'x'.repeat(80)}…"]: unknown field "${'x'.repeat(80)}…"; known fields: replicas, workload, service, strategy, trafficRouting, analysis, webhooks, notifications, diagnosis, progressDeadlineSeconds, progressDeadlineAbort, paused`,
     ])
-    expect(Date.now() - start).toBeLessThan(5_000)
+  })
+
+  it('huge numbers: counts, seconds and bounds have maximums, Infinity never gets through', () => {
+    const huge = rollout('a')
+      .replace(
+        '  service: { port: 8080 }',
+        '  service: { port: 8080 }\n  progressDeadlineSeconds: 1e308',
+      )
+      .replace(
+        '{ canary: { steps: [{ setWeight: 50 }] } }',
+        '{ canary: { interval: 99999999999h, iterations: 1e308, match: [{ headerName: x, headerValue: { exact: "1" } }] } }\n  analysis: { metrics: [{ name: error-rate, count: 99999999999, thresholdRange: { max: 1e400 } }] }',
+      )
+    expect(problemsOf(huge).sort()).toEqual(
+      [
+        'f0.yaml:8 spec.progressDeadlineSeconds: must be <= 2147483647',
+        'f0.yaml:9 spec.strategy.canary.iterations: must be <= 2147483647',
+        'f0.yaml:9 spec.strategy.canary.interval: must be at most 2147483647 seconds, about 68 years (got "99999999999h")',
+        'f0.yaml:10 spec.analysis.metrics[0].count: must be <= 2147483647',
+        'f0.yaml:10 spec.analysis.metrics[0].thresholdRange.max: must be <= 1000000000000000',
+      ].sort(),
+    )
   })
 
   it('the same name twice across files points at the first', () => {
@@ -183,15 +202,15 @@ describe('YAML the loader refuses', () => {
     ).toEqual(['f0.yaml:1 kind: is required: Rollout or AnalysisTemplate'])
   })
 
-  it('thousands of unknown keys in one mapping, in little time (yaml and the line lookup were quadratic)', () => {
+  // yaml's duplicate-key check and the line lookup were quadratic: 20,000 keys took minutes, past the
+  // test timeout. Their speed is measured by \`npm run bench:spec\`, not here.
+  it('thousands of unknown keys in one mapping, each reported with its line', () => {
     const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: ${i}`).join('\n')
-    const start = Date.now()
     const problems = problemsOf(rollout('a').replace('  name: a', `  name: a\n${keys}`))
     expect(problems).toHaveLength(20_000)
     expect(problems[19_999]).toBe(
       'f0.yaml:20004 metadata.k19999: unknown field "k19999"; known fields: name, namespace, labels, annotations',
     )
-    expect(Date.now() - start).toBeLessThan(5_000)
   })
 
   it('an alias that contains itself', () => {

@@ -24,7 +24,7 @@ export function checkEnvelope(p: DocumentProblems, value: unknown): SchemaKind |
       kind === undefined || kind === null
         ? 'is required: Rollout or AnalysisTemplate'
         : typeof kind === 'string'
-          ? `unknown kind ${quote(kind)}; Kanari reads Rollout and AnalysisTemplate (Argo or Flagger manifests: convert them first)`
+          ? `unknown kind ${quote(kind)}; Kanari reads Rollout and AnalysisTemplate (Argo Rollouts or Flagger manifests: convert them with \`kanari import -f FILE\`)`
           : `must be Rollout or AnalysisTemplate (got ${describeValue(kind)})`,
     )
     return undefined
@@ -34,7 +34,20 @@ export function checkEnvelope(p: DocumentProblems, value: unknown): SchemaKind |
       ['apiVersion'],
       fields.apiVersion === undefined || fields.apiVersion === null
         ? `is required: add apiVersion: ${API_VERSION}`
-        : `must be ${API_VERSION} (got ${describeValue(fields.apiVersion)})`,
+        : `must be ${API_VERSION} (got ${describeValue(fields.apiVersion)})${foreign(fields.apiVersion)}`,
     )
   return kind
+}
+
+/** For an Argo Rollouts or Flagger manifest, how to turn it into Kanari's. */
+function foreign(apiVersion: unknown): string {
+  if (typeof apiVersion !== 'string') return ''
+  const project = apiVersion.startsWith('argoproj.io/')
+    ? 'Argo Rollouts'
+    : apiVersion.startsWith('flagger.app/')
+      ? 'Flagger'
+      : undefined
+  return project === undefined
+    ? ''
+    : `: this is a ${project} manifest; convert it with \`kanari import -f FILE\``
 }

@@ -76,9 +76,9 @@ function misplaced(p: SpecProblem, files: SourceFile[]): string | undefined {
   return undefined
 }
 
-/** The paths in a plan whose value is NaN: a spec that validates never makes one. */
+/** The paths in a plan whose value is NaN or infinite: a spec that validates never makes one. */
 function notANumber(value: unknown, path = 'plan'): string[] {
-  if (typeof value === 'number') return Number.isNaN(value) ? [path] : []
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [path]
   if (value === null || typeof value !== 'object') return []
   return Object.entries(value).flatMap(([k, v]) => notANumber(v, `${path}.${k}`))
 }
@@ -114,7 +114,7 @@ async function throughEveryPath(
   for (const { doc } of parsed?.rollouts ?? []) {
     const plan = planFor(doc, parsed?.templates ?? [], 1)
     expect(plan.name).toBe(doc.metadata.name)
-    expect(notANumber(plan), 'NaN in the plan').toEqual([])
+    expect(notANumber(plan), 'NaN or Infinity in the plan').toEqual([])
     expect(templateHash(doc)).toMatch(/^[0-9a-f]{10}$/)
   }
 

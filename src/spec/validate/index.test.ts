@@ -115,7 +115,7 @@ describe('validation', () => {
     expect(
       problemsOf('apiVersion: argoproj.io/v1alpha1\nkind: Canary\nmetadata: { name: x }\n'),
     ).toEqual([
-      'rollout.yaml:2 kind: unknown kind "Canary"; Kanari reads Rollout and AnalysisTemplate (Argo or Flagger manifests: convert them first)',
+      'rollout.yaml:2 kind: unknown kind "Canary"; Kanari reads Rollout and AnalysisTemplate (Argo Rollouts or Flagger manifests: convert them with `kanari import -f FILE`)',
     ])
     // names every object has are not kinds either
     for (const kind of ['toString', 'constructor', '__proto__'])

@@ -1,6 +1,7 @@
 /**
  * Metrics, in a Rollout or an AnalysisTemplate: one provider or a builtin name, a sane thresholdRange,
- * conditions that parse, durations, and (in templates) only the args the template declares.
+ * conditions that parse, durations, providers (./metric-providers.ts), and (in templates) only the
+ * args the template declares.
  */
 import { checkConditionSyntax } from '../../analysis/condition.js'
 import { BUILTIN_METRIC_NAMES, METRIC_PROVIDER_KINDS } from '../../analysis/vocabulary.js'
@@ -10,6 +11,7 @@ import { argNames, fillArgs } from '../template-args.js'
 import { closest } from './did-you-mean.js'
 import type { DocumentProblems, Path } from './document-problems.js'
 import { checkDuration, checkInterval } from './durations.js'
+import { checkMetricProvider } from './metric-providers.js'
 
 /**
  * `metrics` as ./sound-parts.ts gives them: undefined items failed the schema (and were reported).
@@ -37,7 +39,7 @@ export function checkMetrics(
       const guess = closest(m.name, [...BUILTIN_METRIC_NAMES])
       p.add(
         [...at, 'name'],
-        `${quote(m.name)} is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command }`,
+        `${quote(m.name)} is not a builtin metric${guess === undefined ? '' : ` (did you mean "${guess}"?)`} and has no provider; builtin metrics are ${BUILTIN_METRIC_NAMES.join(', ')}, or give provider: { prometheus | web | command | job }`,
       )
     }
     if (
@@ -70,10 +72,7 @@ export function checkMetrics(
     }
     checkInterval(p, [...at, 'interval'], m.interval)
     checkDuration(p, [...at, 'initialDelay'], m.initialDelay)
-    const prov = m.provider
-    checkDuration(p, [...at, 'provider', 'prometheus', 'timeout'], prov?.prometheus?.timeout)
-    checkDuration(p, [...at, 'provider', 'web', 'timeout'], prov?.web?.timeout)
-    checkDuration(p, [...at, 'provider', 'command', 'timeout'], prov?.command?.timeout)
+    checkMetricProvider(p, at, m, templateArgs ?? new Map())
     if (templateArgs !== undefined) {
       for (const name of argNames(JSON.stringify(m))) {
         if (!templateArgs.has(name))

@@ -7,6 +7,10 @@ import type { DocumentProblems } from './document-problems.js'
 /** What a POSIX shell accepts as a variable name. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+export function isEnvName(name: string): boolean {
+  return ENV_NAME.test(name)
+}
+
 /** Set by Kanari on every replica, over anything the spec says (see local/supervisor). */
 const SET_BY_KANARI = ['PORT', 'KANARI_REPLICA_ID', 'KANARI_REVISION_KEY'] as const
 

@@ -10,6 +10,7 @@ import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
 import type { DocumentProblems } from './document-problems.js'
+import { checkNotifications } from './notifications.js'
 import { checkProcessEnv } from './process-env.js'
 import { checkRolling } from './rolling.js'
 import type { RolloutContext } from './rollout-context.js'
@@ -55,7 +56,22 @@ export function checkRollout(p: DocumentProblems, spec: unknown, templates: Temp
   if (strategy?.given.has('canary') === true) checkCanary(p, strategy.part('canary'), ctx)
   if (strategy?.given.has('blueGreen') === true) checkBlueGreen(p, strategy.part('blueGreen'), ctx)
   if (strategy?.given.has('rolling') === true) checkRolling(p, strategy.part('rolling'))
-  checkWebhooks(p, s.part('webhooks'))
+  const canary = strategy?.given.has('canary') === true ? strategy.part('canary') : undefined
+  checkWebhooks(p, s.part('webhooks'), {
+    strategy:
+      strategy === undefined || strategy.given.size !== 1
+        ? undefined
+        : strategy.given.has('canary')
+          ? 'canary'
+          : strategy.given.has('blueGreen')
+            ? 'blueGreen'
+            : 'rolling',
+    abTesting:
+      canary !== null &&
+      typeof canary === 'object' &&
+      (canary as Record<string, unknown>).iterations !== undefined,
+  })
+  checkNotifications(p, s.part('notifications'))
   checkAdvisor(
     p,
     soundSections(RolloutAnalysisSchema, s.part('analysis'))?.part('advisor'),

@@ -1,9 +1,9 @@
 /**
- * The daemon API's two gates: every request must be addressed to a loopback host name (so a web
+ * The daemon API's gates: every request must be addressed to a loopback host name (so a web
  * page cannot reach the API through DNS rebinding), and state-changing calls must carry the token.
  */
 import { timingSafeEqual } from 'node:crypto'
-import { ForbiddenHostError, UnauthorizedError } from '../../../errors.js'
+import { ForbiddenHostError, InputError, UnauthorizedError } from '../../../errors.js'
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'] as const
 
@@ -43,4 +43,14 @@ export function checkToken(
   return new UnauthorizedError('missing or wrong bearer token', {
     hint: 'the token is in <state-dir>/api.json',
   })
+}
+
+/** Refuses a body that is not declared JSON (the routes webhooks call, which take no token). */
+export function checkJsonBody(contentType: string | undefined): InputError | undefined {
+  if (contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType.trim()))
+    return undefined
+  return new InputError(
+    `this route takes a JSON body with content-type: application/json (got ${contentType === undefined ? 'none' : `"${contentType}"`})`,
+    { hint: 'webhooks send JSON; from a shell: curl -H "content-type: application/json" -d {} …' },
+  )
 }

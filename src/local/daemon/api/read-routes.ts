@@ -1,6 +1,7 @@
 /**
  * The API's read-only routes (open to anyone on this machine): health, the rollout list, one
- * rollout's view, its events and replica logs, and every proxy's counters as Prometheus text.
+ * rollout's view, its events and replica logs, Kanari's own metrics for Prometheus, and where
+ * Prometheus finds each rollout proxy's metrics (HTTP service discovery).
  */
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
@@ -8,7 +9,7 @@ import { ConflictError } from '../../../errors.js'
 import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
 import { replicaSetKey } from '../rollout-controller.js'
-import { listEntry, prometheusText } from '../views.js'
+import { listEntry, prometheusTargets } from '../views.js'
 import { EVENTS_PAGE } from './limits.js'
 import {
   ERROR_RESPONSES,
@@ -17,6 +18,7 @@ import {
   HealthResponse,
   LogsQuery,
   LogsResponse,
+  PrometheusTargetsResponse,
   RolloutListResponse,
   RolloutParams,
   RolloutViewSchema,
@@ -126,7 +128,8 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
     '/metrics',
     {
       schema: {
-        summary: "every rollout proxy's request counters and latencies, in Prometheus text format",
+        summary:
+          "Kanari's own metrics: rollout phase, canary weight, analysis results, decisions (Prometheus text format)",
         tags: ['daemon'],
         response: {
           200: {
@@ -136,10 +139,23 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
         },
       },
     },
-    (_req, reply) => {
-      void reply.type('text/plain; version=0.0.4; charset=utf-8')
-      return prometheusText(daemon.controllers.values())
+    async (_req, reply) => {
+      void reply.type(daemon.metrics.contentType)
+      return daemon.metrics.text()
     },
+  )
+
+  app.get(
+    '/api/v1/prometheus/targets',
+    {
+      schema: {
+        summary:
+          "where each rollout proxy serves its request metrics, in Prometheus' HTTP service discovery format (http_sd_configs)",
+        tags: ['daemon'],
+        response: { 200: PrometheusTargetsResponse },
+      },
+    },
+    () => prometheusTargets(daemon.controllers.values()),
   )
 
   done()

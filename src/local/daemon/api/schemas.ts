@@ -7,7 +7,12 @@ import type { StoredEvent } from '../../../controller/ports.js'
 import { APPLY_RESULTS } from '../../../controller/revisions.js'
 import { EVENT_REASONS } from '../../../engine/events.js'
 import type { RolloutStatus } from '../../../engine/status.js'
-import { SEVERITIES } from '../../../engine/vocabulary.js'
+import {
+  GATE_NAME_MAX_LENGTH,
+  GATE_NAME_PATTERN,
+  NOTIFICATION_PROVIDERS,
+  SEVERITIES,
+} from '../../../engine/vocabulary.js'
 import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
 import { VIEW_EVENTS } from './limits.js'
 
@@ -196,6 +201,28 @@ export const ProcessRowSchema = OpenObject({
   next: Type.String(),
 })
 
+const Timestamp = (description: string) =>
+  Type.Union([Type.Number(), Type.Null()], { description: `${description} (epoch ms), or null` })
+
+/** How one notification has fared since the daemon started (src/notify/notifier.ts). */
+export const NotificationView = OpenObject({
+  name: Type.String(),
+  provider: StringEnum(NOTIFICATION_PROVIDERS),
+  severity: StringEnum(SEVERITIES, { description: 'the lowest severity sent' }),
+  sent: Type.Integer({ description: 'messages the service accepted' }),
+  failed: Type.Integer({ description: 'messages given up on after their last attempt' }),
+  dropped: Type.Integer({
+    description: 'messages not sent: the queue was full, or the daemon stopped first',
+  }),
+  retries: Type.Integer({ description: 'attempts made again after a failure' }),
+  queued: Type.Integer({ description: 'messages waiting, including one being sent' }),
+  lastSentAt: Timestamp('when a message was last accepted'),
+  lastError: Type.Union([Type.String(), Type.Null()], {
+    description: 'the latest failure (never the webhook URL), or null',
+  }),
+  lastErrorAt: Timestamp('when it happened'),
+})
+
 export const RolloutViewSchema = OpenObject(
   {
     name: Type.String(),
@@ -235,6 +262,9 @@ export const RolloutViewSchema = OpenObject(
         'after a rollback: the stored evidence report of the rolled-back revision, in brief',
       ),
     ),
+    notifications: Type.Array(NotificationView, {
+      description: "the rollout's notifications: sent, failed, dropped and waiting messages",
+    }),
   },
   'a rollout as `kanari get` shows it',
 )
@@ -266,3 +296,75 @@ export const StoppingResponse = OpenObject({ stopping: Type.Boolean(), pid: Type
 
 /** Error answers every route can give, for the OpenAPI document and the serializer. */
 export const ERROR_RESPONSES = { '4xx': ErrorResponse, '5xx': ErrorResponse } as const
+
+// ---- gates and load tests ----
+
+export const GateParams = Type.Object({
+  name: Type.String({
+    minLength: 1,
+    maxLength: GATE_NAME_MAX_LENGTH,
+    pattern: GATE_NAME_PATTERN,
+    description: 'gate name: lower-case letters, digits, dashes and dots',
+  }),
+})
+
+export const GateView = OpenObject({
+  name: Type.String(),
+  open: Type.Boolean({ description: 'a gate never opened is closed' }),
+  updatedAt: Type.Union([Type.Number(), Type.Null()], {
+    description: 'epoch ms of the last open or close; null if never',
+  }),
+  usedBy: Type.Array(
+    OpenObject({
+      rollout: Type.String(),
+      webhook: Type.String(),
+      type: Type.String({ description: 'the webhook type' }),
+    }),
+    { description: 'the webhooks of applied rollouts that ask this gate' },
+  ),
+})
+
+export type GateView = Static<typeof GateView>
+
+export const GateListResponse = OpenObject({ items: Type.Array(GateView) })
+
+export const GateCheckResponse = OpenObject({
+  gate: Type.String(),
+  open: Type.Boolean(),
+  message: Type.String(),
+})
+
+export const LoadtestRunSchema = OpenObject({
+  id: Type.String(),
+  owner: Type.String({ description: 'the rollout that started it (`name.namespace`), or `api`' }),
+  request: OpenObject({
+    url: Type.String(),
+    method: Type.String(),
+    ratePerSecond: Type.Number(),
+    durationSeconds: Type.Number(),
+    concurrency: Type.Integer(),
+  }),
+  state: StringEnum(['running', 'finished', 'stopped'] as const),
+  startedAt: Type.Number(),
+  endedAt: Type.Union([Type.Number(), Type.Null()]),
+  sent: Type.Integer(),
+  answered: Type.Integer(),
+  failed: Type.Integer(),
+  summary: Type.Unsafe<unknown>({
+    description: 'counts by status, errors and latency percentiles, once it ended',
+  }),
+})
+
+export const LoadtestStartResponse = OpenObject({
+  started: Type.Boolean({ description: 'false: the same run was already going on' }),
+  run: LoadtestRunSchema,
+})
+
+export const LoadtestListResponse = OpenObject({ items: Type.Array(LoadtestRunSchema) })
+/** Prometheus' HTTP service discovery format: a list of target groups. */
+export const PrometheusTargetsResponse = Type.Array(
+  Type.Object({
+    targets: Type.Array(Type.String()),
+    labels: Type.Record(Type.String(), Type.String()),
+  }),
+)

@@ -8,10 +8,13 @@ import { fastify, type FastifyInstance, type onRequestHookHandler } from 'fastif
 import { InputError, NotFoundError } from '../../../errors.js'
 import { KANARI_VERSION } from '../../../version.js'
 import type { Daemon } from '../daemon.js'
+import { dashboardRoutes, type DashboardRouteOptions } from '../dashboard/routes.js'
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
 import { diagnosisRoutes } from './diagnosis-routes.js'
-import { checkHost, checkToken } from './guards.js'
+import { gateRoutes } from './gate-routes.js'
+import { checkHost, checkJsonBody, checkToken } from './guards.js'
+import { loadtestRoutes } from './loadtest-routes.js'
 import { readRoutes } from './read-routes.js'
 import { writeRoutes } from './write-routes.js'
 
@@ -24,6 +27,8 @@ export interface ApiServerOptions {
   /** `<stateDir>/api.json`, named when a request for a foreign host is refused. */
   apiInfoFile: string
   log: (line: string) => void
+  /** The dashboard's feed and sessions: a session may act in place of the token. */
+  dashboard?: Omit<DashboardRouteOptions, 'daemon'>
 }
 
 /** `/api/v1/rollouts/:name` → a RegExp matching the paths of that route. */
@@ -53,14 +58,23 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     done(checkHost(request.headers.host, options.apiInfoFile))
   })
   const tokenGate: onRequestHookHandler = (request, _reply, done) => {
-    done(checkToken(request.headers.authorization, options.token))
+    const refused = checkToken(request.headers.authorization, options.token)
+    done(refused !== undefined && options.dashboard?.sessions.admits(request) ? undefined : refused)
+  }
+  // Routes webhooks call take no token, but only a JSON body, which no web page can send across
+  // origins without the daemon's consent (it gives none).
+  const jsonGate: onRequestHookHandler = (request, _reply, done) => {
+    done(checkJsonBody(request.headers['content-type']))
   }
   // Paths of every route, so a known path asked with another method is told so (not a 404).
   const routePaths: RegExp[] = []
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat()
     routePaths.push(pathPattern(route.url))
-    if (methods.some((m) => m !== 'GET')) {
+    const open = (route.config as { open?: boolean } | undefined)?.open === true
+    if (methods.some((m) => m !== 'GET') && open)
+      route.onRequest = [...[route.onRequest ?? []].flat(), jsonGate]
+    else if (methods.some((m) => m !== 'GET')) {
       route.onRequest = [...[route.onRequest ?? []].flat(), tokenGate]
       route.schema = { ...route.schema, security: [{ bearer: [] }] }
     }
@@ -91,7 +105,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         title: 'Kanari daemon API',
         version: KANARI_VERSION,
         description:
-          'The local daemon on 127.0.0.1. GET routes are open to anyone on this machine; every other route needs the bearer token from <state-dir>/api.json. Requests must be addressed to 127.0.0.1, localhost or [::1].',
+          'The local daemon on 127.0.0.1. GET routes are open to anyone on this machine, and so are the two routes webhooks call (a gate check and starting a load test), which take a JSON body; every other route needs the bearer token from <state-dir>/api.json. Requests must be addressed to 127.0.0.1, localhost or [::1].',
       },
       components: {
         securitySchemes: {
@@ -107,6 +121,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   await app.register(readRoutes, { daemon: options.daemon })
   await app.register(writeRoutes, { daemon: options.daemon })
   await app.register(diagnosisRoutes, { daemon: options.daemon })
+  if (options.dashboard !== undefined)
+    await app.register(dashboardRoutes, { daemon: options.daemon, ...options.dashboard })
+  await app.register(gateRoutes, { daemon: options.daemon })
+  await app.register(loadtestRoutes, { daemon: options.daemon })
   app.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger())
   return app
 }

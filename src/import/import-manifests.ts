@@ -1,0 +1,210 @@
+/**
+ * `kanari import`: Argo Rollouts (Rollout, AnalysisTemplate, ClusterAnalysisTemplate) and Flagger
+ * (Canary, MetricTemplate, AlertProvider) manifests in, Kanari's out — with every input field that
+ * could not be carried over, where it was and why, notes on what to set by hand, and what `kanari
+ * lint` says of the result. Input it cannot read (not YAML, a kind it does not convert) is refused
+ * whole, with every problem at once.
+ */
+import { stringify } from 'yaml'
+import { InputError } from '../errors.js'
+import { checkRolloutSet, type SourceFile } from '../manifests/rollout-set.js'
+import { loadDocuments, type LoadedDocument } from '../spec/load.js'
+import { formatProblem, type SpecProblem } from '../spec/problems.js'
+import { quote } from '../spec/shown-value.js'
+import { convertAnalysisTemplate } from './argo-analysis.js'
+import { convertArgoRollout } from './argo-rollout.js'
+import { ImportContext, kanariName, type Doc, type ImportNote } from './context.js'
+import {
+  convertFlaggerCanary,
+  finishAlertProvider,
+  finishMetricTemplate,
+  type FlaggerObjects,
+} from './flagger-canary.js'
+import { Source, type NotCarried } from './source.js'
+
+export interface ImportResult {
+  /** Kanari manifests, in the order of the input objects they come from. */
+  documents: Doc[]
+  /** Every input field that is not in the output, with where and why. */
+  notCarried: NotCarried[]
+  /** What to set or check by hand. */
+  notes: ImportNote[]
+  /** What `kanari lint` finds in the result (none when it passes). */
+  lint: SpecProblem[]
+}
+
+/** The kinds `kanari import` converts, by API group version. */
+export const IMPORTED_KINDS = {
+  'argoproj.io/v1alpha1': ['Rollout', 'AnalysisTemplate', 'ClusterAnalysisTemplate'],
+  'flagger.app/v1beta1': ['Canary', 'MetricTemplate', 'AlertProvider'],
+} as const
+
+type ImportedKind = (typeof IMPORTED_KINDS)[keyof typeof IMPORTED_KINDS][number]
+
+const KNOWN = Object.entries(IMPORTED_KINDS)
+  .map(([apiVersion, kinds]) => `${kinds.join(', ')} (${apiVersion})`)
+  .join(' and ')
+
+/** The name the result is linted under: its lines are those of the YAML printed. */
+export const RESULT_NAME = '<import result>'
+
+interface Input {
+  src: Source
+  kind: ImportedKind
+}
+
+/** The kind of a document, or the problem that keeps it from being imported. */
+function classify(doc: LoadedDocument): { kind: ImportedKind } | { problem: string } {
+  const v = doc.value
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return { problem: 'is not a Kubernetes object (a mapping with apiVersion and kind)' }
+  const { apiVersion, kind } = v as { apiVersion?: unknown; kind?: unknown }
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string')
+    return { problem: 'is not a Kubernetes object: apiVersion and kind must be strings' }
+  const kinds = (IMPORTED_KINDS as Record<string, readonly string[]>)[apiVersion]
+  if (kinds?.includes(kind) === true) return { kind: kind as ImportedKind }
+  if (apiVersion.startsWith('kanari.dev/'))
+    return { problem: `${kind} is already a Kanari manifest: check it with \`kanari lint\`` }
+  const group = apiVersion.split('/')[0]
+  const other = Object.entries(IMPORTED_KINDS).find(
+    ([v, ks]) => v.split('/')[0] === group && (ks as readonly string[]).includes(kind),
+  )
+  if (other !== undefined)
+    return {
+      problem: `${kind} of ${quote(apiVersion)} is a version kanari import does not read; it reads ${other[0]}`,
+    }
+  return {
+    problem: `kind ${quote(kind)} (apiVersion ${quote(apiVersion)}) is not one kanari import converts; it converts ${KNOWN}`,
+  }
+}
+
+function nameOf(doc: LoadedDocument): string {
+  const name = (doc.value as { metadata?: { name?: unknown } }).metadata?.name
+  return typeof name === 'string' ? name : '?'
+}
+
+function namespaceOf(src: Source): string | undefined {
+  const ns = src.get(['metadata', 'namespace'])
+  return typeof ns === 'string' ? ns : undefined
+}
+
+/** Finds one of Flagger's referenced objects: by name and namespace, else by a name only one has. */
+function finder(inputs: Input[], kind: ImportedKind) {
+  const candidates = inputs.filter((i) => i.kind === kind).map((i) => i.src)
+  return (name: string, namespace: string | undefined): Source | undefined => {
+    const named = candidates.filter((c) => c.get(['metadata', 'name']) === name)
+    return (
+      named.find((c) => namespaceOf(c) === namespace) ?? (named.length === 1 ? named[0] : undefined)
+    )
+  }
+}
+
+export function importManifests(files: SourceFile[]): ImportResult {
+  const loaded: LoadedDocument[] = []
+  const problems: SpecProblem[] = []
+  for (const f of files) {
+    const { documents, problems: yaml } = loadDocuments(f.text, f.name)
+    loaded.push(...documents)
+    problems.push(...yaml)
+    if (documents.length === 0 && yaml.length === 0)
+      problems.push({ file: f.name, line: 1, path: '', message: 'has no documents' })
+  }
+  const inputs: Input[] = []
+  for (const doc of loaded) {
+    const c = classify(doc)
+    if ('kind' in c) inputs.push({ src: new Source(doc, `${c.kind}/${nameOf(doc)}`), kind: c.kind })
+    else problems.push({ file: doc.file, line: doc.lineOf([]), path: '', message: c.problem })
+  }
+  if (problems.length > 0)
+    throw new InputError(
+      `cannot import: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the input:\n  ${problems.map(formatProblem).join('\n  ')}`,
+      {
+        hint: `pass only ${KNOWN} manifests with -f; nothing was converted`,
+        details: problems,
+      },
+    )
+
+  const ctx = new ImportContext()
+  // One kind of template in Kanari: a ClusterAnalysisTemplate named like an AnalysisTemplate is renamed.
+  const templateNames = new Set(
+    inputs
+      .filter((i) => i.kind === 'AnalysisTemplate')
+      .map((i) => kanariName(String(i.src.get(['metadata', 'name'])))),
+  )
+  const renames = new Map<string, string>()
+  for (const i of inputs)
+    if (i.kind === 'ClusterAnalysisTemplate') {
+      const name = String(i.src.get(['metadata', 'name']))
+      const base = kanariName(name)
+      renames.set(name, templateNames.has(base) ? kanariName(`${base}-cluster`) : base)
+    }
+
+  const used = new Set<Source>()
+  const objects: FlaggerObjects = {
+    metricTemplate: finder(inputs, 'MetricTemplate'),
+    alertProvider: finder(inputs, 'AlertProvider'),
+    use: (src) => used.add(src),
+  }
+  const documents: Doc[] = []
+  for (const { src, kind } of inputs) {
+    switch (kind) {
+      case 'Rollout':
+        documents.push(convertArgoRollout(src, ctx, renames))
+        break
+      case 'AnalysisTemplate':
+        documents.push(
+          convertAnalysisTemplate(src, ctx, kanariName(String(src.get(['metadata', 'name'])))),
+        )
+        break
+      case 'ClusterAnalysisTemplate': {
+        const name = String(src.get(['metadata', 'name']))
+        documents.push(convertAnalysisTemplate(src, ctx, renames.get(name) ?? kanariName(name)))
+        break
+      }
+      case 'Canary':
+        documents.push(convertFlaggerCanary(src, ctx, objects))
+        break
+      case 'MetricTemplate':
+      case 'AlertProvider':
+        break
+    }
+  }
+  for (const { src, kind } of inputs) {
+    if (kind !== 'MetricTemplate' && kind !== 'AlertProvider') continue
+    if (!used.has(src)) {
+      src.take(['apiVersion'])
+      src.take(['kind'])
+      src.take(['metadata'])
+      src.drop(
+        ['spec'],
+        `no Canary of the input uses this ${kind}: Kanari has no ${kind} object; it is carried into the Canaries that use it`,
+      )
+      continue
+    }
+    if (kind === 'MetricTemplate') finishMetricTemplate(src)
+    else finishAlertProvider(src)
+  }
+
+  const notCarried = inputs.flatMap(({ src }) => src.notCarried())
+  // Notes in the order of the input: file by file, line by line.
+  const order = new Map(files.map((f, i) => [f.name, i]))
+  const notes = [...ctx.notes].sort(
+    (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line,
+  )
+  // Linted as printed, so the lines of its problems are those of the YAML `kanari import` prints.
+  const { problems: lint } = checkRolloutSet([{ name: RESULT_NAME, text: toYaml(documents) }])
+  return { documents, notCarried, notes, lint }
+}
+
+/** The documents as one multi-document YAML stream. */
+export function toYaml(documents: Doc[]): string {
+  return documents.map((d) => stringify(d, { lineWidth: 0 })).join('---\n')
+}
+
+export function formatNotCarried(n: NotCarried): string {
+  return `${n.file}:${n.line} ${n.object} ${n.path}: ${n.reason}`
+}
+
+export function formatNote(n: ImportNote): string {
+  return `${n.file}:${n.line} ${n.object}: ${n.message}`
+}
