@@ -130,7 +130,11 @@ export class RolloutRunner {
         actor,
       }
       const calls = callEventHooks(this.#plan, status, [event], now)
+      const before = this.#status
       await this.#persist(status, [event])
+      // A command can change the replicas wanted (retry scales a rolled-back canary up again). The
+      // next tick starts from the status saved here and sees no change to act on: act on it now.
+      for (const action of scaleActions(before, status)) await this.#act(action, now)
       for (const action of calls) await this.#act(action, now)
       return status
     })
@@ -306,6 +310,22 @@ export class RolloutRunner {
 
 /** Answers to the runner's webhook calls not yet folded into a tick (for tests). */
 export type PendingWebhookAnswers = NonNullable<Observations['webhooks']>
+
+/** Scale actions from `prev`'s wanted replicas to `next`'s: scale-ups first, then scale-downs. */
+function scaleActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
+  const ups: EngineAction[] = []
+  const downs: EngineAction[] = []
+  const keys = new Set([...Object.keys(prev.replicas), ...Object.keys(next.replicas)])
+  for (const key of [...keys].sort((a, b) => Number(a) - Number(b))) {
+    const before = prev.replicas[key] ?? 0
+    const after = next.replicas[key] ?? 0
+    if (before === after) continue
+    const action: EngineAction = { type: 'scale', revision: Number(key), replicas: after }
+    if (after > before) ups.push(action)
+    else downs.push(action)
+  }
+  return [...ups, ...downs]
+}
 
 /** Revisions whose replicas the engine needs to see: those it asked for, stable and canary. */
 function revisionsOf(status: RolloutStatus): number[] {
