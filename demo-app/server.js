@@ -4,7 +4,8 @@
  * that keeps requesting /color and paints each answer as a cell, so a person sees the canary's share
  * grow. Faults are set by environment: ERROR_RATE (percent of 500s), LATENCY_MS (added delay, ±20%
  * jitter), CAPACITY_RPS (above this request rate the excess waits and answers 503: a fault that only
- * shows at scale), CRASH_AFTER_MS (exit after this long).
+ * shows at scale), CRASH_AFTER_MS (exit after this long). An injected failure is a real exception
+ * whose stack trace goes to stderr, as an app's unhandled error would: what a diagnosis finds.
  *
  * GET /checkout?user=ID is a feature switched by a flag inside one version: with FLAGS_URL (a Kanari
  * daemon) it asks OFREP for FEATURE_FLAG (default new-checkout) with the user as targeting key, serves
@@ -88,6 +89,29 @@ async function evaluateFeature(/** @type {string} */ user) {
   }
 }
 
+/** Swatches by color; a failing request asks for a shade the palette does not have. */
+const palette = {
+  blue: { hex: '#2f6fdf' },
+  green: { hex: '#2faf5f' },
+  red: { hex: '#df3f3f' },
+  yellow: { hex: '#e5c02f' },
+  purple: { hex: '#8f4fcf' },
+}
+
+/** @param {string} name */
+function swatchOf(name) {
+  return /** @type {Record<string, { hex: string }>} */ (palette)[name]?.hex.toUpperCase() ?? ''
+}
+
+/** @param {string} name @param {boolean} shaded */
+function paint(name, shaded) {
+  // The shaded variant of a color is looked up by a key the palette never has: a TypeError.
+  const entry = /** @type {Record<string, { hex: string } | undefined>} */ (palette)[
+    shaded ? `${name}-shade` : name
+  ]
+  return /** @type {{ hex: string }} */ (entry).hex.toUpperCase()
+}
+
 let served = 0
 const server = createServer((req, res) => {
   const started = Date.now()
@@ -151,13 +175,22 @@ const server = createServer((req, res) => {
   const delay = overloaded ? overloadLatencyMs * jitter : latencyMs * jitter
   const fail = overloaded || Math.random() * 100 < errorRate
   setTimeout(() => {
-    if (fail)
-      done(
-        overloaded ? 503 : 500,
-        'application/json',
-        JSON.stringify({ error: overloaded ? 'overloaded' : 'injected failure', color, version }),
+    if (overloaded)
+      return done(503, 'application/json', JSON.stringify({ error: 'overloaded', color, version }))
+    let hex = swatchOf(color)
+    try {
+      if (fail) hex = paint(color, true)
+    } catch (err) {
+      process.stderr.write(
+        `${new Date().toISOString()} ERROR ${req.method} ${url.pathname} failed: ${/** @type {Error} */ (err).stack}\n`,
       )
-    else done(200, 'application/json', JSON.stringify({ color, version, pid: process.pid }))
+      return done(
+        500,
+        'application/json',
+        JSON.stringify({ error: 'internal error', color, version }),
+      )
+    }
+    done(200, 'application/json', JSON.stringify({ color, version, hex, pid: process.pid }))
   }, delay)
 })
 

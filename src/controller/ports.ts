@@ -7,7 +7,7 @@ import type { Measurement, MeasurementRequest } from '../analysis/types.js'
 import type { MetricProviderKind } from '../analysis/vocabulary.js'
 import type { EngineEvent } from '../engine/events.js'
 import type { RolloutStatus, TrafficState } from '../engine/status.js'
-import type { VersionObservation } from '../engine/types.js'
+import type { PromotionReview, VersionObservation } from '../engine/types.js'
 import type { WebhookAnswer, WebhookCall } from '../engine/webhook-types.js'
 import type { RouterCapabilities } from '../engine/vocabulary.js'
 
@@ -64,6 +64,14 @@ export interface RolloutStore {
   saveStatus(rollout: string, status: RolloutStatus, events: EngineEvent[]): Promise<void>
   /** Events in order; `sinceId` skips those seen, `limit` keeps the newest. */
   events(rollout: string, options?: { sinceId?: number; limit?: number }): Promise<StoredEvent[]>
+}
+
+/**
+ * Reviews an automatic promotion for the opt-in advisor gate (RolloutPlan.advisorGate). It never
+ * throws; the engine stops waiting after the timeout whether or not an answer came.
+ */
+export interface PromotionReviewer {
+  review(revision: number, timeoutSeconds: number): Promise<PromotionReview>
 }
 
 /** Receives events after they are persisted: logs, watchers, notifiers. */

@@ -8,13 +8,14 @@ import type { EngineEvent } from '../engine/events.js'
 import type { RolloutPlan } from '../engine/plan.js'
 import { reconcile } from '../engine/reconcile.js'
 import { sameTraffic, type RolloutStatus } from '../engine/status.js'
-import type { EngineAction, Observations } from '../engine/types.js'
+import type { EngineAction, Observations, PromotionReview } from '../engine/types.js'
 import type { WebhookCall } from '../engine/webhook-types.js'
 import { callEventHooks } from '../engine/webhooks.js'
 import { measureWith } from './metric-registry.js'
 import type {
   EventSink,
   MetricProviders,
+  PromotionReviewer,
   RolloutStore,
   TrafficRouter,
   WebhookCaller,
@@ -28,6 +29,8 @@ export interface RunnerPorts {
   metrics: MetricProviders
   store: RolloutStore
   sinks: EventSink[]
+  /** Reviews automatic promotions for plans with an advisor gate; without one they are unavailable. */
+  reviewer?: PromotionReviewer
   /** Makes webhook calls; without one, every call is answered as failed. */
   webhooks?: WebhookCaller
 }
@@ -60,6 +63,7 @@ export class RolloutRunner {
   /** The status as JSON, when known: a tick that changes nothing is not persisted. */
   #statusText: string | undefined
   #pending: Observations['measurements'] = []
+  #pendingReviews: NonNullable<Observations['reviews']> = []
   #answers: NonNullable<Observations['webhooks']> = []
   /** Calls being made: a call asked again (after a restart) is not made twice at once. */
   readonly #calling = new Set<string>()
@@ -126,7 +130,11 @@ export class RolloutRunner {
         actor,
       }
       const calls = callEventHooks(this.#plan, status, [event], now)
+      const before = this.#status
       await this.#persist(status, [event])
+      // A command can change the replicas wanted (retry scales a rolled-back canary up again). The
+      // next tick starts from the status saved here and sees no change to act on: act on it now.
+      for (const action of scaleActions(before, status)) await this.#act(action, now)
       for (const action of calls) await this.#act(action, now)
       return status
     })
@@ -154,6 +162,11 @@ export class RolloutRunner {
     })
   }
 
+  /** Reviews received and not yet folded into a tick. */
+  get pendingReviews(): readonly NonNullable<Observations['reviews']>[number][] {
+    return this.#pendingReviews
+  }
+
   /** Resolves once every measurement asked for so far has been answered. */
   async idle(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight])
@@ -162,13 +175,15 @@ export class RolloutRunner {
   async #tick(now: number): Promise<TickReport> {
     const before = this.#status
     const measurements = this.#pending
+    const reviews = this.#pendingReviews
     const webhooks = this.#answers
     this.#pending = []
+    this.#pendingReviews = []
     this.#answers = []
     let result
     try {
       const versions = await this.ports.workloads.observe(revisionsOf(before))
-      result = reconcile(this.#plan, before, { versions, measurements, webhooks }, now)
+      result = reconcile(this.#plan, before, { versions, measurements, webhooks, reviews }, now)
       const events = result.actions.flatMap((a) => (a.type === 'event' ? [a.event] : []))
       // Persist first: if the process dies right after, the next one resumes from here.
       const text = JSON.stringify(result.status)
@@ -177,6 +192,7 @@ export class RolloutRunner {
     } catch (err) {
       // Nothing was acted on: keep the answers for the next tick.
       this.#pending = [...measurements, ...this.#pending]
+      this.#pendingReviews = [...reviews, ...this.#pendingReviews]
       this.#answers = [...webhooks, ...this.#answers]
       throw err
     }
@@ -221,6 +237,9 @@ export class RolloutRunner {
         case 'measure':
           this.#measure(action, now)
           return
+        case 'review':
+          this.#review(action)
+          return
         case 'callWebhook':
           this.#callWebhook(action.call)
           return
@@ -230,6 +249,27 @@ export class RolloutRunner {
     } catch (err) {
       this.options.onActionError?.(action, err)
     }
+  }
+
+  /**
+   * Asks for a review in the background. It is never awaited (not even in virtual time): the engine
+   * gives up on it after its timeout, and an answer that comes later is ignored.
+   */
+  #review(action: EngineAction & { type: 'review' }): void {
+    const reviewer = this.ports.reviewer
+    const answer: Promise<PromotionReview> =
+      reviewer === undefined
+        ? Promise.resolve({
+            revision: action.revision,
+            outcome: 'unavailable',
+            summary: `no advisor in ${this.options.driver}`,
+          })
+        : reviewer.review(action.revision, action.timeoutSeconds).catch((err: unknown) => ({
+            revision: action.revision,
+            outcome: 'unavailable' as const,
+            summary: `the review failed: ${err instanceof Error ? err.message : String(err)}`,
+          }))
+    void answer.then((review) => this.#pendingReviews.push(review))
   }
 
   #measure(action: EngineAction & { type: 'measure' }, now: number): void {
@@ -270,6 +310,22 @@ export class RolloutRunner {
 
 /** Answers to the runner's webhook calls not yet folded into a tick (for tests). */
 export type PendingWebhookAnswers = NonNullable<Observations['webhooks']>
+
+/** Scale actions from `prev`'s wanted replicas to `next`'s: scale-ups first, then scale-downs. */
+function scaleActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
+  const ups: EngineAction[] = []
+  const downs: EngineAction[] = []
+  const keys = new Set([...Object.keys(prev.replicas), ...Object.keys(next.replicas)])
+  for (const key of [...keys].sort((a, b) => Number(a) - Number(b))) {
+    const before = prev.replicas[key] ?? 0
+    const after = next.replicas[key] ?? 0
+    if (before === after) continue
+    const action: EngineAction = { type: 'scale', revision: Number(key), replicas: after }
+    if (after > before) ups.push(action)
+    else downs.push(action)
+  }
+  return [...ups, ...downs]
+}
 
 /** Revisions whose replicas the engine needs to see: those it asked for, stable and canary. */
 function revisionsOf(status: RolloutStatus): number[] {

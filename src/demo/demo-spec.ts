@@ -42,11 +42,17 @@ export function demoAppPath(): string {
   return fileURLToPath(new URL('../../demo-app/server.js', import.meta.url))
 }
 
+/** How long the demo lets a local model take to explain a rollback (a 0.5B model: about 12 s). */
+export const DEMO_ADVISOR_TIMEOUT_SECONDS = 180
+
 export function demoRollout(options: {
   port: number
   color: string
   version: string
   env: Record<string, string>
+  /** A GGUF model file: the advisor explains each rollback (it never decides). */
+  advisorModelFile?: string
+  advisorTimeoutSeconds?: number
 }): Record<string, unknown> {
   return {
     apiVersion: 'kanari.dev/v1alpha1',
@@ -87,6 +93,14 @@ export function demoRollout(options: {
           { name: 'error-rate', thresholdRange: { max: 2 } },
           { name: 'latency-p99', thresholdRange: { max: 200 } },
         ],
+        ...(options.advisorModelFile === undefined
+          ? {}
+          : {
+              advisor: {
+                modelFile: options.advisorModelFile,
+                timeout: `${options.advisorTimeoutSeconds ?? DEMO_ADVISOR_TIMEOUT_SECONDS}s`,
+              },
+            }),
       },
       progressDeadlineSeconds: 60,
     },

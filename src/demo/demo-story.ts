@@ -10,8 +10,15 @@ import type { RolloutView } from '../local/daemon/api/schemas.js'
 import { freePort } from '../local/free-port.js'
 import { runLoad } from '../local/load/index.js'
 import { renderProcessTable } from '../report/process-table.js'
-import { DEMO_RELEASES, demoRollout, type DemoRelease } from './demo-spec.js'
-import { releaseReport, type ReleaseReport } from './release-report.js'
+import { renderAdvisor, renderBrief } from '../diagnosis/render.js'
+import type { DiagnosisResponse } from '../local/daemon/api/diagnosis-routes.js'
+import {
+  DEMO_ADVISOR_TIMEOUT_SECONDS,
+  DEMO_RELEASES,
+  demoRollout,
+  type DemoRelease,
+} from './demo-spec.js'
+import { releaseReport, type ReleaseDiagnosis, type ReleaseReport } from './release-report.js'
 
 export interface StoryOptions {
   stateDir: string
@@ -27,6 +34,8 @@ export interface StoryOptions {
   live: boolean
   json: boolean
   columns: number
+  /** A GGUF model file for the advisor, which then explains each rollback. */
+  advisorModelFile?: string
 }
 
 /** What the story got to; read by whoever ends the demo, however the story ended. */
@@ -73,7 +82,11 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
   const apply = async (
     release: Pick<DemoRelease, 'color' | 'version' | 'env'>,
   ): Promise<number> => {
-    const doc = demoRollout({ port, ...release })
+    const doc = demoRollout({
+      port,
+      ...release,
+      ...(o.advisorModelFile === undefined ? {} : { advisorModelFile: o.advisorModelFile }),
+    })
     const res = await daemon().put<{ results: { revision: number }[] }>('/api/v1/rollouts', {
       files: [{ name: `demo-${release.version}.yaml`, text: stringify(doc) }],
       baseDir: resolve('.'),
@@ -81,6 +94,65 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
     return res.results[0]?.revision ?? 0
   }
   const view = (): Promise<RolloutView> => daemon().get<RolloutView>('/api/v1/rollouts/demo')
+
+  /**
+   * The evidence report of a rolled-back revision, stored by the daemon right after the rollback;
+   * with an advisor, what it said too (it only explains: the rollback was already decided).
+   */
+  const evidence = async (revision: number): Promise<ReleaseDiagnosis | null> => {
+    const path = `/api/v1/rollouts/demo/diagnosis?revision=${revision}`
+    const deadline = Date.now() + 10_000
+    let d = await daemon().get<DiagnosisResponse>(path)
+    while (!d.stored && Date.now() < deadline) {
+      await sleep(250)
+      d = await daemon().get<DiagnosisResponse>(path)
+    }
+    if (!d.stored) return null
+    if (!o.json) {
+      say(`   evidence (\`kanari diagnose demo --revision ${revision}\` has all of it):`)
+      write(
+        renderBrief(d.report)
+          .split('\n')
+          .slice(1)
+          .map((l) => (l === '' ? l : `   ${l}`))
+          .join('\n'),
+      )
+    }
+    if (o.advisorModelFile !== undefined) {
+      const until = Date.now() + (DEMO_ADVISOR_TIMEOUT_SECONDS + 30) * 1000
+      if (!o.json) say('   asking the advisor (a local model; it explains, it never decides)…')
+      while (d.advisor === null && Date.now() < until) {
+        await sleep(500)
+        d = await daemon().get<DiagnosisResponse>(path)
+      }
+      if (!o.json && d.advisor !== null) for (const l of renderAdvisor(d.advisor)) say(`   ${l}`)
+    }
+    const first = d.report.logs.templates[0]
+    const row = d.report.requests.rows[0]
+    return {
+      revision,
+      firstTemplate:
+        first === undefined
+          ? null
+          : {
+              template: first.template,
+              newInCanary: first.newInCanary,
+              canary: first.canary,
+              stable: first.stable,
+            },
+      firstRequest:
+        row === undefined
+          ? null
+          : {
+              method: row.method,
+              path: row.path,
+              status: row.status,
+              canary: row.canary,
+              stable: row.stable,
+            },
+      advisor: d.advisor,
+    }
+  }
 
   // Per-revision tallies of what users saw, from the load generator.
   const perBackend = new Map<string, { requests: number; failed: number }>()
@@ -148,6 +220,9 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
               : `  ✗ expected ${release.expect.outcome}${release.expect.atWeight === undefined ? '' : ` at ${release.expect.atWeight}%`}`),
         )
         if (report.outcome === 'RolledBack') say(`   why: ${report.reason}`)
+      }
+      if (report.outcome === 'RolledBack') {
+        report.diagnosis = await evidence(revision)
       }
       // Let the rolled-back canary drain and stable settle before the next release.
       await sleep(1500)

@@ -26,6 +26,9 @@ describe('keep instructions', () => {
       '  ./bin/kanari get rollout demo --watch --state-dir /tmp/kanari-demo-abc',
     )
     expect(lines).toContain(
+      '  ./bin/kanari diagnose demo --revision 3 --state-dir /tmp/kanari-demo-abc',
+    )
+    expect(lines).toContain(
       '  ./bin/kanari down --state-dir /tmp/kanari-demo-abc && rm -rf /tmp/kanari-demo-abc',
     )
     expect(lines[0]).toContain('pid 99')

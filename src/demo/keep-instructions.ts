@@ -38,6 +38,8 @@ export function keepInstructions(options: {
     ...(dashboardUrl === undefined || dashboardUrl === ''
       ? []
       : [`  or in the dashboard: ${dashboardUrl} (to act from it: ${kanari} dashboard ${at})`]),
+    "the evidence of v3's rollback (verdicts, requests by path and status, log diff, change):",
+    `  ${kanari} diagnose demo --revision 3 ${at}`,
     'stop everything (the daemon, every replica) and remove the state:',
     `  ${kanari} down ${at} && rm -rf ${stateDir}`,
   ]

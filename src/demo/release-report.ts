@@ -5,7 +5,23 @@
  */
 import type { RolloutStatus } from '../engine/status.js'
 import type { ProcessRow } from '../report/process-table.js'
+import type { AdvisorRecord } from '../diagnosis/advice.js'
 import type { DemoRelease } from './demo-spec.js'
+
+/** A rolled-back release's evidence, in brief: its first log template and request row, the advisor. */
+export interface ReleaseDiagnosis {
+  revision: number
+  firstTemplate: { template: string; newInCanary: boolean; canary: number; stable: number } | null
+  firstRequest: {
+    method: string
+    path: string
+    status: number
+    canary: number
+    stable: number
+  } | null
+  /** What the advisor said, when one was configured (it never decides). */
+  advisor: AdvisorRecord | null
+}
 
 export interface ReleaseReport {
   version: string
@@ -23,6 +39,8 @@ export interface ReleaseReport {
   requests: number
   ok: boolean
   processTable: ProcessRow[]
+  /** Rolled-back releases: the evidence report the daemon stored, in brief. */
+  diagnosis?: ReleaseDiagnosis | null
 }
 
 export function releaseReport(

@@ -33,6 +33,8 @@ export interface DemoOptions {
   json: boolean
   rps: number
   startDaemon: (stateDir: string) => Promise<DaemonClient>
+  /** A GGUF model file: an advisor explains each rollback (it never decides). */
+  advisorModelFile?: string
   /**
    * Subscribes to the user's interrupts (Ctrl-C, SIGTERM) and returns the unsubscribe. The first one
    * stops the demo and cleans up, even with `keep`; a later one kills instead of waiting.
@@ -128,6 +130,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       live,
       json: options.json,
       columns: out.columns ?? 120,
+      ...(options.advisorModelFile === undefined
+        ? {}
+        : { advisorModelFile: options.advisorModelFile }),
     },
     progress,
   )

@@ -140,6 +140,11 @@ export function applyCommand(
 /** `promote` without --full: the current step (a pause, an analysis, a waiting preview) is done. */
 function skipCurrentStep(t: Tick): void {
   const s = t.s
+  if (s.pause?.reason === 'AdvisorDisagreed') {
+    // The steps are done; the person overrules the advisor and the promotion goes on.
+    t.transition('Promote', 'promoted by user over the advisor; promoting')
+    return
+  }
   if (t.plan.strategy.kind === 'blueGreen') {
     approvePreview(t, 'promoted by user')
     if (s.analyses.step?.phase === 'Running') endRuns(t, 'promoted by user')

@@ -7,7 +7,7 @@ import type { AnalysisPhase, AnalysisPlan, JudgeName } from '../analysis/types.j
 import type { RolloutCommand } from './commands.js'
 import type { RequestMatch, Severity, StrategyPlan, WebhookType } from './plan.js'
 import type { PauseReason } from './status.js'
-import type { WorkloadProblem } from './types.js'
+import type { ReviewOutcome, WorkloadProblem } from './types.js'
 
 /** Every reason an event can carry; the union below has exactly one member per reason. */
 export const EVENT_REASONS = [
@@ -28,6 +28,7 @@ export const EVENT_REASONS = [
   'RolledBack',
   'Promoted',
   'Command',
+  'PromotionReviewed',
   'WebhookAnswered',
 ] as const
 export type EventReason = (typeof EVENT_REASONS)[number]
@@ -140,6 +141,13 @@ export type EventData =
       explanation: string
     }
   | { reason: 'Promoted'; previousStable: number | null; byUser: boolean }
+  | {
+      /** The advisor's review of an automatic promotion (opt-in); `paused`: it became a pause. */
+      reason: 'PromotionReviewed'
+      outcome: ReviewOutcome
+      summary: string
+      paused: boolean
+    }
   | {
       /** A webhook answered (reported when its answer changes something; see `effect`). */
       reason: 'WebhookAnswered'

@@ -170,4 +170,10 @@ export interface RolloutPlan {
   paused: boolean
   /** Router supports header routes and mirroring (the local proxy, Istio, Gateway API…). */
   routerCapabilities: RouterCapabilities
+  /**
+   * Opt-in (`spec.analysis.advisor.pauseOnDisagreement`): before the canary's automatic promotion an
+   * advisor reviews it, for at most `timeoutSeconds`; if it disagrees the promotion becomes a pause
+   * for a person. No answer, or agreement, and the promotion goes on: the review can only hold it.
+   */
+  advisorGate?: { timeoutSeconds: number }
 }

@@ -5,14 +5,18 @@
 import type { AnalysisRunStatus } from '../analysis/types.js'
 import type { RollbackCause } from './events.js'
 import type { RequestMatch, WebhookType } from './plan.js'
-import type { WorkloadProblemReason } from './types.js'
+import type { ReviewOutcome, WorkloadProblemReason } from './types.js'
 import type { WebhookState } from './webhook-types.js'
 
 export type Phase =
   'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
 
-/** `Gate`: a confirm-* webhook answered no; it is asked again each interval. */
-export type PauseReason = 'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion' | 'Gate'
+/**
+ * `Gate`: a confirm-* webhook answered no; it is asked again each interval. `AdvisorDisagreed`: the
+ * advisor's review did not agree with an automatic promotion.
+ */
+export type PauseReason =
+  'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion' | 'Gate' | 'AdvisorDisagreed'
 
 /** Blue-green: the preview waits for readiness, analysis and approval, then the switch is approved. */
 export type BlueGreenStage = 'Preview' | 'Approved'
@@ -98,6 +102,17 @@ export interface RolloutStatus {
    */
   reportedProblems?: Record<string, WorkloadProblemReason>
   lastOutcome: RolloutOutcome | null
+  /**
+   * The advisor's review of the current canary's automatic promotion (plans with an advisorGate
+   * only): asked at `askedAt`, its outcome once answered or timed out, `settled` once acted on.
+   */
+  review?: {
+    revision: number
+    askedAt: number
+    outcome: ReviewOutcome | null
+    summary: string
+    settled: boolean
+  }
   /**
    * Webhook calls waiting for their answer and where each webhook stands. Absent until a rollout
    * with webhooks needs it, and in statuses stored before webhooks were called.

@@ -16,6 +16,7 @@ export type RolloutEvent =
   | 'PromoteFull'
   | 'StepsCompleted'
   | 'AnalysisInconclusive'
+  | 'AdvisorDisagreed'
   | 'Abort'
   | 'PromotionCompleted'
   | 'Retry'
@@ -41,6 +42,7 @@ const table: [RolloutEvent, Phase[], Phase][] = [
   ['PauseStep', ['Progressing'], 'Paused'],
   ['UserPause', ['Progressing', 'Promoting'], 'Paused'],
   ['AnalysisInconclusive', ['Progressing', 'Promoting'], 'Paused'],
+  ['AdvisorDisagreed', ['Progressing'], 'Paused'],
   ['Resume', ['Paused'], 'Progressing'],
   ['Promote', ['Paused', 'Progressing'], 'Progressing'],
   ['PromoteFull', ['Paused', 'Progressing'], 'Promoting'],

@@ -47,12 +47,28 @@ export interface Observations {
   measurements: { runId: string; measurement: Measurement }[]
   /** Answers to earlier `callWebhook` actions, tagged with the call they answer. */
   webhooks?: { callId: string; answer: WebhookAnswer }[]
+  /** Answers to earlier `review` actions. */
+  reviews?: PromotionReview[]
+}
+
+/** What an advisor's review of an automatic promotion came to (see RolloutPlan.advisorGate). */
+export const REVIEW_OUTCOMES = ['agree', 'disagree', 'unavailable'] as const
+export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number]
+
+/** The answer to a `review` action. */
+export interface PromotionReview {
+  revision: number
+  outcome: ReviewOutcome
+  /** For people: what the advisor said, or why there is no review. */
+  summary: string
 }
 
 export type EngineAction =
   | { type: 'scale'; revision: number; replicas: number }
   | { type: 'setTraffic'; traffic: TrafficState }
   | { type: 'measure'; request: MeasurementRequest }
+  /** Ask the advisor to review promoting `revision`; answered within `timeoutSeconds` or not at all. */
+  | { type: 'review'; revision: number; timeoutSeconds: number }
   /** Call a webhook; the answer comes back in `Observations.webhooks`. */
   | { type: 'callWebhook'; call: WebhookCall }
   | { type: 'event'; event: EngineEvent }

@@ -76,6 +76,8 @@ function title(rollout: string, e: EngineEvent): string {
       return `${rollout}: ${e.command}${e.full ? ' --full' : ''} requested by ${e.actor}`
     case 'WebhookAnswered':
       return `${rollout}: webhook ${e.webhook.name} (${e.webhook.type}) ${e.passed ? 'said yes' : 'said no'} for ${rev}`
+    case 'PromotionReviewed':
+      return `${rollout}: the advisor ${e.outcome === 'agree' ? 'agrees with' : e.outcome === 'disagree' ? 'does not agree with' : 'could not review'} promoting ${rev}${e.paused ? ', paused' : ''}`
   }
 }
 

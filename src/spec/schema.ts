@@ -242,6 +242,37 @@ export const StrategySchema = Type.Object({
   rolling: Type.Optional(RollingSchema),
 })
 
+/** An optional advisor that explains an evidence report; never the gate (docs/diagnosis.md). */
+export const AdvisorSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1',
+      }),
+    ),
+    model: Type.Optional(Type.String({ minLength: 1, description: 'model name sent with url' })),
+    apiKeyEnv: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'environment variable of the daemon holding the key',
+      }),
+    ),
+    apiKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'file holding the key' })),
+    modelFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'a GGUF model file run in-process instead of url' }),
+    ),
+    timeout: Type.Optional(Duration()),
+    pauseOnDisagreement: Type.Optional(
+      Type.Boolean({
+        description:
+          'pause an automatic promotion for a person when the advisor does not say promote (default false)',
+      }),
+    ),
+  },
+  { description: 'one of url (+ model) or modelFile' },
+)
+
 export const RolloutAnalysisSchema = Type.Object({
   interval: Type.Optional(Duration()),
   judge: Type.Optional(StringEnum(JUDGES)),
@@ -252,6 +283,7 @@ export const RolloutAnalysisSchema = Type.Object({
   templates: Type.Optional(Type.Array(TemplateRefSchema)),
   args: Type.Optional(Type.Array(ArgSchema)),
   metrics: Type.Optional(Type.Array(MetricSchema)),
+  advisor: Type.Optional(AdvisorSchema),
 })
 
 export const GateNameSchema = Type.String({
@@ -422,6 +454,16 @@ export const RolloutSpecSchema = Type.Object({
   analysis: Type.Optional(RolloutAnalysisSchema),
   webhooks: Type.Optional(Type.Array(WebhookSchema)),
   notifications: Type.Optional(Type.Array(NotificationSchema)),
+  diagnosis: Type.Optional(
+    Type.Object({
+      secretEnv: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), {
+          description:
+            'env variables whose values evidence reports hide (besides secret-looking names)',
+        }),
+      ),
+    }),
+  ),
   progressDeadlineSeconds: Type.Optional(Count(1)),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
   paused: Type.Optional(Type.Boolean()),
@@ -459,4 +501,5 @@ export type AnalysisTemplate = Static<typeof AnalysisTemplateSchema>
 export type MetricSpec = Static<typeof MetricSchema>
 export type StepSpec = Static<typeof StepSchema>
 export type AnalysisRefSpec = NonNullable<StepSpec['analysis']>
+export type AdvisorSpec = Static<typeof AdvisorSchema>
 export type NotificationSpec = Static<typeof NotificationSchema>

@@ -108,6 +108,8 @@ describe('daemon API', () => {
         'DELETE /api/v1/rollouts/{name}',
         'GET /api/v1/rollouts/{name}/events',
         'GET /api/v1/rollouts/{name}/logs',
+        'GET /api/v1/rollouts/{name}/diagnosis',
+        'PUT /api/v1/rollouts/{name}/diagnosis/advisor',
         'POST /api/v1/rollouts/{name}/promote',
         'POST /api/v1/rollouts/{name}/abort',
         'POST /api/v1/rollouts/{name}/retry',

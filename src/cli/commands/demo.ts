@@ -1,4 +1,5 @@
 /** `kanari demo` (what `npm run demo` runs): the whole progressive-delivery story on this machine. */
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { InterruptSignal } from '../../demo/run-demo.js'
 import type { CliContext } from '../context.js'
@@ -36,25 +37,40 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       positiveNumber('requests per second above 0, e.g. --rps 120'),
       120,
     )
+    .option(
+      '--advisor-model-file <file>',
+      'a GGUF model (node-llama-cpp): an advisor explains each rollback; it never decides',
+    )
     .addOption(outputOption(['table', 'json']))
-    .action(async (options: { ci?: boolean; keep?: boolean; rps: number; output: string }) => {
-      const { runDemo } = await import('../../demo/run-demo.js')
-      const { startDaemon } = await import('../daemon-connection.js')
-      const report = await runDemo({
-        io: ctx.io,
-        ci: options.ci === true,
-        keep: options.keep === true,
-        json: options.output === 'json',
-        rps: options.rps,
-        startDaemon: async (stateDir) => (await startDaemon(stateDir)).client,
-        onInterrupt: processInterrupts,
-      })
-      if (report.interrupted === undefined) {
-        ctx.exitCode = report.ok ? 0 : 1
-        return
-      }
-      // What was interrupted may still hold a timer or a socket (a daemon-start poll, the load's
-      // last requests); everything they served is gone, and the user asked to stop now.
-      process.exit(EXIT_CODES[report.interrupted])
-    })
+    .action(
+      async (options: {
+        ci?: boolean
+        keep?: boolean
+        rps: number
+        output: string
+        advisorModelFile?: string
+      }) => {
+        const { runDemo } = await import('../../demo/run-demo.js')
+        const { startDaemon } = await import('../daemon-connection.js')
+        const report = await runDemo({
+          io: ctx.io,
+          ci: options.ci === true,
+          keep: options.keep === true,
+          json: options.output === 'json',
+          rps: options.rps,
+          startDaemon: async (stateDir) => (await startDaemon(stateDir)).client,
+          onInterrupt: processInterrupts,
+          ...(options.advisorModelFile === undefined
+            ? {}
+            : { advisorModelFile: resolve(options.advisorModelFile) }),
+        })
+        if (report.interrupted === undefined) {
+          ctx.exitCode = report.ok ? 0 : 1
+          return
+        }
+        // What was interrupted may still hold a timer or a socket (a daemon-start poll, the load's
+        // last requests); everything they served is gone, and the user asked to stop now.
+        process.exit(EXIT_CODES[report.interrupted])
+      },
+    )
 }

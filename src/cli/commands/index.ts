@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerDashboardCommand } from './dashboard.js'
 import { registerDemoCommand } from './demo.js'
+import { registerDiagnoseCommand } from './diagnose.js'
 import { registerFlagCommands } from './flags.js'
 import { registerGateCommand } from './gate.js'
 import { registerLoadtestCommand } from './loadtest.js'
@@ -26,6 +27,7 @@ export const commands: RegisterCommand[] = [
   registerImportCommand,
   registerSimulateCommand,
   registerRolloutCommands,
+  registerDiagnoseCommand,
   registerGateCommand,
   registerLoadtestCommand,
   registerDaemonCommands,

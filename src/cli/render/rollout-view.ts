@@ -131,6 +131,14 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
     lines.push(`Analysis:   ${run.kind} ${run.phase} — ${run.message}`)
     for (const m of run.metrics) lines.push(`  ${m.name}: ${m.lastMessage ?? 'no measurement yet'}`)
   }
+  if (view.diagnosis !== undefined) {
+    lines.push(
+      `Diagnosis:  revision ${view.diagnosis.revision} (\`kanari diagnose ${view.name}\` for the whole report)`,
+    )
+    for (const line of view.diagnosis.summary) lines.push(`  ${line}`)
+    if (view.diagnosis.advisor !== null)
+      lines.push(`  advisor (advisory only): ${view.diagnosis.advisor}`)
+  }
   if (view.processTable.length > 0) {
     lines.push('Release:')
     lines.push(

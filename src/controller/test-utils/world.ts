@@ -16,7 +16,7 @@ import type {
 import { MemoryEventSink } from '../memory-sink.js'
 import { MemoryRolloutStore } from '../memory-store.js'
 import { MemoryRouter } from '../memory-router.js'
-import type { MetricProvider, WebhookCaller, WorkloadDriver } from '../ports.js'
+import type { MetricProvider, PromotionReviewer, WebhookCaller, WorkloadDriver } from '../ports.js'
 import { RolloutRunner } from '../runner.js'
 
 export type Answer = (request: MeasurementRequest) => Omit<Measurement, 'metric' | 'at'>
@@ -78,6 +78,8 @@ export class World {
   readonly router = new MemoryRouter()
   readonly sink = new MemoryEventSink()
   readonly #workloads = new TickedWorkloads()
+  /** Answers review actions (the advisor gate); unset: every review is unavailable. */
+  reviewer: PromotionReviewer | undefined
   readonly #runner: RolloutRunner
 
   readonly store = new MemoryRolloutStore()
@@ -101,6 +103,16 @@ export class World {
         metrics: { builtin: provider, prometheus: provider, web: provider, command: provider },
         store,
         sinks: [this.sink],
+        reviewer: {
+          review: (revision, timeoutSeconds) =>
+            this.reviewer === undefined
+              ? Promise.resolve({
+                  revision,
+                  outcome: 'unavailable' as const,
+                  summary: 'no reviewer in this world',
+                })
+              : this.reviewer.review(revision, timeoutSeconds),
+        },
         ...(webhooks === undefined ? {} : { webhooks }),
       },
       { name: plan.name, plan, status: initialStatus(), measurements: 'await', driver: 'tests' },
@@ -140,6 +152,7 @@ export class World {
     return {
       versions: this.#workloads.versions(),
       measurements: [...this.#runner.pendingMeasurements],
+      reviews: [...this.#runner.pendingReviews],
       webhooks: [...this.#runner.pendingWebhookAnswers],
     }
   }

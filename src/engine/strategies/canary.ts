@@ -7,6 +7,7 @@ import type { CompletedStep } from '../events.js'
 import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
 import { currentRun, startRun, withCarriedChecks } from '../analysis-runs.js'
+import { reviewHolds, reviewSeconds } from '../promotion-review.js'
 import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
 import { waitingCause } from '../workload-problems.js'
 
@@ -231,7 +232,9 @@ export function progressCanary(t: Tick, strategy: CanaryPlan): void {
   for (let guard = 0; guard < 4 * strategy.steps.length + 8; guard++) {
     if (!t.inFlight()) return
     const step = s.phase === 'Promoting' ? undefined : strategy.steps[s.currentStepIndex]
-    if (t.holds(strategy.abortScaleDownDelaySeconds, plannedSeconds(step))) return
+    const planned =
+      step === undefined && s.phase !== 'Promoting' ? reviewSeconds(t) : plannedSeconds(step)
+    if (t.holds(strategy.abortScaleDownDelaySeconds, planned)) return
     if (s.phase === 'Promoting') {
       promote(t, strategy)
       return
@@ -242,8 +245,14 @@ export function progressCanary(t: Tick, strategy: CanaryPlan): void {
       continue
     }
     if (step === undefined) {
-      if (held(t) || awaitingBackground(t, 'promotion')) return
-      if (!passGate(t, 'confirm-promotion', 'promotion')) return
+      // A confirm-promotion webhook first, then the advisor's review (when the plan asks for one).
+      if (
+        held(t) ||
+        awaitingBackground(t, 'promotion') ||
+        !passGate(t, 'confirm-promotion', 'promotion') ||
+        reviewHolds(t)
+      )
+        return
       t.transition('StepsCompleted', `all ${strategy.steps.length} steps passed; promoting`)
       s.stepStartedAt = t.now
       continue

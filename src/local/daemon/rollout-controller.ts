@@ -14,6 +14,7 @@ import { externalMetricProviders } from '../../providers/index.js'
 import { Notifier, type Notice, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
+import { Diagnoser } from '../diagnosis/diagnoser.js'
 import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
 import type { FlagService } from '../flags/flag-service.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
@@ -76,6 +77,8 @@ export class RolloutController {
   #traffic = new TrafficSnapshot()
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /** Evidence reports of this rollout's releases, and the advisor's review (docs/diagnosis.md). */
+  readonly diagnoser: Diagnoser
   /** The status after the last tick reported to `observeTick`. */
   #observed: RolloutStatus
 
@@ -85,6 +88,15 @@ export class RolloutController {
   ) {
     const { status, plan, ...rest } = config
     this.#config = rest
+    this.diagnoser = new Diagnoser({
+      name: config.name,
+      store: deps.store,
+      supervisor: deps.supervisor,
+      status: () => this.#runner.status,
+      proxy: () => this.#proxy,
+      log: deps.log,
+      now: deps.now,
+    })
     this.#observed = status
     this.#workloads = new ProcessWorkloads(
       deps.supervisor,
@@ -137,7 +149,8 @@ export class RolloutController {
           }),
         },
         store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log), this.#notifier, ...(deps.sinks ?? [])],
+        sinks: [new LogSink(deps.log), this.#notifier, this.diagnoser, ...(deps.sinks ?? [])],
+        reviewer: this.diagnoser,
         webhooks: new LocalWebhookCaller({
           http: new HttpWebhookCaller(),
           gate: (name) => deps.store.getGate(name),

@@ -2,7 +2,9 @@
  * What the daemon shows of its rollouts: the full view `kanari get` renders, the `kanari list`
  * rows, the latest release's events, and the Prometheus text of every rollout's proxy.
  */
+import { renderSummary } from '../../diagnosis/render.js'
 import { startsRelease, type EngineEvent } from '../../engine/events.js'
+import type { RolloutStatus } from '../../engine/status.js'
 import { processTable } from '../../report/process-table.js'
 import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
@@ -57,6 +59,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
       }
     })
   const release = releaseEvents(events)
+  const diagnosis = rollbackDiagnosis(c, status)
   return {
     name,
     revision: stored?.revision ?? 0,
@@ -69,6 +72,26 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     events: events.slice(-VIEW_EVENTS),
     processTable: processTable(release),
     notifications: c.notifications,
+    ...(diagnosis === undefined ? {} : { diagnosis }),
+  }
+}
+
+/** After a rollback, the rolled-back revision's stored report in brief. */
+function rollbackDiagnosis(c: RolloutController, status: RolloutStatus): RolloutView['diagnosis'] {
+  const last = status.lastOutcome
+  if (status.phase !== 'RolledBack' || last?.result !== 'RolledBack') return undefined
+  const stored = c.diagnoser.stored(last.revision)
+  if (stored === undefined) return undefined
+  const a = stored.advisor
+  return {
+    revision: stored.revision,
+    summary: renderSummary(stored.report),
+    advisor:
+      a === null
+        ? null
+        : a.status === 'answered'
+          ? `${a.advice.verdict} (confidence ${a.advice.confidence}): ${a.advice.explanation}`
+          : `unavailable — ${a.reason}`,
   }
 }
 

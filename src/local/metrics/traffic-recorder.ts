@@ -5,6 +5,7 @@
  * they are not in the user totals, but they are how a version behaved, so analysis windows include
  * them — a dark launch or a blue-green preview fed by mirroring is measured on its shadow traffic.
  */
+import { RouteCounts } from './route-counts.js'
 import type { TrafficReader } from './traffic-reader.js'
 import {
   addVersionTraffic,
@@ -41,6 +42,8 @@ interface BackendSeries {
 }
 
 export class TrafficRecorder implements TrafficReader {
+  /** Requests by method, path and status per backend, for diagnoses (user and mirrored alike). */
+  readonly routes = new RouteCounts()
   readonly #series = new Map<string, BackendSeries>()
   readonly #shadow = new Map<string, BackendSeries>()
   readonly #proxyAnswers = new Map<string, Record<ProxyAnswerReason, number>>()

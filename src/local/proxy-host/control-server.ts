@@ -59,6 +59,14 @@ export async function startControlServer(
         return send(res, 400, { error: 'window needs backend, from and to' })
       return send(res, 200, proxy.traffic.window(backend, from, to))
     }
+    if (url.pathname === CONTROL.breakdown && req.method === 'GET') {
+      const backend = url.searchParams.get('backend') ?? ''
+      const from = Number(url.searchParams.get('from'))
+      const to = Number(url.searchParams.get('to'))
+      if (backend === '' || !Number.isFinite(from) || !Number.isFinite(to))
+        return send(res, 400, { error: 'breakdown needs backend, from and to' })
+      return send(res, 200, proxy.traffic.routes.window(backend, from, to))
+    }
     if (url.pathname === CONTROL.totals && req.method === 'GET')
       return send(res, 200, totalsOf(proxy.traffic))
     if (url.pathname === CONTROL.close && req.method === 'POST') {

@@ -9,6 +9,7 @@ import { request } from 'node:http'
 import { dirname, join } from 'node:path'
 import type { VersionTraffic } from '../../analysis/traffic.js'
 import { ConflictError, DependencyError } from '../../errors.js'
+import type { RouteCount } from '../metrics/route-counts.js'
 import type { TrafficTotals } from '../metrics/traffic-reader.js'
 import { entryArgs, readHello } from '../node-entry.js'
 import { carriesEnv, isAlive } from '../process-alive.js'
@@ -116,6 +117,12 @@ export class ProxyHost {
   window(backend: string, fromMs: number, toMs: number): Promise<VersionTraffic> {
     const q = new URLSearchParams({ backend, from: String(fromMs), to: String(toMs) })
     return this.#call<VersionTraffic>('GET', `${CONTROL.window}?${q.toString()}`)
+  }
+
+  /** A backend's requests by method, path and status over [fromMs, toMs). */
+  breakdown(backend: string, fromMs: number, toMs: number): Promise<RouteCount[]> {
+    const q = new URLSearchParams({ backend, from: String(fromMs), to: String(toMs) })
+    return this.#call<RouteCount[]>('GET', `${CONTROL.breakdown}?${q.toString()}`)
   }
 
   totals(): Promise<TrafficTotals> {

@@ -48,6 +48,8 @@ export const CONTROL = {
   window: '/window',
   /** GET: lifetime counters of every backend. */
   totals: '/totals',
+  /** GET ?backend=&from=&to=: a backend's requests by method, path and status in [from, to). */
+  breakdown: '/breakdown',
   /** POST ?drainMs=: stop accepting, drain, exit. */
   close: '/close',
 } as const

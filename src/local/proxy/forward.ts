@@ -102,12 +102,16 @@ export function createForwarder(
             return out
           },
         )
-        .then(() => traffic.record(backend, status, performance.now() - started))
+        .then(() => {
+          traffic.record(backend, status, performance.now() - started)
+          traffic.routes.record(backend, req.method ?? 'GET', req.url ?? '/', status)
+        })
         .catch((err: unknown) => {
           const code = (err as { code?: string }).code ?? ''
           if (status !== 0 || res.headersSent) {
             // The answer had started: the client sees a cut response; count what it was.
             traffic.record(backend, status, performance.now() - started)
+            traffic.routes.record(backend, req.method ?? 'GET', req.url ?? '/', status)
             res.destroy()
             return
           }
@@ -136,6 +140,7 @@ export function createForwarder(
           else {
             // The app accepted the request and failed it (reset, timeout): its error.
             traffic.record(backend, 0, performance.now() - started)
+            traffic.routes.record(backend, req.method ?? 'GET', req.url ?? '/', 0)
             fail(
               res,
               backend,

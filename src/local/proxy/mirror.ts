@@ -44,6 +44,7 @@ export class Mirror {
         // A body dump cut short (too large) still leaves the status the version answered with.
         await res.body.dump().catch(() => undefined)
         traffic.recordShadow(backend, res.statusCode, performance.now() - started)
+        traffic.routes.record(backend, req.method ?? 'GET', req.url ?? '/', res.statusCode)
       })
       .catch((err: unknown) => {
         // Nothing listening is not how the version answered: keep it out of its shadow traffic.

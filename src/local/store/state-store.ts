@@ -70,6 +70,9 @@ const MIGRATIONS = [
   `create table outbox (id integer primary key autoincrement, name text not null, notice text not null,
      created_at integer not null);
    create index outbox_by_rollout on outbox (name, id);`,
+  // Evidence reports of releases (one per rollout and revision, the latest) and what an advisor said.
+  `create table diagnoses (name text not null, revision integer not null, created_at integer not null,
+     report text not null, advisor text, primary key (name, revision));`,
 ]
 
 export class StateStore {
@@ -258,6 +261,7 @@ export class StateStore {
         this.#db.prepare('delete from revisions where name = ?').run(name)
         this.#db.prepare('delete from events where name = ?').run(name)
         this.#db.prepare('delete from outbox where name = ?').run(name)
+        this.#db.prepare('delete from diagnoses where name = ?').run(name)
       })(),
     )
   }
@@ -319,6 +323,63 @@ export class StateStore {
       id: r.id as number,
       rollout: r.name as string,
     }))
+  }
+
+  /** Stores a revision's evidence report (JSON), replacing an earlier one and what was said of it. */
+  putDiagnosis(name: string, revision: number, report: unknown, createdAt: number): void {
+    this.#write(() =>
+      this.#db
+        .prepare(
+          'insert or replace into diagnoses (name, revision, created_at, report, advisor) values (?, ?, ?, ?, null)',
+        )
+        .run(name, revision, createdAt, JSON.stringify(report)),
+    )
+  }
+
+  /** Stores what an advisor said of a stored report; false when there is no such report. */
+  putDiagnosisAdvisor(name: string, revision: number, advisor: unknown): boolean {
+    return this.#write(
+      () =>
+        this.#db
+          .prepare('update diagnoses set advisor = ? where name = ? and revision = ?')
+          .run(JSON.stringify(advisor), name, revision).changes > 0,
+    )
+  }
+
+  /** A stored report and the advisor's record (or null), for `revision` or the latest one. */
+  getDiagnosis(
+    name: string,
+    revision?: number,
+  ): { revision: number; createdAt: number; report: unknown; advisor: unknown } | undefined {
+    const row = (
+      revision === undefined
+        ? this.#db
+            .prepare(
+              'select * from diagnoses where name = ? order by created_at desc, revision desc limit 1',
+            )
+            .get(name)
+        : this.#db
+            .prepare('select * from diagnoses where name = ? and revision = ?')
+            .get(name, revision)
+    ) as Record<string, unknown> | undefined
+    if (row === undefined) return undefined
+    return {
+      revision: row.revision as number,
+      createdAt: row.created_at as number,
+      report: JSON.parse(row.report as string) as unknown,
+      advisor: row.advisor === null ? null : (JSON.parse(row.advisor as string) as unknown),
+    }
+  }
+
+  /** Revisions of `name` with a stored report, newest first. */
+  diagnosedRevisions(name: string): number[] {
+    return (
+      this.#db
+        .prepare(
+          'select revision from diagnoses where name = ? order by created_at desc, revision desc',
+        )
+        .all(name) as { revision: number }[]
+    ).map((r) => r.revision)
   }
 
   putReplica(rec: ReplicaRecord): void {

@@ -4,9 +4,18 @@
  * dropped and counted, never thrown, so a full disk costs log lines and never the replica. Output is
  * also dropped while the disk is nearly full: what space is left goes to Kanari's own state first.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, statfsSync, writeSync } from 'node:fs'
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { dirname } from 'node:path'
-import { LOG_CAP_BYTES } from './replica-logs.js'
+import { indexPathOf, LOG_CAP_BYTES } from './replica-logs.js'
 
 /** Replica output is written only while its disk has this much free (twice the store's reserve and more). */
 export const LOG_HEADROOM_BYTES = 1024 * 1024
@@ -24,6 +33,8 @@ export class CappedLog {
   #size = 0
   #freeCheckedAt = 0
   #freeBytes: number | undefined
+  /** The epoch second of the last time-index entry (see replica-logs.ts), or -1. */
+  #indexedSecond = -1
 
   constructor(
     readonly path: string,
@@ -46,7 +57,9 @@ export class CappedLog {
       if (this.#size + chunk.length > LOG_CAP_BYTES) {
         ftruncateSync(fd, 0)
         this.#size = 0
+        this.#indexedSecond = -1
       }
+      this.#indexTime(Date.now())
       let done = 0
       while (done < chunk.length) done += writeSync(fd, chunk, done)
       this.#size += chunk.length
@@ -56,6 +69,24 @@ export class CappedLog {
       this.#drop(chunk, (err as NodeJS.ErrnoException).code ?? 'error', (err as Error).message)
       // A partly written chunk or a failed open: reopen next time, to find the real size again.
       this.close()
+    }
+  }
+
+  /**
+   * Notes, once a second at most, the offset the next bytes go to and the time: how a diagnosis
+   * finds the lines of a time window. A log started over (or new) starts its index over too. An
+   * index that cannot be written costs only the window: the whole log is read instead.
+   */
+  #indexTime(now: number): void {
+    const second = Math.floor(now / 1000)
+    if (second === this.#indexedSecond) return
+    try {
+      const entry = `${this.#size} ${now}\n`
+      if (this.#size === 0) writeFileSync(indexPathOf(this.path), entry)
+      else appendFileSync(indexPathOf(this.path), entry)
+      this.#indexedSecond = second
+    } catch {
+      // no index: the log is still written
     }
   }
 

@@ -7,4 +7,5 @@ export type {
   ReplicaStatus,
   ReadinessProbe,
 } from './types.js'
+export type { LogWindow } from './replica-logs.js'
 export type { ReplicaPersistence, ReplicaRecord } from '../replica-record.js'

@@ -20,7 +20,7 @@ import {
   type Replica,
   type ReplicaSet,
 } from './replica.js'
-import { leftLogs, tailLogs } from './replica-logs.js'
+import { leftLogs, logWindows, tailLogs, type LogWindow } from './replica-logs.js'
 import { replicaProblem, setProblem, spawnProblem } from './replica-problems.js'
 import type { ReplicaPersistence, ReplicaRecord } from '../replica-record.js'
 import { isCrashLooping, scheduleRestart } from './restart-backoff.js'
@@ -296,6 +296,14 @@ export class Supervisor extends EventEmitter {
     if (set === undefined || set.replicas.size === 0)
       return tailLogs(leftLogs(this.options.stateDir, key), options)
     return tailLogs(set.replicas.values(), options)
+  }
+
+  /**
+   * Each replica's log lines written in [fromMs, toMs) and before it, from its files (whether the set
+   * still runs or not): what a diagnosis compares between two revisions.
+   */
+  logWindows(key: string, fromMs: number, toMs: number, maxBytes: number): LogWindow[] {
+    return logWindows(leftLogs(this.options.stateDir, key), fromMs, toMs, maxBytes)
   }
 
   /**

@@ -15,6 +15,7 @@ export const DEFAULTS = {
   abortScaleDownDelaySeconds: 30,
   webhookTimeoutSeconds: 10,
   maxWeight: 100,
+  advisorTimeoutSeconds: 60,
   notificationTimeoutSeconds: 10,
   notificationRetries: 3,
 } as const

@@ -61,6 +61,11 @@ export function normalizeRollout(
     paused: spec.paused ?? false,
     routerCapabilities: { ...ROUTER_CAPABILITIES[routerName] },
   }
+  const advisor = a?.advisor
+  if (advisor?.pauseOnDisagreement === true && strategy.kind === 'canary')
+    plan.advisorGate = {
+      timeoutSeconds: seconds(advisor.timeout, DEFAULTS.advisorTimeoutSeconds),
+    }
   if (!usesRolloutMetrics && shared.rolloutMetrics.length > 0)
     plan.analysis = analysisPlan('background', undefined, shared, undefined)
   shareAlpha(plan, a?.alpha ?? DEFAULTS.alpha)

@@ -4,7 +4,8 @@
  */
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
 import { DEFAULTS } from '../normalize/defaults.js'
-import { RolloutSpecSchema, StrategySchema } from '../schema.js'
+import { RolloutAnalysisSchema, RolloutSpecSchema, StrategySchema } from '../schema.js'
+import { checkAdvisor } from './advisor.js'
 import { checkRolloutAnalysis, type TemplateIndex } from './analysis.js'
 import { checkBlueGreen } from './blue-green.js'
 import { checkCanary } from './canary.js'
@@ -78,4 +79,9 @@ export function checkRollout(p: DocumentProblems, spec: unknown, templates: Temp
       (canary as Record<string, unknown>).iterations !== undefined,
   })
   checkNotifications(p, s.part('notifications'))
+  checkAdvisor(
+    p,
+    soundSections(RolloutAnalysisSchema, s.part('analysis'))?.part('advisor'),
+    strategy?.given.size === 1 ? [...strategy.given][0] : undefined,
+  )
 }

@@ -247,6 +247,21 @@ export const RolloutViewSchema = OpenObject(
       description: `the most recent events (up to ${VIEW_EVENTS}; \`…/events\` has more)`,
     }),
     processTable: Type.Array(ProcessRowSchema, { description: "the latest release's process" }),
+    diagnosis: Type.Optional(
+      OpenObject(
+        {
+          revision: Revision(),
+          summary: Type.Array(Type.String(), {
+            description: 'the top evidence, one line each (`kanari diagnose` has the whole report)',
+          }),
+          advisor: Type.Union([Type.String(), Type.Null()], {
+            description:
+              "the advisor's verdict and explanation in a line, or why it was unavailable",
+          }),
+        },
+        'after a rollback: the stored evidence report of the rolled-back revision, in brief',
+      ),
+    ),
     notifications: Type.Array(NotificationView, {
       description: "the rollout's notifications: sent, failed, dropped and waiting messages",
     }),

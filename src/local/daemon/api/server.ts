@@ -12,6 +12,7 @@ import { dashboardRoutes, type DashboardRouteOptions } from '../dashboard/routes
 import { MAX_BODY_BYTES, parseJsonBody } from './body.js'
 import { schemaError, toKanariError } from './errors.js'
 import { flagRoutes } from './flag-routes.js'
+import { diagnosisRoutes } from './diagnosis-routes.js'
 import { gateRoutes } from './gate-routes.js'
 import { checkHost, checkJsonBody, checkToken } from './guards.js'
 import { loadtestRoutes } from './loadtest-routes.js'
@@ -123,6 +124,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   await app.register(readRoutes, { daemon: options.daemon })
   await app.register(writeRoutes, { daemon: options.daemon })
   await app.register(flagRoutes, { flags: options.daemon.flags })
+  await app.register(diagnosisRoutes, { daemon: options.daemon })
   if (options.dashboard !== undefined)
     await app.register(dashboardRoutes, { daemon: options.daemon, ...options.dashboard })
   await app.register(gateRoutes, { daemon: options.daemon })
