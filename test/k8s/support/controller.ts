@@ -47,12 +47,15 @@ export async function startController(args: ControllerArgs): Promise<ControllerP
       ? [
           '--leader-election-namespace',
           args.namespace,
+          // client-go's defaults: a leader steps down only after 10 s without a renewal, so
+          // a replica slowed down by a busy machine keeps its lease (a standby takes over 15 s
+          // after the leader's last renewal).
           '--lease-duration',
-          '4',
+          '15',
           '--renew-deadline',
-          '3',
+          '10',
           '--retry-period',
-          '1',
+          '2',
         ]
       : ['--no-leader-elect']),
     ...(args.extra ?? []),
@@ -117,8 +120,21 @@ export async function startController(args: ControllerArgs): Promise<ControllerP
       await exited
     },
     async metrics() {
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
-      return res.text()
+      try {
+        const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+        return await res.text()
+      } catch (err) {
+        // A refused connection means the process stopped serving: say why, from its own log.
+        const state = alive()
+          ? 'still running'
+          : `exited (${child.signalCode ?? `code ${String(child.exitCode)}`})`
+        const cause =
+          err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
+        throw new Error(
+          `GET /metrics of controller ${pid} on port ${metricsPort} failed (${err instanceof Error ? err.message : String(err)}${cause}); the process has ${state}; its last log lines:\n${log.slice(-15).join('\n')}`,
+          { cause: err },
+        )
+      }
     },
   }
 }
