@@ -3,8 +3,9 @@
  * switches the apex Service's selector to the preview's pods, then the primary takes the new
  * template and the apex selects it again, the target scaled to zero.
  */
+import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { kubectlOk, setVersion, waitFor } from './support/kube.js'
+import { KUBECONFIG, KUBECTL, kubectlOk, setVersion, waitFor } from './support/kube.js'
 import {
   annotateCommand,
   applyRollout,
@@ -60,16 +61,30 @@ describe('blue-green by selector switch', () => {
         'jsonpath={.spec.selector.app}',
       ]),
     ).toBe('web')
-    // Watch the apex's selector through the switch.
-    const seen: string[] = ['web-primary']
-    let watching = true
-    const watcher = (async () => {
-      while (watching) {
-        const app = await apexSelects()
-        if (app !== seen.at(-1)) seen.push(app)
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    })()
+    // Watch the apex's selector through the switch: a watch sees every change, however brief.
+    const watch = spawn(
+      KUBECTL,
+      [
+        '-n',
+        sc.ns,
+        'get',
+        'service',
+        'web',
+        '--watch',
+        '-o',
+        'jsonpath={.spec.selector.app}{"\\n"}',
+      ],
+      { env: { ...process.env, KUBECONFIG }, stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    const seen: string[] = []
+    let buffered = ''
+    watch.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const app of lines) if (app !== '' && app !== seen.at(-1)) seen.push(app)
+    })
+    await waitFor('the watch to start', () => Promise.resolve(seen.length > 0 ? true : undefined))
     await annotateCommand(sc.ns, sc.name, 'promote')
     await waitForStatus(sc.ns, sc.name, 'promoted', (s) => s.phase === 'Healthy' && s.stable === 2)
     await waitFor('the primary to run revision 2 behind the apex, the target at zero', async () => {
@@ -82,8 +97,7 @@ describe('blue-green by selector switch', () => {
         ? true
         : undefined
     })
-    watching = false
-    await watcher
+    watch.kill()
     // active → preview's pods at the switch → the primary again once it runs revision 2
     expect(seen).toEqual(['web-primary', 'web', 'web-primary'])
   })
