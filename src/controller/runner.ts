@@ -6,7 +6,7 @@
 import { applyCommand, type RolloutCommand } from '../engine/commands.js'
 import type { EngineEvent } from '../engine/events.js'
 import type { RolloutPlan } from '../engine/plan.js'
-import { reconcile } from '../engine/reconcile.js'
+import { reconcile, scaleDiff } from '../engine/reconcile.js'
 import { sameTraffic, type RolloutStatus } from '../engine/status.js'
 import type { EngineAction, Observations, PromotionReview } from '../engine/types.js'
 import type { WebhookCall } from '../engine/webhook-types.js'
@@ -134,7 +134,8 @@ export class RolloutRunner {
       await this.#persist(status, [event])
       // A command can change the replicas wanted (retry scales a rolled-back canary up again). The
       // next tick starts from the status saved here and sees no change to act on: act on it now.
-      for (const action of scaleActions(before, status)) await this.#act(action, now)
+      const scale = scaleDiff(before, status)
+      for (const action of [...scale.ups, ...scale.downs]) await this.#act(action, now)
       for (const action of calls) await this.#act(action, now)
       return status
     })
@@ -310,22 +311,6 @@ export class RolloutRunner {
 
 /** Answers to the runner's webhook calls not yet folded into a tick (for tests). */
 export type PendingWebhookAnswers = NonNullable<Observations['webhooks']>
-
-/** Scale actions from `prev`'s wanted replicas to `next`'s: scale-ups first, then scale-downs. */
-function scaleActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
-  const ups: EngineAction[] = []
-  const downs: EngineAction[] = []
-  const keys = new Set([...Object.keys(prev.replicas), ...Object.keys(next.replicas)])
-  for (const key of [...keys].sort((a, b) => Number(a) - Number(b))) {
-    const before = prev.replicas[key] ?? 0
-    const after = next.replicas[key] ?? 0
-    if (before === after) continue
-    const action: EngineAction = { type: 'scale', revision: Number(key), replicas: after }
-    if (after > before) ups.push(action)
-    else downs.push(action)
-  }
-  return [...ups, ...downs]
-}
 
 /** Revisions whose replicas the engine needs to see: those it asked for, stable and canary. */
 function revisionsOf(status: RolloutStatus): number[] {

@@ -242,6 +242,18 @@ function applyScheduledScaleDowns(t: Tick): void {
 
 /** Actions that bring the world from `prev`'s desired state to `next`'s: scale up, route, scale down. */
 function diffActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
+  const { ups, downs } = scaleDiff(prev, next)
+  const traffic: EngineAction[] = sameTraffic(prev.traffic, next.traffic)
+    ? []
+    : [{ type: 'setTraffic', traffic: structuredClone(next.traffic) }]
+  return [...ups, ...traffic, ...downs]
+}
+
+/** Scale actions from `prev`'s wanted replicas to `next`'s, in revision order: scale-ups, scale-downs. */
+export function scaleDiff(
+  prev: RolloutStatus,
+  next: RolloutStatus,
+): { ups: EngineAction[]; downs: EngineAction[] } {
   const ups: EngineAction[] = []
   const downs: EngineAction[] = []
   const keys = new Set([...Object.keys(prev.replicas), ...Object.keys(next.replicas)])
@@ -253,8 +265,5 @@ function diffActions(prev: RolloutStatus, next: RolloutStatus): EngineAction[] {
     if (after > before) ups.push(action)
     else downs.push(action)
   }
-  const traffic: EngineAction[] = sameTraffic(prev.traffic, next.traffic)
-    ? []
-    : [{ type: 'setTraffic', traffic: structuredClone(next.traffic) }]
-  return [...ups, ...traffic, ...downs]
+  return { ups, downs }
 }
