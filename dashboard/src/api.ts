@@ -2,6 +2,7 @@
  * The daemon's API as the dashboard calls it: reads are open; actions carry the session cookie and
  * the dashboard's marker header, and a refusal comes back as an ApiError with the daemon's words.
  */
+import type { MetricEvidence } from '../../src/analysis/types.js'
 import type { StoredEvent } from '../../src/controller/ports.js'
 import type { RolloutPlan } from '../../src/engine/plan.js'
 import type { RolloutStatus } from '../../src/engine/status.js'
@@ -12,7 +13,7 @@ import type {
   SessionState,
 } from '../../src/local/daemon/dashboard/wire.js'
 
-export type { RolloutSample, RolloutSummary, SessionState, StoredEvent }
+export type { MetricEvidence, RolloutSample, RolloutSummary, SessionState, StoredEvent }
 
 export interface VersionView {
   revision: number

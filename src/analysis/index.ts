@@ -6,6 +6,7 @@ export {
   recordMeasurements,
   requestMeasurements,
   runDurationSeconds,
+  sequentialEvidence,
   startAnalysisRun,
   startSegment,
 } from './run.js'

@@ -11,6 +11,7 @@ import type {
   AnalysisRunStatus,
   Measurement,
   MeasurementRequest,
+  MetricEvidence,
   MetricRunStatus,
 } from './types.js'
 
@@ -123,4 +124,23 @@ export function startSegment(
   const next = structuredClone(run)
   resetSegments(next, now)
   return next
+}
+
+/** The sequential judge's evidence on each metric it has compared so far; empty for other judges. */
+export function sequentialEvidence(run: AnalysisRunStatus): MetricEvidence[] {
+  if (run.judge !== 'sequential') return []
+  return run.metrics.flatMap((m) =>
+    m.sequential?.logBound === undefined
+      ? []
+      : [
+          {
+            metric: m.name,
+            logLikelihoodRatio: Math.max(
+              m.sequential.logBayesFactor,
+              m.sequential.logBayesFactorAbsolute,
+            ),
+            logBound: m.sequential.logBound,
+          },
+        ],
+  )
 }

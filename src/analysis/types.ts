@@ -167,6 +167,16 @@ export interface SequentialState {
   logBound?: number
 }
 
+/**
+ * The sequential judge's standing against the canary on one metric: the larger of its two log
+ * likelihood ratios (vs stable, vs the metric's limit) and the log bound that fails the canary.
+ */
+export interface MetricEvidence {
+  metric: string
+  logLikelihoodRatio: number
+  logBound: number
+}
+
 /** Per-metric progress of an analysis run, stored in the rollout status. JSON only. */
 export interface MetricRunStatus {
   name: string

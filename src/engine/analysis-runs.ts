@@ -5,6 +5,7 @@
 import {
   recordMeasurements,
   requestMeasurements as dueMeasurements,
+  sequentialEvidence,
   startAnalysisRun,
 } from '../analysis/run.js'
 import type { AnalysisPlan, AnalysisRunStatus } from '../analysis/types.js'
@@ -84,6 +85,7 @@ export function foldMeasurements(t: Tick): void {
           run: runRef(next, plan),
           phase: next.phase,
           explanation: next.message,
+          ...(next.judge === 'sequential' ? { evidence: sequentialEvidence(next) } : {}),
         },
         `${runLabel(run.kind, run.stepIndex)} ${next.phase.toLowerCase()}: ${next.message}`,
       )

@@ -3,7 +3,7 @@
  * is persisted, served by the API and read by the CLI, the report and the demo; `message` is for
  * people only and no code reads it.
  */
-import type { AnalysisPhase, AnalysisPlan, JudgeName } from '../analysis/types.js'
+import type { AnalysisPhase, AnalysisPlan, JudgeName, MetricEvidence } from '../analysis/types.js'
 import type { RolloutCommand } from './commands.js'
 import type { RequestMatch, Severity, StrategyPlan, WebhookType } from './plan.js'
 import type { PauseReason } from './status.js'
@@ -132,6 +132,11 @@ export type EventData =
       phase: Exclude<AnalysisPhase, 'Running'>
       /** The judge's explanation, e.g. "canary error rate 14.8% (37/250) vs stable 0.2% (9/4750)". */
       explanation: string
+      /**
+       * The sequential judge's evidence per metric as the run ended (absent for the other judges,
+       * and in events stored before it was kept).
+       */
+      evidence?: MetricEvidence[]
     }
   | {
       reason: 'RolledBack'

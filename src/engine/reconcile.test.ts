@@ -269,6 +269,8 @@ describe('canary', () => {
     // the failed run is found by its fields, and events name it as people do
     const failed = bad.sink.events.find((e) => e.reason === 'AnalysisFailed')
     expect(failed).toMatchObject({ run: { kind: 'step', stepIndex: 3 }, phase: 'Failed' })
+    // only the sequential judge has evidence to carry
+    expect(failed).not.toHaveProperty('evidence')
     expect(bad.events('AnalysisStarted')).toContainEqual(
       expect.stringMatching(/^AnalysisStarted: analysis of step 4 started \(limit judge/),
     )
@@ -324,6 +326,12 @@ describe('canary', () => {
     expect(w.sink.events.find((e) => e.reason === 'RolledBack')).toMatchObject({
       cause: 'BackgroundAnalysisFailed',
     })
+    // The verdict carries the sequential judge's evidence as the run ended: it crossed its bound.
+    const failed = w.sink.events.find((e) => e.reason === 'AnalysisFailed')
+    if (failed?.reason !== 'AnalysisFailed') throw new Error('no AnalysisFailed event')
+    expect(failed.evidence?.map((e) => e.metric)).toEqual(['error-rate'])
+    const [evidence] = failed.evidence ?? []
+    expect(evidence?.logLikelihoodRatio).toBeGreaterThanOrEqual(evidence?.logBound ?? Infinity)
   })
 
   it('re-running a tick with the same observations emits nothing new', async () => {

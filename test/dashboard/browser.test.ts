@@ -276,18 +276,26 @@ describe('dashboard in Chromium', () => {
     const decision = page.locator('#decisions li[data-reason="RolledBack"]').first()
     await decision.waitFor({ timeout: 5000 })
     expect(await decision.locator('.explanation').textContent()).toBe(rolledBack.explanation)
-    // The sequential judge's evidence is shown with the verdict that ended its run. Its likelihood
-    // ratio crossed the bound when the comparison with stable failed the canary; when the metric's
-    // absolute limit (`thresholdRange.max`, "above max" in the explanation) did, it may still be under.
+    // The sequential judge's evidence is shown with the verdict that ended its run, as the verdict
+    // event carries it. Its likelihood ratio crossed the bound when the comparison with stable failed
+    // the canary; when the metric's absolute limit (`thresholdRange.max`, "above max" in the
+    // explanation) did, it may still be under.
     const failedEvent = v.events.findLast((e) => e.reason === 'AnalysisFailed')
-    if (failedEvent === undefined || !('explanation' in failedEvent))
-      throw new Error('no AnalysisFailed event')
+    if (failedEvent?.reason !== 'AnalysisFailed') throw new Error('no AnalysisFailed event')
+    const carried = failedEvent.evidence ?? []
+    expect(carried.map((e) => e.metric)).toEqual(['error-rate', 'latency-p99'])
     const failed = page.locator('#decisions li[data-reason="AnalysisFailed"]').first()
     await failed.waitFor({ timeout: 5000 })
     const evidence = await failed.locator('.evidence').textContent()
-    expect(evidence).toMatch(/^error-rate: likelihood ratio [\d.]+ [≥<] bound [\d.]+/)
-    if (!/above max/.test(failedEvent.explanation))
+    expect(evidence).toMatch(/^error-rate: likelihood ratio [\d.e+]+ [≥<] bound [\d.e+]+/)
+    for (const e of carried)
+      expect(evidence).toContain(
+        `${e.metric}: likelihood ratio ${Math.exp(e.logLikelihoodRatio).toPrecision(3)} ${e.logLikelihoodRatio >= e.logBound ? '≥' : '<'} bound ${Math.exp(e.logBound).toPrecision(3)}`,
+      )
+    if (!/above max/.test(failedEvent.explanation)) {
+      expect(carried.some((e) => e.logLikelihoodRatio >= e.logBound)).toBe(true)
       expect(evidence).toMatch(/likelihood ratio .* ≥ bound/)
+    }
     // Hovering the decision line on a chart shows the verdict's explanation.
     const over = page.locator('#chart-errors .u-over')
     const box = await over.boundingBox()

@@ -4,7 +4,14 @@
  * decision marked, the process table, replicas per revision and the events.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import { ApiError, api, type RolloutSample, type RolloutView, type StoredEvent } from '../api.js'
+import {
+  ApiError,
+  api,
+  type MetricEvidence,
+  type RolloutSample,
+  type RolloutView,
+  type StoredEvent,
+} from '../api.js'
 import { Actions } from '../components/actions.js'
 import { Decisions, Events, ProcessTable, Replicas, Steps } from '../components/panels.js'
 import { TimeChart, type ChartSeries, type Decision } from '../components/time-chart.js'
@@ -36,8 +43,9 @@ function releaseEvents(events: StoredEvent[]): StoredEvent[] {
 }
 
 /**
- * The sequential judge's evidence when it gave a verdict: a finished run's numbers stay in the status
- * as they ended, so the first sample after the verdict has them (else the last one before it).
+ * The sequential judge's evidence when it gave a verdict: the verdict event carries it as the run
+ * ended; for events stored before it did, the first sample after the verdict that still has the run
+ * (else the last one before it).
  */
 function evidenceAt(e: StoredEvent, samples: RolloutSample[]): string | undefined {
   if (!('run' in e)) return undefined
@@ -45,9 +53,15 @@ function evidenceAt(e: StoredEvent, samples: RolloutSample[]): string | undefine
   const ofRun = (s: RolloutSample) => s.evidence.filter((x) => x.runId === runId)
   const after = samples.find((s) => s.at >= e.at && ofRun(s).length > 0)
   const before = samples.findLast((s) => s.at < e.at && ofRun(s).length > 0)
-  const chosen = after ?? before
-  if (chosen === undefined) return undefined
-  return ofRun(chosen)
+  const fromSamples = after ?? before
+  const evidence: MetricEvidence[] | undefined =
+    'evidence' in e && e.evidence.length > 0
+      ? e.evidence
+      : fromSamples === undefined
+        ? undefined
+        : ofRun(fromSamples)
+  if (evidence === undefined) return undefined
+  return evidence
     .map((x) => {
       const crossed = x.logLikelihoodRatio >= x.logBound
       const p = Math.min(1, Math.exp(-x.logLikelihoodRatio)).toPrecision(2)

@@ -9,6 +9,7 @@ import {
   latencyQuantile,
   type VersionTraffic,
 } from '../../../analysis/traffic.js'
+import { sequentialEvidence } from '../../../analysis/run.js'
 import type { AnalysisRunStatus } from '../../../analysis/types.js'
 import type { EngineEvent } from '../../../engine/events.js'
 import type { RolloutPlan } from '../../../engine/plan.js'
@@ -88,25 +89,10 @@ export function sideSample(revision: number, t: VersionTraffic): SideSample {
 /** The sequential judge's standing against the canary, for every metric of the running analyses. */
 export function evidenceOf(status: RolloutStatus): EvidenceSample[] {
   const runs = [status.analyses.background, status.analyses.step].filter(
-    (r): r is AnalysisRunStatus => r !== null && r.judge === 'sequential',
+    (r): r is AnalysisRunStatus => r !== null,
   )
   return runs.flatMap((run) =>
-    run.metrics.flatMap((m) =>
-      m.sequential?.logBound === undefined
-        ? []
-        : [
-            {
-              runId: run.id,
-              runKind: run.kind,
-              metric: m.name,
-              logLikelihoodRatio: Math.max(
-                m.sequential.logBayesFactor,
-                m.sequential.logBayesFactorAbsolute,
-              ),
-              logBound: m.sequential.logBound,
-            },
-          ],
-    ),
+    sequentialEvidence(run).map((e) => ({ runId: run.id, runKind: run.kind, ...e })),
   )
 }
 
