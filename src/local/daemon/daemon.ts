@@ -5,7 +5,7 @@
  * from its stored status.
  */
 import { randomBytes } from 'node:crypto'
-import { rmSync, writeSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError } from '../../errors.js'
@@ -21,7 +21,8 @@ import { createApiServer } from './api/server.js'
 import { LiveFeed } from './dashboard/live-feed.js'
 import { DashboardSessions } from './dashboard/sessions.js'
 import { applyManifests, type ApplyHost } from './apply.js'
-import { apiInfoPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
+import { DAEMON_LOG_CAP_BYTES, OwnLog } from '../own-log.js'
+import { apiInfoPath, daemonLogPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
 import { DaemonMetrics } from './daemon-metrics.js'
 import { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
@@ -62,7 +63,7 @@ export class Daemon implements ApplyHost, ViewSources {
 
   private constructor(readonly options: DaemonOptions) {
     prepareStateDir(options.stateDir)
-    this.#log = options.log ?? logToStdout
+    this.#log = options.log ?? logToStdout(options.stateDir)
     this.#tickMs = options.tickMs ?? 1000
     this.liveFeed = new LiveFeed(this, this.#log)
     this.store = StateStore.open(options.stateDir)
@@ -233,13 +234,10 @@ export class Daemon implements ApplyHost, ViewSources {
 }
 
 /**
- * The daemon's own log line, to stdout (`daemon.log` when started by `kanari up`). On a full disk
- * the line is lost, never thrown: a log line is not worth the daemon.
+ * The daemon's own log lines, to stdout: `daemon.log` when started by `kanari up`, kept under its cap
+ * (see own-log.ts). On a full disk the line is lost, never thrown: a log line is not worth the daemon.
  */
-function logToStdout(line: string): void {
-  try {
-    writeSync(1, `${new Date().toISOString()} ${line}\n`)
-  } catch {
-    // dropped
-  }
+function logToStdout(stateDir: string): (line: string) => void {
+  const log = new OwnLog(1, daemonLogPath(stateDir), DAEMON_LOG_CAP_BYTES)
+  return (line) => log.write(`${new Date().toISOString()} ${line}`)
 }

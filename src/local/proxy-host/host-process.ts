@@ -19,6 +19,7 @@ import {
   CONTROL,
   PROXY_CONFIG_ENV,
   PROXY_ID_ENV,
+  proxyLogPath,
   type ProxyHostConfig,
   type ProxyHostHello,
   type ProxyHostRecord,
@@ -57,7 +58,7 @@ export class ProxyHost {
     mkdirSync(dirname(socketPath), { recursive: true })
     const logDir = join(options.stateDir, 'logs')
     mkdirSync(logDir, { recursive: true })
-    const logFd = openSync(join(logDir, `proxy-${options.name}.log`), 'a')
+    const logFd = openSync(proxyLogPath(options.stateDir, options.name), 'a')
     const config: ProxyHostConfig = { ...options, socketPath, id }
     const child = spawn(process.execPath, entryArgs(import.meta.url, 'main'), {
       detached: true,
@@ -76,7 +77,7 @@ export class ProxyHost {
         )
       throw new DependencyError(
         `rollout ${options.name}: the proxy process did not start${hello === undefined ? '' : `: ${hello.message}`}`,
-        { hint: `see ${join(logDir, `proxy-${options.name}.log`)}` },
+        { hint: `see ${proxyLogPath(options.stateDir, options.name)}` },
       )
     }
     return new ProxyHost({

@@ -4,21 +4,28 @@
  * adopts it. Started by the daemon with its configuration in KANARI_PROXY_CONFIG.
  */
 import { ProxyMetrics } from '../metrics/proxy-metrics.js'
+import { HELPER_LOG_CAP_BYTES, OwnLog } from '../own-log.js'
 import { startProxy, type ProxyServer } from '../proxy/index.js'
 import { startControlServer } from './control-server.js'
 import { startMetricsServer } from './metrics-server.js'
-import { PROXY_CONFIG_ENV, type ProxyHostConfig, type ProxyHostHello } from './protocol.js'
+import {
+  PROXY_CONFIG_ENV,
+  proxyLogPath,
+  type ProxyHostConfig,
+  type ProxyHostHello,
+} from './protocol.js'
 
 function hello(line: ProxyHostHello): void {
   // The daemon reads this one line, then stops listening; nothing else goes to stdout.
   process.stdout.write(JSON.stringify(line) + '\n')
 }
 
-function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`)
-}
-
 const config = JSON.parse(process.env[PROXY_CONFIG_ENV] ?? '{}') as ProxyHostConfig
+/** The proxy's own lines, to stderr (`logs/proxy-<rollout>.log`, kept under its cap). */
+const ownLog = new OwnLog(2, proxyLogPath(config.stateDir, config.name), HELPER_LOG_CAP_BYTES)
+function log(line: string): void {
+  ownLog.write(`${new Date().toISOString()} ${line}`)
+}
 let proxy: ProxyServer
 try {
   proxy = await startProxy({

@@ -3,6 +3,7 @@
  * one line it prints when it is listening (or why it cannot), and the control API it serves on a
  * Unix socket in the state directory.
  */
+import { join } from 'node:path'
 
 /** Given to the proxy process in this environment variable, as JSON. */
 export const PROXY_CONFIG_ENV = 'KANARI_PROXY_CONFIG'
@@ -14,6 +15,8 @@ export interface ProxyHostConfig {
   name: string
   host: string
   port: number
+  /** The daemon's state directory: the proxy's log is under it. */
+  stateDir: string
   /** Unix socket of the control API. */
   socketPath: string
   /** Unique per process: adoption checks it in the process's environment. */
@@ -53,3 +56,8 @@ export const CONTROL = {
   /** POST ?drainMs=: stop accepting, drain, exit. */
   close: '/close',
 } as const
+
+/** The proxy process's own log (its stderr). */
+export function proxyLogPath(stateDir: string, rollout: string): string {
+  return join(stateDir, 'logs', `proxy-${rollout}.log`)
+}

@@ -7,7 +7,15 @@
 import { mkdirSync, rmSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { OutputRelay } from './output-relay.js'
-import { callRelay, RELAY, relaySocketPath, type RelayHello, type RelayStatus } from './protocol.js'
+import { OwnLog, HELPER_LOG_CAP_BYTES } from '../../own-log.js'
+import {
+  callRelay,
+  RELAY,
+  relayLogPath,
+  relaySocketPath,
+  type RelayHello,
+  type RelayStatus,
+} from './protocol.js'
 import { startRelayServer } from './relay-server.js'
 
 /** New FIFOs are found at once when the supervisor asks; this scan is for the rest. */
@@ -24,15 +32,6 @@ function hello(line: RelayHello): void {
   }
 }
 
-/** The relay's own line, to stderr (`logs/relay.log`); lost, never thrown, on a full disk. */
-function note(line: string): void {
-  try {
-    writeSync(2, `${new Date().toISOString()} relay: ${line}\n`)
-  } catch {
-    // dropped
-  }
-}
-
 const at = process.argv.indexOf('--state-dir')
 const stateDir = at >= 0 ? process.argv[at + 1] : undefined
 if (stateDir === undefined || stateDir === '') {
@@ -40,6 +39,11 @@ if (stateDir === undefined || stateDir === '') {
   process.exit(2)
 }
 const socketPath = relaySocketPath(stateDir)
+/** The relay's own lines, to stderr (`logs/relay.log`, kept under its cap); lost, never thrown, on a full disk. */
+const ownLog = new OwnLog(2, relayLogPath(stateDir), HELPER_LOG_CAP_BYTES)
+function note(line: string): void {
+  ownLog.write(`${new Date().toISOString()} relay: ${line}`)
+}
 
 const other = await callRelay<RelayStatus>(socketPath, 'GET', RELAY.status, 2_000).catch(
   () => undefined,
