@@ -3,7 +3,9 @@
  * back by its step analysis — all traffic back on the primary (HTTPRoute 100/0) and the canary scaled
  * to zero — with the run mirrored as a Failed AnalysisRun; a blue-green preview whose pre-promotion
  * analysis fails is rolled back, then retried once it is healthy, and promoted; a smoke test run as
- * a Kubernetes Job (the job provider; KWOK completes its pod) passes a canary's analysis step.
+ * a Kubernetes Job (the job provider; KWOK completes its pod) passes a canary's analysis step; a
+ * Rollout whose AnalysisTemplates do not exist yet says so, and runs once they are created (one in its
+ * namespace, one ClusterAnalysisTemplate given an arg by the step).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RESOURCES, type KubeObject } from '../../src/kubernetes/kit/types.js'
@@ -14,6 +16,7 @@ import {
   kube,
   kubectl,
   kubectlKanari,
+  kubectlOk,
   setVersion,
   testNamespace,
   waitFor,
@@ -174,6 +177,121 @@ describe('analysis by Prometheus', () => {
     )
     expect(retried.at(-1)).toBe('Promoted')
   })
+
+  it("waits, saying why, for an AnalysisTemplate not there yet; then uses the namespace's and the cluster's, with args", async () => {
+    // Cluster-scoped objects outlive the namespace: a name of this run's, deleted at the end.
+    const clusterTemplate = `${ns.name}-error-ratio`
+    try {
+      await applyObject(deployment(ns.name, 'list', '1', 2))
+      await httpRoute(ns.name, 'list')
+      traffic.serve(ns.name, 'list-primary', 'healthy')
+      traffic.serve(ns.name, 'list', 'failing')
+      await traffic.prometheus.waitForData('istio_requests_total')
+      await applyRollout(
+        rolloutManifest(ns.name, 'list', {
+          strategy: {
+            canary: {
+              steps: [
+                { setWeight: 20 },
+                {
+                  analysis: {
+                    templates: [{ templateName: 'reachable' }, { templateName: clusterTemplate }],
+                    args: [{ name: 'max-ratio', value: '0.05' }],
+                  },
+                },
+                { setWeight: 60 },
+                { pause: {} },
+              ],
+              abortScaleDownDelaySeconds: 0,
+            },
+          },
+          analysis: { judge: 'limit' },
+          trafficRouting: { gatewayAPI: { httpRoute: 'list' } },
+        }),
+      )
+      const specValid = (r: { status?: unknown }) =>
+        (
+          (
+            r.status as
+              { conditions?: { type: string; status: string; message?: string }[] } | undefined
+          )?.conditions ?? []
+        ).find((c) => c.type === 'SpecValid')
+      await waitForStatus(
+        ns.name,
+        'list',
+        'SpecValid False, naming the missing template',
+        (_s, r) =>
+          specValid(r)?.status === 'False' && /reachable/.test(specValid(r)?.message ?? ''),
+      )
+      // and a Warning Event says so (`kubectl describe rollout`)
+      await waitFor('an InvalidSpec Warning naming the missing template', async () => {
+        const listed = JSON.parse(
+          await kubectlOk(['-n', ns.name, 'get', 'events.events.k8s.io', '-o', 'json']),
+        ) as { items: { reason?: string; note?: string; regarding?: { name?: string } }[] }
+        return listed.items.some(
+          (e) =>
+            e.reason === 'InvalidSpec' &&
+            e.regarding?.name === 'list' &&
+            /reachable/.test(e.note ?? ''),
+        )
+          ? true
+          : undefined
+      })
+      const metric = errorRatioMetric(traffic.prometheus.url)
+      await applyObject({
+        apiVersion: 'kanari.dev/v1alpha1',
+        kind: 'AnalysisTemplate',
+        metadata: { name: 'reachable', namespace: ns.name },
+        spec: { metrics: [{ ...metric, name: 'reachable', successCondition: 'result <= 1' }] },
+      })
+      await applyObject({
+        apiVersion: 'kanari.dev/v1alpha1',
+        kind: 'ClusterAnalysisTemplate',
+        metadata: { name: clusterTemplate },
+        spec: {
+          args: [{ name: 'max-ratio' }],
+          metrics: [{ ...metric, successCondition: 'result < {{args.max-ratio}}' }],
+        },
+      })
+      // the templates' arrival alone makes the Rollout valid: nothing else changed
+      await waitForStatus(
+        ns.name,
+        'list',
+        'valid and healthy once its templates exist',
+        (s, r) => specValid(r)?.status === 'True' && s.phase === 'Healthy',
+      )
+      await setVersion(ns.name, 'list', '2')
+      await waitForStatus(
+        ns.name,
+        'list',
+        'rolled back by the template metric',
+        (s) => s.phase === 'RolledBack',
+        120_000,
+      )
+      // the run is mirrored as an AnalysisRun object (after the status that rolled back)
+      const failed = await waitFor('the failed run as an AnalysisRun', async () => {
+        const runs = await (
+          await kube()
+        ).list<
+          KubeObject & {
+            status?: { phase?: string; metrics?: { name: string; failed: number }[] }
+          }
+        >(RESOURCES.analysisRuns, ns.name)
+        const mine = runs.items.filter(
+          (r) => r.status?.phase === 'Failed' && r.metadata.name.startsWith('list-'),
+        )
+        return mine.length > 0 ? mine : undefined
+      })
+      expect(failed).toHaveLength(1)
+      // both templates' metrics ran; the cluster template's, with the step's arg, failed it
+      const byName = new Map((failed[0]?.status?.metrics ?? []).map((m) => [m.name, m]))
+      expect([...byName.keys()].sort()).toEqual(['error-ratio', 'reachable'])
+      expect(byName.get('reachable')?.failed).toBe(0)
+      expect(byName.get('error-ratio')?.failed).toBeGreaterThanOrEqual(1)
+    } finally {
+      await kubectl(['delete', 'clusteranalysistemplate', clusterTemplate, '--ignore-not-found'])
+    }
+  }, 240_000)
 
   it('passes an analysis step on a smoke-test Job', async () => {
     await applyObject(deployment(ns.name, 'cart', '1', 2))
