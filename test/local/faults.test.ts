@@ -329,7 +329,9 @@ describe.runIf(isRoot)('a full disk kills nothing', () => {
     expect(full.status.phase).toBe('Paused')
     const table = await kanariIn(dir, 'get', 'disk')
     expect(table.stdout).toMatch(/Daemon: +state cannot be saved: disk full \(SQLITE_FULL\)/)
-    expect(table.stdout).toMatch(/Logs: +\d+ bytes of replica output dropped/)
+    expect(table.stdout).toMatch(
+      /Logs: +\d+ bytes of replica output dropped \(the disk refused them\); dropping now: ENOSPC, the disk is full or nearly full/,
+    )
     expect(alive(pid)).toBe(true)
     expect(await getThrough(paused.serviceUrl, 20)).not.toHaveProperty('status-502')
 
@@ -393,8 +395,11 @@ describe.runIf(isRoot)('a full disk kills nothing', () => {
     const back = await viewIn(dir, 'noisy')
     expect(daemonPid(dir)).not.toBe(pid)
     expect(back.versions[0]?.droppedLogBytes ?? 0).toBeGreaterThan(atKill + 100_000)
+    expect(back.versions[0]?.logDropReason).toBe('ENOSPC')
     const table = await kanariIn(dir, 'get', 'noisy')
-    expect(table.stdout).toMatch(/Logs: +\d+ bytes of replica output dropped/)
+    expect(table.stdout).toMatch(
+      /Logs: +\d+ bytes of replica output dropped.*; dropping now: ENOSPC/,
+    )
     const now = await relayStatus(dir)
     expect(now.pid).toBe(relay.pid)
 
@@ -404,8 +409,14 @@ describe.runIf(isRoot)('a full disk kills nothing', () => {
       async () => (await relayStatus(dir)).logs[logPath]?.dropReason === undefined,
       'writes to the log to succeed again',
     )
-    const after = await viewIn(dir, 'noisy')
+    const after = await viewWhenIn(
+      dir,
+      'noisy',
+      (v) => v.versions[0]?.logDropReason === undefined,
+      'the view to stop saying output is being dropped',
+    )
     expect(after.versions[0]?.droppedLogBytes ?? 0).toBeGreaterThan(atKill + 100_000)
+    expect((await kanariIn(dir, 'get', 'noisy')).stdout).not.toMatch(/dropping now/)
   }, 180_000)
 
   it('`kanari up` on a full disk starts, serves, and says state cannot be saved', async () => {

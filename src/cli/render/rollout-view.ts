@@ -35,8 +35,11 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
   if (!view.daemon.stateWritable)
     lines.push(`Daemon:     state cannot be saved: ${view.daemon.problem ?? 'unknown cause'}`)
   const dropped = view.versions.reduce((n, v) => n + v.droppedLogBytes, 0)
+  const dropping = view.versions.find((v) => v.logDropReason !== undefined)?.logDropReason
   if (dropped > 0)
-    lines.push(`Logs:       ${dropped} bytes of replica output dropped (the disk refused them)`)
+    lines.push(
+      `Logs:       ${dropped} bytes of replica output dropped (the disk refused them)${dropping === undefined ? '' : `; dropping now: ${dropWords(dropping)}`}`,
+    )
   if (s.traffic.headerRoutes.length > 0)
     lines.push(
       `Routes:     ${s.traffic.headerRoutes
@@ -180,4 +183,15 @@ export function renderRolloutView(view: RolloutView, options: RolloutViewOptions
       )
   }
   return lines.join('\n') + '\n'
+}
+
+/** A log write's failure code in words. */
+function dropWords(code: string): string {
+  const words: Record<string, string> = {
+    ENOSPC: 'the disk is full or nearly full',
+    EROFS: 'the disk is read-only',
+    EACCES: 'no permission to write the log',
+    EDQUOT: 'the disk quota is used up',
+  }
+  return `${code}, ${words[code] ?? 'the log cannot be written'}`
 }

@@ -53,6 +53,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
         restarts: set?.restarts ?? 0,
         crashLooping: set?.crashLooping ?? false,
         droppedLogBytes: set?.droppedLogBytes ?? 0,
+        ...(set?.logDropReason === undefined ? {} : { logDropReason: set.logDropReason }),
         requests: traffic?.requests ?? 0,
         errors: traffic?.errors ?? 0,
         pids: (set?.replicas ?? []).flatMap((r) => (r.pid === null ? [] : [r.pid])),

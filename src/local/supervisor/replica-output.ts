@@ -51,6 +51,11 @@ export class ReplicaOutput {
     )
   }
 
+  /** Why its output cannot be written to the log now (`ENOSPC`…); undefined while it can. */
+  get dropReason(): string | undefined {
+    return this.#drain?.log.dropReason ?? this.relay.dropReason(this.logPath)
+  }
+
   /**
    * Before a process starts: makes the FIFO and has the relay drain it (waiting a little for a relay
    * that is starting), or drains it here when there is no relay, so nothing the process writes is missed.

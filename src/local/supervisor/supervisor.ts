@@ -270,6 +270,7 @@ export class Supervisor extends EventEmitter {
       return r.problem
     })
     const problem = setProblem(problems)
+    const logDropReason = replicas.map((r) => r.output.dropReason).find((r) => r !== undefined)
     return {
       key,
       desired: set.spec?.replicas ?? replicas.length,
@@ -279,6 +280,7 @@ export class Supervisor extends EventEmitter {
       crashLooping: replicas.some((r) => isCrashLooping(r, now)),
       restarts: replicas.reduce((n, r) => n + r.restarts, 0),
       droppedLogBytes: replicas.reduce((n, r) => n + r.output.droppedBytes, 0),
+      ...(logDropReason === undefined ? {} : { logDropReason }),
       ...(problem === undefined ? {} : { problem }),
     }
   }

@@ -51,6 +51,8 @@ export interface ReplicaSetStatus {
   crashLooping: boolean
   restarts: number
   droppedLogBytes: number
+  /** Why replica output is being dropped now (`ENOSPC`, `EROFS`…), while it is. */
+  logDropReason?: string
   /** The most telling problem of its replicas (a command not found before a crash loop…). */
   problem?: ReplicaProblem
 }

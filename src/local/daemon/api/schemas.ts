@@ -184,6 +184,11 @@ export const VersionView = OpenObject({
   droppedLogBytes: Type.Integer({
     description: 'bytes of replica output not written to the logs (a full or read-only disk)',
   }),
+  logDropReason: Type.Optional(
+    Type.String({
+      description: 'why replica output is being dropped now (ENOSPC, EROFS…), while it is',
+    }),
+  ),
   requests: Type.Integer(),
   errors: Type.Integer(),
   pids: Type.Array(Type.Integer()),

@@ -167,6 +167,11 @@ export class OutputRelayLink {
     return (this.#carried.get(logPath) ?? 0) + (this.#entry(logPath)?.droppedBytes ?? 0)
   }
 
+  /** Why the relay cannot write a log now (`ENOSPC`…), as it last said; undefined while it can. */
+  dropReason(logPath: string): string | undefined {
+    return this.#entry(logPath)?.dropReason
+  }
+
   /**
    * The last lines of a log as the relay last said, or undefined when it cannot tell: no relay, or
    * its status is older than `exitedAt` (a replica's exit, whose last words it may not hold yet).
