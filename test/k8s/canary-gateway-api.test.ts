@@ -5,7 +5,8 @@
  * the primary then runs the new template, takes all traffic, and the target is scaled to zero.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { kubectl, kubectlOk, setVersion } from './support/kube.js'
+import { RESOURCES, type KubeObject } from '../../src/kubernetes/kit/types.js'
+import { get, kubectl, kubectlOk, setVersion } from './support/kube.js'
 import {
   annotateCommand,
   applyRollout,
@@ -136,5 +137,32 @@ describe('canary with Gateway API HTTPRoute weights', () => {
     expect(release.at(-1)).toBe('Promoted')
     const table = await kubectlOk(['-n', sc.ns, 'get', 'rollout', 'web'])
     expect(table).toMatch(/web\s+Healthy\s+/)
+    // One field manager, by server-side apply: Kanari owns the route's rules and nothing else of the
+    // user's route; the primary it made is Kanari's alone (its status is the Deployment controller's).
+    type Managed = KubeObject & {
+      metadata: {
+        managedFields?: {
+          manager: string
+          operation: string
+          subresource?: string
+          fieldsV1?: { 'f:spec'?: Record<string, unknown> }
+        }[]
+      }
+    }
+    const route = await get<Managed>(RESOURCES.httpRoutes, sc.ns, 'web')
+    const owners = (field: string) =>
+      (route.metadata.managedFields ?? [])
+        .filter((m) => m.fieldsV1?.['f:spec']?.[field] !== undefined)
+        .map((m) => `${m.manager}/${m.operation}`)
+    expect(owners('f:rules')).toEqual(['kanari/Apply'])
+    expect(owners('f:hostnames')).toEqual(['user/Apply'])
+    const primary = await get<Managed>(RESOURCES.deployments, sc.ns, 'web-primary')
+    expect([
+      ...new Set(
+        (primary.metadata.managedFields ?? [])
+          .filter((m) => m.subresource !== 'status')
+          .map((m) => `${m.manager}/${m.operation}`),
+      ),
+    ]).toEqual(['kanari/Apply'])
   })
 })
