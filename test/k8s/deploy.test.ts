@@ -30,6 +30,7 @@ import {
   virtualService,
   virtualServiceWeights,
   waitForStatus,
+  weightsWhenCanaryAt,
 } from './support/scenario.js'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -206,8 +207,13 @@ current-context: sa
         'paused at 40%',
         (s) => s.phase === 'Paused' && s.weight === 40,
       )
-    expect(await routeWeights(ns.name, 'gw')).toEqual({ 'gw-primary': 60, 'gw-canary': 40 })
-    expect(await virtualServiceWeights(ns.name, 'mesh')).toEqual({
+    expect(await weightsWhenCanaryAt(() => routeWeights(ns.name, 'gw'), 'gw-canary', 40)).toEqual({
+      'gw-primary': 60,
+      'gw-canary': 40,
+    })
+    expect(
+      await weightsWhenCanaryAt(() => virtualServiceWeights(ns.name, 'mesh'), 'mesh-canary', 40),
+    ).toEqual({
       'mesh-primary': 60,
       'mesh-canary': 40,
     })

@@ -14,6 +14,7 @@ import {
   rolloutManifest,
   routeWeights,
   waitForStatus,
+  weightsWhenCanaryAt,
   type Scenario,
 } from './support/scenario.js'
 
@@ -42,7 +43,10 @@ describe('deleting a Rollout mid-way', () => {
       'paused at 30%',
       (s) => s.phase === 'Paused' && s.weight === 30,
     )
-    expect(await routeWeights(sc.ns, 'web')).toEqual({ 'web-primary': 70, 'web-canary': 30 })
+    expect(await weightsWhenCanaryAt(() => routeWeights(sc.ns, 'web'), 'web-canary', 30)).toEqual({
+      'web-primary': 70,
+      'web-canary': 30,
+    })
     await kubectlOk(['-n', sc.ns, 'delete', 'rollout', 'web', '--wait=true', '--timeout=60s'])
     expect(await routeWeights(sc.ns, 'web')).toEqual({ 'web-primary': 100, 'web-canary': 0 })
     const c = await kube()

@@ -19,6 +19,7 @@ import {
   routeWeights,
   versionOf,
   waitForStatus,
+  weightsWhenCanaryAt,
   type Scenario,
 } from './support/scenario.js'
 
@@ -75,7 +76,10 @@ describe('revisions of the target', () => {
       (st) => st.phase === 'Paused' && st.canary === 3 && st.weight === 20,
     )
     expect(s).toMatchObject({ revision: 3, stable: 1, canary: 3, step: 1, weight: 20 })
-    expect(await routeWeights(sc.ns, 'web')).toEqual({ 'web-primary': 80, 'web-canary': 20 })
+    expect(await weightsWhenCanaryAt(() => routeWeights(sc.ns, 'web'), 'web-canary', 20)).toEqual({
+      'web-primary': 80,
+      'web-canary': 20,
+    })
     expect(versionOf(await deploymentOf(sc.ns, 'web'))).toBe('3')
     expect(versionOf(await deploymentOf(sc.ns, 'web-primary'))).toBe('1')
     const reasons = await eventReasons(sc.ns, sc.name)

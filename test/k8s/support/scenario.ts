@@ -121,6 +121,31 @@ export async function virtualServiceWeights(
   return Object.fromEntries((route?.route ?? []).map((d) => [d.destination.host, d.weight ?? 0]))
 }
 
+/**
+ * The weights once the canary's is `canaryWeight`: the status is saved before the route is written
+ * (so a restart resumes from it), and the route follows within a request.
+ */
+export async function weightsWhenCanaryAt(
+  read: () => Promise<Record<string, number>>,
+  canaryService: string,
+  canaryWeight: number,
+): Promise<Record<string, number>> {
+  let last: Record<string, number> = {}
+  try {
+    return await waitFor(
+      `${canaryService} at ${canaryWeight}%`,
+      async () => {
+        last = await read()
+        return last[canaryService] === canaryWeight ? last : undefined
+      },
+      15_000,
+    )
+  } catch {
+    // said with what was there, by the assertion of the caller
+    return last
+  }
+}
+
 export async function deploymentOf(ns: string, name: string): Promise<Deployment | undefined> {
   return (await kube()).find<Deployment>(RESOURCES.deployments, ns, name)
 }
