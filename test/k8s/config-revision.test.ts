@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RESOURCES, type KubeObject } from '../../src/kubernetes/kit/types.js'
-import { applyObject, get, kubectlOk, waitFor } from './support/kube.js'
+import { applyObject, get, patchDeployment, waitFor } from './support/kube.js'
 import {
   annotateCommand,
   applyRollout,
@@ -38,22 +38,12 @@ beforeAll(async () => {
   // resync every 2 s: a ConfigMap's change is found at the next look at the rollout
   sc = await openScenario('config', { controller: { extra: ['--resync', '2'] } })
   await applyObject(config(sc.ns, 'hello'))
-  await kubectlOk([
-    '-n',
-    sc.ns,
-    'patch',
-    'deployment',
-    'web',
-    '--type',
-    'json',
-    '-p',
-    JSON.stringify([
-      {
-        op: 'add',
-        path: '/spec/template/spec/containers/0/envFrom',
-        value: [{ configMapRef: { name: 'web-config' } }],
-      },
-    ]),
+  await patchDeployment(sc.ns, 'web', 'json', [
+    {
+      op: 'add',
+      path: '/spec/template/spec/containers/0/envFrom',
+      value: [{ configMapRef: { name: 'web-config' } }],
+    },
   ])
   await httpRoute(sc.ns, 'web')
   await applyRollout(

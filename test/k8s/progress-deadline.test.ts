@@ -5,7 +5,7 @@
  * canary is scaled to zero while the primary goes on serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { kubectlOk, rollout, waitFor } from './support/kube.js'
+import { patchDeployment, rollout, waitFor } from './support/kube.js'
 import {
   applyRollout,
   deploymentOf,
@@ -41,19 +41,9 @@ afterAll(async () => {
 describe('progress deadline', () => {
   it('rolls back a canary whose pods never become ready, with no traffic sent to it', async () => {
     const started = Date.now()
-    await kubectlOk([
-      '-n',
-      sc.ns,
-      'patch',
-      'deployment',
-      'web',
-      '--type',
-      'merge',
-      '-p',
-      JSON.stringify({
-        spec: { template: { spec: { nodeSelector: { 'kanari.dev/test-no-such-node': 'yes' } } } },
-      }),
-    ])
+    await patchDeployment(sc.ns, 'web', 'merge', {
+      spec: { template: { spec: { nodeSelector: { 'kanari.dev/test-no-such-node': 'yes' } } } },
+    })
     const seenWeights: number[] = []
     await waitForStatus(
       sc.ns,

@@ -171,6 +171,26 @@ export async function applyObject(object: KubeObject): Promise<void> {
   )
 }
 
+/** `kubectl patch deployment NAME --type merge|json -p PATCH`, as a user edits their Deployment. */
+export async function patchDeployment(
+  namespace: string,
+  name: string,
+  type: 'merge' | 'json',
+  patch: unknown,
+): Promise<void> {
+  await kubectlOk([
+    '-n',
+    namespace,
+    'patch',
+    'deployment',
+    name,
+    '--type',
+    type,
+    '-p',
+    JSON.stringify(patch),
+  ])
+}
+
 /** Changes the user's Deployment template (a new revision), as `kubectl set env` would. */
 export async function setVersion(namespace: string, name: string, version: string): Promise<void> {
   await kubectlOk(['-n', namespace, 'set', 'env', `deployment/${name}`, `VERSION=${version}`])
