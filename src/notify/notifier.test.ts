@@ -15,7 +15,13 @@ import { NOTIFIED_BY_DEFAULT } from '../spec/normalize/index.js'
 import { simulate } from '../simulate/simulate.js'
 import { PAYLOADS } from './formats/index.js'
 import { noticeOf, type Notice } from './notice.js'
-import { Notifier, type NotificationStats, type Outbox } from './notifier.js'
+import {
+  Notifier,
+  type CountsKeeper,
+  type KeptCounts,
+  type NotificationStats,
+  type Outbox,
+} from './notifier.js'
 import {
   checkDiscord,
   checkSlack,
@@ -88,7 +94,7 @@ function notifier(
   plans: NotificationPlan[],
   env: Record<string, string>,
   log: string[] = [],
-  more: { maxQueued?: number; baseDir?: string; outbox?: Outbox } = {},
+  more: { maxQueued?: number; baseDir?: string; outbox?: Outbox; counts?: CountsKeeper } = {},
 ): Notifier {
   const n = new Notifier({
     notifications: () => plans,
@@ -98,6 +104,7 @@ function notifier(
     retryDelayMs: 20,
     ...(more.maxQueued === undefined ? {} : { maxQueued: more.maxQueued }),
     ...(more.outbox === undefined ? {} : { outbox: more.outbox }),
+    ...(more.counts === undefined ? {} : { counts: more.counts }),
   })
   notifiers.push(n)
   return n
@@ -444,6 +451,73 @@ describe('sending', () => {
     expect(log.at(-2)).toMatch(
       /notification gone is no longer in the spec; its kept NewRevision message is dropped/,
     )
+  })
+
+  it('keeps its counts where the next notifier finds them, and goes on from there', async () => {
+    let kept: Record<string, KeptCounts> = {}
+    let saves = 0
+    const counts: CountsKeeper = {
+      load: () => JSON.parse(JSON.stringify(kept)) as Record<string, KeptCounts>,
+      save: (c) => {
+        kept = JSON.parse(JSON.stringify(c)) as Record<string, KeptCounts>
+        saves++
+      },
+    }
+    // one refusal (not tried again), then acceptance
+    const flaky = await receiver('webhook', { status: 400, body: 'bad', times: 1 })
+    const first = notifier([plan('webhook', 'W', { retries: 0 })], { W: flaky.url }, [], {
+      counts,
+    })
+    first.publish(
+      'checkout',
+      rolledBack.filter((e) => e.reason === 'NewRevision' || e.reason === 'RolledBack'),
+    )
+    await first.idle()
+    const before = statsOf(first, 'webhook')
+    expect(before).toMatchObject({ sent: 1, failed: 1, dropped: 0 })
+    expect(before.lastError).toMatch(/400/)
+    expect(kept.webhook).toMatchObject({ sent: 1, failed: 1, lastError: before.lastError })
+    const savesAfterFirst = saves
+    await first.close(0)
+
+    // A new notifier (a restarted daemon) shows them before anything is published…
+    const up = await receiver('webhook')
+    const second = notifier([plan('webhook', 'W')], { W: up.url }, [], { counts })
+    expect(statsOf(second, 'webhook')).toMatchObject({
+      sent: 1,
+      failed: 1,
+      lastError: before.lastError,
+      queued: 0,
+    })
+    // …and counts on from them.
+    second.publish(
+      'checkout',
+      promoted.filter((e) => e.reason === 'Promoted'),
+    )
+    await second.idle()
+    expect(statsOf(second, 'webhook')).toMatchObject({ sent: 2, failed: 1 })
+    expect(kept.webhook).toMatchObject({ sent: 2, failed: 1 })
+    // an unchanged count costs no write
+    const settled = saves
+    expect(settled).toBeGreaterThan(savesAfterFirst)
+    second.stats()
+    second.publish('checkout', [])
+    expect(saves).toBe(settled)
+
+    // Counts that cannot be read start at zero, with a line saying so.
+    const log: string[] = []
+    const third = notifier([plan('webhook', 'W')], { W: up.url }, log, {
+      counts: {
+        load: () => {
+          throw new Error('unreadable')
+        },
+        save: () => undefined,
+      },
+    })
+    expect(third.stats()).toEqual([])
+    expect(log).toEqual([
+      'notification counts from before the restart cannot be read; they start at zero (unreadable)',
+    ])
   })
 
   it('reads the URL from a file relative to the manifest, again for each message', async () => {

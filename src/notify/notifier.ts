@@ -16,7 +16,7 @@ import { PAYLOADS } from './formats/index.js'
 import { noticeOf, type Notice } from './notice.js'
 import { describeSource, readWebhookUrl, redact, SecretError } from './secret.js'
 
-/** How one notification has fared since the daemon started. */
+/** How one notification has fared: since it was first sent, when its counts are kept (see `counts`). */
 export interface NotificationStats {
   name: string
   provider: NotificationPlan['provider']
@@ -59,6 +59,35 @@ export interface NotifierOptions {
   env?: NodeJS.ProcessEnv
   /** Where waiting messages are kept across restarts (none: they live in memory only). */
   outbox?: Outbox
+  /** Where each notification's counts are kept across restarts (none: they start at zero). */
+  counts?: CountsKeeper
+}
+
+/** What a notification's counts are made of, as kept across restarts. */
+export type KeptCounts = Pick<
+  NotificationStats,
+  'sent' | 'failed' | 'dropped' | 'retries' | 'lastSentAt' | 'lastError' | 'lastErrorAt'
+>
+
+/**
+ * A rollout's notification counts, by notification name, kept where a restart finds them. A failed
+ * save costs only the counts since the last one.
+ */
+export interface CountsKeeper {
+  load(): Record<string, KeptCounts>
+  save(counts: Record<string, KeptCounts>): void
+}
+
+function keptOf(s: NotificationStats): KeptCounts {
+  return {
+    sent: s.sent,
+    failed: s.failed,
+    dropped: s.dropped,
+    retries: s.retries,
+    lastSentAt: s.lastSentAt,
+    lastError: s.lastError,
+    lastErrorAt: s.lastErrorAt,
+  }
 }
 
 /**
@@ -102,6 +131,10 @@ export class Notifier implements EventSink {
   readonly #retryDelayMs: number
   readonly #maxRetryDelayMs: number
   readonly #now: () => number
+  /** The counts kept from before this start, read once. */
+  #kept: Record<string, KeptCounts> | undefined
+  /** The counts as last saved (JSON), so an unchanged lane costs no write. */
+  #savedText: string | undefined
 
   constructor(private readonly options: NotifierOptions) {
     this.#maxQueued = options.maxQueued ?? 100
@@ -209,7 +242,10 @@ export class Notifier implements EventSink {
 
   /** Every current notification's counts, and those of removed ones still sending. */
   stats(): NotificationStats[] {
-    const current = new Set(this.options.notifications().map((n) => n.name))
+    const plans = this.options.notifications()
+    // Counts kept from before a restart show before anything is published.
+    for (const plan of plans) if (this.#keptCounts()[plan.name] !== undefined) this.#lane(plan)
+    const current = new Set(plans.map((n) => n.name))
     return [...this.#lanes.values()]
       .filter((l) => current.has(l.plan.name) || l.running)
       .map((l) => ({ ...l.stats }))
@@ -265,6 +301,7 @@ export class Notifier implements EventSink {
           lastSentAt: null,
           lastError: null,
           lastErrorAt: null,
+          ...this.#keptCounts()[plan.name],
         },
       }
       this.#lanes.set(plan.name, lane)
@@ -278,6 +315,36 @@ export class Notifier implements EventSink {
 
   #refresh(lane: Lane): void {
     lane.stats.queued = lane.queue.length + (lane.running ? 1 : 0)
+    this.#saveCounts()
+  }
+
+  #keptCounts(): Record<string, KeptCounts> {
+    if (this.#kept !== undefined) return this.#kept
+    this.#kept = {}
+    try {
+      this.#kept = this.options.counts?.load() ?? {}
+    } catch (err) {
+      this.options.log(
+        `notification counts from before the restart cannot be read; they start at zero (${err instanceof Error ? err.message : String(err)})`,
+      )
+    }
+    return this.#kept
+  }
+
+  /** Saves every lane's counts when they changed since the last save (and those of notifications not sending now). */
+  #saveCounts(): void {
+    const keeper = this.options.counts
+    if (keeper === undefined) return
+    const counts: Record<string, KeptCounts> = { ...this.#keptCounts() }
+    for (const lane of this.#lanes.values()) counts[lane.plan.name] = keptOf(lane.stats)
+    const text = JSON.stringify(counts)
+    if (text === this.#savedText) return
+    try {
+      keeper.save(counts)
+      this.#savedText = text
+    } catch {
+      // tried again at the next change; the counts in memory are still right
+    }
   }
 
   #quiet(): boolean {
@@ -346,6 +413,7 @@ export class Notifier implements EventSink {
       if (result.ok) {
         lane.stats.sent++
         lane.stats.lastSentAt = this.#now()
+        this.#saveCounts()
         return true
       }
       const error = secret === undefined ? result.error : redact(result.error, secret)
@@ -357,12 +425,14 @@ export class Notifier implements EventSink {
         lane.stats.failed++
         lane.stats.lastError = error
         lane.stats.lastErrorAt = this.#now()
+        this.#saveCounts()
         this.options.log(
           `rollout ${rollout}: notification ${plan.name} (${plan.provider}, ${describeSource(plan.urlFrom, this.options.baseDir())}): ${notice.reason} not sent after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${error}`,
         )
         return true
       }
       lane.stats.retries++
+      this.#saveCounts()
       const backoff = Math.min(this.#retryDelayMs * 2 ** attempt, this.#maxRetryDelayMs)
       await this.#sleep(
         Math.min(Math.max(backoff, result.retryAfterMs ?? 0), this.#maxRetryDelayMs),

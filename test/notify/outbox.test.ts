@@ -1,7 +1,7 @@
 /**
  * Messages the daemon queued but had not sent when it was killed with -9 are sent by the next daemon:
  * the receiver is down while the first daemon tries, the daemon dies, the receiver comes up, and the
- * new daemon delivers every kept message, in order, once.
+ * new daemon delivers every kept message, in order, once. The counts go on across both restarts.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -117,11 +117,24 @@ spec:
       expect(got.every((b) => b.rollout === 'outbox')).toBe(true)
       expect(hook.requests.map((q) => q.problems)).toEqual(expected.map(() => []))
       const after = await viewIn(stateDir, 'outbox')
-      expect(after.notifications.find((n) => n.name === 'audit')).toMatchObject({
+      const counted = after.notifications.find((n) => n.name === 'audit')
+      expect(counted).toMatchObject({ sent: expected.length, queued: 0, dropped: 0 })
+      // the first daemon's attempts at the receiver that was down are still counted
+      const triedBefore = paused.notifications.find((n) => n.name === 'audit')?.retries ?? 0
+      expect(counted?.retries ?? 0).toBeGreaterThanOrEqual(triedBefore)
+
+      // The counts outlive this daemon too: killed with -9, the next one shows the same.
+      const secondPid = (JSON.parse(again.stdout) as { pid: number }).pid
+      process.kill(secondPid, 'SIGKILL')
+      await waitFor(() => !alive(secondPid), 'the second daemon to die')
+      const third = await viewIn(stateDir, 'outbox')
+      expect(third.notifications.find((n) => n.name === 'audit')).toMatchObject({
         sent: expected.length,
+        failed: 0,
+        retries: counted?.retries,
         queued: 0,
-        dropped: 0,
       })
+      expect(hook.accepted()).toHaveLength(expected.length)
     },
   )
 })

@@ -11,7 +11,12 @@ import type { EventSink, TrafficRouter, WorkloadDriver } from '../../controller/
 import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import { RolloutRunner, type TickReport } from '../../controller/runner.js'
 import { externalMetricProviders } from '../../providers/index.js'
-import { Notifier, type Notice, type NotificationStats } from '../../notify/index.js'
+import {
+  Notifier,
+  type KeptCounts,
+  type Notice,
+  type NotificationStats,
+} from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
 import { Diagnoser } from '../diagnosis/diagnoser.js'
@@ -116,6 +121,10 @@ export class RolloutController {
             .outboxMessages(rollout)
             .map(({ id, notice }) => ({ id, notice: notice as Notice })),
       },
+      counts: {
+        load: () => deps.store.notificationCounts(config.name) as Record<string, KeptCounts>,
+        save: (counts) => deps.store.setNotificationCounts(config.name, counts),
+      },
     })
     let workloads: WorkloadDriver = this.#workloads
     let router: TrafficRouter = {
@@ -186,7 +195,7 @@ export class RolloutController {
     return this.#runner.plan
   }
 
-  /** How each of the rollout's notifications has fared since the daemon started. */
+  /** How each of the rollout's notifications has fared, counts kept across daemon restarts. */
   get notifications(): NotificationStats[] {
     return this.#notifier.stats()
   }

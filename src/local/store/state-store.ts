@@ -75,6 +75,9 @@ const MIGRATIONS = [
      report text not null, advisor text, primary key (name, revision));`,
 ]
 
+/** Meta key prefix of each rollout's notification counts. */
+const NOTIFICATION_COUNTS = 'notify-counts:'
+
 export class StateStore {
   readonly #db: Database.Database
   readonly #lock: DirLock | undefined
@@ -262,6 +265,7 @@ export class StateStore {
         this.#db.prepare('delete from events where name = ?').run(name)
         this.#db.prepare('delete from outbox where name = ?').run(name)
         this.#db.prepare('delete from diagnoses where name = ?').run(name)
+        this.#db.prepare('delete from meta where key = ?').run(NOTIFICATION_COUNTS + name)
       })(),
     )
   }
@@ -451,6 +455,16 @@ export class StateStore {
         notice: string
       }[]
     ).map((r) => ({ id: r.id, notice: JSON.parse(r.notice) as unknown }))
+  }
+
+  /** A rollout's notification counts by notification name, as last saved (JSON). */
+  notificationCounts(rollout: string): unknown {
+    const text = this.getMeta(NOTIFICATION_COUNTS + rollout)
+    return text === undefined ? {} : (JSON.parse(text) as unknown)
+  }
+
+  setNotificationCounts(rollout: string, counts: unknown): void {
+    this.setMeta(NOTIFICATION_COUNTS + rollout, JSON.stringify(counts))
   }
 
   setMeta(key: string, value: string): void {

@@ -209,7 +209,7 @@ export const ProcessRowSchema = OpenObject({
 const Timestamp = (description: string) =>
   Type.Union([Type.Number(), Type.Null()], { description: `${description} (epoch ms), or null` })
 
-/** How one notification has fared since the daemon started (src/notify/notifier.ts). */
+/** How one notification has fared, across daemon restarts (src/notify/notifier.ts). */
 export const NotificationView = OpenObject({
   name: Type.String(),
   provider: StringEnum(NOTIFICATION_PROVIDERS),
