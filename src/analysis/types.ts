@@ -177,6 +177,12 @@ export interface MetricEvidence {
   logBound: number
 }
 
+/** How many measurements of one metric a run folded in, by result, as the run ended. */
+export type MetricTally = Pick<
+  MetricRunStatus,
+  'name' | 'measurements' | 'successful' | 'failed' | 'inconclusive' | 'errors' | 'lastPhase'
+>
+
 /** Per-metric progress of an analysis run, stored in the rollout status. JSON only. */
 export interface MetricRunStatus {
   name: string

@@ -86,6 +86,15 @@ export function foldMeasurements(t: Tick): void {
           phase: next.phase,
           explanation: next.message,
           ...(next.judge === 'sequential' ? { evidence: sequentialEvidence(next) } : {}),
+          tally: next.metrics.map((m) => ({
+            name: m.name,
+            measurements: m.measurements,
+            successful: m.successful,
+            failed: m.failed,
+            inconclusive: m.inconclusive,
+            errors: m.errors,
+            ...(m.lastPhase === undefined ? {} : { lastPhase: m.lastPhase }),
+          })),
         },
         `${runLabel(run.kind, run.stepIndex)} ${next.phase.toLowerCase()}: ${next.message}`,
       )

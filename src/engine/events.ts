@@ -3,7 +3,13 @@
  * is persisted, served by the API and read by the CLI, the report and the demo; `message` is for
  * people only and no code reads it.
  */
-import type { AnalysisPhase, AnalysisPlan, JudgeName, MetricEvidence } from '../analysis/types.js'
+import type {
+  AnalysisPhase,
+  AnalysisPlan,
+  JudgeName,
+  MetricEvidence,
+  MetricTally,
+} from '../analysis/types.js'
 import type { RolloutCommand } from './commands.js'
 import type { RequestMatch, Severity, StrategyPlan, WebhookType } from './plan.js'
 import type { PauseReason } from './status.js'
@@ -137,6 +143,11 @@ export type EventData =
        * and in events stored before it was kept).
        */
       evidence?: MetricEvidence[]
+      /**
+       * Each metric's measurements by result as the run ended (absent in events stored before it
+       * was kept): what a run that is replaced in the same tick no longer shows in the status.
+       */
+      tally?: MetricTally[]
     }
   | {
       reason: 'RolledBack'

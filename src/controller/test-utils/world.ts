@@ -17,7 +17,7 @@ import { MemoryEventSink } from '../memory-sink.js'
 import { MemoryRolloutStore } from '../memory-store.js'
 import { MemoryRouter } from '../memory-router.js'
 import type { MetricProvider, PromotionReviewer, WebhookCaller, WorkloadDriver } from '../ports.js'
-import { RolloutRunner } from '../runner.js'
+import { RolloutRunner, type TickReport } from '../runner.js'
 
 export type Answer = (request: MeasurementRequest) => Omit<Measurement, 'metric' | 'at'>
 
@@ -75,6 +75,8 @@ class TickedWorkloads implements WorkloadDriver {
 export class World {
   now = 1_700_000_000_000
   readonly log: EngineAction[] = []
+  /** Every tick's report, with the status before it: what a daemon's tick observers see. */
+  readonly reports: { before: RolloutStatus; report: TickReport }[] = []
   readonly router = new MemoryRouter()
   readonly sink = new MemoryEventSink()
   readonly #workloads = new TickedWorkloads()
@@ -160,9 +162,11 @@ export class World {
   /** One tick through the runner. Returns the actions of this tick. */
   async tick(): Promise<EngineAction[]> {
     this.#workloads.advance()
-    const { actions } = await this.#runner.tickOnce(this.now)
-    this.log.push(...actions)
-    return actions
+    const before = this.#runner.status
+    const report = await this.#runner.tickOnce(this.now)
+    this.reports.push({ before, report })
+    this.log.push(...report.actions)
+    return report.actions
   }
 
   /** Advances the clock by `seconds`, ticking once per `stepSeconds`. */

@@ -6,7 +6,7 @@
  * proxy process serves its own (see local/metrics/proxy-metrics.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { AnalysisRunStatus, MetricRunStatus } from '../../analysis/types.js'
+import type { AnalysisRunStatus, MetricTally } from '../../analysis/types.js'
 import type { EngineEvent } from '../../engine/events.js'
 import type { Phase, RolloutStatus } from '../../engine/status.js'
 import { KANARI_VERSION } from '../../version.js'
@@ -184,9 +184,22 @@ export class DaemonMetrics {
   ): void {
     this.#ticks.observe({ rollout }, seconds)
     const previous = new Map(runsOf(before).map((r) => [r.id, r]))
+    const current = new Set(runsOf(after).map((r) => r.id))
     for (const run of runsOf(after)) {
       const was = previous.get(run.id)
       for (const m of run.metrics)
+        this.#countMeasurements(
+          rollout,
+          m,
+          was?.metrics.find((x) => x.name === m.name),
+        )
+    }
+    // A run that ended and was replaced (or cleared) in this tick is gone from the status: its
+    // verdict event has what it folded in last.
+    for (const e of events) {
+      if (!('tally' in e) || current.has(e.run.id)) continue
+      const was = previous.get(e.run.id)
+      for (const m of e.tally)
         this.#countMeasurements(
           rollout,
           m,
@@ -219,11 +232,7 @@ export class DaemonMetrics {
     if (ms >= 0 && Number.isFinite(ms)) this.#decisions.observe({ rollout, result }, ms / 1000)
   }
 
-  #countMeasurements(
-    rollout: string,
-    now: MetricRunStatus,
-    was: MetricRunStatus | undefined,
-  ): void {
+  #countMeasurements(rollout: string, now: MetricTally, was: MetricTally | undefined): void {
     let judged = 0
     for (const key of RESULTS) {
       const delta = now[key] - (was?.[key] ?? 0)
