@@ -6,8 +6,8 @@
 import type { MetricProviders } from '../controller/ports.js'
 import { externalMetricProviders } from '../providers/index.js'
 import { JobMetricProvider } from './analysis/job-provider.js'
-import type { KubeClient } from './kit/client.js'
+import type { KubeApi } from './kit/api.js'
 
-export function kubernetesMetricProviders(client: KubeClient): MetricProviders {
+export function kubernetesMetricProviders(client: KubeApi): MetricProviders {
   return { ...externalMetricProviders({ command: false }), job: new JobMetricProvider(client) }
 }

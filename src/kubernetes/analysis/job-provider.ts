@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { Measurement, MeasurementRequest } from '../../analysis/types.js'
 import type { MeasureContext, MetricProvider } from '../../controller/ports.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES, type KubeObject } from '../kit/types.js'
 
 type JobPlan = Extract<MeasurementRequest['provider'], { kind: 'job' }>
@@ -39,7 +39,7 @@ export function jobName(request: MeasurementRequest): string {
 
 export class JobMetricProvider implements MetricProvider {
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly options: { pollMs?: number } = {},
   ) {}
 

@@ -8,7 +8,8 @@ import { ConflictError, DependencyError, InputError, NotFoundError } from '../..
 import { COMMAND_PREFIX, type CommandAnnotation } from '../controller/commands.js'
 import type { ControllerBook } from '../controller/rollout-handle.js'
 import type { ControllerRevision } from '../controller/rollout-reconciler.js'
-import { KubeClient, resourcePath, type KubeClientOptions } from '../kit/client.js'
+import { resourcePath, type KubeApi } from '../kit/api.js'
+import { KubeClient, type KubeClientOptions } from '../kit/client.js'
 import { isNotFound } from '../kit/errors.js'
 import { RESOURCES, type KubeObject } from '../kit/types.js'
 import type { RolloutObject } from '../store/rollout-status-store.js'
@@ -45,8 +46,8 @@ export interface RolloutKubeView {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export class RolloutClient {
-  private constructor(
-    readonly client: KubeClient,
+  constructor(
+    readonly client: KubeApi,
     readonly namespace: string,
   ) {}
 

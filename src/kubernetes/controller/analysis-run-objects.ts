@@ -5,7 +5,7 @@
  */
 import type { AnalysisRunStatus } from '../../analysis/types.js'
 import type { RolloutStatus } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES } from '../kit/types.js'
 import { LABEL_ROLLOUT, ownerRef } from '../workloads/deployment-workloads.js'
 import type { RolloutHandle } from './rollout-handle.js'
@@ -20,7 +20,7 @@ export function analysisRunName(rollout: string, runId: string): string {
 }
 
 export async function mirrorAnalysisRuns(
-  client: KubeClient,
+  client: KubeApi,
   handle: RolloutHandle,
   status: RolloutStatus,
 ): Promise<void> {

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os'
 import type { Server } from 'node:http'
 import type { MetricProviders } from '../../controller/ports.js'
+import type { KubeApi } from '../kit/api.js'
 import { KubeClient, type KubeClientOptions } from '../kit/client.js'
 import { EventRecorder } from '../kit/event-recorder.js'
 import { Informer } from '../kit/informer.js'
@@ -37,12 +38,12 @@ export interface ControllerOptions extends KubeClientOptions {
   resyncSeconds: number
   workers: number
   /** The metric providers, given the controller's API client (the job provider needs it). */
-  metrics: (client: KubeClient) => MetricProviders
+  metrics: (client: KubeApi) => MetricProviders
   log: (line: string) => void
 }
 
 export class KanariController {
-  readonly client: KubeClient
+  readonly client: KubeApi
   readonly reconciler: RolloutReconciler
   readonly queue: WorkQueue
   readonly #informers: Informer<KubeObject>[] = []
@@ -58,7 +59,7 @@ export class KanariController {
   metricsPort: number | undefined
 
   private constructor(
-    client: KubeClient,
+    client: KubeApi,
     private readonly options: ControllerOptions,
   ) {
     this.client = client
@@ -152,7 +153,11 @@ export class KanariController {
   #stopReason: 'stopped' | 'lost leadership' = 'stopped'
 
   static async start(options: ControllerOptions): Promise<KanariController> {
-    const client = await KubeClient.connect(options)
+    return KanariController.startOn(await KubeClient.connect(options), options)
+  }
+
+  /** Runs on an API already connected (a KubeClient, or the in-memory API of the unit tests). */
+  static async startOn(client: KubeApi, options: ControllerOptions): Promise<KanariController> {
     const controller = new KanariController(client, options)
     await controller.#start()
     return controller

@@ -11,7 +11,7 @@ import type { KnownRevision } from '../../controller/revisions.js'
 import { RolloutRunner } from '../../controller/runner.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus, TrafficState } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { routerFor, type KubeTrafficRouter } from '../routers/index.js'
 import type { RolloutObject } from '../store/rollout-status-store.js'
 import { KubeRolloutStatusStore } from '../store/rollout-status-store.js'
@@ -40,7 +40,7 @@ export interface ControllerBook {
 }
 
 export interface HandleDeps {
-  client: KubeClient
+  client: KubeApi
   caches: WorkloadCaches
   metrics: MetricProviders
   recorder: EventRecorder

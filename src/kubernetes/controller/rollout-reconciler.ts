@@ -10,7 +10,7 @@ import { KanariError } from '../../errors.js'
 import { applyCommand, type RolloutCommand } from '../../engine/commands.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { RolloutSpec } from '../../spec/schema.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { mergeConditions, type Condition } from '../kit/conditions.js'
 import { isNotFound } from '../kit/errors.js'
 import type { EventRecorder } from '../kit/event-recorder.js'
@@ -57,7 +57,7 @@ export interface ReconcilerCaches {
 }
 
 export interface ReconcilerOptions {
-  client: KubeClient
+  client: KubeApi
   caches: ReconcilerCaches
   metrics: MetricProviders
   recorder: EventRecorder

@@ -10,11 +10,21 @@ import { Agent, request as undiciRequest, type Dispatcher } from 'undici'
 import { InputError } from '../../errors.js'
 import { KubeApiError, type KubeStatus } from './errors.js'
 import type { KubeObject, KubeList, ResourceRef } from './types.js'
+import {
+  FIELD_MANAGER,
+  RequestCounter,
+  resourcePath,
+  type ApplyOptions,
+  type KubeApi,
+  type ListQuery,
+  type PropagationPolicy,
+  type WatchEvent,
+  type WatchOptions,
+  type WatchQuery,
+} from './api.js'
 
-export { KubeApiError }
-
-/** The one field manager Kanari applies with: `kubectl get -o yaml --show-managed-fields` shows it. */
-export const FIELD_MANAGER = 'kanari'
+export { KubeApiError, FIELD_MANAGER, RequestCounter, resourcePath }
+export { resourceOf } from './api.js'
 
 export interface KubeClientOptions {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config, then the in-cluster account. */
@@ -34,44 +44,7 @@ export interface RequestOptions {
   timeoutSeconds?: number
 }
 
-/** Counts of API requests by verb and resource, for the benchmark and the controller's /metrics. */
-export class RequestCounter {
-  total = 0
-  /** Keyed "VERB resource", e.g. "PATCH rollouts", "GET httproutes". */
-  readonly byVerb = new Map<string, number>()
-  count(verb: string, path: string): void {
-    this.total++
-    const key = `${verb} ${resourceOf(path)}`
-    this.byVerb.set(key, (this.byVerb.get(key) ?? 0) + 1)
-  }
-}
-
-/** The resource (plural, with a subresource) a request path is about. */
-export function resourceOf(path: string): string {
-  const parts =
-    path
-      .split('?')[0]
-      ?.split('/')
-      .filter((p) => p !== '') ?? []
-  // /api/v1/... or /apis/group/version/...
-  let i = parts[0] === 'api' ? 2 : 3
-  if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2
-  const plural = parts[i] ?? 'unknown'
-  const sub = parts[i + 2]
-  return sub === undefined ? plural : `${plural}/${sub}`
-}
-
-/** The API path of a resource: a collection when `name` is absent, all namespaces when `namespace` is. */
-export function resourcePath(
-  ref: ResourceRef & { namespace?: string | undefined; name?: string | undefined },
-): string {
-  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`
-  const ns = ref.namespace === undefined ? '' : `/namespaces/${encodeURIComponent(ref.namespace)}`
-  const name = ref.name === undefined ? '' : `/${encodeURIComponent(ref.name)}`
-  return `${base}${ns}/${ref.plural}${name}`
-}
-
-export class KubeClient {
+export class KubeClient implements KubeApi {
   readonly requests = new RequestCounter()
   readonly #kc: KubeConfig
   readonly #dispatcher: Dispatcher
@@ -222,7 +195,7 @@ export class KubeClient {
   async list<T extends KubeObject>(
     ref: ResourceRef,
     namespace?: string,
-    query: { labelSelector?: string; fieldSelector?: string } = {},
+    query: ListQuery = {},
   ): Promise<KubeList<T>> {
     const items: T[] = []
     let cont: string | undefined
@@ -264,7 +237,7 @@ export class KubeClient {
     ref: ResourceRef,
     namespace: string | undefined,
     body: KubeObject,
-    options: { subresource?: string; force?: boolean; dryRun?: boolean } = {},
+    options: ApplyOptions = {},
   ) {
     const path = resourcePath({ ...ref, namespace, name: body.metadata.name })
     return this.request<T>(
@@ -274,7 +247,7 @@ export class KubeClient {
         body,
         contentType: 'application/apply-patch+yaml',
         query: {
-          fieldManager: FIELD_MANAGER,
+          fieldManager: options.fieldManager ?? FIELD_MANAGER,
           force: options.force ?? true,
           dryRun: options.dryRun === true ? 'All' : undefined,
         },
@@ -305,7 +278,7 @@ export class KubeClient {
     ref: ResourceRef,
     namespace: string | undefined,
     name: string,
-    propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background',
+    propagationPolicy: PropagationPolicy = 'Background',
   ): Promise<boolean> {
     try {
       await this.request('DELETE', resourcePath({ ...ref, namespace, name }), {
@@ -324,9 +297,9 @@ export class KubeClient {
    */
   async watch(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    onEvent: (event: { type: string; object: KubeObject }) => void,
-    options: { signal: AbortSignal; onBytes?: () => void },
+    query: WatchQuery,
+    onEvent: (event: WatchEvent) => void,
+    options: WatchOptions,
   ): Promise<void> {
     this.requests.count('WATCH', path)
     const res = await undiciRequest(this.#url(path, { ...query, watch: true }), {
@@ -353,7 +326,7 @@ export class KubeClient {
       while (newline >= 0) {
         const line = buffered.slice(0, newline).trim()
         buffered = buffered.slice(newline + 1)
-        if (line !== '') onEvent(JSON.parse(line) as { type: string; object: KubeObject })
+        if (line !== '') onEvent(JSON.parse(line) as WatchEvent)
         newline = buffered.indexOf('\n')
       }
     }

@@ -5,7 +5,7 @@
  * durable record is the object's status).
  */
 import { randomBytes } from 'node:crypto'
-import type { KubeClient } from './client.js'
+import type { KubeApi } from './api.js'
 import { apiVersionOf, RESOURCES, type KubeObject, type ResourceRef } from './types.js'
 
 export interface EventInput {
@@ -35,7 +35,7 @@ export class EventRecorder {
   pending = 0
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly controller: string,
     private readonly instance: string,
     private readonly log: (line: string) => void = () => undefined,

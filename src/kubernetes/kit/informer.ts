@@ -6,7 +6,7 @@
  * (a half-open connection would otherwise hang forever).
  */
 import { isNotFound, KubeApiError } from './errors.js'
-import { resourcePath, type KubeClient } from './client.js'
+import { resourcePath, type KubeApi } from './api.js'
 import type { KubeObject, ResourceRef } from './types.js'
 import { jitteredBackoffMs } from './backoff.js'
 
@@ -46,7 +46,7 @@ export class Informer<T extends KubeObject> {
   relists = 0
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     options: InformerOptions<T>,
   ) {
     this.#opts = options

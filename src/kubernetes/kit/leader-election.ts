@@ -6,7 +6,7 @@
  * write carries the resourceVersion read, so of two candidates only one wins (409 for the other).
  */
 import { isConflict, isNotFound } from './errors.js'
-import type { KubeClient } from './client.js'
+import type { KubeApi } from './api.js'
 import { RESOURCES, type KubeObject } from './types.js'
 
 export interface LeaseSpec {
@@ -48,7 +48,7 @@ export class LeaderElector {
   #loop: Promise<void> | undefined
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly options: LeaderElectionOptions,
   ) {}
 

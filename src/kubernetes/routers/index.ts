@@ -5,7 +5,7 @@
 import type { TrafficRouter } from '../../controller/ports.js'
 import type { RolloutSpec } from '../../spec/schema.js'
 import { routerOf } from '../../spec/router.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import type { Backend, WorkloadNames } from '../workloads/deployment-workloads.js'
 import { ownerRef } from '../workloads/deployment-workloads.js'
 import type { ServicePort, ServiceSelectors } from '../workloads/services.js'
@@ -25,7 +25,7 @@ export interface KubeTrafficRouter extends TrafficRouter {
 }
 
 export interface RouterInputs {
-  client: KubeClient
+  client: KubeApi
   names: WorkloadNames
   spec: Pick<RolloutSpec, 'workload' | 'trafficRouting'>
   backends: RouteBackends

@@ -7,7 +7,7 @@
  */
 import type { RequestMatch } from '../../engine/plan.js'
 import type { MirrorState, TrafficState } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES, type KubeObject, type OwnerReference } from '../kit/types.js'
 import {
   escapeRegex,
@@ -51,7 +51,7 @@ export class IstioRouter extends ObjectRouter {
   #prepared = false
 
   constructor(
-    client: KubeClient,
+    client: KubeApi,
     namespace: string,
     virtualService: string,
     backends: RouteBackends,

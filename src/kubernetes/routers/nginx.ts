@@ -9,7 +9,7 @@
 import { ConflictError } from '../../errors.js'
 import type { RequestMatch } from '../../engine/plan.js'
 import type { TrafficState } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES, type KubeObject, type OwnerReference } from '../kit/types.js'
 import {
   escapeRegex,
@@ -48,7 +48,7 @@ export class NginxRouter extends ObjectRouter {
   #source: KubeObject | undefined
 
   constructor(
-    client: KubeClient,
+    client: KubeApi,
     namespace: string,
     private readonly ingress: string,
     backends: RouteBackends,

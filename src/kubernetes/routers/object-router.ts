@@ -10,7 +10,7 @@ import type { RouterCapabilities, TrafficRouter } from '../../controller/ports.j
 import { checkRoutable } from '../../controller/routable.js'
 import { NotFoundError } from '../../errors.js'
 import type { HeaderRouteState, MirrorState, TrafficState } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { isNotFound } from '../kit/errors.js'
 import { apiVersionOf, type KubeObject, type ResourceRef } from '../kit/types.js'
 import type { Backend } from '../workloads/deployment-workloads.js'
@@ -77,7 +77,7 @@ export abstract class ObjectRouter implements TrafficRouter {
   protected abstract readonly resource: ResourceRef
 
   constructor(
-    protected readonly client: KubeClient,
+    protected readonly client: KubeApi,
     protected readonly namespace: string,
     protected readonly objectName: string,
     protected readonly backends: RouteBackends,

@@ -8,7 +8,7 @@
 import type { TrafficRouter } from '../../controller/ports.js'
 import { checkRoutable } from '../../controller/routable.js'
 import type { TrafficState } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { isNotFound } from '../kit/errors.js'
 import { RESOURCES, type KubeObject, type ResourceRef } from '../kit/types.js'
 import {
@@ -59,7 +59,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
   readonly capabilities = { weights: true, headerRoutes: false, mirror: false }
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly names: WorkloadNames,
     private readonly backends: RouteBackends,
     private readonly selectors: ServiceSelectors,

@@ -4,7 +4,7 @@
  * backends. SMI has no header routes or mirroring at this version: such traffic is refused.
  */
 import type { TrafficState } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES, type KubeObject, type OwnerReference } from '../kit/types.js'
 import {
   ObjectRouter,
@@ -18,7 +18,7 @@ export class SmiRouter extends ObjectRouter {
   protected readonly resource = RESOURCES.trafficSplits
 
   constructor(
-    client: KubeClient,
+    client: KubeApi,
     namespace: string,
     trafficSplit: string,
     private readonly apexService: string,

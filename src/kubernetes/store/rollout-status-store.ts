@@ -10,7 +10,7 @@ import type { RolloutStore, StoredEvent } from '../../controller/ports.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
 import type { EngineEvent } from '../../engine/events.js'
 import { initialStatus, type RolloutStatus } from '../../engine/status.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { isNotFound, KubeApiError } from '../kit/errors.js'
 import { RESOURCES, type KubeObject } from '../kit/types.js'
 
@@ -60,7 +60,7 @@ export class KubeRolloutStatusStore implements RolloutStore {
   readonly #last = new Map<string, RolloutObjectStatus>()
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly namespace: string,
     private readonly decorate: StatusDecorator = () => ({}),
   ) {}

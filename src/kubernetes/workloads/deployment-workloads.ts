@@ -11,7 +11,7 @@ import type { WorkloadDriver } from '../../controller/ports.js'
 import { InternalError, NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { VersionObservation } from '../../engine/types.js'
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES, type KubeObject, type OwnerReference } from '../kit/types.js'
 import {
   currentTemplateReplicas,
@@ -83,7 +83,7 @@ export interface WorkloadDeps {
 
 export class DeploymentWorkloads implements WorkloadDriver {
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
     private readonly names: WorkloadNames,
     private readonly caches: WorkloadCaches,
     private readonly deps: WorkloadDeps,

@@ -5,7 +5,7 @@
  * that serve stable — the primary's, or the target's before the primary is up. Routers send weights to primary and canary; the apex is the
  * host a mesh routes for, and what replica-ratio and selector-switch routing move.
  */
-import type { KubeClient } from '../kit/client.js'
+import type { KubeApi } from '../kit/api.js'
 import { RESOURCES, type KubeObject } from '../kit/types.js'
 import {
   canaryServiceName,
@@ -74,7 +74,7 @@ function service(
  * apex is the router's to set, as replica-ratio routing does).
  */
 export async function applyServices(
-  client: KubeClient,
+  client: KubeApi,
   names: WorkloadNames,
   selectors: ServiceSelectors,
   port: ServicePort,
