@@ -10,7 +10,7 @@ import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import type { KnownRevision } from '../../controller/revisions.js'
 import { RolloutRunner } from '../../controller/runner.js'
 import type { RolloutPlan } from '../../engine/plan.js'
-import type { RolloutStatus, TrafficState } from '../../engine/status.js'
+import type { RolloutStatus } from '../../engine/status.js'
 import type { KubeApi } from '../kit/api.js'
 import { routerFor, type KubeTrafficRouter } from '../routers/index.js'
 import type { RolloutObject } from '../store/rollout-status-store.js'
@@ -121,15 +121,9 @@ export class RolloutHandle {
       selectors: this.selectors,
       port: init.port,
       targetPort: () => this.targetPort,
+      // The driver scales the target down only once traffic has left it.
+      onApplied: (stable) => (this.stableRouted = stable),
     })
-    // Every apply records where stable's share went: the driver scales the target down only
-    // once traffic has left it.
-    const apply = router.apply.bind(router)
-    router.apply = async (traffic: TrafficState) => {
-      const stable = this.driver.stableBackend()
-      await apply(traffic)
-      this.stableRouted = stable
-    }
     this.router = router
     this.runner = new RolloutRunner(
       {
