@@ -7,7 +7,7 @@
 import { ConflictError, DependencyError, InputError, NotFoundError } from '../../errors.js'
 import { COMMAND_PREFIX, type CommandAnnotation } from '../controller/commands.js'
 import type { ControllerBook } from '../controller/rollout-handle.js'
-import type { ControllerRevision } from '../controller/rollout-reconciler.js'
+import type { ControllerRevision } from '../controller/target-revision.js'
 import { resourcePath, type KubeApi } from '../kit/api.js'
 import { KubeClient, type KubeClientOptions } from '../kit/client.js'
 import { isNotFound } from '../kit/errors.js'

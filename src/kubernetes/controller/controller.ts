@@ -18,7 +18,8 @@ import type { RolloutObject } from '../store/rollout-status-store.js'
 import type { Deployment, ReplicaSet } from '../workloads/deployments.js'
 import { LABEL_ROLLOUT } from '../workloads/deployment-workloads.js'
 import { Reservoir, startHealthServer } from './health-server.js'
-import { RolloutReconciler, type ControllerRevision } from './rollout-reconciler.js'
+import { RolloutReconciler } from './rollout-reconciler.js'
+import type { ControllerRevision } from './target-revision.js'
 
 export interface ControllerOptions extends KubeClientOptions {
   /** Watch only this namespace (default: all). */
