@@ -9,7 +9,7 @@ import type { KubeApi } from '../kit/api.js'
 import type { Backend } from '../workloads/deployment-workloads.js'
 import { applyServices } from '../workloads/services.js'
 import { serviceOf, type RolloutHandle } from './rollout-handle.js'
-import { specOf } from './target-revision.js'
+import { specOf } from './rollout-spec.js'
 
 /** Moves stable's traffic to where it belongs (the primary, once it serves), then resizes. */
 export async function handOver(handle: RolloutHandle): Promise<void> {

@@ -29,9 +29,9 @@ import { nextLookMs, targetPending } from './requeue-policy.js'
 import { rolloutConditions, stepText } from './rollout-conditions.js'
 import { RolloutHandle, serviceOf, wiringOf, type ControllerBook } from './rollout-handle.js'
 import { RolloutReads } from './rollout-reads.js'
+import { specOf } from './rollout-spec.js'
 import {
   recordedTemplates,
-  specOf,
   targetOf,
   targetRevision,
   type ControllerRevision,

@@ -12,6 +12,7 @@ import {
   type LoadedDocument,
   type Rollout,
 } from '../../spec/index.js'
+import type { RolloutSpec } from '../../spec/schema.js'
 import type { KubeObject } from '../kit/types.js'
 
 function document(file: string, object: KubeObject, kind: string): LoadedDocument {
@@ -35,6 +36,11 @@ function document(file: string, object: KubeObject, kind: string): LoadedDocumen
 }
 
 /** The templates a Rollout may use: its namespace's first, then the cluster's of another name. */
+/** The spec of a Rollout object as the controller reads it (validated by `readRollout`). */
+export function specOf(object: KubeObject): RolloutSpec {
+  return (object.spec ?? {}) as unknown as RolloutSpec
+}
+
 export function templatesFor(
   namespaced: readonly KubeObject[],
   cluster: readonly KubeObject[],

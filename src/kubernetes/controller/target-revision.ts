@@ -6,7 +6,6 @@
  */
 import { assignRevision } from '../../controller/revisions.js'
 import type { RolloutStatus } from '../../engine/status.js'
-import type { RolloutSpec } from '../../spec/schema.js'
 import type { KubeApi } from '../kit/api.js'
 import type { Informer } from '../kit/informer.js'
 import { RESOURCES, type KubeObject } from '../kit/types.js'
@@ -19,6 +18,7 @@ import {
 } from '../workloads/deployment-workloads.js'
 import { configRefsOf, revisionHash, type PodTemplate } from '../workloads/pod-template.js'
 import type { ControllerBook } from './rollout-handle.js'
+import { specOf } from './rollout-spec.js'
 
 /** Revisions remembered per rollout (older ones can no longer be reverted to without steps). */
 export const REVISIONS_KEPT = 20
@@ -26,10 +26,6 @@ export const REVISIONS_KEPT = 20
 export type ControllerRevision = KubeObject & {
   revision?: number
   data?: { template?: PodTemplate; selector?: Record<string, string>; hash?: string }
-}
-
-export function specOf(object: RolloutObject): RolloutSpec {
-  return (object.spec ?? {}) as unknown as RolloutSpec
 }
 
 /** The target Deployment, or what is wrong with the reference to it. */

@@ -13,8 +13,11 @@ export interface KubeApiFixture {
   api: KubeApi
   /** A namespace that exists, for the objects of the contract (names are unique per test). */
   namespace: string
-  /** Makes resourceVersion "1" too old to watch from (a real server has long since moved on). */
-  expireHistory?(): void
+  /**
+   * Makes resourceVersion "1" too old to watch from, as compaction does (a long-running cluster
+   * has compacted it long ago).
+   */
+  expireHistory?(): Promise<void> | void
   close?(): Promise<void>
 }
 
@@ -61,10 +64,15 @@ export function runKubeApiContract(options: {
   let n = 0
   const unique = (prefix: string): string =>
     `contract-${prefix}-${++n}-${Math.random().toString(36).slice(2, 6)}`
-  const configMap = (name: string, data: Record<string, string>, labels = {}): KubeObject => ({
+  const configMap = (
+    name: string,
+    data: Record<string, string>,
+    labels: Record<string, string> = {},
+  ): KubeObject => ({
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, namespace: ns, labels },
+    // no empty labels map: it would be a field of its own for server-side apply
+    metadata: { name, namespace: ns, ...(Object.keys(labels).length === 0 ? {} : { labels }) },
     data,
   })
   const run = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
@@ -323,7 +331,7 @@ export function runKubeApiContract(options: {
     })
 
     it('answers a watch from a resourceVersion too old with 410 Expired', async () => {
-      f.expireHistory?.()
+      await f.expireHistory?.()
       const events: WatchEvent[] = []
       let status: number | undefined
       try {
