@@ -330,14 +330,20 @@ export function runKubeApiContract(options: {
       expect(new Set(versions).size).toBe(3)
     })
 
-    it('answers a watch from a resourceVersion too old with 410 Expired', async () => {
+    it('a watch from a resourceVersion whose history is gone misses nothing: 410 Expired, or the current state', async () => {
+      // The in-memory API answers 410 as a server reading etcd does; a v1.36 API server serving
+      // from its watch cache was seen to start from the current state instead. Either way an
+      // informer loses no object.
+      const name = unique('expired')
+      await api.create(CM, ns, configMap(name, { v: '1' }))
       await f.expireHistory?.()
+      const present = (await api.list(CM, ns)).items.map((o) => o.metadata.name).sort()
       const events: WatchEvent[] = []
       let status: number | undefined
       try {
         await api.watch(
           resourcePath({ ...CM, namespace: ns }),
-          { resourceVersion: '1', timeoutSeconds: 5 },
+          { resourceVersion: '1', timeoutSeconds: 2 },
           (e) => {
             events.push(e)
           },
@@ -348,7 +354,13 @@ export function runKubeApiContract(options: {
         else throw err
       }
       const error = events.find((e) => e.type === 'ERROR')?.object as { code?: number } | undefined
-      expect(status ?? error?.code).toBe(410)
+      const expired = (status ?? error?.code) === 410
+      const added = events
+        .filter((e) => e.type === 'ADDED')
+        .map((e) => e.object.metadata.name)
+        .sort()
+      expect(expired || present.every((n) => added.includes(n))).toBe(true)
+      expect(present).toContain(name)
     })
 
     it('feeds an informer: its cache follows creates, updates and deletes', async () => {
