@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { propertyRuns } from '../test-utils/property-runs.js'
 import { World } from '../controller/test-utils/world.js'
 import type { RolloutCommand } from '../engine/commands.js'
 import type { CanaryStep, RolloutPlan } from '../engine/plan.js'
@@ -250,7 +251,7 @@ describe('advisor gate, by property', () => {
         },
       ),
       // A fixed seed: the cases seen (agree, disagree, unavailable, paused) must not depend on luck.
-      { numRuns: 150, seed: Number(process.env.KANARI_PROPERTY_SEED ?? 1) },
+      propertyRuns(50),
     )
     expect(seen.agree).toBeGreaterThan(0)
     expect(seen.disagree).toBeGreaterThan(0)

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { propertyRuns } from '../test-utils/property-runs.js'
 import { ConflictError } from '../errors.js'
 import type { RolloutCommand } from './commands.js'
 import type { WebhookCaller } from '../controller/ports.js'
@@ -253,7 +254,7 @@ describe('engine properties', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      propertyRuns(40),
     )
   })
 })

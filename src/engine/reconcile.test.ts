@@ -119,7 +119,12 @@ describe('canary', () => {
     await w.run(5)
     await w.command({ type: 'abort' })
     await w.tick()
-    await expect(w.command({ type: 'promote' })).rejects.toThrow(ConflictError)
+    const refused = await w.command({ type: 'promote' }).catch((err: unknown) => err)
+    expect(refused).toBeInstanceOf(ConflictError)
+    expect((refused as ConflictError).message).toMatch(
+      /^cannot promote rollout \S+: it is RolledBack/,
+    )
+    expect((refused as ConflictError).hint).toMatch(/`retry` restarts the rolled-back revision/)
     await w.command({ type: 'retry' })
     await w.tick()
     expect(w.status.phase).toBe('Progressing')
@@ -326,6 +331,8 @@ describe('canary', () => {
     expect(w.sink.events.find((e) => e.reason === 'RolledBack')).toMatchObject({
       cause: 'BackgroundAnalysisFailed',
     })
+    expect(w.status.lastOutcome).toMatchObject({ revision: 2, result: 'RolledBack' })
+    expect(w.status.lastOutcome?.reason).toMatch(/^background analysis failed: canary error rate/)
     // The verdict carries the sequential judge's evidence as the run ended: it crossed its bound.
     const failed = w.sink.events.find((e) => e.reason === 'AnalysisFailed')
     if (failed?.reason !== 'AnalysisFailed') throw new Error('no AnalysisFailed event')

@@ -1,7 +1,7 @@
 /**
  * Local mode's ports against the shared contracts: the proxy router over a real proxy process (and
  * one in-process), the builtin metric provider over real requests through a proxy process to real
- * demo-app processes, and the SQLite store in a real state directory.
+ * demo-app processes. (The SQLite store needs no process: src/local/store/sqlite-store.contract.test.ts.)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,16 +9,13 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll } from 'vitest'
 import { runMetricProviderContract } from '../../src/controller/test-utils/metric-provider-contract.js'
-import { runRolloutStoreContract } from '../../src/controller/test-utils/rollout-store-contract.js'
 import { runTrafficRouterContract } from '../../src/controller/test-utils/traffic-router-contract.js'
-import { initialStatus } from '../../src/engine/status.js'
 import { errorRateMetric } from '../../src/engine/test-utils/plans.js'
 import { Tick } from '../../src/engine/tick.js'
 import { BuiltinMetricProvider } from '../../src/local/driver/builtin-metrics.js'
 import { inProcessTable, ProxyRouter } from '../../src/local/driver/proxy-router.js'
 import { startProxy } from '../../src/local/proxy/index.js'
 import { ProxyHost } from '../../src/local/proxy-host/host-process.js'
-import { SqliteRolloutStore, StateStore } from '../../src/local/store/index.js'
 import { startDemoApp, stopAll, type DemoApp } from '../helpers/processes.js'
 
 const emptyRoutes = { backends: [], weights: [], headerRoutes: [] }
@@ -120,18 +117,4 @@ runMetricProviderContract('local builtin (proxy process counters)', async () => 
       proxy = undefined
     },
   }
-})
-
-runRolloutStoreContract('SQLite state store', () => {
-  const dir = tempDir()
-  const state = StateStore.open(dir)
-  for (const name of ['a', 'b'])
-    state.putRollout({ name, spec: {}, templates: [], revision: 1, status: initialStatus() })
-  return Promise.resolve({
-    store: new SqliteRolloutStore(state),
-    close: () => {
-      state.close()
-      return Promise.resolve()
-    },
-  })
 })
