@@ -52,6 +52,15 @@ export interface RolloutOutcome {
   reason: string
 }
 
+export interface MonitoringHold {
+  /** Epoch ms of the first errored measurement. */
+  since: number
+  /** Epoch ms of the tick that began the hold. */
+  heldAt: number
+  metrics: string[]
+  graceSeconds: number
+}
+
 export interface RolloutStatus {
   phase: Phase
   /** One human sentence on what the rollout is doing or why it stopped. */
@@ -102,6 +111,11 @@ export interface RolloutStatus {
    */
   reportedProblems?: Record<string, WorkloadProblemReason>
   lastOutcome: RolloutOutcome | null
+  /**
+   * The release holds because its monitoring is unavailable (a provider erroring within its
+   * errorGracePeriod): since the first error, held from `heldAt`, for these metrics. Absent otherwise.
+   */
+  monitoringHold?: MonitoringHold
   /**
    * The advisor's review of the current canary's automatic promotion (plans with an advisorGate
    * only): asked at `askedAt`, its outcome once answered or timed out, `settled` once acted on.

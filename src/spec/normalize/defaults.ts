@@ -39,4 +39,6 @@ export const NOTIFIED_BY_DEFAULT: readonly EventReason[] = [
   'RolledBack',
   'Promoted',
   'Command',
+  'MonitoringUnavailable',
+  'MonitoringRestored',
 ]
