@@ -68,7 +68,7 @@ describe('monitoring outage during a release', () => {
     down.now = false
     await w.runUntil((s) => s.phase === 'Healthy', 120)
     expect(w.status.stableRevision).toBe(2)
-    expect(w.status.monitoringHold).toBeUndefined()
+    expect(w.status.monitoringHold).toBeNull()
     expect(w.weights()).toEqual([20, 50, 0])
     // One event as the hold began and one as it ended — not one per errored measurement.
     expect(w.events('MonitoringUnavailable')).toEqual([
@@ -113,7 +113,7 @@ describe('monitoring outage during a release', () => {
       )
       expect(w.events('MonitoringUnavailable')).toHaveLength(1)
       expect(w.events('MonitoringRestored')).toEqual([])
-      expect(w.status.monitoringHold).toBeUndefined()
+      expect(w.status.monitoringHold).toBeNull()
     })
   }
 })

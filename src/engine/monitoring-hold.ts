@@ -42,7 +42,7 @@ export function reportMonitoringHold(t: Tick): void {
   const s = t.s
   const held = t.inFlight() ? currentOutage(t) : undefined
   if (held !== undefined) {
-    if (s.monitoringHold !== undefined) {
+    if (s.monitoringHold != null) {
       s.monitoringHold.metrics = held.metrics
       return
     }
@@ -66,9 +66,9 @@ export function reportMonitoringHold(t: Tick): void {
     )
     return
   }
-  const hold = s.monitoringHold
-  if (hold === undefined) return
-  delete s.monitoringHold
+  const hold = s.monitoringHold ?? null
+  if (hold === null) return
+  s.monitoringHold = null
   const ended = [s.analyses.background, s.analyses.step].some(
     (run) => run?.revision === s.revision && run.endedAt === t.now && run.phase !== 'Successful',
   )
@@ -84,5 +84,5 @@ export function reportMonitoringHold(t: Tick): void {
 
 /** After the strategy moved: a release that ended (aborted, promoted, replaced) holds no more. */
 export function endMonitoringHold(t: Tick): void {
-  if (!t.inFlight()) delete t.s.monitoringHold
+  if (!t.inFlight() && t.s.monitoringHold != null) t.s.monitoringHold = null
 }

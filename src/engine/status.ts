@@ -113,9 +113,11 @@ export interface RolloutStatus {
   lastOutcome: RolloutOutcome | null
   /**
    * The release holds because its monitoring is unavailable (a provider erroring within its
-   * errorGracePeriod): since the first error, held from `heldAt`, for these metrics. Absent otherwise.
+   * errorGracePeriod): since the first error, held from `heldAt`, for these metrics. Null otherwise
+   * (absent in statuses stored before holds were kept). Always written, so that every store that
+   * keeps the status's own keys keeps it.
    */
-  monitoringHold?: MonitoringHold
+  monitoringHold?: MonitoringHold | null
   /**
    * The advisor's review of the current canary's automatic promotion (plans with an advisorGate
    * only): asked at `askedAt`, its outcome once answered or timed out, `settled` once acted on.
@@ -165,6 +167,7 @@ export function initialStatus(): RolloutStatus {
     readySince: null,
     deadlineReported: false,
     lastOutcome: null,
+    monitoringHold: null,
   }
 }
 

@@ -222,7 +222,7 @@ export class Tick {
       return true
     }
     // A monitoring hold is bounded by its grace, and its time is given back to the step after it.
-    if (s.phase !== 'Paused' && !s.deadlineReported && s.monitoringHold === undefined) {
+    if (s.phase !== 'Paused' && !s.deadlineReported && s.monitoringHold == null) {
       const limit = (plannedStepSeconds + this.plan.progressDeadlineSeconds) * 1000
       if (this.now - s.stepStartedAt > limit) {
         const msg = `no progress for ${this.plan.progressDeadlineSeconds}s past the step's planned time (step ${s.currentStepIndex + 1}: ${s.message})`

@@ -321,7 +321,7 @@ describe('local rollouts analysed only by Prometheus', () => {
           expect(v.status.stableRevision).toBe(1)
           expect(v.status.traffic.canaryWeight).toBe(50)
           expect(v.status.currentStepIndex).toBe(1)
-          if (v.status.monitoringHold !== undefined) held = v
+          if (v.status.monitoringHold != null) held = v
         }
         expect(held?.status.message).toMatch(
           /^monitoring unavailable for \d+ s of 60 s grace: holding \(canary-error-ratio: /,
