@@ -122,3 +122,24 @@ describe('monitoring outages', () => {
     expect(ticks.at(-1)?.second).toBe(41)
   })
 })
+
+describe('the end of an outage', () => {
+  it('sequential: an answer without traffic right after the outage does not tip the error count', () => {
+    const p = plan('sequential')
+    let run = startAnalysisRun(p, 'r', T0)
+    const at = (s: number) => T0 + s * 1000
+    const errors = [1, 2, 3, 4, 5, 6].map((s): Measurement => ({
+      metric: 'error-rate',
+      at: at(s),
+      value: null,
+      error: 'down',
+    }))
+    run = recordMeasurements(p, run, errors, at(6))
+    expect(run.phase).toBe('Running')
+    // Back, but the first window has no traffic yet: no data, not a sixth error in a row.
+    run = recordMeasurements(p, run, [{ metric: 'error-rate', at: at(7), value: null }], at(7))
+    expect(run.phase).toBe('Running')
+    expect(run.metrics[0]).toMatchObject({ consecutiveErrors: 1, errors: 7 })
+    expect(run.metrics[0]?.unavailable).toBeUndefined()
+  })
+})

@@ -38,9 +38,14 @@ export function foldProviderError(
   status.lastValue = null
 }
 
-/** An answer came back: the metric's outage, if any, is over (the judge resets its own counts). */
+/**
+ * An answer came back: the metric's outage, if any, is over, and so is its run of errors — an
+ * answer without data right after a restart must not be the error that tips the count.
+ */
 export function providerAnswered(status: MetricRunStatus): void {
+  if (status.unavailable === undefined) return
   delete status.unavailable
+  status.consecutiveErrors = 0
 }
 
 function outageOf(metric: MetricPlan, status: MetricRunStatus): MetricOutage | undefined {
