@@ -66,6 +66,7 @@ function metric(
     failureLimit: 0,
     inconclusiveLimit: 0,
     consecutiveErrorLimit: 4,
+    errorGraceSeconds: 60,
   }
 }
 

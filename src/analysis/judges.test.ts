@@ -95,10 +95,12 @@ describe('limit judge (Argo)', () => {
     expect(good.at).toBe(31)
   })
 
-  it('treats no data as inconclusive and errors past consecutiveErrorLimit', () => {
+  it('treats no data as inconclusive and errors past consecutiveErrorLimit (no grace: Argo)', () => {
     expect(drive(plan('limit'), () => ({ value: null }), 100).run.phase).toBe('Inconclusive')
     const errored = drive(
-      plan('limit', { metrics: [metric({ consecutiveErrorLimit: 1, count: 5 })] }),
+      plan('limit', {
+        metrics: [metric({ consecutiveErrorLimit: 1, count: 5, errorGraceSeconds: 0 })],
+      }),
       () => ({ value: null, error: 'timeout after 10s' }),
       100,
     )

@@ -6,6 +6,12 @@
 import { judges } from './judges/index.js'
 import { runEndsAt } from './judges/sequential.js'
 import { resetSegments } from './judges/sequential.js'
+import {
+  errorsEndRun,
+  foldProviderError,
+  holdWhileUnavailable,
+  providerAnswered,
+} from './outage.js'
 import type {
   AnalysisPlan,
   AnalysisRunStatus,
@@ -106,11 +112,21 @@ export function recordMeasurements(
     if (metric === undefined || status === undefined) continue
     if (status.lastMeasuredAt !== null && measurement.at <= status.lastMeasuredAt) continue
     status.lastMeasuredAt = measurement.at
-    batch.push({ metric, status, measurement })
+    // A provider error says nothing about the canary: it is bounded by ./outage.ts, not judged.
+    const { error } = measurement
+    if (error !== undefined) foldProviderError(metric, status, { ...measurement, error })
+    else {
+      providerAnswered(status)
+      batch.push({ metric, status, measurement })
+    }
   }
   const judge = judges[plan.judge]
   if (batch.length > 0) judge.fold(plan, next, batch)
-  judge.verdict(plan, next, now)
+  // Errors past their bounds end the run before the judge sees stale evidence as a verdict.
+  if (!errorsEndRun(plan, next, now)) {
+    judge.verdict(plan, next, now)
+    holdWhileUnavailable(plan, next, now)
+  }
   if (next.phase !== 'Running') next.endedAt = now
   return JSON.stringify(next) === JSON.stringify(run) ? run : next
 }

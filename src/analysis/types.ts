@@ -103,8 +103,16 @@ export interface MetricPlan {
   failureLimit: number
   /** The run is inconclusive when inconclusive measurements exceed this. Default 0. */
   inconclusiveLimit: number
-  /** The run errors when consecutive errored measurements exceed this. Default 4. */
+  /**
+   * Argo's count of provider errors in a row. With `errorGraceSeconds`, the run errors only when
+   * both are exceeded: more errors in a row than this, over at least the grace. Default 4.
+   */
   consecutiveErrorLimit: number
+  /**
+   * How long the metric's monitoring may be unavailable (provider errors in a row) before its errors
+   * can end the run; meanwhile the run holds. 0 = by count alone (Argo). Default 60.
+   */
+  errorGraceSeconds: number
 }
 
 export interface AnalysisPlan {
@@ -192,6 +200,12 @@ export interface MetricRunStatus {
   inconclusive: number
   errors: number
   consecutiveErrors: number
+  /**
+   * The provider's current run of errors: since its first errored measurement (epoch ms), and its
+   * last error. Absent while it answers. While set, the run holds: it does not pass, and these
+   * errors do not end it before `errorGraceSeconds`.
+   */
+  unavailable?: { since: number; error: string }
   /** Epoch ms at which the next measurement is due. */
   nextMeasureAt: number
   /** End of the last window folded in (epoch ms); measurements at or before it are ignored. */

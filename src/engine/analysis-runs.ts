@@ -43,7 +43,7 @@ export function currentRun(
 }
 
 /** The plan an existing run belongs to, or undefined when the spec no longer has it. */
-function planForRun(t: Tick, run: AnalysisRunStatus): AnalysisPlan | undefined {
+export function planForRun(t: Tick, run: AnalysisRunStatus): AnalysisPlan | undefined {
   if (run.kind === 'background') return t.plan.analysis
   const strategy = t.plan.strategy
   if (run.kind === 'prePromotion')

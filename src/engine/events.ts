@@ -36,6 +36,8 @@ export const EVENT_REASONS = [
   'Command',
   'PromotionReviewed',
   'WebhookAnswered',
+  'MonitoringUnavailable',
+  'MonitoringRestored',
 ] as const
 export type EventReason = (typeof EVENT_REASONS)[number]
 
@@ -176,6 +178,22 @@ export type EventData =
       effect: WebhookEffect
       /** Failed checks of the release so far (Flagger's counter), after this answer. */
       failedChecks: number
+    }
+  | {
+      /** A metric provider fails: the release holds where it is, for up to the grace. */
+      reason: 'MonitoringUnavailable'
+      metrics: string[]
+      /** Epoch ms of the first errored measurement. */
+      since: number
+      graceSeconds: number
+      /** The provider's error, e.g. "error-rate: prometheus: connect ECONNREFUSED 127.0.0.1:9090". */
+      error: string
+    }
+  | {
+      /** Measurements came back within the grace: the release goes on from where it held. */
+      reason: 'MonitoringRestored'
+      metrics: string[]
+      unavailableSeconds: number
     }
   | {
       reason: 'Command'

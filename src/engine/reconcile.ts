@@ -18,6 +18,7 @@ import {
   passGate,
   resetWebhooks,
 } from './webhooks.js'
+import { endMonitoringHold, reportMonitoringHold } from './monitoring-hold.js'
 import { reportWorkloadProblems, waitingCause } from './workload-problems.js'
 
 export function reconcile(
@@ -31,7 +32,9 @@ export function reconcile(
   foldMeasurements(t)
   foldWebhookAnswers(t)
   reportWorkloadProblems(t)
+  reportMonitoringHold(t)
   progress(t)
+  endMonitoringHold(t)
   callPeriodicHooks(t)
   applyScheduledScaleDowns(t)
   requestMeasurements(t)

@@ -52,6 +52,15 @@ export interface RolloutOutcome {
   reason: string
 }
 
+export interface MonitoringHold {
+  /** Epoch ms of the first errored measurement. */
+  since: number
+  /** Epoch ms of the tick that began the hold. */
+  heldAt: number
+  metrics: string[]
+  graceSeconds: number
+}
+
 export interface RolloutStatus {
   phase: Phase
   /** One human sentence on what the rollout is doing or why it stopped. */
@@ -103,6 +112,13 @@ export interface RolloutStatus {
   reportedProblems?: Record<string, WorkloadProblemReason>
   lastOutcome: RolloutOutcome | null
   /**
+   * The release holds because its monitoring is unavailable (a provider erroring within its
+   * errorGracePeriod): since the first error, held from `heldAt`, for these metrics. Null otherwise
+   * (absent in statuses stored before holds were kept). Always written, so that every store that
+   * keeps the status's own keys keeps it.
+   */
+  monitoringHold?: MonitoringHold | null
+  /**
    * The advisor's review of the current canary's automatic promotion (plans with an advisorGate
    * only): asked at `askedAt`, its outcome once answered or timed out, `settled` once acted on.
    */
@@ -151,6 +167,7 @@ export function initialStatus(): RolloutStatus {
     readySince: null,
     deadlineReported: false,
     lastOutcome: null,
+    monitoringHold: null,
   }
 }
 

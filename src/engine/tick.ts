@@ -7,6 +7,7 @@ import { runDurationSeconds, startSegment } from '../analysis/run.js'
 import type { AnalysisPlan } from '../analysis/types.js'
 import { InternalError } from '../errors.js'
 import { endRuns } from './analysis-runs.js'
+import { holdsForMonitoring } from './monitoring-hold.js'
 import type { CompletedStep, EngineEvent, EventData, RollbackCause } from './events.js'
 import type { RolloutPlan, Severity } from './plan.js'
 import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
@@ -220,7 +221,8 @@ export class Tick {
       )
       return true
     }
-    if (s.phase !== 'Paused' && !s.deadlineReported) {
+    // A monitoring hold is bounded by its grace, and its time is given back to the step after it.
+    if (s.phase !== 'Paused' && !s.deadlineReported && s.monitoringHold == null) {
       const limit = (plannedStepSeconds + this.plan.progressDeadlineSeconds) * 1000
       if (this.now - s.stepStartedAt > limit) {
         const msg = `no progress for ${this.plan.progressDeadlineSeconds}s past the step's planned time (step ${s.currentStepIndex + 1}: ${s.message})`
@@ -263,6 +265,7 @@ export class Tick {
    */
   holds(abortDelay: number, plannedStepSeconds: number): boolean {
     if (this.checkAborts(abortDelay, plannedStepSeconds)) return true
+    if (holdsForMonitoring(this)) return true
     if (this.s.phase === 'Paused')
       return this.s.pause?.reason !== 'Gate' || this.plan.paused || this.s.userPaused
     if (this.plan.paused || this.s.userPaused) {

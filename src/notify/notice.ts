@@ -76,6 +76,10 @@ function title(rollout: string, e: EngineEvent): string {
       return `${rollout}: ${e.command}${e.full ? ' --full' : ''} requested by ${e.actor}`
     case 'WebhookAnswered':
       return `${rollout}: webhook ${e.webhook.name} (${e.webhook.type}) ${e.passed ? 'said yes' : 'said no'} for ${rev}`
+    case 'MonitoringUnavailable':
+      return `${rollout}: monitoring unavailable, ${rev} holds at ${e.canaryWeight}%`
+    case 'MonitoringRestored':
+      return `${rollout}: monitoring back after ${e.unavailableSeconds} s, ${rev} goes on from ${e.canaryWeight}%`
     case 'PromotionReviewed':
       return `${rollout}: the advisor ${e.outcome === 'agree' ? 'agrees with' : e.outcome === 'disagree' ? 'does not agree with' : 'could not review'} promoting ${rev}${e.paused ? ', paused' : ''}`
   }
@@ -106,6 +110,8 @@ function next(rollout: string, e: EngineEvent): string | null {
       )
     case 'AnalysisError':
       return `check the metric providers; \`kanari get rollout ${rollout}\` shows each metric's last answer`
+    case 'MonitoringUnavailable':
+      return `bring ${e.metrics.join(', ')}'s provider back within ${e.graceSeconds} s or the release rolls back; \`kanari abort ${rollout}\` rolls back now`
     default:
       return null
   }
@@ -123,6 +129,8 @@ function explanationOf(e: EngineEvent): string | null {
       return e.problem.message
     case 'ProgressDeadlineExceeded':
       return e.problem?.message ?? null
+    case 'MonitoringUnavailable':
+      return e.error
     default:
       return null
   }

@@ -26,8 +26,9 @@ import { IntOrString, REFUSED_FIELDS, StringEnum, StringMap } from './schema-hel
 
 export const API_VERSION = 'kanari.dev/v1alpha1'
 
-const Duration = () =>
-  IntOrString({ description: 'seconds, or a duration like "500ms", "30s", "5m", "1h"' })
+const DURATION_FORMAT = 'seconds, or a duration like "500ms", "30s", "5m", "1h"'
+const Duration = (what?: string) =>
+  IntOrString({ description: what === undefined ? DURATION_FORMAT : `${what}; ${DURATION_FORMAT}` })
 const Percent = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description })
 /** Counts and seconds: Kubernetes' int32, so that every value fits the CRDs and time arithmetic. */
 export const INT32_MAX = 2_147_483_647
@@ -155,6 +156,11 @@ export const MetricSchema = Type.Object({
   failureLimit: Type.Optional(Count(0)),
   inconclusiveLimit: Type.Optional(Count(0)),
   consecutiveErrorLimit: Type.Optional(Count(0)),
+  errorGracePeriod: Type.Optional(
+    Duration(
+      'how long the provider may fail in a row before its errors can end the run (with more than consecutiveErrorLimit of them); the release holds meanwhile. Default 60s; 0: by count only',
+    ),
+  ),
 })
 
 export const ArgSchema = Type.Object({

@@ -252,6 +252,7 @@ runMetricProviderContract('job (a Kubernetes Job per measurement)', async () => 
     failureLimit: 0,
     inconclusiveLimit: 0,
     consecutiveErrorLimit: 0,
+    errorGraceSeconds: 0,
   }
   const provider = new JobMetricProvider(c, { pollMs: 250 })
   return {

@@ -34,7 +34,7 @@ export interface PrometheusOptions {
 export interface TestPrometheus {
   url: string
   port: number
-  pid: number
+  readonly pid: number
   client: PrometheusClient
   /** An instant query now; throws on an error answer. */
   query(q: string): Promise<QueryResult>
@@ -43,6 +43,10 @@ export interface TestPrometheus {
   /** Pauses (SIGSTOP) or resumes (SIGCONT) the process: a server that accepts but does not answer. */
   freeze(): void
   thaw(): void
+  /** Stops the server (SIGTERM) but keeps its data and port: a monitoring outage. */
+  halt(): Promise<void>
+  /** Starts it again (if halted) on the same port and data, and waits until it is ready. */
+  restart(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -93,12 +97,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
     writeFileSync(join(dir, 'web.yml'), JSON.stringify(web))
     args.push(`--web.config.file=${join(dir, 'web.yml')}`)
   }
-  let port = 0
-  let child: ChildProcess | undefined
-  // A port taken between picking and binding: try another.
-  for (let attempt = 0; attempt < 3 && child === undefined; attempt++) {
-    port = await freePort()
-    const c = spawn(PROMETHEUS_BIN, [...args, `--web.listen-address=127.0.0.1:${port}`], {
+  /** Starts the server on `at`; undefined when that port was taken meanwhile. */
+  const launch = async (at: number): Promise<ChildProcess | undefined> => {
+    const c = spawn(PROMETHEUS_BIN, [...args, `--web.listen-address=127.0.0.1:${at}`], {
       cwd: dir,
       stdio: ['ignore', 'ignore', 'pipe'],
     })
@@ -107,19 +108,31 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
       stderr = (stderr + d.toString()).slice(-4000)
     })
     running.add(c)
-    const ready = await waitReady(port, c, options.basicAuth !== undefined)
-    if (ready) child = c
-    else {
-      running.delete(c)
-      c.kill('SIGKILL')
-      if (!/address already in use/.test(stderr))
-        throw new Error(
-          `prometheus did not start: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
-        )
-    }
+    if (await waitReady(at, c, options.basicAuth !== undefined)) return c
+    running.delete(c)
+    c.kill('SIGKILL')
+    if (/address already in use/.test(stderr)) return undefined
+    throw new Error(`prometheus did not start: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)
+  }
+  const terminate = async (c: ChildProcess): Promise<void> => {
+    running.delete(c)
+    if (c.exitCode !== null || c.signalCode !== null) return
+    c.kill('SIGCONT')
+    const exited = new Promise<void>((r) => c.once('exit', () => r()))
+    c.kill('SIGTERM')
+    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+  let port = 0
+  let child: ChildProcess | undefined
+  // A port taken between picking and binding: try another.
+  for (let attempt = 0; attempt < 3 && child === undefined; attempt++) {
+    port = await freePort()
+    child = await launch(port)
   }
   if (child === undefined) throw new Error('prometheus could not find a free port')
-  const proc = child
+  let proc = child
   const url = `http://127.0.0.1:${port}`
   const client = new PrometheusClient({ address: url, timeoutMs: 10_000 })
   const query = async (q: string): Promise<QueryResult> => {
@@ -130,7 +143,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
   return {
     url,
     port,
-    pid: proc.pid ?? 0,
     client,
     query,
     async waitForData(q, timeoutMs = 30_000) {
@@ -149,18 +161,21 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
         await new Promise((r) => setTimeout(r, 250))
       }
     },
+    get pid() {
+      return proc.pid ?? 0
+    },
     freeze: () => proc.kill('SIGSTOP'),
     thaw: () => proc.kill('SIGCONT'),
+    halt: () => terminate(proc),
+    async restart() {
+      await terminate(proc)
+      const again = await launch(port)
+      if (again === undefined)
+        throw new Error(`prometheus could not start again: port ${port} was taken meanwhile`)
+      proc = again
+    },
     async stop() {
-      running.delete(proc)
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGCONT')
-        const exited = new Promise<void>((r) => proc.once('exit', () => r()))
-        proc.kill('SIGTERM')
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
-        await exited
-        clearTimeout(timer)
-      }
+      await terminate(proc)
       rmSync(dir, { recursive: true, force: true })
     },
   }

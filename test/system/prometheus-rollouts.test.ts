@@ -3,7 +3,8 @@
  * through the proxy; a real Prometheus (1 s scrape) scraping the daemon's `/metrics` and every proxy's
  * (found through the daemon's HTTP service discovery). A PromQL metric promotes a healthy canary and
  * rolls back a failing one; so does the sequential judge fed from Prometheus counts (Kanari's query
- * set). Afterwards every panel of the Grafana dashboard has data in that Prometheus.
+ * set). Afterwards every panel of the Grafana dashboard has data in that Prometheus. Last, a 30 s
+ * Prometheus stop in the middle of a healthy release holds it, and it completes once Prometheus is back.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -272,4 +273,97 @@ describe('local rollouts analysed only by Prometheus', () => {
     }
     expect(empty).toEqual([])
   })
+
+  it(
+    'a 30 s Prometheus stop during a healthy release neither promotes nor rolls back; the release completes after it returns',
+    { timeout: 300_000 },
+    async () => {
+      const query = [
+        '(sum(rate(kanari_proxy_requests_total{rollout="{{ target }}", revision="{{ revision }}", code_class=~"5xx|failed"}[10s])) or vector(0))',
+        '/ sum(rate(kanari_proxy_requests_total{rollout="{{ target }}", revision="{{ revision }}"}[10s]))',
+      ].join(' ')
+      // No errorGracePeriod: the default (60 s) is what has to outlast a restart.
+      const file = manifest(
+        'outage',
+        { COLOR: 'blue' },
+        '  analysis:\n    judge: limit\n',
+        `[{ setWeight: 50 }, { analysis: { metrics: [{ name: canary-error-ratio, initialDelay: 4s, interval: 2s, count: 6, inconclusiveLimit: 3, successCondition: "result < 0.05", provider: { prometheus: { address: "${address()}", query: ${JSON.stringify(query)} } } }] } }]`,
+      )
+      const applied = await kanari('apply', '-f', file)
+      expect(applied.code, applied.stderr).toBe(0)
+      const v1 = remember(
+        await viewWhenIn(stateDir, 'outage', (v) => v.status.phase === 'Healthy', 'v1', 60_000),
+      )
+      const t0 = Date.now()
+      const at = (ms: number) => `${((ms - t0) / 1000).toFixed(1)} s`
+      const timeline: string[] = []
+      const { result: done } = await withLoad(v1.serviceUrl, async () => {
+        const set = await kanari('set', 'env', 'outage', 'COLOR=green')
+        expect(set.code, set.stderr).toBe(0)
+        // Prometheus answered the analysis once: the release is healthy and measured.
+        await viewWhenIn(
+          stateDir,
+          'outage',
+          (v) => remember(v).status.analyses.step?.metrics[0]?.successful === 1,
+          'the first passing measurement',
+          60_000,
+        )
+        const stoppedAt = Date.now()
+        await prometheus.halt()
+        timeline.push(`${at(stoppedAt)} Prometheus stopped after the first passing measurement`)
+        // Every view while it is down: at 50%, on the analysis step, neither promoted nor rolled back.
+        let held: RolloutView | undefined
+        let views = 0
+        while (Date.now() - stoppedAt < 30_000) {
+          const v = remember(await viewIn(stateDir, 'outage'))
+          views++
+          expect(v.status.phase).toBe('Progressing')
+          expect(v.status.stableRevision).toBe(1)
+          expect(v.status.traffic.canaryWeight).toBe(50)
+          expect(v.status.currentStepIndex).toBe(1)
+          if (v.status.monitoringHold != null) held = v
+        }
+        expect(held?.status.message).toMatch(
+          /^monitoring unavailable for \d+ s of 60 s grace: holding \(canary-error-ratio: /,
+        )
+        const restartedAt = Date.now()
+        await prometheus.restart()
+        timeline.push(
+          `${at(restartedAt)} Prometheus started again after ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s (${views} views while down, each at 50% on step 2); ready at ${at(Date.now())}`,
+        )
+        timeline.push(`last hold message: ${held?.status.message ?? ''}`)
+        return viewWhenIn(
+          stateDir,
+          'outage',
+          (v) => remember(v).status.revision === 2 && decided(v),
+          'revision 2 promoted or rolled back',
+          120_000,
+        )
+      })
+      expect(done.status.phase).toBe('Healthy')
+      expect(done.status.stableRevision).toBe(2)
+      const mine = done.events.filter((e) => e.at >= t0 && e.revision === 2)
+      const lost = eventsOf(done, 'MonitoringUnavailable')
+      const back = eventsOf(done, 'MonitoringRestored')
+      expect(lost).toHaveLength(1)
+      expect(back).toHaveLength(1)
+      const [from, to] = [lost[0]?.at ?? 0, back[0]?.at ?? 0]
+      // Nothing moved between the hold and its end; nothing failed at all.
+      expect(
+        mine
+          .filter((e) => e.at > from && e.at < to)
+          .map((e) => e.reason)
+          .filter((r) => r !== 'MonitoringUnavailable'),
+      ).toEqual([])
+      expect(mine.map((e) => e.reason)).not.toContain('RolledBack')
+      expect(mine.map((e) => e.reason)).not.toContain('AnalysisError')
+      // It passed on what Prometheus said after it came back, not on the no data of its restart.
+      const passed = eventsOf(done, 'AnalysisSuccessful').at(-1)
+      const tally = passed?.reason === 'AnalysisSuccessful' ? passed.tally?.[0] : undefined
+      expect(tally?.successful).toBeGreaterThanOrEqual(2)
+      timeline.push(`analysis tally: ${JSON.stringify(tally)}`)
+      for (const e of mine) timeline.push(`${at(e.at)} ${e.reason}: ${e.message}`)
+      console.log(`30 s Prometheus outage, timeline:\n${timeline.join('\n')}`)
+    },
+  )
 })

@@ -1,7 +1,8 @@
 /**
  * The limit judge (Argo Rollouts' semantics): each metric takes `count` measurements; the run fails
  * when failed measurements exceed failureLimit, is inconclusive past inconclusiveLimit (no data
- * counts as inconclusive), and errors past consecutiveErrorLimit.
+ * counts as inconclusive). Provider errors are bounded in ../outage.ts (consecutiveErrorLimit and
+ * errorGraceSeconds), after the verdict.
  */
 import { judgeMeasurement } from '../measurement.js'
 import type { AnalysisPlan, AnalysisRunStatus, MetricPlan, MetricRunStatus } from '../types.js'
@@ -26,7 +27,7 @@ export function foldLimit(
   else status.errors++
 }
 
-/** The limit verdict of one metric, or undefined while it is within its limits. */
+/** The limit verdict of one metric on what it measured, or undefined while within its limits. */
 export function limitBreach(
   metric: MetricPlan,
   s: MetricRunStatus,
@@ -35,12 +36,6 @@ export function limitBreach(
     return {
       phase: 'Failed',
       message: `${s.lastMessage ?? metric.name} (${s.failed} failed measurement${s.failed === 1 ? '' : 's'}, failureLimit ${metric.failureLimit})`,
-    }
-  }
-  if (s.consecutiveErrors > metric.consecutiveErrorLimit) {
-    return {
-      phase: 'Error',
-      message: `${s.lastMessage ?? metric.name} (${s.consecutiveErrors} errors in a row, consecutiveErrorLimit ${metric.consecutiveErrorLimit})`,
     }
   }
   if (s.inconclusive > metric.inconclusiveLimit) {
@@ -54,7 +49,7 @@ export function limitBreach(
 
 /**
  * Measurements that gave a verdict. An errored measurement is no data: it does not use up `count`,
- * so a metric whose provider keeps failing ends in Error (consecutiveErrorLimit), never in a pass.
+ * so a metric whose provider keeps failing ends in Error (../outage.ts), never in a pass.
  */
 export function judgedMeasurements(s: MetricRunStatus): number {
   return s.measurements - s.errors

@@ -282,14 +282,7 @@ export const sequentialJudge: Judge = {
         if (status.lastMessage !== undefined) messages.push(status.lastMessage)
         continue
       }
-      if (status.consecutiveErrors > metric.consecutiveErrorLimit) {
-        Object.assign(run, {
-          phase: 'Error',
-          message: `${status.lastMessage ?? metric.name} (${status.consecutiveErrors} errors in a row)`,
-          passing: false,
-        })
-        return
-      }
+      // Errors in a row are bounded before the verdict, in ../outage.ts.
       const seq = (status.sequential ??= emptySequentialState())
       const outcome = testMetric(plan, run, metric, seq, traffic.length)
       status.lastMessage = outcome.message

@@ -1,8 +1,9 @@
 /**
  * The threshold judge (Flagger's semantics): every interval each metric is checked; when any check
- * fails — out of range, condition false, provider error or no data — the run's failed checks grow
- * by one for that interval, and the run fails at `threshold`. A step passes after `count` passing
- * checks per metric; a failed interval does not count toward that, so the step waits and retries.
+ * fails — out of range, condition false or no data — the run's failed checks grow by one for that
+ * interval, and the run fails at `threshold`. A step passes after `count` passing checks per metric;
+ * a failed interval does not count toward that, so the step waits and retries. Provider errors are
+ * not checks: they never reach a judge (../outage.ts bounds them).
  */
 import { judgeMeasurement } from '../measurement.js'
 import type { Judge } from './judge.js'

@@ -13,6 +13,7 @@ export function errorRateMetric(overrides: Partial<MetricPlan> = {}): MetricPlan
     failureLimit: 0,
     inconclusiveLimit: 0,
     consecutiveErrorLimit: 4,
+    errorGraceSeconds: 60,
     ...overrides,
   }
 }

@@ -41,6 +41,7 @@ function metricPlan(m: MetricSpec, shared: Shared, count: number | undefined): M
     failureLimit: m.failureLimit ?? 0,
     inconclusiveLimit: m.inconclusiveLimit ?? 0,
     consecutiveErrorLimit: m.consecutiveErrorLimit ?? DEFAULTS.consecutiveErrorLimit,
+    errorGraceSeconds: seconds(m.errorGracePeriod, DEFAULTS.errorGraceSeconds),
   }
   if (count !== undefined) plan.count = count
   if (m.thresholdRange !== undefined) {

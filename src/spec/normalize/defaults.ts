@@ -10,6 +10,8 @@ export const DEFAULTS = {
   threshold: 5,
   minCanaryRequests: 50,
   consecutiveErrorLimit: 4,
+  /** Outlasts a restart of the monitoring (Prometheus replays its WAL in seconds to a minute). */
+  errorGraceSeconds: 60,
   progressDeadlineSeconds: 600,
   scaleDownDelaySeconds: 30,
   abortScaleDownDelaySeconds: 30,
@@ -37,4 +39,6 @@ export const NOTIFIED_BY_DEFAULT: readonly EventReason[] = [
   'RolledBack',
   'Promoted',
   'Command',
+  'MonitoringUnavailable',
+  'MonitoringRestored',
 ]

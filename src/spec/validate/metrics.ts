@@ -72,6 +72,7 @@ export function checkMetrics(
     }
     checkInterval(p, [...at, 'interval'], m.interval)
     checkDuration(p, [...at, 'initialDelay'], m.initialDelay)
+    checkDuration(p, [...at, 'errorGracePeriod'], m.errorGracePeriod)
     checkMetricProvider(p, at, m, templateArgs ?? new Map())
     if (templateArgs !== undefined) {
       for (const name of argNames(JSON.stringify(m))) {

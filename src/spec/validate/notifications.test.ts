@@ -41,7 +41,7 @@ describe('spec.notifications', () => {
 `),
       ),
     ).toEqual([
-      'r.yaml:15 spec.notifications[6].events[1]: must be one of NewRevision, Reverted, Initialized, ProgressDeadlineExceeded, WorkloadProblem, TrafficShifted, StepCompleted, Paused, PreviewReady, AnalysisStarted, AnalysisSuccessful, AnalysisFailed, AnalysisError, AnalysisInconclusive, RolledBack, Promoted, Command, PromotionReviewed, WebhookAnswered (got "Deployed")',
+      'r.yaml:15 spec.notifications[6].events[1]: must be one of NewRevision, Reverted, Initialized, ProgressDeadlineExceeded, WorkloadProblem, TrafficShifted, StepCompleted, Paused, PreviewReady, AnalysisStarted, AnalysisSuccessful, AnalysisFailed, AnalysisError, AnalysisInconclusive, RolledBack, Promoted, Command, PromotionReviewed, WebhookAnswered, MonitoringUnavailable, MonitoringRestored (got "Deployed")',
       'r.yaml:9 spec.notifications[0].urlFrom: needs one of env (an environment variable of the daemon) or file, holding the webhook URL',
       'r.yaml:10 spec.notifications[1].urlFrom: give one of env or file, not both',
       'r.yaml:11 spec.notifications[2].urlFrom.env: "9LIVES" is not an environment variable name: use letters, digits and _, not starting with a digit',
@@ -79,6 +79,8 @@ describe('spec.notifications', () => {
           'RolledBack',
           'Promoted',
           'Command',
+          'MonitoringUnavailable',
+          'MonitoringRestored',
         ],
         timeoutSeconds: 10,
         retries: 3,
