@@ -104,7 +104,7 @@ describe('latency sketch', () => {
     const s = sketchOf([0, -1, SKETCH_MIN_MS / 2, 1e12, Number.POSITIVE_INFINITY])
     expect(s.zero).toBe(3)
     expect(s.count).toBe(5)
-    expect(Object.keys(s.bins).map(Number)).toEqual([SKETCH_MAX_BIN])
+    expect(s.keys).toEqual([SKETCH_MAX_BIN])
     expect(sketchQuantile(s, 0)).toBe(0)
     expect(sketchBin(Number.NaN)).toBe(0)
     expect(sketchQuantile(emptySketch(), 0.99)).toBeNaN()
