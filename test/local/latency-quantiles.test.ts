@@ -138,9 +138,13 @@ describe('latency quantiles (local mode)', () => {
 
       // The judge has folded in every canary request the client sent, and nothing else.
       const judged = await viewWhen((v) => {
-        const segment = v.status.analyses.step?.metrics[0]?.sequential?.canary
-        return segment !== undefined && segment.requests >= client.canaryMs.length
-      }, "the judge counted the client's canary requests")
+        const segments = v.status.analyses.step?.metrics[0]?.sequential
+        return (
+          segments !== undefined &&
+          segments.canary.requests >= client.canaryMs.length &&
+          segments.stable.requests >= client.stableMs.length
+        )
+      }, "the judge counted the client's requests on both sides")
       const run = judged.status.analyses.step
       expect(run?.metrics[0]?.sequential?.canary.requests).toBe(client.canaryMs.length)
       expect(run?.metrics[0]?.sequential?.stable.requests).toBe(client.stableMs.length)
