@@ -265,6 +265,53 @@ describe('sequential judge', () => {
     expect(res.run.message).toMatch(/latency p99 canary \d+ ms vs stable \d+ ms/)
   })
 
+  it('passes an unchanged canary with a p99 of about 311 ms under max 350, read from the sketch; from buckets it is said to be interpolated', () => {
+    const latencyPlan = (): AnalysisPlan =>
+      plan('sequential', {
+        metrics: [
+          metric({
+            name: 'latency-p99',
+            provider: { kind: 'builtin', metric: 'latency-p99' },
+            thresholdRange: { max: 350 },
+            count: 20,
+          }),
+        ],
+      })
+    // Both sides answer in a uniform 208–312 ms: unchanged latency, p99 about 311 ms.
+    const uniform = (random: () => number, n: number, buckets: boolean) => {
+      const t = emptyVersionTraffic()
+      if (buckets) delete t.latencySketch
+      for (let i = 0; i < n; i++) recordRequest(t, 200, 208 + 104 * random())
+      return t
+    }
+    const world = (buckets: boolean) => {
+      const random = mulberry32(311)
+      return (from: number, to: number) => ({
+        value: 0,
+        traffic: {
+          from,
+          to,
+          canary: uniform(random, 20, buckets),
+          stable: uniform(random, 80, buckets),
+        },
+      })
+    }
+    const measured = drive(latencyPlan(), world(false), 400)
+    expect(measured.run.phase).toBe('Successful')
+    const p99 = /latency p99 canary (\d+) ms vs stable (\d+) ms, within max 350 ms/.exec(
+      measured.run.message,
+    )
+    expect(p99, measured.run.message).not.toBeNull()
+    expect(Math.abs(Number(p99?.[1]) - 311) / 311).toBeLessThan(0.01)
+    // The same requests known only as classic buckets read inside 300–400 (391 ms): what rolled
+    // back an unchanged canary before; now the message says the value was interpolated.
+    const interpolated = drive(latencyPlan(), world(true), 500)
+    expect(interpolated.run.phase).toBe('Failed')
+    expect(interpolated.run.message).toMatch(
+      /latency p99 canary 3\d\d ms vs stable 3\d\d ms \(interpolated from histogram buckets\)/,
+    )
+  })
+
   it('never passes without enough canary data', () => {
     const random = mulberry32(1)
     const res = drive(

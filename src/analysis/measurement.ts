@@ -4,7 +4,7 @@
  * and limit judges share. Builtin metrics are worked out from per-version traffic here too.
  */
 import { parseCondition, evaluateCondition } from './condition.js'
-import { latencyQuantile, type TrafficSample } from './traffic.js'
+import { interpolatedNote, latencyQuantile, type TrafficSample } from './traffic.js'
 import type {
   BuiltinMetricName,
   Measurement,
@@ -69,6 +69,20 @@ export function round(v: number, digits: number): number {
   return Math.round(v * f) / f
 }
 
+/**
+ * Said after a latency quantile that was interpolated inside histogram buckets rather than measured:
+ * traffic read from Prometheus buckets, or the user's own histogram_quantile query.
+ */
+export function interpolationNote(metric: MetricPlan, m: Measurement): string {
+  const quantity = trafficMetricOf(metric)
+  if (m.traffic !== undefined)
+    return quantity?.startsWith('latency-p') === true ? interpolatedNote(m.traffic.canary) : ''
+  const p = metric.provider
+  if (p.kind === 'prometheus' && p.query !== undefined && /histogram_quantile\s*\(/.test(p.query))
+    return ' (interpolated by histogram_quantile from Prometheus buckets)'
+  return ''
+}
+
 export type MeasurementVerdict = { phase: MeasurementPhase | 'NoData'; message: string }
 
 const conditionCache = new Map<string, ReturnType<typeof parseCondition>>()
@@ -103,9 +117,12 @@ export function judgeMeasurement(metric: MetricPlan, m: Measurement): Measuremen
       phase: 'NoData',
       message: `${metric.name}: no data${m.traffic === undefined ? '' : ' (no canary requests in the window)'}`,
     }
-  const shown = Array.isArray(value)
-    ? `[${value.map((v) => formatValue(metric, v)).join(', ')}]`
-    : formatValue(metric, value)
+  const note = interpolationNote(metric, m)
+  const shown = `${
+    Array.isArray(value)
+      ? `[${value.map((v) => formatValue(metric, v)).join(', ')}]`
+      : formatValue(metric, value)
+  }${note}`
   const failure =
     metric.failureCondition === undefined
       ? undefined
@@ -137,12 +154,12 @@ export function judgeMeasurement(metric: MetricPlan, m: Measurement): Measuremen
       if (range.min !== undefined && v < range.min)
         return {
           phase: 'Failed',
-          message: `${metric.name} ${formatValue(metric, v)} < min ${formatValue(metric, range.min)}${counts}`,
+          message: `${metric.name} ${formatValue(metric, v)}${note} < min ${formatValue(metric, range.min)}${counts}`,
         }
       if (range.max !== undefined && v > range.max)
         return {
           phase: 'Failed',
-          message: `${metric.name} ${formatValue(metric, v)} > max ${formatValue(metric, range.max)}${counts}`,
+          message: `${metric.name} ${formatValue(metric, v)}${note} > max ${formatValue(metric, range.max)}${counts}`,
         }
     }
     const bound =

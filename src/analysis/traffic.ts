@@ -2,8 +2,20 @@
  * Per-version traffic counts over a window: what the proxy records, the builtin metric provider returns,
  * the simulator synthesises and the sequential judge compares. One shape for all of them.
  */
+import {
+  addToSketch,
+  copySketch,
+  emptySketch,
+  mergeSketch,
+  sketchCountAbove,
+  sketchQuantile,
+  type LatencySketch,
+} from './latency-sketch.js'
 
-/** Upper bounds (ms, inclusive) of the latency histogram buckets; a final +Inf bucket follows. */
+/**
+ * Upper bounds (ms, inclusive) of the classic latency histogram buckets; a final +Inf bucket follows.
+ * Prometheus export and traffic read from Prometheus use them; quantiles come from the sketch.
+ */
 export const LATENCY_BUCKETS_MS = [
   1, 2, 5, 10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000,
   10000,
@@ -29,6 +41,12 @@ export interface VersionTraffic {
    * Length is LATENCY_BUCKETS_MS.length + 1.
    */
   latencyBuckets: number[]
+  /**
+   * The latency of every request counted, as a sketch (./latency-sketch.ts). Absent when latencies
+   * are known only as histogram buckets (traffic read from Prometheus): quantiles are then
+   * interpolated inside a bucket.
+   */
+  latencySketch?: LatencySketch
   /** Sum of latencies in ms, for means. */
   latencySumMs: number
 }
@@ -47,7 +65,27 @@ export function emptyVersionTraffic(): VersionTraffic {
     errors: 0,
     statusClasses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, failed: 0 },
     latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    latencySketch: emptySketch(),
     latencySumMs: 0,
+  }
+}
+
+/** Counts that may carry a latency sketch: traffic, and the sequential judge's segments. */
+interface Sketched {
+  requests: number
+  latencySketch?: LatencySketch
+}
+
+/**
+ * Folds `b`'s sketch into `a`'s, before `a.requests` is increased. A sketch is kept only while it
+ * holds every request counted: once requests without one are added, quantiles fall back to buckets.
+ */
+export function addSketchOf(a: Sketched, b: Sketched): void {
+  if (a.latencySketch !== undefined) {
+    if (b.latencySketch !== undefined) mergeSketch(a.latencySketch, b.latencySketch)
+    else if (b.requests > 0) delete a.latencySketch
+  } else if (a.requests === 0 && b.latencySketch !== undefined) {
+    a.latencySketch = copySketch(b.latencySketch)
   }
 }
 
@@ -81,11 +119,13 @@ export function recordRequest(into: VersionTraffic, status: number, latencyMs: n
   }
   const idx = latencyBucketIndex(latencyMs)
   into.latencyBuckets[idx] = (into.latencyBuckets[idx] ?? 0) + 1
+  if (into.latencySketch !== undefined) addToSketch(into.latencySketch, latencyMs)
   into.latencySumMs += latencyMs
 }
 
 /** Adds `b` into `a` (mutates `a`) and returns it. */
 export function addVersionTraffic(a: VersionTraffic, b: VersionTraffic): VersionTraffic {
+  addSketchOf(a, b)
   a.requests += b.requests
   a.errors += b.errors
   for (const k of Object.keys(a.statusClasses) as (keyof VersionTraffic['statusClasses'])[]) {
@@ -98,11 +138,25 @@ export function addVersionTraffic(a: VersionTraffic, b: VersionTraffic): Version
   return a
 }
 
+/** Where a latency quantile comes from: the sketch, or interpolation inside histogram buckets. */
+export function quantileSource(t: {
+  latencySketch?: LatencySketch | undefined
+}): 'sketch' | 'interpolated' {
+  return t.latencySketch === undefined ? 'interpolated' : 'sketch'
+}
+
+/** Said after a quantile that was interpolated, so nobody reads it as measured. */
+export function interpolatedNote(t: { latencySketch?: LatencySketch | undefined }): string {
+  return quantileSource(t) === 'sketch' ? '' : ' (interpolated from histogram buckets)'
+}
+
 /**
- * Latency quantile (0..1) estimated from the histogram by linear interpolation inside the bucket,
- * as Prometheus' histogram_quantile does. NaN when there are no requests.
+ * Latency quantile (0..1): from the sketch when there is one (within LATENCY_RELATIVE_ACCURACY),
+ * else estimated from the histogram by linear interpolation inside the bucket, as Prometheus'
+ * histogram_quantile does. NaN when there are no requests.
  */
 export function latencyQuantile(t: VersionTraffic, q: number): number {
+  if (t.latencySketch !== undefined) return sketchQuantile(t.latencySketch, q)
   const total = t.latencyBuckets.reduce((s, c) => s + c, 0)
   if (total === 0) return Number.NaN
   const rank = q * total
@@ -120,8 +174,12 @@ export function latencyQuantile(t: VersionTraffic, q: number): number {
   return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1] as number
 }
 
-/** Requests slower than `thresholdMs`, counted from whole buckets above the bucket holding the threshold. */
+/**
+ * Requests slower than `thresholdMs`: from the sketch when there is one, else counted from whole
+ * buckets above the bucket holding the threshold.
+ */
 export function requestsSlowerThan(t: VersionTraffic, thresholdMs: number): number {
+  if (t.latencySketch !== undefined) return sketchCountAbove(t.latencySketch, thresholdMs)
   const idx = latencyBucketIndex(thresholdMs)
   let n = 0
   for (let i = idx + 1; i < t.latencyBuckets.length; i++) n += t.latencyBuckets[i] ?? 0

@@ -3,6 +3,7 @@
  * analysis run keeps in the rollout status. Pure data; the judges live beside this file.
  */
 import type { TrafficSample } from './traffic.js'
+import type { LatencySketch } from './latency-sketch.js'
 import type {
   BUILTIN_METRIC_NAMES,
   JUDGES,
@@ -153,11 +154,13 @@ export interface MeasurementRequest {
   to: number
 }
 
-/** Counts of one side over the current sequential-test segment (JSON; histogram as in VersionTraffic). */
+/** Counts of one side over the current sequential-test segment (JSON; latency as in VersionTraffic). */
 export interface SegmentCounts {
   requests: number
   errors: number
   latencyBuckets: number[]
+  /** Absent when some window had only buckets (Prometheus), and in statuses stored before sketches. */
+  latencySketch?: LatencySketch
 }
 
 /** Accumulators of the sequential judge for one metric, over the current test segment. */

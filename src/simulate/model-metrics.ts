@@ -1,7 +1,8 @@
 /**
  * Simulate's metric provider: builtin metrics computed from the synthetic traffic the model produced,
  * over exactly the window asked for, and Prometheus traffic metrics (per-version counters) as a
- * Prometheus scraping every `scrapeIntervalSeconds` would have seen them: only up to its last scrape.
+ * Prometheus scraping every `scrapeIntervalSeconds` would have seen them: only up to its last scrape,
+ * and latencies as histogram buckets only (quantiles interpolated, as the real provider's are).
  * Mirrored copies count for the canary, as in local mode.
  */
 import { builtinMetricValue, trafficMetricOf } from '../analysis/measurement.js'
@@ -60,6 +61,10 @@ export class ModelMetricProvider implements MetricProvider {
       provider.kind === 'builtin' ? t : Math.floor(t / scrapeMs) * scrapeMs
     const window = this.log.window(seen(request.from), seen(request.to))
     const traffic = { ...window, from: request.from, to: request.to }
+    if (provider.kind !== 'builtin') {
+      delete traffic.canary.latencySketch
+      delete traffic.stable.latencySketch
+    }
     return Promise.resolve({
       metric: request.metric,
       at: request.to,

@@ -11,7 +11,10 @@
  */
 import { formatValue, isRateMetric, round, trafficMetricOf } from '../measurement.js'
 import { formatP, logMixtureLikelihoodRatio, pValue, segmentAlpha } from '../sequential-test.js'
+import { emptySketch } from '../latency-sketch.js'
 import {
+  addSketchOf,
+  interpolatedNote,
   LATENCY_BUCKETS_MS,
   latencyQuantile,
   requestsSlowerThan,
@@ -38,6 +41,7 @@ export function emptySegment(): SegmentCounts {
     requests: 0,
     errors: 0,
     latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    latencySketch: emptySketch(),
   }
 }
 
@@ -51,21 +55,28 @@ export function emptySequentialState(): SequentialState {
 }
 
 function add(into: SegmentCounts, t: VersionTraffic): void {
+  addSketchOf(into, t)
   into.requests += t.requests
   into.errors += t.errors
   for (let i = 0; i < into.latencyBuckets.length; i++)
     into.latencyBuckets[i] = (into.latencyBuckets[i] ?? 0) + (t.latencyBuckets[i] ?? 0)
 }
 
-/** SegmentCounts viewed as traffic, for the histogram helpers. */
+/** SegmentCounts viewed as traffic, for the latency helpers. */
 function asTraffic(s: SegmentCounts): VersionTraffic {
   return {
     requests: s.requests,
     errors: s.errors,
     latencyBuckets: s.latencyBuckets,
+    ...(s.latencySketch === undefined ? {} : { latencySketch: s.latencySketch }),
     latencySumMs: 0,
     statusClasses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, failed: 0 },
   }
+}
+
+/** Said after the quantiles of both sides when either was interpolated from buckets. */
+function interpolated(seq: SequentialState): string {
+  return interpolatedNote(seq.canary) || interpolatedNote(seq.stable)
 }
 
 function quantileOf(metric: MetricPlan): number {
@@ -162,7 +173,7 @@ function testMetric(
     : 0
   const overMax = absolute ? requestsSlowerThan(asTraffic(c), range.max ?? 0) : 0
   seq.logBayesFactorAbsolute = absolute ? logMixtureLikelihoodRatio(overMax, c.requests, 1 - q) : 0
-  const versus = `${label} canary ${formatValue(metric, canaryQ)} vs stable ${formatValue(metric, stableQ)}`
+  const versus = `${label} canary ${formatValue(metric, canaryQ)} vs stable ${formatValue(metric, stableQ)}${interpolated(seq)}`
   if (comparative && seq.logBayesFactor >= bound) {
     return {
       rejected: true,
@@ -172,7 +183,7 @@ function testMetric(
   if (absolute && seq.logBayesFactorAbsolute >= bound) {
     return {
       rejected: true,
-      message: `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
+      message: `${label} canary ${formatValue(metric, canaryQ)}${interpolatedNote(c)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
     }
   }
   const within = !absolute
@@ -218,7 +229,7 @@ function aboveMax(metric: MetricPlan, seq: SequentialState): string | undefined 
     metric.provider.kind === 'builtin'
       ? metric.provider.metric.replace('latency-', 'latency ')
       : metric.name
-  return `${label} canary ${formatValue(metric, canaryQ)} above max ${formatValue(metric, range.max)}`
+  return `${label} canary ${formatValue(metric, canaryQ)}${interpolatedNote(c)} above max ${formatValue(metric, range.max)}`
 }
 
 /** Metrics measured as per-version traffic get the sequential tests; others the limit rules. */

@@ -4,7 +4,8 @@
  * No extrapolation (unlike `increase()`), so counts are the requests really counted, and totals read
  * at a window's end are kept for the next window's start, so consecutive windows add up exactly.
  * Latency buckets of any layout are re-binned onto Kanari's by linear interpolation of the cumulative
- * counts, as `histogram_quantile` interpolates, so canary and stable are compared on the same bins.
+ * counts, as `histogram_quantile` interpolates, so canary and stable are compared on the same bins;
+ * its quantiles are interpolated (no latency sketch), and the judges' messages say so.
  */
 import {
   emptyVersionTraffic,
@@ -162,6 +163,8 @@ export class TrafficCounter {
     toMs: number,
   ): Promise<VersionTraffic | string> {
     const traffic = emptyVersionTraffic()
+    // Only buckets are known here: no sketch, so quantiles are interpolated and said to be.
+    delete traffic.latencySketch
     if (toMs <= fromMs) return traffic
     const version = { role, revision }
     const selector = fillMeasured(plan.selectors[role], version)

@@ -9,6 +9,7 @@ import {
   latencyQuantile,
   type VersionTraffic,
 } from '../../../analysis/traffic.js'
+import { sketchSince } from '../../../analysis/latency-sketch.js'
 import { sequentialEvidence } from '../../../analysis/run.js'
 import type { AnalysisRunStatus } from '../../../analysis/types.js'
 import type { EngineEvent } from '../../../engine/events.js'
@@ -41,6 +42,9 @@ export function trafficSince(
   out.latencyBuckets = now.latencyBuckets.map((c, i) =>
     Math.max(0, c - (before.latencyBuckets[i] ?? 0)),
   )
+  if (now.latencySketch !== undefined && before.latencySketch !== undefined)
+    out.latencySketch = sketchSince(now.latencySketch, before.latencySketch)
+  else delete out.latencySketch
   return out
 }
 

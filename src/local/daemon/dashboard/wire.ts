@@ -12,7 +12,7 @@ export interface SideSample {
   errors: number
   /** Percent of the window's requests that failed; null when there were none. */
   errorRatePercent: number | null
-  /** Latency p99 over the window (from the proxy's histogram); null when there were none. */
+  /** Latency p99 over the window (from the proxy's latency sketch); null when there were none. */
   latencyP99Ms: number | null
 }
 
