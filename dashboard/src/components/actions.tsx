@@ -31,6 +31,10 @@ function firstWeight(view: RolloutView): number {
   return weightAfterSkip(view, 0)
 }
 
+function outcomeOf(view: RolloutView, revision: number) {
+  return view.undo.revisions.find((r) => r.revision === revision)?.outcome
+}
+
 export function plannedActions(view: RolloutView, undoTo: number | undefined): Planned[] {
   const st = view.status
   const name = view.name
@@ -83,25 +87,31 @@ export function plannedActions(view: RolloutView, undoTo: number | undefined): P
       effect: `Holds the rollout at step ${st.currentStepIndex + 1}: traffic stays as it is (${w}% on the canary) until someone resumes.`,
       run: () => api.command(name, 'pause'),
     })
-  if (undoTo !== undefined)
+  if (undoTo !== undefined) {
+    // The confirmation is where a rolled-back target is asked about: confirming it forces.
+    const rolledBack = outcomeOf(view, undoTo) === 'rolledBack'
     list.push({
       id: 'undo',
       title: `Undo to r${undoTo}`,
-      effect: `Rolls revision ${undoTo}'s workload out again as a new release: it goes through the steps like any other, starting at ${firstWeight(view)}% of users.`,
-      run: () => api.undo(name, undoTo),
+      effect:
+        undoTo === stable
+          ? `Goes back to the stable r${undoTo}: all users go to it${canary === null ? '' : `; the canary r${canary} is dropped`}.`
+          : `${rolledBack ? `r${undoTo} was rolled back: its failure may come back. ` : ''}Rolls revision ${undoTo}'s workload out again as a new release: it goes through the steps like any other, starting at ${firstWeight(view)}% of users.`,
+      run: () => api.undo(name, undoTo, rolledBack),
     })
+  }
   return list
 }
 
 export function Actions({ view, onDone }: { view: RolloutView; onDone: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null)
-  // Every earlier revision is stored; newest first.
-  const revisions = Array.from(
-    { length: Math.max(0, view.revision - 1) },
-    (_, i) => view.revision - 1 - i,
-  )
+  // Every earlier revision is stored; newest first. The default is the daemon's: the newest that
+  // was promoted and healthy, never a rolled-back one.
+  const revisions = view.undo.revisions
+    .filter((r) => r.revision !== view.revision)
+    .sort((a, b) => b.revision - a.revision)
   const [undoTo, setUndoTo] = useState<number | undefined>(undefined)
-  const target = undoTo ?? revisions[0]
+  const target = undoTo ?? view.undo.defaultRevision ?? undefined
   const actions = plannedActions(view, target)
   const [pending, setPending] = useState<Planned | undefined>(undefined)
   const [busy, setBusy] = useState(false)
@@ -158,9 +168,11 @@ export function Actions({ view, onDone }: { view: RolloutView; onDone: () => voi
               onChange={(e) => setUndoTo(Number(e.target.value))}
               aria-label="revision to undo to"
             >
+              {target === undefined && <option value="">—</option>}
               {revisions.map((r) => (
-                <option key={r} value={r}>
-                  r{r}
+                <option key={r.revision} value={r.revision}>
+                  r{r.revision}
+                  {r.outcome === 'rolledBack' ? ' (rolled back)' : ''}
                 </option>
               ))}
             </select>

@@ -67,7 +67,14 @@ export const UndoBody = Type.Object({
   toRevision: Type.Optional(
     Type.Integer({
       minimum: 1,
-      description: 'revision to roll out again (default: the latest one before the current)',
+      description:
+        'revision to roll out again (default: the newest one that was promoted and healthy, never a rolled-back one)',
+    }),
+  ),
+  force: Type.Optional(
+    Type.Boolean({
+      description:
+        'release `toRevision` even though it was rolled back (default false: refused, 409)',
     }),
   ),
 })
@@ -270,6 +277,26 @@ export const RolloutViewSchema = OpenObject(
     notifications: Type.Array(NotificationView, {
       description: "the rollout's notifications: sent, failed, dropped and waiting messages",
     }),
+    undo: OpenObject(
+      {
+        defaultRevision: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+          description: '`undo` without a revision goes here: the newest promoted, healthy one',
+        }),
+        revisions: Type.Array(
+          OpenObject(
+            {
+              revision: Revision(),
+              outcome: Type.Union(
+                [Type.Literal('healthy'), Type.Literal('rolledBack'), Type.Literal('never-stable')],
+                { description: 'how its last release ended' },
+              ),
+            },
+            'a stored revision',
+          ),
+        ),
+      },
+      'what `kanari undo` can go back to',
+    ),
   },
   'a rollout as `kanari get` shows it',
 )
