@@ -40,7 +40,7 @@ const rows = [
 ]
 
 describe('process table layout', () => {
-  it.each([120, 100, 90])(
+  it.each([120, 100, 90, 80])(
     'fits %i columns; the verdict is whole, each p-value beside its metric',
     (width) => {
       const lines = renderProcessTable(rows, { width }).trimEnd().split('\n')

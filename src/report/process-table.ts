@@ -266,8 +266,8 @@ const HEADERS = [
   'Monitoring result',
   'Next step',
 ]
-/** Action, version state, user group and next step may wrap; the short columns never do. */
-const WRAPPING_COLUMNS = [2, 3, 4, 6]
+/** Every column of words may wrap (at spaces, never in a word); step and time never do. */
+const WRAPPING_COLUMNS = [2, 3, 4, 5, 6]
 
 /**
  * The table in `width` columns (default 120): long cells wrap at spaces, and each row's detail (the
@@ -295,7 +295,7 @@ export function renderProcessTable(
     ]),
     { width, wrap: WRAPPING_COLUMNS },
   )
-  const indent = table.header.indexOf(HEADERS[2] ?? '')
+  const indent = (table.header.split('\n')[0] ?? '').indexOf(HEADERS[2] ?? '')
   const detailWidth = Math.max(20, Math.min(options.detailWidth ?? width, width - indent))
   const lines = [table.header]
   table.rows.forEach((rowLines, i) => {

@@ -156,7 +156,10 @@ export const RolloutListItem = OpenObject({
   serviceUrl: Type.String(),
 })
 
-export const RolloutListResponse = OpenObject({ items: Type.Array(RolloutListItem) })
+export const RolloutListResponse = OpenObject({
+  items: Type.Array(RolloutListItem),
+  daemon: Type.Optional(DaemonCondition),
+})
 
 /**
  * An event as the engine made it (see src/engine/events.ts): the fields every event has are
