@@ -3,8 +3,28 @@
  * confirmation that says what happens to users' traffic. The daemon decides: without a session it
  * refuses, and the refusal is shown as it said it.
  */
-import { useRef, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { ApiError, api, type RolloutView } from '../api.js'
+import { SESSION_CHANGED } from './session-bar.js'
+
+const READ_ONLY_TITLE =
+  'Read-only: this browser has no session. Run `kanari dashboard` and open its sign-in link, or paste the API token under “sign in to act”.'
+
+/** Whether this browser may act: undefined until the daemon said (the daemon decides anyway). */
+function useCanAct(): boolean | undefined {
+  const [canAct, setCanAct] = useState<boolean | undefined>(undefined)
+  useEffect(() => {
+    const check = () =>
+      void api.session().then(
+        (s) => setCanAct(s.canAct),
+        () => setCanAct(undefined),
+      )
+    check()
+    window.addEventListener(SESSION_CHANGED, check)
+    return () => window.removeEventListener(SESSION_CHANGED, check)
+  }, [])
+  return canAct
+}
 
 type ActionId = 'promote' | 'promote-full' | 'abort' | 'retry' | 'pause' | 'resume' | 'undo'
 
@@ -116,6 +136,7 @@ export function Actions({ view, onDone }: { view: RolloutView; onDone: () => voi
   const [pending, setPending] = useState<Planned | undefined>(undefined)
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>(undefined)
+  const readOnly = useCanAct() === false
 
   const ask = (a: Planned) => {
     setPending(a)
@@ -155,6 +176,8 @@ export function Actions({ view, onDone }: { view: RolloutView; onDone: () => voi
             type="button"
             data-action={a.id}
             className={a.id === 'abort' ? 'danger' : ''}
+            disabled={readOnly}
+            {...(readOnly ? { title: READ_ONLY_TITLE } : {})}
             onClick={() => ask(a)}
           >
             {a.title}
