@@ -2,7 +2,7 @@
  * The daemon API's request and response shapes as TypeBox schemas: Fastify checks requests and
  * serialises responses with them, the OpenAPI document is built from them, and the CLI's types too.
  */
-import Type, { type Static, type TProperties } from 'typebox'
+import Type, { type Static } from 'typebox'
 import type { StoredEvent } from '../../../controller/ports.js'
 import { APPLY_RESULTS } from '../../../controller/revisions.js'
 import { EVENT_REASONS } from '../../../engine/events.js'
@@ -15,19 +15,11 @@ import {
 } from '../../../engine/vocabulary.js'
 import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
 import { VIEW_EVENTS } from './limits.js'
+import { OpenObject, Revision } from './open-object.js'
+import { UndoChoices } from './undo-schemas.js'
 
-/**
- * A response object: the listed properties are described, and any others pass through unchanged —
- * the serializer drops properties a closed schema does not list, and the CLI reads whole views.
- */
-function OpenObject<T extends TProperties>(properties: T, description?: string) {
-  return Type.Object(properties, {
-    additionalProperties: true,
-    ...(description === undefined ? {} : { description }),
-  })
-}
+export { UndoBody } from './undo-schemas.js'
 
-const Revision = () => Type.Integer({ minimum: 0 })
 const NullableRevision = (description: string) =>
   Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description })
 
@@ -62,22 +54,6 @@ export const AbortBody = Type.Object({
 
 /** retry, pause and resume take no fields. */
 export const EmptyBody = Type.Object({})
-
-export const UndoBody = Type.Object({
-  toRevision: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      description:
-        'revision to roll out again (default: the newest one that was promoted and healthy, never a rolled-back one)',
-    }),
-  ),
-  force: Type.Optional(
-    Type.Boolean({
-      description:
-        'release `toRevision` even though it was rolled back (default false: refused, 409)',
-    }),
-  ),
-})
 
 export const EnvBody = Type.Object({
   set: Type.Optional(
@@ -280,26 +256,7 @@ export const RolloutViewSchema = OpenObject(
     notifications: Type.Array(NotificationView, {
       description: "the rollout's notifications: sent, failed, dropped and waiting messages",
     }),
-    undo: OpenObject(
-      {
-        defaultRevision: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
-          description: '`undo` without a revision goes here: the newest promoted, healthy one',
-        }),
-        revisions: Type.Array(
-          OpenObject(
-            {
-              revision: Revision(),
-              outcome: Type.Union(
-                [Type.Literal('healthy'), Type.Literal('rolledBack'), Type.Literal('never-stable')],
-                { description: 'how its last release ended' },
-              ),
-            },
-            'a stored revision',
-          ),
-        ),
-      },
-      'what `kanari undo` can go back to',
-    ),
+    undo: UndoChoices,
   },
   'a rollout as `kanari get` shows it',
 )
