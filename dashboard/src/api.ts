@@ -36,6 +36,11 @@ export interface RolloutView {
   versions: VersionView[]
   events: StoredEvent[]
   processTable: ProcessRow[]
+  /** What `undo` can go back to; the default is the newest promoted, healthy revision. */
+  undo: {
+    defaultRevision: number | null
+    revisions: { revision: number; outcome: 'healthy' | 'rolledBack' | 'never-stable' }[]
+  }
 }
 
 export class ApiError extends Error {
@@ -119,10 +124,9 @@ export const api = {
   signOut: () => call<SessionState>('DELETE', '/api/v1/dashboard/session'),
   command: (name: string, command: string, body: Record<string, unknown> = {}) =>
     call<RolloutView>('POST', `${rolloutPath(name)}/${command}`, body),
-  undo: (name: string, toRevision?: number) =>
-    call<unknown>(
-      'POST',
-      `${rolloutPath(name)}/undo`,
-      toRevision === undefined ? {} : { toRevision },
-    ),
+  undo: (name: string, toRevision: number, force: boolean) =>
+    call<unknown>('POST', `${rolloutPath(name)}/undo`, {
+      toRevision,
+      ...(force ? { force: true } : {}),
+    }),
 }

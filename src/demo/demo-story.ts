@@ -10,6 +10,7 @@ import type { RolloutView } from '../local/daemon/api/schemas.js'
 import { freePort } from '../local/free-port.js'
 import { runLoad } from '../local/load/index.js'
 import { renderProcessTable } from '../report/process-table.js'
+import { fitLine, wrapClauses } from '../report/wrap.js'
 import { renderAdvisor, renderBrief } from '../diagnosis/render.js'
 import type { DiagnosisResponse } from '../local/daemon/api/diagnosis-routes.js'
 import {
@@ -19,6 +20,10 @@ import {
   type DemoRelease,
 } from './demo-spec.js'
 import { releaseReport, type ReleaseDiagnosis, type ReleaseReport } from './release-report.js'
+
+/** Piped, how often the status of a release in flight is printed again, and how wide it is. */
+const PIPED_STATUS_MS = 5000
+const PIPED_WIDTH = 100
 
 export interface StoryOptions {
   stateDir: string
@@ -110,13 +115,9 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
     if (!d.stored) return null
     if (!o.json) {
       say(`   evidence (\`kanari diagnose demo --revision ${revision}\` has all of it):`)
-      write(
-        renderBrief(d.report)
-          .split('\n')
-          .slice(1)
-          .map((l) => (l === '' ? l : `   ${l}`))
-          .join('\n'),
-      )
+      const brief = renderBrief(d.report).split('\n').slice(1)
+      if (brief.at(-1) === '') brief.pop()
+      for (const l of brief) say(l === '' ? l : `   ${l}`)
     }
     if (o.advisorModelFile !== undefined) {
       const until = Date.now() + (DEMO_ADVISOR_TIMEOUT_SECONDS + 30) * 1000
@@ -197,12 +198,19 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
       const t0 = Date.now()
       const revision = await apply(release)
       let v = await view()
-      let lastLine = ''
+      let lastHead = ''
+      let lastSaidAt = 0
       while (!(v.status.lastOutcome?.revision === revision) && Date.now() - t0 < 90_000) {
-        const line = `   ${v.status.phase} — canary ${v.status.traffic.canaryWeight}% — ${v.status.message}`
-        if (o.live) write(`\r\x1b[K${line.slice(0, o.columns - 1)}`)
-        else if (line !== lastLine && !o.json) say(line)
-        lastLine = line
+        const head = `   ${v.status.phase} — canary ${v.status.traffic.canaryWeight}%`
+        if (o.live) write(`\r\x1b[K${fitLine(`${head} — ${v.status.message}`, o.columns - 1)}`)
+        else if (!o.json && (head !== lastHead || Date.now() - lastSaidAt >= PIPED_STATUS_MS)) {
+          // Piped: a change of phase or weight at once, else the verdict so far every few seconds,
+          // its clauses on lines of their own rather than one line of hundreds of characters.
+          say(`${head}:`)
+          for (const l of wrapClauses(v.status.message, PIPED_WIDTH - 6)) say(`      ${l}`)
+          lastHead = head
+          lastSaidAt = Date.now()
+        }
         await sleep(o.live ? 200 : 500)
         v = await view()
       }
@@ -211,7 +219,12 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
       progress.releases.push(report)
       if (o.live) write('\r\x1b[K')
       if (!o.json) {
-        write(renderProcessTable(report.processTable, { detailWidth: 100 }))
+        write(
+          renderProcessTable(report.processTable, {
+            width: Math.min(o.columns, 120),
+            detailWidth: 100,
+          }),
+        )
         say(
           `=> ${release.version}: ${report.outcome}${report.outcome === 'RolledBack' ? ` at ${report.decidedAtWeight}%` : ''} after ${report.decisionSeconds}s; ` +
             `${report.requests} user requests reached it, ${report.failedRequests} failed because of it` +

@@ -5,6 +5,7 @@
  * Prints each release's process table, time to decision and the user requests each bad version cost.
  * Interrupted at any moment, it stops the load, the daemon and its replicas, and removes its state.
  */
+import { wrapHanging } from '../report/wrap.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,10 +94,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const write = (text: string): void => {
     if (!stop.signal.aborted) out.write(text)
   }
+  // On a terminal, lines are broken at spaces to its width: the terminal would break them mid-word.
+  const columns = out.columns ?? 120
   const say = (line: string): void => {
     if (options.json) return
     if (live) write('\r\x1b[K')
-    write(line + '\n')
+    write((live ? wrapHanging(line, columns) : [line]).join('\n') + '\n')
   }
   /** Lines about the cleanup itself; under --output json stdout is kept for the report. */
   const tell = (line: string): void => {
@@ -129,7 +132,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       write,
       live,
       json: options.json,
-      columns: out.columns ?? 120,
+      columns,
       ...(options.advisorModelFile === undefined
         ? {}
         : { advisorModelFile: options.advisorModelFile }),

@@ -98,9 +98,10 @@ function next(rollout: string, e: EngineEvent): string | null {
         ? `promote with \`kanari promote ${rollout}\` when satisfied`
         : `try it with the header \`${e.previewHeader}: true\`; promote with \`kanari promote ${rollout}\``
     case 'RolledBack':
+      // A revision that failed on its own would fail again: the evidence first, then a fix.
       return e.cause === 'UserAbort'
         ? `\`kanari retry ${rollout}\` releases revision ${e.revision} again`
-        : `users are back on stable; fix revision ${e.revision} and apply a new one, or \`kanari retry ${rollout}\``
+        : `users are back on stable; see why with \`kanari diagnose ${rollout} --revision ${e.revision}\`, then apply a fixed revision`
     case 'WorkloadProblem':
       return e.problem.hint
     case 'ProgressDeadlineExceeded':

@@ -214,7 +214,11 @@ describe('payloads', () => {
       canaryWeight: rb.canaryWeight,
       explanation: rb.explanation,
     })
-    expect(hook.next).toMatch(/kanari retry checkout/)
+    // A failed revision's next step is its evidence, never a retry of the same revision.
+    expect(hook.next).toBe(
+      `users are back on stable; see why with \`kanari diagnose checkout --revision ${rb.revision}\`, then apply a fixed revision`,
+    )
+    expect(hook.next).not.toMatch(/retry/)
   })
 
   it('keeps Slack and Discord within their length limits for a very long explanation', () => {

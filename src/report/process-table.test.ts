@@ -1,6 +1,7 @@
 /** The process table's layout: it fits the width asked for, and no verdict is cut. */
 import { describe, expect, it } from 'vitest'
-import { renderProcessTable, type ProcessRow } from './process-table.js'
+import type { EngineEvent, EventData } from '../engine/events.js'
+import { processTable, renderProcessTable, type ProcessRow } from './process-table.js'
 
 const verdict =
   'analysis failed at 50%: canary error rate 22% (11/50) vs stable 0.6% (13/2210) above max 1%; p < 0.001; latency p99 canary 113 ms vs stable 96 ms; p = 0.41'
@@ -39,7 +40,7 @@ const rows = [
 ]
 
 describe('process table layout', () => {
-  it.each([120, 100, 90])(
+  it.each([120, 100, 90, 80])(
     'fits %i columns; the verdict is whole, each p-value beside its metric',
     (width) => {
       const lines = renderProcessTable(rows, { width }).trimEnd().split('\n')
@@ -67,5 +68,75 @@ describe('process table layout', () => {
     const indent = (lines[0] ?? '').indexOf('Action')
     expect(lines[at + 1]?.slice(0, indent).trim()).toBe('')
     expect(lines[at + 1]?.slice(indent)).toMatch(/^analysis failed at 50%: canary error rate 22%/)
+  })
+})
+
+describe('process table rows from the typed events', () => {
+  let clock = 0
+  const ev = (data: EventData, canaryWeight = 0): EngineEvent => ({
+    at: (clock += 1000),
+    severity: 'info',
+    revision: 2,
+    canaryWeight,
+    stepIndex: 0,
+    message: 'for people only',
+    ...data,
+  })
+  const run = {
+    id: 'r1',
+    kind: 'step' as const,
+    stepIndex: 1,
+    judge: 'threshold' as const,
+    metrics: ['error-rate'],
+  }
+  const start = (): EngineEvent[] => [
+    ev({ reason: 'NewRevision', first: false, strategy: 'canary', stableRevision: 1 }),
+    ev({ reason: 'TrafficShifted', fromWeight: 0, toWeight: 30 }, 30),
+  ]
+
+  it("a user's promote reads as the command, not as monitoring that found no issues", () => {
+    const rows = processTable([
+      ...start(),
+      ev({ reason: 'Paused', pauseReason: 'PauseStep' }, 30),
+      ev({ reason: 'Command', command: 'promote', full: true, actor: 'user' }, 30),
+      ev({ reason: 'Promoted', previousStable: 1, byUser: true }, 30),
+    ])
+    expect(rows.map((r) => [r.action, r.monitoring])).toEqual([
+      ['Deploy new version', 'Pending'],
+      ['Send users to canary', 'Pending'],
+      ['Pause', 'Waiting'],
+      ['Promote fully (by user)', 'Skipped'],
+      ['Promote canary', 'N/A'],
+    ])
+    expect(rows.some((r) => r.monitoring === 'No issues')).toBe(false)
+  })
+
+  it('a rollback after measurement errors reads as monitoring unavailable, not issues detected', () => {
+    const verdict = (reason: 'AnalysisError' | 'AnalysisFailed'): EngineEvent =>
+      ev(
+        {
+          reason,
+          run,
+          phase: reason === 'AnalysisError' ? 'Error' : 'Failed',
+          explanation: 'x',
+        },
+        30,
+      )
+    const rolledBack = ev(
+      {
+        reason: 'RolledBack',
+        stableRevision: 1,
+        cause: 'AnalysisFailed',
+        explanation: 'Prometheus unreachable',
+      },
+      30,
+    )
+    const outage = processTable([...start(), verdict('AnalysisError'), rolledBack])
+    expect(outage.at(-2)).toMatchObject({
+      monitoring: 'Monitoring unavailable',
+      detail: 'Prometheus unreachable',
+    })
+    const failed = processTable([...start(), verdict('AnalysisFailed'), rolledBack])
+    expect(failed.at(-2)?.monitoring).toBe('Issues detected')
   })
 })

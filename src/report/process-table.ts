@@ -3,7 +3,7 @@
  * or roll back) with the canary's share of users and what monitoring said — built from the engine's
  * events. `kanari simulate`, `kanari get` and the demo print it.
  */
-import type { EngineEvent } from '../engine/events.js'
+import type { EngineEvent, RollbackCause } from '../engine/events.js'
 import { describeMatch } from '../engine/plan.js'
 import { layoutTable } from './text-table.js'
 import { wrapClauses } from './wrap.js'
@@ -24,6 +24,38 @@ export interface ProcessRow {
   next: string
 }
 
+/** What monitoring said when a release was rolled back, from the rollback's cause and the last verdict. */
+function rollbackMonitoring(
+  cause: RollbackCause,
+  lastVerdict: EngineEvent['reason'] | null,
+): string {
+  switch (cause) {
+    case 'UserAbort':
+      return 'Aborted by user'
+    case 'CrashLoop':
+      return 'Canary crashing'
+    case 'ProgressDeadline':
+      return 'Canary not ready in time'
+    case 'WebhookFailed':
+    case 'WebhookRollback':
+      return 'Webhook said roll back'
+    case 'AnalysisFailed':
+    case 'BackgroundAnalysisFailed':
+      // A run that ended in error measured nothing it could judge: no issue was seen.
+      return lastVerdict === 'AnalysisError'
+        ? 'Monitoring unavailable'
+        : lastVerdict === 'AnalysisInconclusive'
+          ? 'Inconclusive'
+          : 'Issues detected'
+  }
+}
+
+/** The row a user's `kanari promote` reads as: the command, not a monitoring result. */
+function promoteAction(full: boolean, actor: string): string {
+  const who = actor === 'simulate' ? 'simulated user' : actor
+  return full ? `Promote fully (by ${who})` : `Skip step (by ${who})`
+}
+
 /**
  * Builds the rows from one release's events (from its NewRevision event to its outcome). It reads
  * reasons and data only; messages are copied into the detail column, never parsed.
@@ -34,6 +66,7 @@ export function processTable(events: EngineEvent[]): ProcessRow[] {
   let weight = 0
   let monitored = false
   let lastAnalysis = ''
+  let lastVerdict: EngineEvent['reason'] | null = null
   let ended = false
   /** Who reaches the canary while its weight is 0 (header-matched users, a mirrored copy). */
   const groups: string[] = []
@@ -134,6 +167,7 @@ export function processTable(events: EngineEvent[]): ProcessRow[] {
       }
       case 'AnalysisSuccessful': {
         lastAnalysis = e.explanation
+        lastVerdict = e.reason
         if (e.run.kind === 'background') break
         push(e, {
           action: 'Monitor metrics',
@@ -150,6 +184,20 @@ export function processTable(events: EngineEvent[]): ProcessRow[] {
       case 'AnalysisError':
       case 'AnalysisInconclusive':
         lastAnalysis = e.explanation
+        lastVerdict = e.reason
+        break
+      case 'Command':
+        if (e.command !== 'promote') break
+        // Skipping a step is not a monitoring result: the row says who skipped it.
+        push(e, {
+          action: promoteAction(e.full, e.actor),
+          versionState: 'Canary running',
+          canaryPercent: weight,
+          monitoring: 'Skipped',
+          detail: '',
+          next: e.full ? 'Promote canary' : 'Next step',
+        })
+        monitored = true
         break
       case 'Paused':
         push(e, {
@@ -166,7 +214,7 @@ export function processTable(events: EngineEvent[]): ProcessRow[] {
           action: 'Monitor metrics',
           versionState: 'Canary running',
           canaryPercent: e.canaryWeight,
-          monitoring: e.cause === 'UserAbort' ? 'Aborted by user' : 'Issues detected',
+          monitoring: rollbackMonitoring(e.cause, lastVerdict),
           detail: e.explanation,
           next: 'Rollback canary',
         })
@@ -218,8 +266,8 @@ const HEADERS = [
   'Monitoring result',
   'Next step',
 ]
-/** Action, version state, user group and next step may wrap; the short columns never do. */
-const WRAPPING_COLUMNS = [2, 3, 4, 6]
+/** Every column of words may wrap (at spaces, never in a word); step and time never do. */
+const WRAPPING_COLUMNS = [2, 3, 4, 5, 6]
 
 /**
  * The table in `width` columns (default 120): long cells wrap at spaces, and each row's detail (the
@@ -247,7 +295,7 @@ export function renderProcessTable(
     ]),
     { width, wrap: WRAPPING_COLUMNS },
   )
-  const indent = table.header.indexOf(HEADERS[2] ?? '')
+  const indent = (table.header.split('\n')[0] ?? '').indexOf(HEADERS[2] ?? '')
   const detailWidth = Math.max(20, Math.min(options.detailWidth ?? width, width - indent))
   const lines = [table.header]
   table.rows.forEach((rowLines, i) => {

@@ -18,9 +18,12 @@ const GAP = 2
 function columnWidths(headers: string[], rows: string[][], options: TableOptions): number[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   if (options.width === undefined) return widths
-  // A column never gets narrower than its longest word (or its header).
+  // A column never gets narrower than its longest word; a wrapping column's header wraps too.
   const floor = headers.map((h, i) =>
-    Math.max(h.length, ...rows.flatMap((r) => (r[i] ?? '').split(' ').map((w) => w.length))),
+    Math.max(
+      ...(options.wrap?.includes(i) === true ? h.split(' ') : [h]).map((w) => w.length),
+      ...rows.flatMap((r) => (r[i] ?? '').split(' ').map((w) => w.length)),
+    ),
   )
   const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1)
   while (total() > options.width) {
@@ -37,7 +40,10 @@ function columnWidths(headers: string[], rows: string[][], options: TableOptions
   return widths
 }
 
-/** The table's header line and, for each row, its lines (more than one when a cell wrapped). */
+/**
+ * The table's header (its lines joined by newlines: more than one when a header wrapped) and, for
+ * each row, its lines (more than one when a cell wrapped).
+ */
 export function layoutTable(
   headers: string[],
   rows: string[][],
@@ -56,7 +62,7 @@ export function layoutTable(
         .trimEnd(),
     )
   }
-  return { header: render(headers)[0] ?? '', rows: rows.map(render) }
+  return { header: render(headers).join('\n'), rows: rows.map(render) }
 }
 
 export function renderTable(

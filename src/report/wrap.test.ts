@@ -1,6 +1,6 @@
 /** Fitting text: wrapping at spaces and between a verdict's clauses, shortening with its tail kept. */
 import { describe, expect, it } from 'vitest'
-import { clip, fitLine, wrapClauses, wrapWords } from './wrap.js'
+import { clip, fitLine, wrapClauses, wrapHanging, wrapWords } from './wrap.js'
 
 const verdict =
   'canary error rate 0% (0/146) vs stable 0.5% (13/2754); p = 1; latency p99 canary 113 ms vs stable 96 ms; p = 1'
@@ -30,5 +30,18 @@ describe('wrapping', () => {
     expect(shortened.endsWith('vs stable 96 ms; p = 1')).toBe(true)
     expect(fitLine('short', 60)).toBe('short')
     expect(clip('abcdef', 4)).toBe('abc…')
+  })
+})
+
+describe('wrapHanging', () => {
+  it('breaks a long line at spaces within the width; later lines hang two columns in', () => {
+    const line =
+      '   why: analysis failed at 5%: canary error rate 10.3% (3/29) vs stable 0% (0/928); p = 0.001'
+    const lines = wrapHanging(line, 40)
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(40)
+    expect(lines[0]?.startsWith('   why:')).toBe(true)
+    for (const l of lines.slice(1)) expect(l).toMatch(/^ {5}\S/)
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(line.trim())
+    expect(wrapHanging('short', 40)).toEqual(['short'])
   })
 })

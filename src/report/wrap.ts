@@ -79,3 +79,20 @@ export function fitLine(text: string, width: number): string {
 export function clip(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
 }
+
+/**
+ * A line in at most `width` columns, broken at spaces: the lines after the first keep the first's
+ * leading spaces plus two more, so a wrapped sentence still reads as one item.
+ */
+export function wrapHanging(line: string, width: number): string[] {
+  const lead = line.length - line.trimStart().length
+  const indent = ' '.repeat(lead)
+  if (line.length <= width || width - lead < 20) return [line]
+  const words = line.trimStart()
+  const [first = ''] = wrapWords(words, width - lead)
+  const rest = words.slice(first.length).trimStart()
+  return [
+    indent + first,
+    ...(rest === '' ? [] : wrapWords(rest, width - lead - 2).map((l) => `${indent}  ${l}`)),
+  ]
+}

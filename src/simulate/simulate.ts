@@ -30,7 +30,11 @@ export interface SimulationOptions extends TrafficModelOptions {
   scrapeIntervalSeconds?: number
 }
 
-export type SimulationOutcome = 'Promoted' | 'RolledBack' | 'Paused'
+/**
+ * `NotJudged`: the release would have been promoted, but no metric was measured (a plan of pauses
+ * only, or only metrics simulate cannot answer) — a promotion without evidence is no pass.
+ */
+export type SimulationOutcome = 'Promoted' | 'RolledBack' | 'Paused' | 'NotJudged'
 
 export interface SimulationResult {
   outcome: SimulationOutcome
@@ -45,6 +49,8 @@ export interface SimulationResult {
   mirroredRequests: number
   /** Metrics left out because simulate can only answer traffic metrics. */
   skippedMetrics: string[]
+  /** Metrics an analysis run measured and judged during the release. */
+  judgedMetrics: string[]
   /** The webhooks asked during the release, with the status simulate answered them with. */
   webhooks: SimulatedWebhook[]
   events: EngineEvent[]
@@ -94,6 +100,27 @@ export function simulatablePlan(plan: RolloutPlan): { plan: RolloutPlan; skipped
     out.strategy = bg
   }
   return { plan: out, skipped: [...skipped] }
+}
+
+/** The metrics that analysis runs reached a verdict on, from the typed verdict events. */
+function judgedMetrics(events: readonly EngineEvent[]): string[] {
+  const judged = new Set<string>()
+  for (const e of events)
+    if (
+      e.reason === 'AnalysisSuccessful' ||
+      e.reason === 'AnalysisFailed' ||
+      e.reason === 'AnalysisInconclusive'
+    )
+      for (const m of e.run.metrics) judged.add(m)
+  return [...judged]
+}
+
+function notJudgedReason(skipped: readonly string[], engineReason: string): string {
+  const why =
+    skipped.length === 0
+      ? 'the plan has no analysis to run'
+      : `simulate cannot answer its metrics (${skipped.join(', ')})`
+  return `nothing was judged: ${why}; the release would have been promoted (${engineReason}) without evidence`
 }
 
 export async function simulate(
@@ -182,9 +209,13 @@ export async function simulate(
 
   const status = runner.status
   const decided = status.lastOutcome?.revision === plan.revision ? status.lastOutcome : null
+  const judged = judgedMetrics(sink.events)
+  const notJudged = outcome === 'Promoted' && judged.length === 0
   return {
-    outcome: outcome ?? 'Paused',
-    reason: decided?.reason ?? status.message,
+    outcome: notJudged ? 'NotJudged' : (outcome ?? 'Paused'),
+    reason: notJudged
+      ? notJudgedReason(skipped, decided?.reason ?? status.message)
+      : (decided?.reason ?? status.message),
     steps: processTable(sink.events),
     decisionSeconds: ((decided?.at ?? now) - t0) / 1000,
     totalRequests,
@@ -192,6 +223,7 @@ export async function simulate(
     failedRequests,
     mirroredRequests,
     skippedMetrics: skipped,
+    judgedMetrics: judged,
     webhooks: webhooks.report,
     events: sink.events,
     status,

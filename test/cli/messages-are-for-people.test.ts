@@ -54,6 +54,7 @@ function view(result: SimulationResult, events: EngineEvent[]): RolloutView {
     revision: 2,
     serviceUrl: 'http://127.0.0.1:8080',
     notifications: [],
+    undo: { defaultRevision: 1, revisions: [] },
     status: result.status,
     plan: { strategy: { kind: 'canary', steps: [] } },
     versions: [],

@@ -171,6 +171,58 @@ describe('kanari simulate', () => {
     expect(res.stdout).toMatch(/Outcome: +RolledBack/)
   })
 
+  describe('nothing to judge', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanari-not-judged-'))
+    const pauseOnly = join(dir, 'pause-only.yaml')
+    writeFileSync(
+      pauseOnly,
+      readFileSync('examples/canary.yaml', 'utf8')
+        .replace(/^ {2}analysis:\n(?: {4}.*\n)+/m, '')
+        .replace(/- analysis: \{ duration: 30s \}.*$/gm, '- pause: { duration: 30s }'),
+    )
+    const promqlOnly = join(dir, 'promql-only.yaml')
+    writeFileSync(
+      promqlOnly,
+      readFileSync('examples/canary.yaml', 'utf8').replace(
+        /^ {2}analysis:\n(?: {4}.*\n)+/m,
+        [
+          '  analysis:',
+          '    metrics:',
+          '      - name: http-5xx',
+          '        thresholdRange: { max: 1 }',
+          '        provider:',
+          '          prometheus: { address: "http://127.0.0.1:9090", query: "sum(rate(x[1m]))" }',
+          '',
+        ].join('\n'),
+      ),
+    )
+
+    it('a pause-only plan that fails 15% of requests is not "promoted": exit 8, not judged', async () => {
+      expect(readFileSync(pauseOnly, 'utf8')).not.toMatch(/^\s*(- )?(analysis|metrics):/m)
+      const res = await run('simulate', '-f', pauseOnly, '--canary-error-rate', '15', '-o', 'json')
+      expect(res.stderr).toBe('')
+      expect(res.code).toBe(8)
+      const r = JSON.parse(res.stdout) as SimJson & { skippedMetrics: string[] }
+      expect(Object.keys(r).slice(0, 2)).toEqual(['outcome', 'skippedMetrics'])
+      expect(r.outcome).toBe('NotJudged')
+      expect(r.reason).toMatch(/^nothing was judged: the plan has no analysis to run/)
+      expect(r.skippedMetrics).toEqual([])
+    })
+
+    it('PromQL metrics it cannot simulate are listed first, before the table, and nothing is judged', async () => {
+      const res = await run('simulate', '-f', promqlOnly, '--canary-error-rate', '15')
+      expect(res.code).toBe(8)
+      const lines = res.stdout.split('\n')
+      expect(lines[0]).toMatch(/^Not simulated: +http-5xx \(only traffic metrics/)
+      expect(lines[1]).toMatch(/^Not judged: +no metric was measured/)
+      expect(lines[2]).toMatch(/^Step +Time +Action/)
+      expect(res.stdout).toMatch(
+        /Outcome: +NotJudged — nothing was judged: simulate cannot answer its metrics \(http-5xx\)/,
+      )
+      expect(res.stdout.match(/Not simulated/g)).toHaveLength(1)
+    })
+  })
+
   it('refuses bad flags and files with a clear message', async () => {
     const bad = await run('simulate', '-f', 'examples/canary.yaml', '--canary-error-rate', '150')
     expect(bad.code).toBe(1)

@@ -119,6 +119,7 @@ describe('get --watch on a terminal', () => {
       revision: 2,
       serviceUrl: 'http://127.0.0.1:8080',
       notifications: [],
+      undo: { defaultRevision: 1, revisions: [] },
       daemon: { stateWritable: true, problem: null },
       status: {
         ...result.status,

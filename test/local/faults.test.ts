@@ -330,6 +330,8 @@ describe.runIf(isRoot)('a full disk kills nothing', () => {
     expect(full.status.phase).toBe('Paused')
     const table = await kanariIn(dir, 'get', 'disk')
     expect(table.stdout).toMatch(/Daemon: +state cannot be saved: disk full \(SQLITE_FULL\)/)
+    const listed = await kanariIn(dir, 'list')
+    expect(listed.stdout).toMatch(/\nDaemon: state cannot be saved: disk full \(SQLITE_FULL\)/)
     expect(table.stdout).toMatch(
       /Logs: +\d+ bytes of replica output dropped \(the disk refused them\); dropping now: ENOSPC, the disk is full or nearly full/,
     )

@@ -374,7 +374,7 @@ describe('notifications from the local daemon', () => {
           // Either test can end the run first: the comparison with stable or the absolute limit.
           /^analysis failed at 50%: canary error rate [\d.]+% \(\d+\/\d+\) (vs stable|above max 1%)/,
         ) as unknown,
-        next: 'users are back on stable; fix revision 2 and apply a new one, or `kanari retry notify-bad`',
+        next: 'users are back on stable; see why with `kanari diagnose notify-bad --revision 2`, then apply a fixed revision',
         event: { reason: 'RolledBack', cause: 'AnalysisFailed' },
       })
       const explanation = (rolledBack as unknown as { explanation: string }).explanation

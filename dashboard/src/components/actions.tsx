@@ -3,8 +3,28 @@
  * confirmation that says what happens to users' traffic. The daemon decides: without a session it
  * refuses, and the refusal is shown as it said it.
  */
-import { useRef, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { ApiError, api, type RolloutView } from '../api.js'
+import { SESSION_CHANGED } from './session-bar.js'
+
+const READ_ONLY_TITLE =
+  'Read-only: this browser has no session. Run `kanari dashboard` and open its sign-in link, or paste the API token under “sign in to act”.'
+
+/** Whether this browser may act: undefined until the daemon said (the daemon decides anyway). */
+function useCanAct(): boolean | undefined {
+  const [canAct, setCanAct] = useState<boolean | undefined>(undefined)
+  useEffect(() => {
+    const check = () =>
+      void api.session().then(
+        (s) => setCanAct(s.canAct),
+        () => setCanAct(undefined),
+      )
+    check()
+    window.addEventListener(SESSION_CHANGED, check)
+    return () => window.removeEventListener(SESSION_CHANGED, check)
+  }, [])
+  return canAct
+}
 
 type ActionId = 'promote' | 'promote-full' | 'abort' | 'retry' | 'pause' | 'resume' | 'undo'
 
@@ -29,6 +49,10 @@ function weightAfterSkip(view: RolloutView, from: number): number {
 
 function firstWeight(view: RolloutView): number {
   return weightAfterSkip(view, 0)
+}
+
+function outcomeOf(view: RolloutView, revision: number) {
+  return view.undo.revisions.find((r) => r.revision === revision)?.outcome
 }
 
 export function plannedActions(view: RolloutView, undoTo: number | undefined): Planned[] {
@@ -83,29 +107,36 @@ export function plannedActions(view: RolloutView, undoTo: number | undefined): P
       effect: `Holds the rollout at step ${st.currentStepIndex + 1}: traffic stays as it is (${w}% on the canary) until someone resumes.`,
       run: () => api.command(name, 'pause'),
     })
-  if (undoTo !== undefined)
+  if (undoTo !== undefined) {
+    // The confirmation is where a rolled-back target is asked about: confirming it forces.
+    const rolledBack = outcomeOf(view, undoTo) === 'rolledBack'
     list.push({
       id: 'undo',
       title: `Undo to r${undoTo}`,
-      effect: `Rolls revision ${undoTo}'s workload out again as a new release: it goes through the steps like any other, starting at ${firstWeight(view)}% of users.`,
-      run: () => api.undo(name, undoTo),
+      effect:
+        undoTo === stable
+          ? `Goes back to the stable r${undoTo}: all users go to it${canary === null ? '' : `; the canary r${canary} is dropped`}.`
+          : `${rolledBack ? `r${undoTo} was rolled back: its failure may come back. ` : ''}Rolls revision ${undoTo}'s workload out again as a new release: it goes through the steps like any other, starting at ${firstWeight(view)}% of users.`,
+      run: () => api.undo(name, undoTo, rolledBack),
     })
+  }
   return list
 }
 
 export function Actions({ view, onDone }: { view: RolloutView; onDone: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null)
-  // Every earlier revision is stored; newest first.
-  const revisions = Array.from(
-    { length: Math.max(0, view.revision - 1) },
-    (_, i) => view.revision - 1 - i,
-  )
+  // Every earlier revision is stored; newest first. The default is the daemon's: the newest that
+  // was promoted and healthy, never a rolled-back one.
+  const revisions = view.undo.revisions
+    .filter((r) => r.revision !== view.revision)
+    .sort((a, b) => b.revision - a.revision)
   const [undoTo, setUndoTo] = useState<number | undefined>(undefined)
-  const target = undoTo ?? revisions[0]
+  const target = undoTo ?? view.undo.defaultRevision ?? undefined
   const actions = plannedActions(view, target)
   const [pending, setPending] = useState<Planned | undefined>(undefined)
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>(undefined)
+  const readOnly = useCanAct() === false
 
   const ask = (a: Planned) => {
     setPending(a)
@@ -145,6 +176,8 @@ export function Actions({ view, onDone }: { view: RolloutView; onDone: () => voi
             type="button"
             data-action={a.id}
             className={a.id === 'abort' ? 'danger' : ''}
+            disabled={readOnly}
+            {...(readOnly ? { title: READ_ONLY_TITLE } : {})}
             onClick={() => ask(a)}
           >
             {a.title}
@@ -158,9 +191,11 @@ export function Actions({ view, onDone }: { view: RolloutView; onDone: () => voi
               onChange={(e) => setUndoTo(Number(e.target.value))}
               aria-label="revision to undo to"
             >
+              {target === undefined && <option value="">—</option>}
               {revisions.map((r) => (
-                <option key={r} value={r}>
-                  r{r}
+                <option key={r.revision} value={r.revision}>
+                  r{r.revision}
+                  {r.outcome === 'rolledBack' ? ' (rolled back)' : ''}
                 </option>
               ))}
             </select>

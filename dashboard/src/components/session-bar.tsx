@@ -12,12 +12,17 @@ const CONNECTION_WORDS: Record<Connection, string> = {
   reconnecting: '○ reconnecting…',
 }
 
+/** Dispatched on `window` whenever this browser's session may have changed. */
+export const SESSION_CHANGED = 'kanari-session-changed'
+
 export function SessionBar({ connection }: { connection: Connection }) {
   const [session, setSession] = useState<SessionState | undefined>(undefined)
   const [token, setToken] = useState('')
   const [problem, setProblem] = useState<string | undefined>(undefined)
   const refresh = () => {
     api.session().then(setSession, () => setSession(undefined))
+    // The actions show whether they can run: tell them the session may have changed.
+    window.dispatchEvent(new Event(SESSION_CHANGED))
   }
   useEffect(refresh, [connection])
 

@@ -200,7 +200,9 @@ export function WhatIfPage({ name }: { name: string }) {
                       ? '⇡'
                       : c.result.outcome === 'RolledBack'
                         ? '↩'
-                        : '⏸'}
+                        : c.result.outcome === 'NotJudged'
+                          ? '?'
+                          : '⏸'}
                   </span>{' '}
                   <strong data-field="outcome">{c.result.outcome}</strong> after{' '}
                   <strong data-field="decision-seconds">{c.result.decisionSeconds}</strong> s

@@ -7,7 +7,8 @@ import { InputError } from '../../errors.js'
 import type { AppliedRollout } from '../../local/daemon/api/schemas.js'
 import { envNameProblem } from '../../spec/validate/process-env.js'
 import { printResult, type CliContext } from '../context.js'
-import { connectDaemon } from '../daemon-connection.js'
+import { connectDaemon, runningDaemon } from '../daemon-connection.js'
+import { hasState, resolveStateDir } from '../../local/daemon/paths.js'
 import type { CommonOptions } from '../options.js'
 
 interface ApplyResponse {
@@ -30,6 +31,16 @@ export async function apply(
 ): Promise<void> {
   const { readManifestFiles } = await import('../manifest-files.js')
   const files = readManifestFiles(options.filename)
+  // A daemon started for input it then refuses would be left behind: check all that can be
+  // checked here first. The daemon inherits this environment, so its secrets are readable here.
+  const stateDir = resolveStateDir(options.stateDir)
+  if (runningDaemon(stateDir) === undefined) {
+    const { preflightApply, checkServicePortsFree } =
+      await import('../../local/daemon/apply-checks.js')
+    const set = await preflightApply(files, resolve('.'))
+    // With earlier state, the rollouts' own proxies (they outlive a daemon) may hold their ports.
+    if (!hasState(stateDir)) await checkServicePortsFree(set)
+  }
   const client = await connectDaemon(ctx, options, { creates: true })
   const res = await client.put<ApplyResponse>('/api/v1/rollouts', {
     files,
@@ -38,15 +49,23 @@ export async function apply(
   await printApplied(ctx, options, res)
 }
 
+export interface UndoOptions {
+  toRevision?: number
+  force?: boolean
+}
+
 export async function undo(
   ctx: CliContext,
   name: string,
-  options: CommonOptions & { toRevision?: number },
+  options: CommonOptions & UndoOptions,
 ): Promise<void> {
   const client = await connectDaemon(ctx, options)
   const res = await client.post<ApplyResponse>(
     `/api/v1/rollouts/${encodeURIComponent(name)}/undo`,
-    options.toRevision === undefined ? {} : { toRevision: options.toRevision },
+    {
+      ...(options.toRevision === undefined ? {} : { toRevision: options.toRevision }),
+      ...(options.force === true ? { force: true } : {}),
+    },
   )
   await printApplied(ctx, options, res)
 }

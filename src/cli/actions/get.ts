@@ -75,6 +75,18 @@ async function eventsToShow(
 
 export async function list(ctx: CliContext, options: CommonOptions): Promise<void> {
   const client = await connectDaemon(ctx, options)
-  const res = await client.get<{ items: RolloutListEntry[] }>('/api/v1/rollouts')
-  await printResult(ctx, options.output, res, () => renderRolloutList(res.items, ctx.invokedAs))
+  const res = await client.get<{ items: RolloutListEntry[]; daemon?: RolloutView['daemon'] }>(
+    '/api/v1/rollouts',
+  )
+  await printResult(
+    ctx,
+    options.output,
+    res,
+    () =>
+      renderRolloutList(res.items, ctx.invokedAs) +
+      // Every rollout is stuck while state cannot be saved: as loud here as in `get`.
+      (res.daemon === undefined || res.daemon.stateWritable
+        ? ''
+        : `Daemon: state cannot be saved: ${res.daemon.problem ?? 'unknown cause'}\n`),
+  )
 }

@@ -6,6 +6,9 @@ import { simulate as simulateRollout } from '../../simulate/simulate.js'
 import { printResult, type CliContext, type OutputFormat } from '../context.js'
 import { readManifestFiles } from '../manifest-files.js'
 
+/** Exit code of a simulation that could judge nothing (documented with the other exit codes). */
+export const NOT_JUDGED_EXIT_CODE = 8
+
 export interface SimulateOptions {
   filename: string[]
   rollout?: string
@@ -74,9 +77,21 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
     webhookAnswers: options.webhook,
     scrapeIntervalSeconds: options.scrapeInterval,
   })
-  const { events: _events, status: _status, ...summary } = result
+  const { events: _events, status: _status, outcome, skippedMetrics, ...rest } = result
+  // What could not be simulated comes first: it changes how every line after it reads.
+  const summary = { outcome, skippedMetrics, ...rest }
+  if (outcome === 'NotJudged') ctx.exitCode = NOT_JUDGED_EXIT_CODE
   await printResult(ctx, options.output, summary, () => {
-    const lines = [renderProcessTable(result.steps)]
+    const lines: string[] = []
+    if (skippedMetrics.length > 0)
+      lines.push(
+        `Not simulated:    ${skippedMetrics.join(', ')} (only traffic metrics — builtin, or Prometheus traffic — can be answered from synthetic traffic)`,
+      )
+    if (outcome === 'NotJudged')
+      lines.push(
+        'Not judged:       no metric was measured; this run says nothing about the canary’s health',
+      )
+    lines.push(renderProcessTable(result.steps))
     lines.push(`Outcome:          ${result.outcome} — ${result.reason}`)
     lines.push(`Decision after:   ${result.decisionSeconds}s (virtual)`)
     lines.push(
@@ -89,10 +104,6 @@ export async function simulate(ctx: CliContext, options: SimulateOptions): Promi
     if (result.webhooks.length > 0)
       lines.push(
         `Webhooks:         not called; answered ${result.webhooks.map((w) => `${w.name} (${w.type}) ${w.status} ×${w.calls}`).join(', ')}`,
-      )
-    if (result.skippedMetrics.length > 0)
-      lines.push(
-        `Not simulated:    ${result.skippedMetrics.join(', ')} (only traffic metrics — builtin, or Prometheus traffic — can be answered from synthetic traffic)`,
       )
     return lines.join('\n') + '\n'
   })

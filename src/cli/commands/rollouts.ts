@@ -6,6 +6,7 @@
 import type { Command } from 'commander'
 import { EVENTS_PAGE } from '../../local/daemon/api/limits.js'
 import type { CliContext } from '../context.js'
+import type { UndoOptions } from '../actions/apply.js'
 import type { GetOptions } from '../actions/get.js'
 import type { LogsOptions } from '../actions/logs.js'
 import {
@@ -86,13 +87,17 @@ export function registerRolloutCommands(program: Command, ctx: CliContext): void
     })
   }
 
-  command('undo', 'roll out an earlier revision again (default: the one before the current)')
+  command(
+    'undo',
+    'roll out an earlier revision again (default: the last one that was promoted and healthy)',
+  )
     .option(
       '--to-revision <n>',
       'revision to go back to',
       wholeNumber(1, 'a revision number (1, 2, …)'),
     )
-    .action(async (name: string, options: CommonOptions & { toRevision?: number }) => {
+    .option('--force', 'release --to-revision even if it was rolled back')
+    .action(async (name: string, options: CommonOptions & UndoOptions) => {
       await (await import('../actions/apply.js')).undo(ctx, name, options)
     })
 

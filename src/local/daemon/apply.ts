@@ -2,22 +2,24 @@
  * `kanari apply` in the daemon: which revision each Rollout gets, checked before anything is
  * stored (bad input changes nothing), then stored and handed to the rollout's controller.
  */
-import { dirname, resolve } from 'node:path'
 import { ConflictError, InputError } from '../../errors.js'
 import { initialStatus, type RolloutStatus } from '../../engine/status.js'
 import {
   parseRolloutSet,
   planFor,
-  STDIN_NAME,
   templateHash,
   type RolloutSet,
   type SourceFile,
 } from '../../manifests/rollout-set.js'
-import { readWebhookUrl, SecretError } from '../../notify/index.js'
-import { secretSource } from '../../spec/normalize/index.js'
 import type { FlagService } from '../flags/flag-service.js'
 import type { StateStore } from '../store/index.js'
 import type { AppliedRollout } from './api/schemas.js'
+import {
+  checkNotificationSecrets,
+  checkProviderSecrets,
+  checkRunsLocally,
+  manifestDir,
+} from './apply-checks.js'
 import type { RolloutController } from './rollout-controller.js'
 import { controllerConfig, type StoredSpec } from './stored-rollout.js'
 import { assignRevision } from '../../controller/revisions.js'
@@ -39,17 +41,13 @@ export interface ApplyHost {
 
 /** Refuses the whole set if any Rollout cannot run locally or takes another rollout's port. */
 function checkLocal(host: ApplyHost, set: RolloutSet): void {
+  checkRunsLocally(set)
   for (const { doc } of set.rollouts) {
     const name = doc.metadata.name
     const { flag } = doc.spec.workload
     if (flag !== undefined) {
       checkFlag(host, name, flag)
       continue
-    }
-    if (doc.spec.workload.process === undefined) {
-      throw new InputError(
-        `rollout ${name}: spec.workload.process (or flag) is required in local mode (targetRef workloads need Kubernetes)`,
-      )
     }
     const port = doc.spec.service?.port ?? 0
     for (const [other, c] of host.controllers) {
@@ -88,31 +86,6 @@ function checkFlag(host: ApplyHost, name: string, flag: { key: string; variant: 
       )
 }
 
-/** The directory relative paths of a manifest start from (stdin: the caller's). */
-function manifestDir(file: string, baseDir: string): string {
-  return file === STDIN_NAME ? baseDir : dirname(resolve(baseDir, file))
-}
-
-/**
- * Refuses the whole set if a notification's webhook URL cannot be read where its spec says (a
- * variable this daemon was not given, a missing file): better now than a silent failure later.
- */
-function checkNotificationSecrets(set: RolloutSet, baseDir: string): void {
-  for (const { doc, file } of set.rollouts) {
-    for (const [i, n] of (doc.spec.notifications ?? []).entries()) {
-      try {
-        readWebhookUrl(secretSource(n.urlFrom), manifestDir(file, baseDir))
-      } catch (err) {
-        if (!(err instanceof SecretError)) throw err
-        throw new InputError(
-          `rollout ${doc.metadata.name}: spec.notifications[${i}] (${n.name ?? n.provider}): ${err.message}`,
-          { hint: `${err.hint}; nothing was changed` },
-        )
-      }
-    }
-  }
-}
-
 /** Applies Rollouts (and their AnalysisTemplates): a changed workload makes a new revision. */
 export async function applyManifests(
   host: ApplyHost,
@@ -123,6 +96,7 @@ export async function applyManifests(
   const set = parseRolloutSet(files)
   checkLocal(host, set)
   checkNotificationSecrets(set, baseDir)
+  await checkProviderSecrets(set)
   const results: AppliedRollout[] = []
   for (const { doc, file } of set.rollouts) {
     const name = doc.metadata.name

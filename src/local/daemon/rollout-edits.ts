@@ -3,11 +3,17 @@
  * revision's workload, or with its process environment changed. Applying them makes a new revision.
  */
 import { ConflictError, InputError, NotFoundError } from '../../errors.js'
-import type { Phase } from '../../engine/status.js'
+import type { RolloutStatus } from '../../engine/status.js'
 import { toSourceFile, type SourceFile } from '../../manifests/rollout-set.js'
 import type { StateStore } from '../store/index.js'
 import type { Workload } from './rollout-document.js'
 import type { StoredSpec } from './stored-rollout.js'
+import {
+  chooseUndoTarget,
+  revisionOutcomes,
+  type RevisionOutcome,
+  type UndoRefusal,
+} from './undo-target.js'
 
 /** Files to apply and the directory they are applied from. */
 export interface Edit {
@@ -21,32 +27,73 @@ function storedSpec(store: StateStore, name: string): { spec: StoredSpec; revisi
   return { spec: stored.spec as StoredSpec, revision: stored.revision }
 }
 
-/** Rolls out `toRevision`'s workload again (default: the latest revision before the current). */
+/** What `kanari undo` was asked: a revision by number (default: the last healthy one), forced or not. */
+export interface UndoRequest {
+  toRevision?: number | undefined
+  force?: boolean | undefined
+}
+
+/** Every stored revision of `name` with how its last release ended. */
+export function storedRevisionOutcomes(
+  store: StateStore,
+  name: string,
+  stableRevision: number | null,
+): RevisionOutcome[] {
+  return revisionOutcomes(
+    store.getRevisions(name).map((r) => r.revision),
+    store.events(name, { limit: Number.MAX_SAFE_INTEGER }),
+    stableRevision,
+  )
+}
+
+function refusal(name: string, r: UndoRefusal): Error {
+  switch (r.problem) {
+    case 'unknown-revision':
+      return new InputError(`rollout ${name} has no revision ${r.revision}`, {
+        hint: `known revisions: ${r.known.join(', ')}`,
+      })
+    case 'no-healthy-revision':
+      return new ConflictError(
+        `rollout ${name} has no earlier revision that was promoted and healthy to undo to`,
+        {
+          hint:
+            r.rolledBack.length === 0
+              ? 'nothing to undo'
+              : `rolled back: ${r.rolledBack.map((n) => `revision ${n}`).join(', ')}; to release one again anyway: \`kanari undo ${name} --to-revision N --force\``,
+        },
+      )
+    case 'rolled-back':
+      return new ConflictError(
+        `revision ${r.revision} of rollout ${name} was rolled back (${r.explanation}); undo would send users to it again`,
+        {
+          hint: `to release it again anyway add --force (API: "force": true); \`kanari undo ${name}\` goes back to the last healthy revision`,
+        },
+      )
+  }
+}
+
+/** Rolls out the chosen revision's workload again (default: the last promoted and healthy one). */
 export function undoEdit(
   store: StateStore,
   name: string,
-  phase: Phase,
-  toRevision: number | undefined,
+  status: Pick<RolloutStatus, 'phase' | 'stableRevision'>,
+  request: UndoRequest,
 ): Edit {
-  const revisions = store.getRevisions(name)
   const { spec, revision: current } = storedSpec(store, name)
-  const target =
-    toRevision ??
-    revisions
-      .map((r) => r.revision)
-      .filter((r) => r !== current)
-      .sort((a, b) => b - a)[0]
-  const template = revisions.find((r) => r.revision === target)
-  if (template === undefined) {
-    throw new InputError(
-      `rollout ${name} has no revision ${target ?? '(none before the current one)'}`,
-      { hint: `known revisions: ${revisions.map((r) => r.revision).join(', ')}` },
-    )
-  }
-  if (phase === 'Initializing')
+  const outcomes = storedRevisionOutcomes(store, name, status.stableRevision)
+  const chosen = chooseUndoTarget(outcomes, current, request.toRevision, request.force === true)
+  if ('problem' in chosen) throw refusal(name, chosen)
+  if (status.phase === 'Initializing')
     throw new ConflictError(
       `rollout ${name} is still deploying its first revision; nothing to undo`,
     )
+  const template = store.getRevisions(name).find((r) => r.revision === chosen.revision)
+  if (template === undefined)
+    throw refusal(name, {
+      problem: 'unknown-revision',
+      revision: chosen.revision,
+      known: outcomes.map((o) => o.revision),
+    })
   const doc = { ...spec.doc, spec: { ...spec.doc.spec, workload: template.template as Workload } }
   return {
     files: [toSourceFile(`undo-${name}.yaml`, [doc, ...spec.templates])],

@@ -11,6 +11,8 @@ import type { Supervisor } from '../supervisor/index.js'
 import { VIEW_EVENTS } from './api/limits.js'
 import type { RolloutListEntry, RolloutView } from './api/schemas.js'
 import { replicaSetKey, type RolloutController } from './rollout-controller.js'
+import { storedRevisionOutcomes } from './rollout-edits.js'
+import { defaultUndoRevision } from './undo-target.js'
 
 /** What views read: the store, the supervisor, and the controller of a rollout by name. */
 export interface ViewSources {
@@ -74,6 +76,20 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
     processTable: processTable(release),
     notifications: c.notifications,
     ...(diagnosis === undefined ? {} : { diagnosis }),
+    undo: undoChoices(sources.store, name, stored?.revision ?? 0, status.stableRevision),
+  }
+}
+
+function undoChoices(
+  store: StateStore,
+  name: string,
+  current: number,
+  stableRevision: number | null,
+): RolloutView['undo'] {
+  const outcomes = storedRevisionOutcomes(store, name, stableRevision)
+  return {
+    defaultRevision: defaultUndoRevision(outcomes, current) ?? null,
+    revisions: outcomes.map(({ revision, outcome }) => ({ revision, outcome })),
   }
 }
 

@@ -45,7 +45,7 @@ const VERDICTS = new Set([
 ])
 
 /** The window of a revision's release and how it ended, from the stored events. */
-function release(
+export function release(
   events: StoredEvent[],
   status: RolloutStatus,
   revision: number,
@@ -87,13 +87,17 @@ function release(
   )
   const first = events[retry < 0 ? start : retry] ?? released
   const rest = events.slice(retry < 0 ? start : retry)
-  const end = rest.find(
+  // A later release of another revision ends this one's window: an outcome after it is that
+  // release's, never this revision's.
+  const nextIndex = rest.findIndex((e, i) => i > 0 && e.reason === 'NewRevision')
+  const next = nextIndex < 0 ? undefined : rest[nextIndex]
+  const own = nextIndex < 0 ? rest : rest.slice(0, nextIndex)
+  const end = own.find(
     (e) =>
-      (e.reason === 'RolledBack' || e.reason === 'Promoted' || e.reason === 'Reverted') &&
+      (((e.reason === 'RolledBack' || e.reason === 'Promoted') && e.revision === revision) ||
+        (e.reason === 'Reverted' && e.droppedCanary === revision)) &&
       e.at >= first.at,
   )
-  // A later release of another revision also ends this one's window.
-  const next = rest.find((e, i) => i > 0 && e.reason === 'NewRevision')
   const to = end?.at ?? next?.at ?? now
   const outcome: ReportOutcome | null =
     end?.reason === 'RolledBack'

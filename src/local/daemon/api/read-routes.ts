@@ -59,7 +59,10 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
         response: { 200: RolloutListResponse, ...ERROR_RESPONSES },
       },
     },
-    () => ({ items: [...daemon.controllers.values()].map(listEntry) }),
+    () => ({
+      items: [...daemon.controllers.values()].map(listEntry),
+      daemon: daemon.store.writeHealth(),
+    }),
   )
 
   app.get(

@@ -2,7 +2,7 @@
  * The daemon API's request and response shapes as TypeBox schemas: Fastify checks requests and
  * serialises responses with them, the OpenAPI document is built from them, and the CLI's types too.
  */
-import Type, { type Static, type TProperties } from 'typebox'
+import Type, { type Static } from 'typebox'
 import type { StoredEvent } from '../../../controller/ports.js'
 import { APPLY_RESULTS } from '../../../controller/revisions.js'
 import { EVENT_REASONS } from '../../../engine/events.js'
@@ -15,19 +15,11 @@ import {
 } from '../../../engine/vocabulary.js'
 import { StringEnum, StringMap } from '../../../spec/schema-helpers.js'
 import { VIEW_EVENTS } from './limits.js'
+import { OpenObject, Revision } from './open-object.js'
+import { UndoChoices } from './undo-schemas.js'
 
-/**
- * A response object: the listed properties are described, and any others pass through unchanged —
- * the serializer drops properties a closed schema does not list, and the CLI reads whole views.
- */
-function OpenObject<T extends TProperties>(properties: T, description?: string) {
-  return Type.Object(properties, {
-    additionalProperties: true,
-    ...(description === undefined ? {} : { description }),
-  })
-}
+export { UndoBody } from './undo-schemas.js'
 
-const Revision = () => Type.Integer({ minimum: 0 })
 const NullableRevision = (description: string) =>
   Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description })
 
@@ -62,15 +54,6 @@ export const AbortBody = Type.Object({
 
 /** retry, pause and resume take no fields. */
 export const EmptyBody = Type.Object({})
-
-export const UndoBody = Type.Object({
-  toRevision: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      description: 'revision to roll out again (default: the latest one before the current)',
-    }),
-  ),
-})
 
 export const EnvBody = Type.Object({
   set: Type.Optional(
@@ -149,7 +132,10 @@ export const RolloutListItem = OpenObject({
   serviceUrl: Type.String(),
 })
 
-export const RolloutListResponse = OpenObject({ items: Type.Array(RolloutListItem) })
+export const RolloutListResponse = OpenObject({
+  items: Type.Array(RolloutListItem),
+  daemon: Type.Optional(DaemonCondition),
+})
 
 /**
  * An event as the engine made it (see src/engine/events.ts): the fields every event has are
@@ -270,6 +256,7 @@ export const RolloutViewSchema = OpenObject(
     notifications: Type.Array(NotificationView, {
       description: "the rollout's notifications: sent, failed, dropped and waiting messages",
     }),
+    undo: UndoChoices,
   },
   'a rollout as `kanari get` shows it',
 )

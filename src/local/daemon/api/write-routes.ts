@@ -112,14 +112,14 @@ export const writeRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
     '/api/v1/rollouts/:name/undo',
     {
       schema: applySchema(
-        'roll out an earlier revision again (default: the one before the current)',
+        'roll out an earlier revision again (default: the last one promoted and healthy; a rolled-back one only with `force`)',
         UndoBody,
       ),
     },
     (req) => {
       const { name } = req.params
-      const phase = daemon.controller(name).status.phase
-      return applyEdit(undoEdit(daemon.store, name, phase, req.body.toRevision))
+      const { status } = daemon.controller(name)
+      return applyEdit(undoEdit(daemon.store, name, status, req.body))
     },
   )
 
