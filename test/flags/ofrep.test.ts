@@ -68,7 +68,7 @@ async function ofrep(path: string, body: unknown, headers: Record<string, string
 beforeAll(async () => {
   writeFileSync(flagFile, JSON.stringify(flagsV1(), null, 2))
   daemon = await Daemon.start({ stateDir, apiPort: 0, tickMs: 500, log: () => undefined })
-  daemon.flags.addSource(flagFile, 'test')
+  await daemon.flags.addSource(flagFile, 'test')
 })
 
 afterAll(async () => {
