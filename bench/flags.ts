@@ -13,6 +13,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -305,13 +306,17 @@ async function reloads(): Promise<{
   stream.body.on('data', (chunk: Buffer) => {
     announced += chunk.toString().split('"type":"refetchEvaluation"').length - 1
   })
+  // Made ahead and written asynchronously: the load generator's own work must not delay its requests.
+  const texts = Array.from({ length: 2 * RELOAD_SECONDS + 2 }, (_, i) =>
+    bigFlagFile(RELOAD_FLAGS, i + 1),
+  )
   let edit = 0
   const run = async (saving: boolean): Promise<ReloadRun> => {
     const before = announced
     let saves = 0
     const saver = saving
       ? setInterval(() => {
-          writeFileSync(flagFile, bigFlagFile(RELOAD_FLAGS, ++edit))
+          void writeFile(flagFile, texts[edit++ % texts.length] as string)
           saves++
         }, 1000)
       : undefined

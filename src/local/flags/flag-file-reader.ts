@@ -11,16 +11,21 @@ export interface ReaderRequest {
   id: number
   path: string
   lastHash: string | null
+  /** The hash of the text whose flags are served: only flags changed since then are sent. */
+  servedHash: string | null
 }
 
 export type ReaderReply = { id: number } & (
-  { metadata: FlagMetadata } | { flags: ReadFlag[] } | { done: FlagFileRead } | { error: string }
+  | { metadata: FlagMetadata; order: string[] }
+  | { flags: ReadFlag[] }
+  | { done: FlagFileRead }
+  | { error: string }
 )
 
 export interface ReadHandlers {
-  /** The file's metadata, before its flags. */
-  onMetadata(metadata: FlagMetadata): void
-  /** A batch of the file's flags, in file order. */
+  /** The file's metadata and the order of all its keys, before its flags. */
+  onMetadata(metadata: FlagMetadata, order: string[]): void
+  /** A batch of the flags that changed since `servedHash` (all of them when unknown). */
   onFlags(flags: ReadFlag[]): void
 }
 
@@ -35,11 +40,16 @@ export class FlagFileReader {
   readonly #pending = new Map<number, Pending>()
 
   /** Reads `path` in the worker (the result's `flags` is empty: they went to `onFlags`). */
-  read(path: string, lastHash: string | null, handlers: ReadHandlers): Promise<FlagFileRead> {
+  read(
+    path: string,
+    lastHash: string | null,
+    servedHash: string | null,
+    handlers: ReadHandlers,
+  ): Promise<FlagFileRead> {
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { ...handlers, resolve, reject })
-      this.#start().postMessage({ id, path, lastHash } satisfies ReaderRequest)
+      this.#start().postMessage({ id, path, lastHash, servedHash } satisfies ReaderRequest)
     })
   }
 
@@ -72,7 +82,7 @@ export class FlagFileReader {
     const p = this.#pending.get(reply.id)
     if (p === undefined) return
     try {
-      if ('metadata' in reply) p.onMetadata(reply.metadata)
+      if ('metadata' in reply) p.onMetadata(reply.metadata, reply.order)
       else if ('flags' in reply) p.onFlags(reply.flags)
       else {
         this.#pending.delete(reply.id)

@@ -31,6 +31,8 @@ export interface SourceState {
   metadata: FlagMetadata
   loadedAt: number | null
   textHash: string | null
+  /** The hash of the text the served flags came from (its last good version). */
+  servedHash: string | null
   problem: string | null
   problems: FlagFileProblem[]
   mtimeMs: number
@@ -49,6 +51,7 @@ export function newSource(path: string): SourceState {
     metadata: {},
     loadedAt: null,
     textHash: null,
+    servedHash: null,
     problem: null,
     problems: [],
     mtimeMs: -1,
@@ -98,6 +101,7 @@ export function applyRead(
       state.metadata = read.metadata
       state.loadedAt = now
       state.textHash = read.hash
+      state.servedHash = read.hash
       state.problem = null
       return true
   }

@@ -53,18 +53,27 @@ export class SourceReading {
    */
   async read(state: SourceState, current: () => boolean): Promise<boolean> {
     const { compiler } = this.options
-    const flags = new Map<string, SourceFlag>()
+    const received = new Map<string, SourceFlag>()
+    let order: string[] = []
     let doc: FlagDocument = { flags: {} }
-    const read = await this.#reader.read(state.path, state.textHash, {
-      onMetadata: (metadata) => {
+    const read = await this.#reader.read(state.path, state.textHash, state.servedHash, {
+      onMetadata: (metadata, keys) => {
         doc = this.#predicted(state, metadata)
+        order = keys
       },
       onFlags: (batch) => {
-        for (const [key, f] of takeFlags(state, batch, flags).changed)
+        for (const [key, f] of takeFlags(state, batch, received).changed)
           compiler.compile(key, f.flag, doc)
       },
     })
     if (!current()) return false
+    // The flags not sent are those unchanged since the served version: the same objects.
+    const flags = new Map<string, SourceFlag>()
+    for (const key of order) {
+      const f = received.get(key) ?? state.flags.get(key)
+      if (f === undefined) throw new Error(`flag ${key} of ${state.path} was not received`)
+      flags.set(key, f)
+    }
     const metadataChanged =
       FlagCompiler.metadataText(doc) !== FlagCompiler.metadataText(this.options.served())
     if (read.kind === 'flags' && metadataChanged) {
