@@ -5,6 +5,7 @@
  * would answer with PARSE_ERROR) are served as flagd serves them.
  */
 import { compileLogic, JsonLogicError } from './json-logic.js'
+import { MAX_NESTING, nestsDeeperThan } from './nesting.js'
 import { FLAGD_OPERATIONS } from './operations.js'
 
 export const FLAG_STATES = ['ENABLED', 'DISABLED'] as const
@@ -103,6 +104,9 @@ export function hasTargeting(targeting: unknown): boolean {
   )
 }
 
+const tooDeep = (what: string) =>
+  `${what} nests more than ${MAX_NESTING} objects and arrays deep, more than Kanari evaluates; is a bracket out of place, or can the rule be flattened (an "if" takes many condition/result pairs)?`
+
 class Problems {
   readonly list: FlagProblem[] = []
   error(path: string, message: string): void {
@@ -160,8 +164,13 @@ function checkTargeting(
       `names no evaluator in $evaluators (${name}): evaluating this flag answers PARSE_ERROR`,
     )
   if (dangling.length > 0) return
+  const rule = resolveRefs(targeting, evaluators)
+  if (nestsDeeperThan(rule)) {
+    p.error(path, tooDeep('with its $refs resolved, it'))
+    return
+  }
   try {
-    compileLogic(resolveRefs(targeting, evaluators), { operations: FLAGD_OPERATIONS })
+    compileLogic(rule, { operations: FLAGD_OPERATIONS })
   } catch (err) {
     if (!(err instanceof JsonLogicError)) throw err
     const where = err.path === '' ? path : `${path}.${err.path}`
@@ -177,6 +186,10 @@ function checkFlag(
 ): FlagDefinition | undefined {
   if (!isRecord(flag)) {
     p.error(path, 'must be a mapping with state, variants, defaultVariant and targeting')
+    return undefined
+  }
+  if (nestsDeeperThan(flag)) {
+    p.error(path, tooDeep('it'))
     return undefined
   }
   const before = p.list.length
@@ -264,6 +277,7 @@ export function checkFlagDocument(value: unknown): CheckedDocument {
         if (name === '') p.error(at, 'an evaluator name must not be empty')
         if (!isRecord(rule) || Object.keys(rule).length === 0)
           p.error(at, 'must be a non-empty JsonLogic rule (a mapping)')
+        else if (nestsDeeperThan(rule)) p.error(at, tooDeep('it'))
       }
     }
   }

@@ -4,18 +4,15 @@
  * `$flagd.timestamp`. Results carry flagd's reasons and error codes; no I/O, no clock (callers pass
  * the time).
  */
-import {
-  flagType,
-  hasTargeting,
-  resolveRefs,
-  type FlagDefinition,
-  type FlagDocument,
-  type FlagMetadata,
-  type FlagType,
-  type FlagValue,
+import { FlagCompiler, freeze, type CompiledFlag } from './compiled-flag.js'
+import type {
+  FlagDefinition,
+  FlagDocument,
+  FlagMetadata,
+  FlagType,
+  FlagValue,
 } from './definition.js'
-import { compileLogic, type Logic } from './json-logic.js'
-import { evaluating, FLAGD_OPERATIONS } from './operations.js'
+import { evaluating } from './operations.js'
 
 /** The reasons flagd gives (SPLIT and UNKNOWN exist in the vocabulary but flagd never sends them). */
 export const REASONS = [
@@ -56,24 +53,6 @@ export interface Resolution {
   readonly metadata: Readonly<FlagMetadata>
 }
 
-interface CompiledFlag {
-  readonly key: string
-  readonly definition: FlagDefinition
-  readonly type: FlagType
-  readonly disabled: Resolution
-  /** No targeting, or targeting that answered null. */
-  readonly fallback: Resolution
-  /** TARGETING_MATCH results by variant. */
-  readonly matches: ReadonlyMap<string, Resolution>
-  /** The compiled targeting, or the reason it cannot run. */
-  readonly targeting?: Logic
-  readonly targetingProblem?: string
-  /** Whether the rule reads `$flagd` (fractional gets the flag key without it). */
-  readonly readsFlagd: boolean
-}
-
-const freeze = <T extends object>(o: T): T => Object.freeze(o)
-
 function errorResolution(
   key: string,
   code: ErrorCode,
@@ -90,43 +69,6 @@ function variantName(result: unknown): string | undefined {
   return undefined
 }
 
-function compileFlag(key: string, flag: FlagDefinition, doc: FlagDocument): CompiledFlag {
-  const metadata = freeze({ ...(doc.metadata ?? {}), ...(flag.metadata ?? {}) })
-  const dv = flag.defaultVariant ?? undefined
-  const fallbackOf = (reason: Reason): Resolution =>
-    dv === undefined || !Object.hasOwn(flag.variants, dv)
-      ? freeze({ key, reason: 'DEFAULT', metadata })
-      : freeze({ key, reason, value: flag.variants[dv] as FlagValue, variant: dv, metadata })
-  const matches = new Map<string, Resolution>()
-  for (const [variant, value] of Object.entries(flag.variants))
-    matches.set(variant, freeze({ key, reason: 'TARGETING_MATCH', value, variant, metadata }))
-  const base = {
-    key,
-    definition: flag,
-    type: flagType(flag),
-    disabled: freeze<Resolution>({ key, reason: 'DISABLED', metadata }),
-    matches,
-    readsFlagd: false,
-  }
-  if (!hasTargeting(flag.targeting)) return { ...base, fallback: fallbackOf('STATIC') }
-  const rule = resolveRefs(flag.targeting, doc.$evaluators ?? {})
-  const text = JSON.stringify(rule)
-  try {
-    return {
-      ...base,
-      fallback: fallbackOf('DEFAULT'),
-      targeting: compileLogic(rule, { operations: FLAGD_OPERATIONS }),
-      readsFlagd: text.includes('$flagd'),
-    }
-  } catch (err) {
-    return {
-      ...base,
-      fallback: fallbackOf('DEFAULT'),
-      targetingProblem: `targeting of flag ${key} cannot be evaluated: ${err instanceof Error ? err.message : String(err)}`,
-    }
-  }
-}
-
 /** The type a caller asks for; `integer` reads number variants and drops the fraction (as flagd). */
 export type RequestedType = FlagType | 'integer'
 
@@ -134,10 +76,15 @@ export class FlagSet {
   readonly #flags = new Map<string, CompiledFlag>()
   readonly metadata: Readonly<FlagMetadata>
 
-  constructor(readonly document: FlagDocument) {
+  /** With `compiler`, flags it has compiled already (the same definition objects) are not compiled again. */
+  constructor(
+    readonly document: FlagDocument,
+    compiler: FlagCompiler = new FlagCompiler(),
+  ) {
     this.metadata = freeze({ ...(document.metadata ?? {}) })
+    const metadata = FlagCompiler.metadataText(document)
     for (const [key, flag] of Object.entries(document.flags))
-      this.#flags.set(key, compileFlag(key, flag, document))
+      this.#flags.set(key, compiler.compile(key, flag, document, metadata))
   }
 
   /** The flag keys, in document order. */

@@ -3,6 +3,7 @@
  * status of `POST /ofrep/v1/evaluate/flags/{key}`, and as an item of the bulk answer. OFREP carries
  * no type, so TYPE_MISMATCH is the client's to find.
  */
+import { MAX_NESTING, nestsDeeperThan } from './nesting.js'
 import type { ErrorCode, EvaluationContext, Resolution } from './flag-set.js'
 
 export interface OfrepAnswer {
@@ -69,6 +70,13 @@ export function ofrepContext(
     return {
       error: invalidContext(
         '"context" must be a JSON object of attributes, like {"targetingKey": "user-1"}',
+      ),
+    }
+  // Deeper than this, hashing the context for the ETag would run out of stack: refused, clearly.
+  if (nestsDeeperThan(context))
+    return {
+      error: invalidContext(
+        `"context" nests more than ${MAX_NESTING} objects and arrays deep; send the attributes targeting reads, flatter`,
       ),
     }
   const targetingKey = (context as Record<string, unknown>).targetingKey

@@ -68,7 +68,7 @@ async function ofrep(path: string, body: unknown, headers: Record<string, string
 beforeAll(async () => {
   writeFileSync(flagFile, JSON.stringify(flagsV1(), null, 2))
   daemon = await Daemon.start({ stateDir, apiPort: 0, tickMs: 500, log: () => undefined })
-  daemon.flags.addSource(flagFile, 'test')
+  await daemon.flags.addSource(flagFile, 'test')
 })
 
 afterAll(async () => {
@@ -101,11 +101,17 @@ describe('OFREP with @openfeature/server-sdk and @openfeature/ofrep-provider', (
 
   it('gives the code default for a disabled flag, an unknown flag and a type mismatch', async () => {
     const client = ServerOpenFeature.getClient()
-    // On the wire a disabled flag is a success without a value (see the bulk test); this published
-    // provider (0.1.3) predates values being optional and reports it as a type mismatch. Either way
-    // the caller gets its code default.
+    // On the wire a disabled flag is a success without a value, as OFREP (ADR-0006) and flagd answer
+    // it; this published provider (0.1.3) requires a value and reports ERROR/GENERAL. The caller gets
+    // its code default either way (docs/flags.md's provider table).
+    const disabled = await client.getBooleanDetails('old-banner', true, { targetingKey: 'u1' })
+    expect(disabled).toMatchObject({
+      value: true,
+      reason: 'ERROR',
+      errorCode: 'GENERAL',
+      errorMessage: 'The OFREP response does not match the expected format',
+    })
     expect(await client.getBooleanValue('old-banner', false, { targetingKey: 'u1' })).toBe(false)
-    expect(await client.getBooleanValue('old-banner', true, { targetingKey: 'u1' })).toBe(true)
     expect(await ofrep('/old-banner', { context: { targetingKey: 'u1' } })).toMatchObject({
       status: 200,
       body: { key: 'old-banner', reason: 'DISABLED' },
@@ -218,6 +224,32 @@ describe('OFREP bulk evaluation', () => {
       body: { key: 'header-color', value: '#00f' },
     })
   })
+
+  it('evaluates a deeply nested context, and refuses one nested past the limit with a clear 400', async () => {
+    const nested = (levels: number) => {
+      let v: Record<string, unknown> = { leaf: true }
+      for (let i = 1; i < levels; i++) v = { a: v }
+      return v
+    }
+    // The context itself is one level: 999 more nest 1000 deep, the limit.
+    const deep = { targetingKey: 'u1', email: 'a@kanari.dev', deep: nested(999) }
+    const bulk = await ofrep('', { context: deep })
+    expect(bulk.status).toBe(200)
+    expect(
+      ((bulk.body?.flags ?? []) as Record<string, unknown>[]).find((f) => f.key === 'new-checkout'),
+    ).toMatchObject({ value: true, reason: 'TARGETING_MATCH' })
+    expect(await ofrep('/new-checkout', { context: deep })).toMatchObject({
+      status: 200,
+      body: { value: true, reason: 'TARGETING_MATCH' },
+    })
+    // Written as text: this deep, JSON.stringify itself runs out of stack.
+    const body = `{"context":{"targetingKey":"u1","deep":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`
+    for (const path of ['', '/new-checkout']) {
+      const tooDeep = await ofrep(path, body)
+      expect(tooDeep).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } })
+      expect(String(tooDeep.body?.errorDetails)).toContain('more than 1000')
+    }
+  })
 })
 
 describe('OFREP with @openfeature/web-sdk and @openfeature/ofrep-web-provider', () => {
@@ -240,10 +272,11 @@ describe('OFREP with @openfeature/web-sdk and @openfeature/ofrep-web-provider', 
       variant: 'on',
     })
     expect(client.getStringValue('header-color', '#000')).toBe('#00f')
-    expect(client.getBooleanDetails('old-banner', false)).toMatchObject({
-      value: false,
-      reason: 'DISABLED',
-    })
+    // docs/flags.md's provider table: the caller's default, reason DISABLED, no error code.
+    const disabled = client.getBooleanDetails('old-banner', true)
+    expect(disabled).toMatchObject({ value: true, reason: 'DISABLED' })
+    expect(disabled.errorCode).toBeUndefined()
+    expect(client.getBooleanValue('old-banner', false)).toBe(false)
     const changed: string[][] = []
     client.addHandler(ProviderEvents.ConfigurationChanged, (e) =>
       changed.push(e?.flagsChanged ?? []),

@@ -80,7 +80,11 @@ describe('KanariProvider', () => {
       'the change to arrive over the stream',
       10_000,
     )
-    expect(await client.getBooleanValue('new-checkout', true)).toBe(true)
+    // docs/flags.md's provider table: the caller's default, reason DISABLED, no error code.
+    const disabled = await client.getBooleanDetails('new-checkout', true)
+    expect(disabled).toMatchObject({ value: true, reason: 'DISABLED' })
+    expect(disabled.errorCode).toBeUndefined()
+    expect(await client.getBooleanValue('new-checkout', false)).toBe(false)
     await waitFor(() => changes.flat().includes('new-checkout'), 'the ConfigurationChanged event')
     daemon.flags.setState('new-checkout', 'ENABLED', 'test')
   })

@@ -1,69 +1,50 @@
 /**
- * The daemon's flags: flag files it watches (hot-reloaded; a file with an error is refused whole and
- * its last good version keeps serving), flags set through the API (they win over files), merged into
- * one compiled flag set. Every change bumps the version, is recorded in the audit log, and is told to
- * listeners (OFREP's and the flag event stream's subscribers).
+ * The daemon's flags: flag files it watches (hot-reloaded off the serving path; a file with an error
+ * is refused whole and its last good version keeps serving), flags set through the API (they win
+ * over files), merged into one compiled flag set that is swapped in whole. Every change bumps the
+ * version, is recorded in the audit log, and is told to listeners (OFREP's and the event stream's).
  */
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs'
-import { basename, dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { ConflictError, InputError, NotFoundError, ValidationError } from '../../errors.js'
 import {
   canonicalJson,
   checkFlagDocument,
+  FlagCompiler,
   FlagSet,
-  resolveRefs,
   type FlagDefinition,
   type FlagDocument,
-  type FlagMetadata,
 } from '../../flags/index.js'
-import { formatFlagProblem, loadFlagFile, type FlagFileProblem } from '../../manifests/flag-file.js'
-import { FlagDb, type AuditAction, type AuditEntry, type ManagedFlag } from './flag-db.js'
+import { formatFlagProblem } from '../../manifests/flag-file.js'
+import { FlagDb, type AuditAction, type AuditEntry } from './flag-db.js'
+import { readFlagFile } from './flag-file-read.js'
+import { SourceReading, takeFlags } from './source-reading.js'
+import {
+  diffServed,
+  mergeFlags,
+  type ApiFlag,
+  type FlagChangeType,
+  type FlagEntry,
+  type Served,
+} from './flag-merge.js'
+import {
+  applyRead,
+  newSource,
+  sourceStatus,
+  unwatchSource,
+  watchSource,
+  type SourceState,
+  type SourceStatus,
+} from './flag-sources.js'
 import { OutcomeCounters } from './outcomes.js'
 
-export type { AuditEntry }
-
-/** How a flag changed, in flagd's event vocabulary. */
-export type FlagChangeType = 'write' | 'update' | 'delete'
+export type { AuditEntry, FlagChangeType, FlagEntry, SourceStatus }
 
 export interface FlagChange {
   /** The configuration version after the change. */
   version: number
   etag: string
   flags: Record<string, { type: FlagChangeType }>
-}
-
-export interface SourceStatus {
-  path: string
-  /** Flags the file defines (its last good version). */
-  flags: number
-  loadedAt: number | null
-  /** Why the file on disk is not what is served (missing, unreadable, invalid), or null. */
-  problem: string | null
-  problems: FlagFileProblem[]
-}
-
-interface SourceState {
-  path: string
-  flags: Map<string, FlagDefinition>
-  metadata: FlagMetadata
-  loadedAt: number | null
-  textHash: string | null
-  problem: string | null
-  problems: FlagFileProblem[]
-  watcher?: FSWatcher
-  timer?: NodeJS.Timeout
-  poll?: NodeJS.Timeout
-  mtimeMs: number
-}
-
-export interface FlagEntry {
-  key: string
-  flag: FlagDefinition
-  /** `api`, or `file:PATH`. */
-  source: string
-  /** Files whose definition of the key is hidden by a later file or by the API. */
-  shadows: string[]
 }
 
 export interface FlagServiceOptions {
@@ -74,21 +55,31 @@ export interface FlagServiceOptions {
   pollMs?: number
 }
 
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
+/** Audit entries of a file change written per transaction, with a turn of the event loop between. */
+const AUDIT_BATCH = 500
 
 export class FlagService {
   readonly db: FlagDb
   readonly outcomes = new OutcomeCounters()
   readonly #sources = new Map<string, SourceState>()
-  readonly #managed = new Map<string, ManagedFlag>()
-  #entries = new Map<string, FlagEntry>()
+  readonly #api = new Map<string, ApiFlag & { updatedAt: number; actor: string }>()
+  readonly #compiler = new FlagCompiler()
+  readonly #reading = new SourceReading({
+    compiler: this.#compiler,
+    sources: () => this.#sources,
+    api: () => this.#api.values(),
+    served: () => this.#served.document,
+    now: () => this.#now(),
+  })
+  #served: Served = mergeFlags([], [])
   #set = new FlagSet({ flags: {} })
   #version = 0
-  #etag = ''
   readonly #listeners = new Set<(change: FlagChange) => void>()
   readonly #log: (line: string) => void
   readonly #now: () => number
   readonly #pollMs: number
+  #audit: Promise<void> = Promise.resolve()
+  #auditQueued = 0
   #closed = false
 
   constructor(options: FlagServiceOptions) {
@@ -96,14 +87,23 @@ export class FlagService {
     this.#log = options.log
     this.#now = options.now ?? Date.now
     this.#pollMs = options.pollMs ?? 2000
-    for (const m of this.db.managed()) this.#managed.set(m.key, m)
+    for (const m of this.db.managed()) this.#api.set(m.key, { ...m, text: canonicalJson(m.flag) })
+    // At start nothing is served yet: the files are read here, before the daemon listens.
     for (const path of this.db.sources()) {
-      const state = this.#newSource(path)
-      this.#load(state)
+      const state = newSource(path)
+      const read = readFlagFile(path, null)
+      applyRead(
+        state,
+        read,
+        read.kind === 'flags' ? takeFlags(state, read.flags).all : state.flags,
+        this.#now(),
+      )
       if (state.problem !== null) this.#log(`flag file ${path}: ${state.problem}`)
+      this.#sources.set(path, state)
       this.#watch(state)
     }
-    this.#rebuild()
+    this.#served = mergeFlags(this.#sources.values(), this.#api.values())
+    this.#set = new FlagSet(this.#served.document, this.#compiler)
   }
 
   /** The compiled flags as served now. */
@@ -117,7 +117,7 @@ export class FlagService {
 
   /** A hash of the served configuration: the same flags give the same tag, across restarts. */
   get etag(): string {
-    return this.#etag
+    return this.#served.etag
   }
 
   /** The served configuration as one flagd document (refs resolved; file metadata merged). */
@@ -126,23 +126,17 @@ export class FlagService {
   }
 
   list(): FlagEntry[] {
-    return [...this.#entries.values()]
+    return [...this.#served.entries.values()]
   }
 
   entry(key: string): FlagEntry {
-    const e = this.#entries.get(key)
+    const e = this.#served.entries.get(key)
     if (e === undefined) throw this.notFound(key)
     return e
   }
 
   sources(): SourceStatus[] {
-    return [...this.#sources.values()].map((s) => ({
-      path: s.path,
-      flags: s.flags.size,
-      loadedAt: s.loadedAt,
-      problem: s.problem,
-      problems: s.problems,
-    }))
+    return [...this.#sources.values()].map(sourceStatus)
   }
 
   onChange(listener: (change: FlagChange) => void): () => void {
@@ -150,14 +144,19 @@ export class FlagService {
     return () => this.#listeners.delete(listener)
   }
 
+  /** Resolves once every change made so far is in the audit log. */
+  async settled(): Promise<void> {
+    await this.#audit
+  }
+
   // ---- sources ----
 
   /** Watches a flag file. A file with errors is refused (nothing changes) with every problem. */
-  addSource(file: string, actor: string): SourceStatus {
+  async addSource(file: string, actor: string): Promise<SourceStatus> {
     const path = resolve(file)
     if (this.#sources.has(path)) throw new ConflictError(`flag file ${path} is already watched`)
-    const state = this.#newSource(path)
-    this.#load(state)
+    const state = newSource(path)
+    await this.#reading.read(state, () => !this.#closed)
     if (state.loadedAt === null) {
       const errors = state.problems.filter((p) => p.severity === 'error')
       throw new ValidationError(
@@ -167,12 +166,13 @@ export class FlagService {
         { hint: 'fix the file and add it again; nothing was changed', details: state.problems },
       )
     }
+    if (this.#sources.has(path)) throw new ConflictError(`flag file ${path} is already watched`)
     this.db.addSource(path, actor, this.#now())
     this.#sources.set(path, state)
     this.#watch(state)
     this.#rebuild(actor, 'file', `file:${path}`)
     this.#log(`watching flag file ${path} (${state.flags.size} flags)`)
-    return this.sources().find((s) => s.path === path) as SourceStatus
+    return sourceStatus(state)
   }
 
   removeSource(file: string, actor: string): void {
@@ -182,106 +182,50 @@ export class FlagService {
       throw new NotFoundError(`flag file ${path} is not watched`, {
         hint: `watched files: ${[...this.#sources.keys()].join(', ') || 'none'}`,
       })
-    this.#unwatch(state)
+    unwatchSource(state)
     this.#sources.delete(path)
     this.db.removeSource(path)
     this.#rebuild(actor, 'file', `file:${path}`)
   }
 
-  #newSource(path: string): SourceState {
-    return {
-      path,
-      flags: new Map(),
-      metadata: {},
-      loadedAt: null,
-      textHash: null,
-      problem: null,
-      problems: [],
-      mtimeMs: -1,
-    }
-  }
-
-  /** Reads the file; on success its flags replace the last good ones. Returns whether they changed. */
-  #load(state: SourceState): boolean {
-    let text: string
-    try {
-      // The stamp before the read: a write during the read is seen by the next check.
-      state.mtimeMs = statSync(state.path).mtimeMs
-      text = readFileSync(state.path, 'utf8')
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      state.problem =
-        code === 'ENOENT' ? 'the file is missing' : `cannot be read (${code ?? String(err)})`
-      state.problems = []
-      return false
-    }
-    const hash = sha1(text)
-    if (hash === state.textHash) return false
-    const loaded = loadFlagFile(text, state.path)
-    state.problems = loaded.problems
-    if (loaded.document === undefined) {
-      const errors = loaded.problems.filter((p) => p.severity === 'error')
-      state.problem = `${errors.length} problem${errors.length === 1 ? '' : 's'} (${errors.map(formatFlagProblem).join('; ')})${state.loadedAt === null ? '' : '; its last good version keeps serving'}`
-      state.textHash = hash
-      return false
-    }
-    const doc = loaded.document
-    const evaluators = doc.$evaluators ?? {}
-    state.flags = new Map(
-      Object.entries(doc.flags).map(([key, flag]) => {
-        if (flag.targeting === undefined || doc.$evaluators === undefined) return [key, flag]
-        return [key, { ...flag, targeting: resolveRefs(flag.targeting, evaluators) }]
-      }),
-    )
-    state.metadata = doc.metadata ?? {}
-    state.loadedAt = this.#now()
-    state.textHash = hash
-    state.problem = null
-    return true
-  }
-
   #watch(state: SourceState): void {
-    const reload = () => {
-      if (state.timer !== undefined) clearTimeout(state.timer)
-      state.timer = setTimeout(() => this.#reload(state), 100)
+    watchSource(state, this.#pollMs, () => void this.#reload(state))
+  }
+
+  /** Reads the file again (one read at a time per file) and serves its flags if they changed. */
+  async #reload(state: SourceState): Promise<void> {
+    if (state.reading) {
+      state.again = true
+      return
     }
+    state.reading = true
     try {
-      // The directory, not the file: editors save by writing a new file and renaming it over.
-      state.watcher = watch(dirname(state.path), (_event, name) => {
-        if (name === null || name === basename(state.path)) reload()
-      })
-      state.watcher.on('error', () => undefined)
-    } catch {
-      // the directory is gone: the stat poll below notices when it comes back
-    }
-    state.poll = setInterval(() => {
-      let mtime: number
-      try {
-        mtime = existsSync(state.path) ? statSync(state.path).mtimeMs : -1
-      } catch {
-        mtime = -1
+      for (let again = true; again; again = this.#takeAgain(state)) {
+        const before = state.problem
+        const changed = await this.#reading.read(
+          state,
+          () => !this.#closed && this.#sources.get(state.path) === state,
+        )
+        if (this.#closed || this.#sources.get(state.path) !== state) return
+        if (state.problem !== null && state.problem !== before)
+          this.#log(`flag file ${state.path}: ${state.problem}`)
+        if (changed) {
+          this.#log(`flag file ${state.path} reloaded (${state.flags.size} flags)`)
+          this.#rebuild(`file:${state.path}`, 'file', `file:${state.path}`)
+        }
       }
-      if (mtime !== state.mtimeMs) reload()
-    }, this.#pollMs)
-    state.poll.unref()
-  }
-
-  #unwatch(state: SourceState): void {
-    state.watcher?.close()
-    if (state.timer !== undefined) clearTimeout(state.timer)
-    if (state.poll !== undefined) clearInterval(state.poll)
-  }
-
-  #reload(state: SourceState): void {
-    if (this.#closed || !this.#sources.has(state.path)) return
-    const before = state.problem
-    const changed = this.#load(state)
-    if (state.problem !== null && state.problem !== before)
-      this.#log(`flag file ${state.path}: ${state.problem}`)
-    if (changed) {
-      this.#log(`flag file ${state.path} reloaded (${state.flags.size} flags)`)
-      this.#rebuild(`file:${state.path}`, 'file', `file:${state.path}`)
+    } catch (err) {
+      if (!this.#closed) this.#log(`flag file ${state.path}: reloading failed: ${String(err)}`)
+    } finally {
+      state.reading = false
     }
+  }
+
+  /** Whether the file changed again while it was read (and clears that). */
+  #takeAgain(state: SourceState): boolean {
+    const again = state.again
+    state.again = false
+    return again
   }
 
   // ---- changes through the API ----
@@ -298,13 +242,21 @@ export class FlagService {
       )
     const definition = checked.document.flags[key] as FlagDefinition
     const at = this.#now()
-    this.#managed.set(key, { key, flag: definition, updatedAt: at, actor })
+    const previous = this.#api.get(key)
+    this.#api.set(key, {
+      key,
+      flag: definition,
+      text: canonicalJson(definition),
+      updatedAt: at,
+      actor,
+    })
     try {
       this.#rebuild(actor, action, 'api', (audit) =>
         this.db.change(key, definition, at, actor, audit),
       )
     } catch (err) {
-      this.#reloadManaged()
+      if (previous === undefined) this.#api.delete(key)
+      else this.#api.set(key, previous)
       throw err
     }
     return this.entry(key)
@@ -332,8 +284,9 @@ export class FlagService {
 
   /** Removes the flag set through the API; a file's definition of the key serves again. */
   deleteFlag(key: string, actor: string): { servedFrom: string | null } {
-    if (!this.#managed.has(key)) {
-      const e = this.#entries.get(key)
+    const previous = this.#api.get(key)
+    if (previous === undefined) {
+      const e = this.#served.entries.get(key)
       if (e !== undefined)
         throw new ConflictError(`flag ${key} comes from ${e.source}, not from the API`, {
           hint: 'remove it from that file, or stop watching the file with `kanari flags unwatch`',
@@ -341,23 +294,18 @@ export class FlagService {
       throw this.notFound(key)
     }
     const at = this.#now()
-    this.#managed.delete(key)
+    this.#api.delete(key)
     try {
       this.#rebuild(actor, 'delete', null, (audit) => this.db.change(key, null, at, actor, audit))
     } catch (err) {
-      this.#reloadManaged()
+      this.#api.set(key, previous)
       throw err
     }
-    return { servedFrom: this.#entries.get(key)?.source ?? null }
-  }
-
-  #reloadManaged(): void {
-    this.#managed.clear()
-    for (const m of this.db.managed()) this.#managed.set(m.key, m)
+    return { servedFrom: this.#served.entries.get(key)?.source ?? null }
   }
 
   notFound(key: string): NotFoundError {
-    const known = [...this.#entries.keys()]
+    const known = [...this.#served.entries.keys()]
     return new NotFoundError(`flag ${key} not found`, {
       hint:
         known.length === 0
@@ -369,84 +317,31 @@ export class FlagService {
   // ---- merging ----
 
   /**
-   * Merges files (in the order added, later wins) and API flags (win over files), compiles, and when
-   * anything changed: persists through `persist` (with the audit entries), then bumps the version
-   * and tells listeners.
+   * Merges files and API flags and, when anything changed: persists through `persist` (with the
+   * audit entries; a file's changes are recorded after, in batches), swaps the compiled set in,
+   * bumps the version and tells listeners. Flags compiled ahead are not compiled again.
    */
   #rebuild(
-    actor = 'daemon',
-    action: AuditAction = 'file',
-    source: string | null = null,
+    actor: string,
+    action: AuditAction,
+    source: string | null,
     persist?: (audit: Omit<AuditEntry, 'id'>[]) => void,
   ): void {
-    const entries = new Map<string, FlagEntry>()
-    const metadata: FlagMetadata = {}
-    for (const s of this.#sources.values()) {
-      Object.assign(metadata, s.metadata)
-      for (const [key, flag] of s.flags) {
-        const shadowed = entries.get(key)
-        entries.set(key, {
-          key,
-          flag,
-          source: `file:${s.path}`,
-          shadows: shadowed === undefined ? [] : [...shadowed.shadows, shadowed.source],
-        })
-      }
-    }
-    for (const m of this.#managed.values()) {
-      const shadowed = entries.get(m.key)
-      entries.set(m.key, {
-        key: m.key,
-        flag: m.flag,
-        source: 'api',
-        shadows: shadowed === undefined ? [] : [...shadowed.shadows, shadowed.source],
-      })
-    }
-    const flags: Record<string, FlagDefinition> = {}
-    for (const [k, e] of entries) flags[k] = e.flag
-    const document: FlagDocument =
-      Object.keys(metadata).length === 0 ? { flags } : { flags, metadata }
-    const changes: Record<string, { type: FlagChangeType }> = {}
-    const audit: Omit<AuditEntry, 'id'>[] = []
-    const at = this.#now()
-    for (const [key, e] of entries) {
-      const old = this.#entries.get(key)
-      if (old === undefined) changes[key] = { type: 'write' }
-      else if (canonicalJson(old.flag) !== canonicalJson(e.flag)) changes[key] = { type: 'update' }
-      else continue
-      audit.push({
-        at,
-        actor,
-        action,
-        key,
-        before: old?.flag ?? null,
-        after: e.flag,
-        source: e.source,
-      })
-    }
-    for (const [key, old] of this.#entries)
-      if (!entries.has(key)) {
-        changes[key] = { type: 'delete' }
-        audit.push({ at, actor, action, key, before: old.flag, after: null, source })
-      }
-    const first = this.#etag === ''
-    if (!first && Object.keys(changes).length === 0 && persist === undefined) return
+    const served = mergeFlags(this.#sources.values(), this.#api.values())
+    const { changes, audit } = diffServed(this.#served, served, {
+      at: this.#now(),
+      actor,
+      action,
+      source,
+    })
+    if (Object.keys(changes).length === 0 && persist === undefined) return
+    const set = new FlagSet(served.document, this.#compiler)
     persist?.(audit)
-    if (persist === undefined && !first && audit.length > 0) {
-      try {
-        this.db.record(audit)
-      } catch (err) {
-        this.#log(
-          `flags: could not record changes from ${source ?? actor} in the audit log: ${String(err)}`,
-        )
-      }
-    }
-    this.#entries = entries
-    this.#set = new FlagSet(document)
-    this.#etag = sha1(canonicalJson(document)).slice(0, 20)
-    if (first) return
+    if (persist === undefined && audit.length > 0) this.#record(audit, source ?? actor)
+    this.#served = served
+    this.#set = set
     this.#version++
-    const change: FlagChange = { version: this.#version, etag: this.#etag, flags: changes }
+    const change: FlagChange = { version: this.#version, etag: served.etag, flags: changes }
     for (const l of this.#listeners) {
       try {
         l(change)
@@ -456,14 +351,38 @@ export class FlagService {
     }
   }
 
+  /**
+   * Records a file's changes in the audit log: a few at once, many a batch per turn so that a large
+   * file never stalls requests (in order: a later change waits for an earlier one's batches).
+   */
+  #record(audit: Omit<AuditEntry, 'id'>[], from: string): void {
+    const write = (batch: Omit<AuditEntry, 'id'>[]) => {
+      try {
+        if (!this.#closed) this.db.record(batch)
+      } catch (err) {
+        this.#log(`flags: could not record changes from ${from} in the audit log: ${String(err)}`)
+      }
+    }
+    if (this.#auditQueued === 0 && audit.length <= AUDIT_BATCH) return write(audit)
+    this.#auditQueued++
+    this.#audit = this.#audit.then(async () => {
+      for (let i = 0; i < audit.length; i += AUDIT_BATCH) {
+        await nextTurn()
+        write(audit.slice(i, i + AUDIT_BATCH))
+      }
+      this.#auditQueued--
+    })
+  }
+
   audit(options: { key?: string; limit?: number } = {}): AuditEntry[] {
     return this.db.audit(options)
   }
 
   close(): void {
     this.#closed = true
-    for (const s of this.#sources.values()) this.#unwatch(s)
+    for (const s of this.#sources.values()) unwatchSource(s)
     this.#listeners.clear()
+    this.#reading.close()
     this.db.close()
   }
 }
