@@ -132,6 +132,36 @@ function containerPort(src: Source): number | undefined {
   return undefined
 }
 
+/** spec.workload: the Deployment referenced, or (from an inline pod template) one to create. */
+function workloadOf(src: Source, ctx: ImportContext, name: string): Doc {
+  const ref = ['spec', 'workloadRef']
+  const refKind = src.get([...ref, 'kind'])
+  const refName = src.get([...ref, 'name'])
+  if (refKind === 'Deployment' && typeof refName === 'string') {
+    src.take([...ref, 'kind'])
+    src.take([...ref, 'name'])
+    const apiVersion = src.string([...ref, 'apiVersion'])
+    const targetRef = {
+      ...(apiVersion === undefined ? {} : { apiVersion }),
+      kind: 'Deployment',
+      name: refName,
+    }
+    src.drop(
+      [...ref, 'scaleDown'],
+      'Kanari never scales the referenced Deployment itself; it runs its own copy per revision',
+    )
+    return { targetRef }
+  }
+  if (src.has(ref))
+    src.drop(ref, `Kanari references a Deployment; a ${String(refKind)} cannot be referenced`)
+  ctx.note(
+    src,
+    src.has(ref) ? ref : ['spec', 'template'],
+    `spec.workload.targetRef is Deployment/${name}: create that Deployment from the pod template (Kanari references a Deployment rather than embedding a pod template)`,
+  )
+  return { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name } }
+}
+
 export function convertArgoRollout(
   src: Source,
   ctx: ImportContext,
@@ -143,35 +173,7 @@ export function convertArgoRollout(
   const replicas = src.number(['spec', 'replicas'])
   if (replicas !== undefined) spec.replicas = replicas
 
-  // The workload: a Deployment referenced, or (from an inline pod template) one to create.
-  const ref = ['spec', 'workloadRef']
-  const refKind = src.get([...ref, 'kind'])
-  const refName = src.get([...ref, 'name'])
-  if (refKind === 'Deployment' && typeof refName === 'string') {
-    src.take([...ref, 'kind'])
-    src.take([...ref, 'name'])
-    const apiVersion = src.string([...ref, 'apiVersion'])
-    spec.workload = {
-      targetRef: {
-        ...(apiVersion === undefined ? {} : { apiVersion }),
-        kind: 'Deployment',
-        name: refName,
-      },
-    }
-    src.drop(
-      [...ref, 'scaleDown'],
-      'Kanari never scales the referenced Deployment itself; it runs its own copy per revision',
-    )
-  } else {
-    spec.workload = { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name } }
-    if (src.has(ref))
-      src.drop(ref, `Kanari references a Deployment; a ${String(refKind)} cannot be referenced`)
-    ctx.note(
-      src,
-      src.has(ref) ? ref : ['spec', 'template'],
-      `spec.workload.targetRef is Deployment/${name}: create that Deployment from the pod template (Kanari references a Deployment rather than embedding a pod template)`,
-    )
-  }
+  spec.workload = workloadOf(src, ctx, name)
   const port = containerPort(src)
   src.drop(
     ['spec', 'template'],

@@ -49,6 +49,7 @@ function renderQuery(
   return { rendered, missing }
 }
 
+/** A metric of the Canary's analysis, or undefined when it cannot be one of Kanari's (with why). */
 export function metricOf(
   src: Source,
   at: Path,
@@ -62,26 +63,8 @@ export function metricOf(
     return undefined
   }
   const builtin = BUILTIN[name]
-  const ref = [...at, 'templateRef']
-  if (builtin !== undefined && !src.has(ref) && !src.has([...at, 'query'])) {
-    src.take([...at, 'name'])
-    const range = thresholdRange(src, at) ?? {}
-    const legacy = src.number([...at, 'threshold'])
-    if (legacy !== undefined && range[builtin.bound] === undefined) range[builtin.bound] = legacy
-    src.drop(
-      [...at, 'interval'],
-      "the query window of Flagger's builtin metric; Kanari's builtin metrics count the requests of each analysis interval",
-    )
-    ctx.note(
-      src,
-      [...at, 'name'],
-      `${name} is Kanari's builtin ${builtin.name}${builtin.name === 'latency-p99' ? ' (ms)' : ' (percent)'}, measured by Kanari from the traffic it routes`,
-    )
-    return {
-      name: builtin.name,
-      ...(Object.keys(range).length > 0 ? { thresholdRange: range } : {}),
-    }
-  }
+  if (builtin !== undefined && !src.has([...at, 'templateRef']) && !src.has([...at, 'query']))
+    return builtinMetric(src, at, name, builtin, ctx)
   const interval = src.get([...at, 'interval'])
   const vars = { ...canary.vars, interval: typeof interval === 'string' ? interval : '1m' }
   const variables: Record<string, string> = {}
@@ -89,53 +72,12 @@ export function metricOf(
     const v = src.string([...at, 'templateVariables', key])
     if (v !== undefined) variables[key] = v
   }
-  let address: string | undefined
-  let from: Source = src
-  let queryAt: Path = [...at, 'query']
-  if (src.has(ref)) {
-    const tName = src.get([...ref, 'name'])
-    const tNamespace = src.get([...ref, 'namespace'])
-    const template =
-      typeof tName === 'string'
-        ? objects.metricTemplate(
-            tName,
-            typeof tNamespace === 'string' ? tNamespace : canary.namespace,
-          )
-        : undefined
-    if (template === undefined) {
-      src.drop(
-        at,
-        `MetricTemplate ${String(tName)} is not among the input files; add it to -f to carry this metric over`,
-      )
-      return undefined
-    }
-    objects.use(template)
-    src.take(ref)
-    const type = template.get(['spec', 'provider', 'type'])
-    if (type !== undefined && type !== 'prometheus') {
-      src.drop(
-        at,
-        `its MetricTemplate queries ${JSON.stringify(type)}: Kanari measures with prometheus, web, command or its builtin metrics`,
-      )
-      return undefined
-    }
-    from = template
-    queryAt = ['spec', 'query']
-    address = template.get(['spec', 'provider', 'address']) as string | undefined
-    if (typeof address !== 'string') address = canary.metricsServer
-  } else if (src.has([...at, 'query'])) {
-    address = canary.metricsServer
-    if (address === undefined) {
-      src.drop(
-        at,
-        'an inline query needs spec.metricsServer (the Prometheus to ask); none is given',
-      )
-      return undefined
-    }
-  } else {
-    src.drop(at, `${name} is not one of Flagger's builtin metrics and has no templateRef or query`)
+  const query = querySource(src, at, name, canary, objects)
+  if (typeof query === 'string') {
+    src.drop(at, query)
     return undefined
   }
+  const { from, queryAt, address } = query
   const raw = from.get(queryAt)
   if (typeof raw !== 'string' || typeof address !== 'string') {
     src.drop(at, 'its MetricTemplate has no query or no provider address')
@@ -157,6 +99,77 @@ export function metricOf(
   if (range !== undefined) out.thresholdRange = range
   else if (legacy !== undefined) out.thresholdRange = { max: legacy }
   return out
+}
+
+/** One of Flagger's builtin metrics as Kanari's, with its bound from thresholdRange or threshold. */
+function builtinMetric(
+  src: Source,
+  at: Path,
+  name: string,
+  builtin: { name: string; bound: 'min' | 'max' },
+  ctx: ImportContext,
+): Doc {
+  src.take([...at, 'name'])
+  const range = thresholdRange(src, at) ?? {}
+  const legacy = src.number([...at, 'threshold'])
+  if (legacy !== undefined && range[builtin.bound] === undefined) range[builtin.bound] = legacy
+  src.drop(
+    [...at, 'interval'],
+    "the query window of Flagger's builtin metric; Kanari's builtin metrics count the requests of each analysis interval",
+  )
+  ctx.note(
+    src,
+    [...at, 'name'],
+    `${name} is Kanari's builtin ${builtin.name}${builtin.name === 'latency-p99' ? ' (ms)' : ' (percent)'}, measured by Kanari from the traffic it routes`,
+  )
+  return {
+    name: builtin.name,
+    ...(Object.keys(range).length > 0 ? { thresholdRange: range } : {}),
+  }
+}
+
+/**
+ * Where a metric's query and Prometheus are: its MetricTemplate (the template's address, else
+ * spec.metricsServer), or an inline query with spec.metricsServer; else why it has none.
+ */
+function querySource(
+  src: Source,
+  at: Path,
+  name: string,
+  canary: MetricScope,
+  objects: FlaggerObjects,
+): { from: Source; queryAt: Path; address: string | undefined } | string {
+  const ref = [...at, 'templateRef']
+  if (src.has(ref)) {
+    const tName = src.get([...ref, 'name'])
+    const tNamespace = src.get([...ref, 'namespace'])
+    const template =
+      typeof tName === 'string'
+        ? objects.metricTemplate(
+            tName,
+            typeof tNamespace === 'string' ? tNamespace : canary.namespace,
+          )
+        : undefined
+    if (template === undefined)
+      return `MetricTemplate ${String(tName)} is not among the input files; add it to -f to carry this metric over`
+    objects.use(template)
+    src.take(ref)
+    const type = template.get(['spec', 'provider', 'type'])
+    if (type !== undefined && type !== 'prometheus')
+      return `its MetricTemplate queries ${JSON.stringify(type)}: Kanari measures with prometheus, web, command or its builtin metrics`
+    const address = template.get(['spec', 'provider', 'address'])
+    return {
+      from: template,
+      queryAt: ['spec', 'query'],
+      address: typeof address === 'string' ? address : canary.metricsServer,
+    }
+  }
+  if (src.has([...at, 'query'])) {
+    if (canary.metricsServer === undefined)
+      return 'an inline query needs spec.metricsServer (the Prometheus to ask); none is given'
+    return { from: src, queryAt: [...at, 'query'], address: canary.metricsServer }
+  }
+  return `${name} is not one of Flagger's builtin metrics and has no templateRef or query`
 }
 
 /** The parts of a MetricTemplate not already read into the metrics that use it. */

@@ -90,7 +90,11 @@ function finder(inputs: Input[], kind: ImportedKind) {
   }
 }
 
-export function importManifests(files: SourceFile[], options: ImportOptions = {}): ImportResult {
+/** The objects to convert and those left alone; throws when the input cannot be imported. */
+function readInputs(
+  files: SourceFile[],
+  options: ImportOptions,
+): { inputs: Input[]; leftAlone: LeftAlone[] } {
   const loaded: LoadedDocument[] = []
   const problems: SpecProblem[] = []
   for (const f of files) {
@@ -128,8 +132,11 @@ export function importManifests(files: SourceFile[], options: ImportOptions = {}
       leftAlone.map(asProblem),
       `pass the files that hold ${KNOWN} manifests with -f`,
     )
+  return { inputs, leftAlone }
+}
 
-  const ctx = new ImportContext()
+/** ClusterAnalysisTemplate names as Kanari's: one named like an AnalysisTemplate gets `-cluster`. */
+function clusterTemplateNames(inputs: Input[]): Map<string, string> {
   // One kind of template in Kanari: a ClusterAnalysisTemplate named like an AnalysisTemplate is renamed.
   const templateNames = new Set(
     inputs
@@ -143,7 +150,32 @@ export function importManifests(files: SourceFile[], options: ImportOptions = {}
       const base = kanariName(name)
       renames.set(name, templateNames.has(base) ? kanariName(`${base}-cluster`) : base)
     }
+  return renames
+}
 
+/** What is left of Flagger's MetricTemplates and AlertProviders once the Canaries used them. */
+function finishFlaggerObjects(inputs: Input[], used: ReadonlySet<Source>): void {
+  for (const { src, kind } of inputs) {
+    if (kind !== 'MetricTemplate' && kind !== 'AlertProvider') continue
+    if (!used.has(src)) {
+      src.take(['apiVersion'])
+      src.take(['kind'])
+      src.take(['metadata'])
+      src.drop(
+        ['spec'],
+        `no Canary of the input uses this ${kind}: Kanari has no ${kind} object; it is carried into the Canaries that use it`,
+      )
+      continue
+    }
+    if (kind === 'MetricTemplate') finishMetricTemplate(src)
+    else finishAlertProvider(src)
+  }
+}
+
+export function importManifests(files: SourceFile[], options: ImportOptions = {}): ImportResult {
+  const { inputs, leftAlone } = readInputs(files, options)
+  const ctx = new ImportContext()
+  const renames = clusterTemplateNames(inputs)
   const used = new Set<Source>()
   const objects: FlaggerObjects = {
     metricTemplate: finder(inputs, 'MetricTemplate'),
@@ -174,21 +206,7 @@ export function importManifests(files: SourceFile[], options: ImportOptions = {}
         break
     }
   }
-  for (const { src, kind } of inputs) {
-    if (kind !== 'MetricTemplate' && kind !== 'AlertProvider') continue
-    if (!used.has(src)) {
-      src.take(['apiVersion'])
-      src.take(['kind'])
-      src.take(['metadata'])
-      src.drop(
-        ['spec'],
-        `no Canary of the input uses this ${kind}: Kanari has no ${kind} object; it is carried into the Canaries that use it`,
-      )
-      continue
-    }
-    if (kind === 'MetricTemplate') finishMetricTemplate(src)
-    else finishAlertProvider(src)
-  }
+  finishFlaggerObjects(inputs, used)
 
   const notCarried = inputs.flatMap(({ src }) => src.notCarried())
   // Notes in the order of the input: file by file, line by line.
