@@ -1,10 +1,11 @@
 /**
  * Argo Rollouts' AnalysisTemplate and ClusterAnalysisTemplate as Kanari AnalysisTemplates, and the
- * metrics and analysis references they share with a Rollout: prometheus and web providers, counts,
- * limits and conditions, args with values.
+ * metrics and analysis references they share with a Rollout: prometheus, web and job providers,
+ * counts, limits and conditions, args with values.
  */
 import { WEB_METRIC_METHODS } from '../analysis/vocabulary.js'
 import { kanariCondition } from './conditions.js'
+import { jobOf, prometheusOf, webOf } from './argo-metric-providers.js'
 import { KANARI_API_VERSION, metadataOf, type Doc, type ImportContext } from './context.js'
 import type { Path, Source } from './source.js'
 
@@ -16,11 +17,11 @@ export function metricOf(src: Source, at: Path, ctx: ImportContext): Doc | undef
   const provider = [...at, 'provider']
   const kinds = src.keys(provider)
   const kind = kinds[0]
-  if (kinds.length !== 1 || (kind !== 'prometheus' && kind !== 'web')) {
+  if (kinds.length !== 1 || (kind !== 'prometheus' && kind !== 'web' && kind !== 'job')) {
     src.drop(
       at,
       kinds.length === 1
-        ? `the ${kind ?? ''} provider: Kanari measures with prometheus, web, command or its builtin metrics; rewrite this metric for one of them`
+        ? `the ${kind ?? ''} provider: Kanari measures with prometheus, web, job, command or its builtin metrics; rewrite this metric for one of them`
         : 'a metric needs exactly one provider',
     )
     return undefined
@@ -40,8 +41,15 @@ export function metricOf(src: Source, at: Path, ctx: ImportContext): Doc | undef
   const converted =
     kind === 'prometheus'
       ? prometheusOf(src, [...provider, kind])
-      : webOf(src, [...provider, kind], ctx)
+      : kind === 'web'
+        ? webOf(src, [...provider, kind], ctx)
+        : jobOf(src, [...provider, kind])
+  if (typeof converted === 'string') {
+    src.drop(at, converted)
+    return undefined
+  }
   const m: Doc = { name: src.string([...at, 'name']) ?? '' }
+  if (kind === 'job') jobCondition(src, at, m, ctx)
   for (const key of ['interval', 'initialDelay'] as const) {
     const v = src.get([...at, key])
     if (typeof v === 'string' || typeof v === 'number') m[key] = src.take([...at, key])
@@ -58,7 +66,7 @@ export function metricOf(src: Source, at: Path, ctx: ImportContext): Doc | undef
     )
   for (const key of ['successCondition', 'failureCondition'] as const) {
     const source = src.get([...at, key])
-    if (typeof source !== 'string') continue
+    if (typeof source !== 'string' || kind === 'job') continue
     const c = kanariCondition(source)
     if ('error' in c) src.drop([...at, key], c.error)
     else {
@@ -86,61 +94,22 @@ export function metricOf(src: Source, at: Path, ctx: ImportContext): Doc | undef
   return m
 }
 
-function prometheusOf(src: Source, at: Path): Doc {
-  const out: Doc = {
-    address: src.string([...at, 'address']) ?? '',
-    query: src.string([...at, 'query']) ?? '',
-  }
-  const timeout = src.number([...at, 'timeout'])
-  if (timeout !== undefined) out.timeout = timeout
-  src.drop([...at, 'headers'], "Kanari's prometheus provider sends no extra headers")
-  src.drop(
-    [...at, 'authentication'],
-    "credentials do not belong in a spec; Kanari's prometheus provider reads them from the environment or a file",
-  )
-  src.drop([...at, 'insecure'], 'Kanari always verifies TLS certificates')
-  src.drop(
-    [...at, 'rangeQuery'],
-    "Kanari's prometheus metrics are instant queries; fold the range into the query ([5m])",
-  )
-  return out
-}
-
-function webOf(src: Source, at: Path, ctx: ImportContext): Doc {
-  const out: Doc = { url: src.string([...at, 'url']) ?? '' }
-  const method = src.string([...at, 'method'])
-  if (method !== undefined) out.method = method
-  const headers: Record<string, string> = {}
-  src.items([...at, 'headers']).forEach((h, i) => {
-    const key = src.string([...at, 'headers', i, 'key'])
-    const value = src.string([...at, 'headers', i, 'value'])
-    if (key !== undefined && value !== undefined) headers[key] = value
-  })
-  if (Object.keys(headers).length > 0) out.headers = headers
-  const body = src.string([...at, 'body'])
-  if (body !== undefined) out.body = body
-  const jsonBody = src.get([...at, 'jsonBody'])
-  if (jsonBody !== undefined) {
-    src.take([...at, 'jsonBody'])
-    out.body = JSON.stringify(jsonBody)
-  }
-  const path = src.string([...at, 'jsonPath'])
-  if (path === undefined) {
-    out.jsonPath = '$'
-    ctx.note(
-      src,
-      at,
-      'jsonPath set to $ (the whole answer): Kanari reads JSON answers only, so a plain-text answer needs a JSON endpoint',
+/**
+ * Argo judges a job metric by the Job alone: succeeded is a success, failed a failure. Kanari's job
+ * measures 1 or 0, so the condition says the same; conditions of Argo's own are never evaluated.
+ */
+function jobCondition(src: Source, at: Path, m: Doc, ctx: ImportContext): void {
+  m.successCondition = 'result == 1'
+  for (const key of ['successCondition', 'failureCondition'])
+    src.drop(
+      [...at, key],
+      'Argo Rollouts judges a job metric by whether its Job succeeded, not by a condition',
     )
-  } else out.jsonPath = path.replace(/^\{(.*)\}$/s, '$1').trim()
-  const timeout = src.number([...at, 'timeoutSeconds'])
-  if (timeout !== undefined) out.timeout = timeout
-  src.drop([...at, 'insecure'], 'Kanari always verifies TLS certificates')
-  src.drop(
-    [...at, 'authentication'],
-    'credentials do not belong in a spec; use a header whose value comes from an arg',
+  ctx.note(
+    src,
+    [...at, 'provider', 'job'],
+    "successCondition is result == 1: Kanari's job provider measures 1 when the Job succeeds, 0 when it fails (on Kubernetes only; in local mode use the command provider)",
   )
-  return out
 }
 
 /** `args`: names with values; values from elsewhere are given up with why. */

@@ -1,30 +1,37 @@
 /**
  * `kanari import`: Argo Rollouts (Rollout, AnalysisTemplate, ClusterAnalysisTemplate) and Flagger
  * (Canary, MetricTemplate, AlertProvider) manifests in, Kanari's out — with every input field that
- * could not be carried over, where it was and why, notes on what to set by hand, and what `kanari
- * lint` says of the result. Input it cannot read (not YAML, a kind it does not convert) is refused
- * whole, with every problem at once.
+ * could not be carried over, where it was and why, every other object of the input left alone, notes
+ * on what to set by hand, and what `kanari lint` says of the result. Input it cannot read (not YAML,
+ * not an object, a version of a kind it does not read) is refused whole, with every problem at once;
+ * so, with `strict`, is an object it would leave alone.
  */
 import { stringify } from 'yaml'
 import { InputError } from '../errors.js'
 import { checkRolloutSet, type SourceFile } from '../manifests/rollout-set.js'
 import { loadDocuments, type LoadedDocument } from '../spec/load.js'
 import { formatProblem, type SpecProblem } from '../spec/problems.js'
-import { quote } from '../spec/shown-value.js'
 import { convertAnalysisTemplate } from './argo-analysis.js'
 import { convertArgoRollout } from './argo-rollout.js'
-import { ImportContext, kanariName, type Doc, type ImportNote } from './context.js'
 import {
-  convertFlaggerCanary,
-  finishAlertProvider,
-  finishMetricTemplate,
-  type FlaggerObjects,
-} from './flagger-canary.js'
+  classify,
+  formatLeftAlone,
+  KNOWN,
+  nameOf,
+  type ImportedKind,
+  type LeftAlone,
+} from './classify.js'
+import { ImportContext, kanariName, type Doc, type ImportNote } from './context.js'
+import { convertFlaggerCanary, type FlaggerObjects } from './flagger-canary.js'
+import { finishAlertProvider } from './flagger-alerts.js'
+import { finishMetricTemplate } from './flagger-metrics.js'
 import { Source, type NotCarried } from './source.js'
 
 export interface ImportResult {
   /** Kanari manifests, in the order of the input objects they come from. */
   documents: Doc[]
+  /** Every other Kubernetes object of the input, not converted, with where and why. */
+  leftAlone: LeftAlone[]
   /** Every input field that is not in the output, with where and why. */
   notCarried: NotCarried[]
   /** What to set or check by hand. */
@@ -33,17 +40,10 @@ export interface ImportResult {
   lint: SpecProblem[]
 }
 
-/** The kinds `kanari import` converts, by API group version. */
-export const IMPORTED_KINDS = {
-  'argoproj.io/v1alpha1': ['Rollout', 'AnalysisTemplate', 'ClusterAnalysisTemplate'],
-  'flagger.app/v1beta1': ['Canary', 'MetricTemplate', 'AlertProvider'],
-} as const
-
-type ImportedKind = (typeof IMPORTED_KINDS)[keyof typeof IMPORTED_KINDS][number]
-
-const KNOWN = Object.entries(IMPORTED_KINDS)
-  .map(([apiVersion, kinds]) => `${kinds.join(', ')} (${apiVersion})`)
-  .join(' and ')
+export interface ImportOptions {
+  /** Refuse the whole input when it holds an object import would leave alone. */
+  strict?: boolean
+}
 
 /** The name the result is linted under: its lines are those of the YAML printed. */
 export const RESULT_NAME = '<import result>'
@@ -53,34 +53,25 @@ interface Input {
   kind: ImportedKind
 }
 
-/** The kind of a document, or the problem that keeps it from being imported. */
-function classify(doc: LoadedDocument): { kind: ImportedKind } | { problem: string } {
-  const v = doc.value
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    return { problem: 'is not a Kubernetes object (a mapping with apiVersion and kind)' }
-  const { apiVersion, kind } = v as { apiVersion?: unknown; kind?: unknown }
-  if (typeof kind !== 'string' || typeof apiVersion !== 'string')
-    return { problem: 'is not a Kubernetes object: apiVersion and kind must be strings' }
-  const kinds = (IMPORTED_KINDS as Record<string, readonly string[]>)[apiVersion]
-  if (kinds?.includes(kind) === true) return { kind: kind as ImportedKind }
-  if (apiVersion.startsWith('kanari.dev/'))
-    return { problem: `${kind} is already a Kanari manifest: check it with \`kanari lint\`` }
-  const group = apiVersion.split('/')[0]
-  const other = Object.entries(IMPORTED_KINDS).find(
-    ([v, ks]) => v.split('/')[0] === group && (ks as readonly string[]).includes(kind),
-  )
-  if (other !== undefined)
-    return {
-      problem: `${kind} of ${quote(apiVersion)} is a version kanari import does not read; it reads ${other[0]}`,
-    }
-  return {
-    problem: `kind ${quote(kind)} (apiVersion ${quote(apiVersion)}) is not one kanari import converts; it converts ${KNOWN}`,
-  }
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`
 }
 
-function nameOf(doc: LoadedDocument): string {
-  const name = (doc.value as { metadata?: { name?: unknown } }).metadata?.name
-  return typeof name === 'string' ? name : '?'
+/** The refusal of the whole input: every problem at once, and nothing converted. */
+function refuse(what: string, problems: SpecProblem[], hint: string): InputError {
+  return new InputError(`cannot import: ${what}:\n  ${problems.map(formatProblem).join('\n  ')}`, {
+    hint: `${hint}; nothing was converted`,
+    details: problems,
+  })
+}
+
+function asProblem(o: LeftAlone): SpecProblem {
+  return {
+    file: o.file,
+    line: o.line,
+    path: '',
+    message: `${o.kind}/${o.name} (${o.apiVersion}) is not converted: ${o.reason}`,
+  }
 }
 
 function namespaceOf(src: Source): string | undefined {
@@ -99,7 +90,11 @@ function finder(inputs: Input[], kind: ImportedKind) {
   }
 }
 
-export function importManifests(files: SourceFile[]): ImportResult {
+/** The objects to convert and those left alone; throws when the input cannot be imported. */
+function readInputs(
+  files: SourceFile[],
+  options: ImportOptions,
+): { inputs: Input[]; leftAlone: LeftAlone[] } {
   const loaded: LoadedDocument[] = []
   const problems: SpecProblem[] = []
   for (const f of files) {
@@ -110,21 +105,38 @@ export function importManifests(files: SourceFile[]): ImportResult {
       problems.push({ file: f.name, line: 1, path: '', message: 'has no documents' })
   }
   const inputs: Input[] = []
+  const leftAlone: LeftAlone[] = []
   for (const doc of loaded) {
     const c = classify(doc)
     if ('kind' in c) inputs.push({ src: new Source(doc, `${c.kind}/${nameOf(doc)}`), kind: c.kind })
+    else if ('leftAlone' in c) leftAlone.push(c.leftAlone)
     else problems.push({ file: doc.file, line: doc.lineOf([]), path: '', message: c.problem })
   }
   if (problems.length > 0)
-    throw new InputError(
-      `cannot import: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the input:\n  ${problems.map(formatProblem).join('\n  ')}`,
-      {
-        hint: `pass only ${KNOWN} manifests with -f; nothing was converted`,
-        details: problems,
-      },
+    throw refuse(
+      `${plural(problems.length, 'problem')} in the input`,
+      problems,
+      `fix these and run it again (it converts ${KNOWN})`,
     )
+  if (options.strict === true && leftAlone.length > 0)
+    throw refuse(
+      `--strict, and ${plural(leftAlone.length, 'object')} of the input would be left alone`,
+      leftAlone.map(asProblem),
+      `pass only ${KNOWN} manifests with -f, or leave out --strict to convert those and list the rest`,
+    )
+  if (inputs.length === 0)
+    throw refuse(
+      leftAlone.length === 1
+        ? 'the only object in the input is not one kanari import converts'
+        : `none of the ${leftAlone.length} objects in the input is one kanari import converts`,
+      leftAlone.map(asProblem),
+      `pass the files that hold ${KNOWN} manifests with -f`,
+    )
+  return { inputs, leftAlone }
+}
 
-  const ctx = new ImportContext()
+/** ClusterAnalysisTemplate names as Kanari's: one named like an AnalysisTemplate gets `-cluster`. */
+function clusterTemplateNames(inputs: Input[]): Map<string, string> {
   // One kind of template in Kanari: a ClusterAnalysisTemplate named like an AnalysisTemplate is renamed.
   const templateNames = new Set(
     inputs
@@ -138,7 +150,32 @@ export function importManifests(files: SourceFile[]): ImportResult {
       const base = kanariName(name)
       renames.set(name, templateNames.has(base) ? kanariName(`${base}-cluster`) : base)
     }
+  return renames
+}
 
+/** What is left of Flagger's MetricTemplates and AlertProviders once the Canaries used them. */
+function finishFlaggerObjects(inputs: Input[], used: ReadonlySet<Source>): void {
+  for (const { src, kind } of inputs) {
+    if (kind !== 'MetricTemplate' && kind !== 'AlertProvider') continue
+    if (!used.has(src)) {
+      src.take(['apiVersion'])
+      src.take(['kind'])
+      src.take(['metadata'])
+      src.drop(
+        ['spec'],
+        `no Canary of the input uses this ${kind}: Kanari has no ${kind} object; it is carried into the Canaries that use it`,
+      )
+      continue
+    }
+    if (kind === 'MetricTemplate') finishMetricTemplate(src)
+    else finishAlertProvider(src)
+  }
+}
+
+export function importManifests(files: SourceFile[], options: ImportOptions = {}): ImportResult {
+  const { inputs, leftAlone } = readInputs(files, options)
+  const ctx = new ImportContext()
+  const renames = clusterTemplateNames(inputs)
   const used = new Set<Source>()
   const objects: FlaggerObjects = {
     metricTemplate: finder(inputs, 'MetricTemplate'),
@@ -169,21 +206,7 @@ export function importManifests(files: SourceFile[]): ImportResult {
         break
     }
   }
-  for (const { src, kind } of inputs) {
-    if (kind !== 'MetricTemplate' && kind !== 'AlertProvider') continue
-    if (!used.has(src)) {
-      src.take(['apiVersion'])
-      src.take(['kind'])
-      src.take(['metadata'])
-      src.drop(
-        ['spec'],
-        `no Canary of the input uses this ${kind}: Kanari has no ${kind} object; it is carried into the Canaries that use it`,
-      )
-      continue
-    }
-    if (kind === 'MetricTemplate') finishMetricTemplate(src)
-    else finishAlertProvider(src)
-  }
+  finishFlaggerObjects(inputs, used)
 
   const notCarried = inputs.flatMap(({ src }) => src.notCarried())
   // Notes in the order of the input: file by file, line by line.
@@ -193,7 +216,7 @@ export function importManifests(files: SourceFile[]): ImportResult {
   )
   // Linted as printed, so the lines of its problems are those of the YAML `kanari import` prints.
   const { problems: lint } = checkRolloutSet([{ name: RESULT_NAME, text: toYaml(documents) }])
-  return { documents, notCarried, notes, lint }
+  return { documents, leftAlone, notCarried, notes, lint }
 }
 
 /** The documents as one multi-document YAML stream. */
@@ -208,3 +231,5 @@ export function formatNotCarried(n: NotCarried): string {
 export function formatNote(n: ImportNote): string {
   return `${n.file}:${n.line} ${n.object}: ${n.message}`
 }
+
+export { formatLeftAlone }

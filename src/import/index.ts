@@ -2,10 +2,12 @@
 export {
   importManifests,
   toYaml,
+  formatLeftAlone,
   formatNotCarried,
   formatNote,
-  IMPORTED_KINDS,
+  type ImportOptions,
   type ImportResult,
 } from './import-manifests.js'
+export { IMPORTED_KINDS, type LeftAlone } from './classify.js'
 export type { NotCarried } from './source.js'
 export type { ImportNote } from './context.js'

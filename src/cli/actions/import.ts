@@ -2,7 +2,13 @@
  * `kanari import`: reads the manifests as lint and apply do, converts them, and prints the Kanari
  * manifests (YAML on stdout, the lists on stderr) or one JSON object with everything.
  */
-import { formatNote, formatNotCarried, importManifests, toYaml } from '../../import/index.js'
+import {
+  formatLeftAlone,
+  formatNote,
+  formatNotCarried,
+  importManifests,
+  toYaml,
+} from '../../import/index.js'
 import { formatProblem } from '../../spec/problems.js'
 import type { ImportOptions } from '../commands/import.js'
 import type { CliContext } from '../context.js'
@@ -14,8 +20,8 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 export async function importCommand(ctx: CliContext, options: ImportOptions): Promise<void> {
   const files = readManifestFiles(options.filename)
-  const result = importManifests(files)
-  const { documents, notCarried, notes, lint } = result
+  const result = importManifests(files, { strict: options.strict === true })
+  const { documents, leftAlone, notCarried, notes, lint } = result
   if (options.strict === true && (notCarried.length > 0 || lint.length > 0)) ctx.exitCode = 1
   if (options.output === 'json') {
     ctx.io.stdout.write(JSON.stringify(result, null, 2) + '\n')
@@ -24,8 +30,12 @@ export async function importCommand(ctx: CliContext, options: ImportOptions): Pr
   // stdout is the manifests alone (lint's line numbers are theirs); everything else goes to stderr.
   ctx.io.stdout.write(toYaml(documents))
   const err: string[] = [
-    `converted ${plural(documents.length, 'manifest')} from ${plural(files.length, 'file')}; ${notCarried.length === 0 ? 'every field was carried over' : `${plural(notCarried.length, 'field')} could not be carried over`}`,
+    `converted ${plural(documents.length, 'manifest')} from ${plural(files.length, 'file')}; ${leftAlone.length === 0 ? '' : `${plural(leftAlone.length, 'other object')} left alone; `}${notCarried.length === 0 ? 'every field was carried over' : `${plural(notCarried.length, 'field')} could not be carried over`}`,
   ]
+  if (leftAlone.length > 0) {
+    err.push(`${plural(leftAlone.length, 'object')} left alone (not converted):`)
+    err.push(...leftAlone.map((o) => `  ${formatLeftAlone(o)}`))
+  }
   if (notCarried.length > 0) {
     err.push(`${plural(notCarried.length, 'field')} not carried over:`)
     err.push(...notCarried.map((n) => `  ${formatNotCarried(n)}`))
