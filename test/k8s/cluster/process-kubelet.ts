@@ -25,8 +25,9 @@ import {
 
 export const OPT_IN_LABEL = 'test.kanari.dev/process'
 const MANAGER = 'process-kubelet.test.kanari.dev'
-/** Time between leaving the endpoints and SIGTERM: the data plane must have dropped the address. */
-const DRAIN_MS = Number(process.env.PROCESS_KUBELET_DRAIN_MS ?? 1000)
+/** Time between leaving the endpoints and SIGTERM: the data plane must have dropped the address (Traefik
+ * reloads 200 ms after a change, later on a loaded machine). */
+const DRAIN_MS = Number(process.env.PROCESS_KUBELET_DRAIN_MS ?? 2000)
 const KILL_AFTER_MS = 10_000
 
 const stateDir = process.argv[2]
