@@ -23,16 +23,24 @@ import {
 let stack: TrafficStack
 let ns: Awaited<ReturnType<typeof testNamespace>>
 let controller: ControllerProcess
-let host: string
 
 beforeAll(async () => {
   stack = trafficStack()
   ns = await testNamespace('traffic')
   controller = await startController({ namespace: ns.name })
-  host = await gatewayAndRoute(ns.name, 'web', stack)
-  await applyObject(appDeployment(ns.name, 'web', { VERSION: '1', COLOR: 'blue' }, 2))
+})
+
+afterAll(async () => {
+  await controller.stop()
+  await ns.delete()
+})
+
+/** An app of its own for each test (Deployment, HTTPRoute, Rollout), its first revision serving. */
+async function release(name: string): Promise<string> {
+  const host = await gatewayAndRoute(ns.name, name, stack)
+  await applyObject(appDeployment(ns.name, name, { VERSION: '1', COLOR: 'blue' }, 2))
   await applyRollout(
-    rolloutManifest(ns.name, 'web', {
+    rolloutManifest(ns.name, name, {
       strategy: {
         canary: {
           steps: [
@@ -49,48 +57,45 @@ beforeAll(async () => {
         minCanaryRequests: 20,
         metrics: [traefikMetric(stack, 'error-rate', 1)],
       },
-      trafficRouting: { gatewayAPI: { httpRoute: 'web' } },
+      trafficRouting: { gatewayAPI: { httpRoute: name } },
     }),
   )
-  await waitForStatus(ns.name, 'web', 'the first revision healthy', (s) => s.phase === 'Healthy')
+  await waitForStatus(ns.name, name, 'the first revision healthy', (s) => s.phase === 'Healthy')
   await servedOnlyBy(stack, host, '1')
-})
+  return host
+}
 
-afterAll(async () => {
-  await controller.stop()
-  await ns.delete()
-})
-
-async function setEnv(vars: Record<string, string>): Promise<void> {
+async function setEnv(name: string, vars: Record<string, string>): Promise<void> {
   await kubectlOk([
     '-n',
     ns.name,
     'set',
     'env',
-    'deployment/web',
+    `deployment/${name}`,
     ...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
   ])
 }
 
 describe('canary releases under real traffic (Traefik, Prometheus)', () => {
   it('rolls back a canary failing 15% of requests, on Prometheus data; users saw few failures', async () => {
+    const host = await release('bad')
     const load = startLoad(stack, host, { concurrency: 4, maxMs: 150_000 })
     await waitFor('load flowing', () => (load.report().ok > 50 ? true : undefined))
     const t0 = Date.now()
-    await setEnv({ VERSION: '2', ERROR_RATE: '15' })
+    await setEnv('bad', { VERSION: '2', ERROR_RATE: '15' })
     const wait = await kubectl([
       '-n',
       ns.name,
       'wait',
       '--for=condition=RolledBack',
-      'rollout/web',
+      'rollout/bad',
       '--timeout=120s',
     ])
     const decidedMs = Date.now() - t0
-    expect(wait.stdout.trim()).toBe('rollout.kanari.dev/web condition met')
+    expect(wait.stdout.trim()).toBe('rollout.kanari.dev/bad condition met')
     await waitFor('all traffic back on the primary', async () => {
-      const w = await routeWeights(ns.name, 'web')
-      return w['web-primary'] === 100 ? true : undefined
+      const w = await routeWeights(ns.name, 'bad')
+      return w['bad-primary'] === 100 ? true : undefined
     })
     await servedOnlyBy(stack, host, '1')
     const r = await load.stop()
@@ -120,28 +125,29 @@ describe('canary releases under real traffic (Traefik, Prometheus)', () => {
   })
 
   it('promotes a healthy canary and loses no request at the handover', async () => {
+    const host = await release('good')
     const load = startLoad(stack, host, { concurrency: 4, maxMs: 170_000 })
     await waitFor('load flowing', () => (load.report().ok > 50 ? true : undefined))
     const t0 = Date.now()
-    await setEnv({ VERSION: '3', ERROR_RATE: '0' })
+    await setEnv('good', { VERSION: '2' })
     const wait = await kubectl([
       '-n',
       ns.name,
       'wait',
       '--for=condition=Promoted',
-      'rollout/web',
+      'rollout/good',
       '--timeout=150s',
     ])
     const decidedMs = Date.now() - t0
-    expect(wait.stdout.trim()).toBe('rollout.kanari.dev/web condition met')
-    await servedOnlyBy(stack, host, '3')
+    expect(wait.stdout.trim()).toBe('rollout.kanari.dev/good condition met')
+    await servedOnlyBy(stack, host, '2')
     // Requests go on past the handover until the old primary's processes are gone.
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const r = await load.stop()
     console.log(
       `healthy canary: promoted ${(decidedMs / 1000).toFixed(1)} s after kubectl set env; users: ${r.sent} requests, ${r.failed} failed, by status ${JSON.stringify(r.byStatus)}, by version ${JSON.stringify(r.byVersion)}`,
     )
-    expect(r.byVersion['3'] ?? 0).toBeGreaterThan(0)
+    expect(r.byVersion['2'] ?? 0).toBeGreaterThan(0)
     expect(r.byStatus).toEqual({ '200': r.sent })
     expect(r.failed).toBe(0)
   })
