@@ -6,6 +6,7 @@
  * jitter), CAPACITY_RPS (above this request rate the excess waits and answers 503: a fault that only
  * shows at scale), CRASH_AFTER_MS (exit after this long). An injected failure is a real exception
  * whose stack trace goes to stderr, as an app's unhandled error would: what a diagnosis finds.
+ * It listens on HOST (default 127.0.0.1), port PORT.
  *
  * GET /checkout?user=ID is a feature switched by a flag inside one version: with FLAGS_URL (a Kanari
  * daemon) it asks OFREP for FEATURE_FLAG (default new-checkout) with the user as targeting key, serves
@@ -16,6 +17,9 @@ import { createServer } from 'node:http'
 import { readFileSync } from 'node:fs'
 
 const port = Number(process.env.PORT)
+// The address to listen on: a pod IP when the app runs as a test cluster's pod, else loopback.
+const host =
+  process.env.HOST === undefined || process.env.HOST === '' ? '127.0.0.1' : process.env.HOST
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.stderr.write(
     `demo-app: PORT must be set to a port number (got ${JSON.stringify(process.env.PORT ?? null)})\n`,
@@ -195,9 +199,15 @@ const server = createServer((req, res) => {
 })
 
 server.keepAliveTimeout = 65_000
-server.listen(port, '127.0.0.1', () => {
+server.on('error', (err) => {
+  process.stderr.write(
+    `demo-app: cannot listen on ${host}:${port}: ${err.message} (set HOST and PORT)\n`,
+  )
+  process.exit(2)
+})
+server.listen(port, host, () => {
   process.stdout.write(
-    `${new Date().toISOString()} demo-app ${version} (${color}) listening on 127.0.0.1:${port}\n`,
+    `${new Date().toISOString()} demo-app ${version} (${color}) listening on ${host}:${port}\n`,
   )
 })
 

@@ -2,6 +2,9 @@
 # `npm run test:k8s`: the Kubernetes suite. Without KUBECONFIG it builds the test cluster (cached, see
 # cluster/build.sh), starts it on loopback, runs the suite and stops it; with KUBECONFIG set it runs against
 # that cluster instead (it creates namespaces kanari-test-*, installs CRDs, and deletes what it made).
+# Its own cluster also carries traffic (cluster/start-traffic.sh: pods as local processes, Traefik built and cached
+# by cluster/build-traefik.sh, Prometheus) for the real-traffic tests in test/k8s/traffic/; on someone else's
+# cluster those are left out, and the run says so.
 # Arguments go to vitest (e.g. a test file). Prints "N passed, N failed" last.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,16 +15,27 @@ if [ -z "${KUBECONFIG:-}" ]; then
   D=$(mktemp -d "${TMPDIR:-/tmp}/kanari-k8s.XXXXXX")
   # KANARI_K8S_KEEP=1 keeps the cluster's directory (logs, PKI) after stopping it.
   trap 'CP_RM=$([ "${KANARI_K8S_KEEP:-0}" = 1 ] && echo 0 || echo 1) "$HERE/cluster/stop.sh" "$D"' EXIT
-  CP_DIR=$D CP_BIN=$BIN "$HERE/cluster/start.sh" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+  # Built before the cluster starts, so a cold build does not hold a running cluster.
+  "$HERE/cluster/build-traefik.sh" >/dev/null || { echo "test:k8s: building Traefik failed" >&2; echo "0 passed, 1 failed"; exit 1; }
+  CP_DIR=$D CP_BIN=$BIN CP_POD_CIDR=127.1.0.0/24 "$HERE/cluster/start.sh" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
   export KUBECONFIG=$D/kubeconfig KANARI_K8S_BIN=$BIN KANARI_K8S_DIR=$D
+  TRAFFIC=1
 else
   # Someone else's cluster: kubectl from KANARI_K8S_BIN when set, else from PATH.
   export KANARI_K8S_BIN=${KANARI_K8S_BIN:-}
+  TRAFFIC=0
 fi
 "$HERE/cluster/install-crds.sh" || { echo "0 passed, 1 failed"; exit 1; }
+EXCLUDE=()
+if [ "$TRAFFIC" = 1 ]; then
+  "$HERE/cluster/start-traffic.sh" "$D" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+else
+  echo "test:k8s: not running test/k8s/traffic/ (it needs the traffic stack of the cluster this script starts)" >&2
+  EXCLUDE=(--exclude 'test/k8s/traffic/**')
+fi
 export KANARI_HELM=${KANARI_HELM:-$("$HERE/cluster/build-helm.sh" | tail -n1)} || { echo "test:k8s: building helm failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 results=$(mktemp)
-npx vitest run --config test/k8s/vitest.config.ts --reporter=default --reporter=json --outputFile="$results" "$@"
+npx vitest run --config test/k8s/vitest.config.ts --reporter=default --reporter=json --outputFile="$results" "${EXCLUDE[@]}" "$@"
 code=$?
 node -e '
   const fs = require("fs")

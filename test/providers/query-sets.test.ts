@@ -1,9 +1,11 @@
 /**
  * The query sets against a real Prometheus scraping an exporter the test drives with series shaped
- * like each source's (names, labels and bucket layouts as Istio, ingress-nginx, Envoy and Linkerd
- * document them): from the spec (`traffic: { querySet }`) through normalisation to the provider,
- * each set counts exactly the canary's and stable's requests and errors in the window and re-bins
- * their latency histograms so that a slow canary shows as slow.
+ * like each source's (names, labels and bucket layouts as Istio, ingress-nginx, Envoy, Traefik and
+ * Linkerd document them): from the spec (`traffic: { querySet }`) through normalisation to the
+ * provider, each set counts exactly the canary's and stable's requests and errors in the window and
+ * re-bins their latency histograms so that a slow canary shows as slow; an error series born inside
+ * the window counts whole, and a previous revision's errors on the same series do not count.
+ * (Traefik's real series, from a real Traefik: test/k8s/traffic/traefik-query-set.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Counter, Histogram } from 'prom-client'
@@ -20,6 +22,7 @@ const ENVOY_BUCKETS_MS = [
   1800000, 3600000,
 ]
 const NGINX_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const TRAEFIK_BUCKETS_S = [0.1, 0.3, 1.2, 5]
 const LINKERD_BUCKETS_MS = [
   1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000,
   20000, 30000, 40000, 50000,
@@ -35,6 +38,7 @@ interface Source {
 let exporter: TestExporter
 let prometheus: TestPrometheus
 const sources = {} as Record<Exclude<QuerySetName, 'kanari'>, Source>
+const SETS = ['istio', 'nginx', 'gateway-api', 'traefik', 'linkerd'] as const
 
 function istio(): Source {
   const labels = [
@@ -119,6 +123,33 @@ function envoy(): Source {
   }
 }
 
+function traefik(): Source {
+  const labels = ['code', 'method', 'protocol', 'service']
+  const requests = exporter.counter('traefik_service_requests_total', labels)
+  const duration = exporter.histogram(
+    'traefik_service_request_duration_seconds',
+    labels,
+    TRAEFIK_BUCKETS_S,
+  )
+  const backend = (svc: string): string =>
+    `httproute-shop-checkout-gw-shop-gateway-ep-web-0-e3b0c44298fc1c149afb-svc-shop-${svc}-0@kubernetesgateway`
+  return {
+    record(role, status, ms) {
+      const l = {
+        code: String(status),
+        method: 'GET',
+        protocol: 'http',
+        service: backend(role === 'canary' ? 'checkout-canary' : 'checkout-primary'),
+      }
+      requests.inc(l)
+      duration.observe(l, ms / 1000)
+      // Another namespace's Service of the same name: never counted.
+      requests.inc({ ...l, service: l.service.replaceAll('-shop-', '-other-') })
+    },
+    canaryTotal: `sum(traefik_service_requests_total{service="${backend('checkout-canary')}"})`,
+  }
+}
+
 function linkerd(): Source {
   const total = exporter.counter('response_total', [
     'direction',
@@ -157,6 +188,7 @@ beforeAll(async () => {
   sources.istio = istio()
   sources.nginx = nginx()
   sources['gateway-api'] = envoy()
+  sources.traefik = traefik()
   sources.linkerd = linkerd()
   prometheus = await startPrometheus({ jobs: [{ job: 'mesh', targets: [exporter.target] }] })
 }, 90_000)
@@ -192,7 +224,7 @@ function plan(set: QuerySetName, metric: 'error-rate' | 'latency-p99'): MetricPr
 }
 
 describe('query sets against a real Prometheus', () => {
-  for (const set of ['istio', 'nginx', 'gateway-api', 'linkerd'] as const) {
+  for (const set of SETS) {
     it(`${set}: per-version counts and latency from the source's own series`, async () => {
       const source = sources[set]
       // Something before the window, so that its start has totals to subtract.
@@ -228,6 +260,31 @@ describe('query sets against a real Prometheus', () => {
       // 300 ms requests land between the source's bounds around 300 ms; 40 ms ones far below.
       expect(latency.value).toBeGreaterThanOrEqual(200)
       expect(latency.value).toBeLessThanOrEqual(500)
+    })
+  }
+
+  for (const set of SETS) {
+    it(`${set}: a new revision on the same Services is not charged with the old one's errors`, async () => {
+      const source = sources[set]
+      const before = await prometheus.query(source.canaryTotal)
+      const base = before.resultType === 'vector' ? (before.series[0]?.value ?? 0) : 0
+      // The previous revision fails half its requests on the canary Service…
+      for (let i = 0; i < 40; i++) source.record('canary', i % 2 === 0 ? 500 : 200, 20)
+      await scraped(source.canaryTotal, base + 40)
+      // …the new revision starts its window on the same series and fails none.
+      const from = Date.now()
+      for (let i = 0; i < 60; i++) source.record('canary', 200, 20)
+      for (let i = 0; i < 60; i++) source.record('stable', 200, 20)
+      await scraped(source.canaryTotal, base + 100)
+      await new Promise((r) => setTimeout(r, 1500))
+      const to = Date.now()
+      const errors = await new PrometheusProvider().measure(
+        { runId: 'r', metric: 'error-rate', provider: plan(set, 'error-rate'), from, to },
+        { traffic: { ...Tick.stableOnly(1, 2), canaryWeight: 20 }, now: to },
+      )
+      expect(errors.error).toBeUndefined()
+      expect(errors.traffic?.canary).toMatchObject({ requests: 60, errors: 0 })
+      expect(errors.value).toBe(0)
     })
   }
 })

@@ -126,7 +126,8 @@ describe('prometheus metrics in the plan', () => {
           stable: 'namespace="shop", ingress="checkout-public", canary=""',
         },
         requests: 'sum(nginx_ingress_controller_requests{ {{ selector }} })',
-        errors: 'sum(nginx_ingress_controller_requests{ {{ selector }}, status=~"5.." })',
+        errors:
+          'sum(nginx_ingress_controller_requests{ {{ selector }}, status=~"5.." }) or vector(0)',
         latencyBuckets:
           'sum by (le) (nginx_ingress_controller_request_duration_seconds_bucket{ {{ selector }} })',
         latencySum: 'sum(nginx_ingress_controller_request_duration_seconds_sum{ {{ selector }} })',

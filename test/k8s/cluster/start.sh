@@ -4,7 +4,9 @@
 # until it is usable and prints `export KUBECONFIG=...` as its last line.
 # Env: CP_BIN (binary dir; default: the last line of build.sh's output), CP_DIR (state dir; default: a new
 #      mktemp dir), CP_NODES (fake nodes, default 1), CP_NODE_PODS (pods each node takes, default 110),
-#      CP_TIMEOUT (seconds to wait for readiness, default 120).
+#      CP_TIMEOUT (seconds to wait for readiness, default 120),
+#      CP_POD_CIDR (e.g. 127.1.0.0/24: pods get loopback IPs that local processes can bind, for the traffic stack of
+#      start-traffic.sh; node i takes the i-th /24 from it; default: KWOK's 10.244.0.0/16, unreachable).
 # Writes: $CP_DIR/kubeconfig (embedded certs), $CP_DIR/pids ("name pid" lines, read by stop.sh), $CP_DIR/env,
 #         $CP_DIR/logs/*.log, PKI in $CP_DIR/pki; etcd data in /dev/shm when there is one.
 set -euo pipefail
@@ -150,7 +152,17 @@ launch kwok "$B/kwok" --kubeconfig "$D/kubeconfig" --config "$B/kwok-stages.yaml
   --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 127.0.0.1 \
   --server-address "127.0.0.1:$KWOK_PORT" --node-port "$KWOK_PORT"
 
-# ---- fake node(s)
+# ---- fake node(s); KWOK takes a node's spec.podCIDR over its --cidr (the field can only be set once, from empty)
+POD_NET=""
+if [ -n "${CP_POD_CIDR:-}" ]; then
+  [[ "$CP_POD_CIDR" =~ ^([0-9]+\.[0-9]+)\.([0-9]+)\.0/24$ ]] || fail "CP_POD_CIDR must look like 127.1.0.0/24 (got $CP_POD_CIDR)"
+  POD_NET=${BASH_REMATCH[1]}; POD_NET3=${BASH_REMATCH[2]}
+fi
+pod_cidr_spec() {   # pod_cidr_spec NODE_INDEX: the spec line giving node i the i-th /24 of CP_POD_CIDR
+  [ -n "$POD_NET" ] || return 0
+  local c="$POD_NET.$(( POD_NET3 + $1 )).0/24"
+  echo "spec: {podCIDR: \"$c\", podCIDRs: [\"$c\"]}"
+}
 for i in $(seq 0 $(( ${CP_NODES:-1} - 1 ))); do
   K apply -f - > /dev/null <<EOF
 apiVersion: v1
@@ -162,12 +174,27 @@ metadata:
 status:
   allocatable: {cpu: "1000", memory: 4Ti, pods: "${CP_NODE_PODS:-110}"}
   capacity: {cpu: "1000", memory: 4Ti, pods: "${CP_NODE_PODS:-110}"}
+$(pod_cidr_spec "$i")
 EOF
 done
 wait_for "kube-scheduler healthz" curl -sfk "https://127.0.0.1:$SCHED_PORT/healthz"
 wait_for "kube-controller-manager healthz" curl -sfk "https://127.0.0.1:$KCM_PORT/healthz"
 wait_for "serviceaccount default/default (KCM controllers running)" K -n default get serviceaccount default
 wait_for "fake node Ready (kwok)" K wait --for=condition=Ready node --all --timeout=2s
+if [ -n "$POD_NET" ]; then
+  # KWOK creates a CIDR's IP pool lazily, without a lock: two pods placed in the same instant can get the same IP.
+  # One throwaway pod per node creates the pool first.
+  for i in $(seq 0 $(( ${CP_NODES:-1} - 1 ))); do
+    K -n default apply -f - > /dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: ip-pool-$i}
+spec: {nodeName: kwok-node-$i, terminationGracePeriodSeconds: 0, containers: [{name: c, image: none}]}
+EOF
+    wait_for "pod IP pool of kwok-node-$i" bash -c "'$B/kubectl' --kubeconfig '$D/kubeconfig' -n default get pod ip-pool-$i -o jsonpath='{.status.podIP}' | grep -q ."
+    K -n default delete pod "ip-pool-$i" --wait=false > /dev/null
+  done
+fi
 
 cat > "$D/env" <<EOF
 KUBECONFIG=$D/kubeconfig
@@ -177,6 +204,7 @@ API_PORT=$API_PORT
 KCM_PORT=$KCM_PORT
 SCHED_PORT=$SCHED_PORT
 KWOK_PORT=$KWOK_PORT
+CP_POD_CIDR=${CP_POD_CIDR:-}
 EOF
 trap - ERR
 log "control plane ready in $D (stop: $HERE/stop.sh $D)"
