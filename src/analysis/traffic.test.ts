@@ -29,6 +29,7 @@ const p99: MetricPlan = {
   intervalSeconds: 1,
   initialDelaySeconds: 0,
   consecutiveErrorLimit: 4,
+  errorGraceSeconds: 60,
   failureLimit: 0,
   inconclusiveLimit: 0,
   thresholdRange: { max: 350 },
