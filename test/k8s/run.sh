@@ -4,7 +4,7 @@
 # that cluster instead (it creates namespaces kanari-test-*, installs CRDs, and deletes what it made).
 # Its own cluster also carries traffic (cluster/start-traffic.sh: pods as local processes, Traefik built and cached
 # by cluster/build-traefik.sh, Prometheus) for the real-traffic tests in test/k8s/traffic/; on someone else's
-# cluster those are left out, and the run says so.
+# cluster those are left out, and the run says so, unless KANARI_K8S_TRAFFIC=start names one of ours (KANARI_K8S_DIR).
 # Arguments go to vitest (e.g. a test file). Prints "N passed, N failed" last.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +24,12 @@ else
   # Someone else's cluster: kubectl from KANARI_K8S_BIN when set, else from PATH.
   export KANARI_K8S_BIN=${KANARI_K8S_BIN:-}
   TRAFFIC=0
+  # A cluster of this project's scripts started with CP_POD_CIDR (as .ci/run starts it): KANARI_K8S_TRAFFIC=start
+  # brings its traffic stack up here, and stop.sh stops it with the cluster.
+  if [ "${KANARI_K8S_TRAFFIC:-}" = start ] && [ -n "${KANARI_K8S_DIR:-}" ]; then
+    D=$KANARI_K8S_DIR
+    TRAFFIC=1
+  fi
 fi
 "$HERE/cluster/install-crds.sh" || { echo "0 passed, 1 failed"; exit 1; }
 EXCLUDE=()
