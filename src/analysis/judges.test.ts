@@ -312,6 +312,27 @@ describe('sequential judge', () => {
     )
   })
 
+  it('says nothing of max while the canary has no latency to hold against it', () => {
+    const random = mulberry32(5)
+    const res = drive(
+      plan('sequential', {
+        metrics: [
+          metric({
+            name: 'latency-p99',
+            provider: { kind: 'builtin', metric: 'latency-p99' },
+            thresholdRange: { max: 200 },
+            count: 20,
+          }),
+        ],
+      }),
+      (from, to) => ({ value: 0, traffic: traffic(random, from, to, 0, 0, 100, 0) }),
+      5,
+    )
+    expect(res.run.phase).toBe('Running')
+    expect(res.run.message).toMatch(/latency p99 canary no data vs stable \d+ ms/)
+    expect(res.run.message).not.toMatch(/max/)
+  })
+
   it('never passes without enough canary data', () => {
     const random = mulberry32(1)
     const res = drive(

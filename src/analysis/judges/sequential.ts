@@ -186,11 +186,13 @@ function testMetric(
       message: `${label} canary ${formatValue(metric, canaryQ)}${interpolatedNote(c)} above max ${formatValue(metric, range.max ?? 0)} (${overMax} of ${c.requests} canary requests slower); ${formatP(pValue(seq.logBayesFactorAbsolute))}`,
     }
   }
-  const within = !absolute
-    ? ''
-    : canaryQ <= (range.max ?? 0)
-      ? `, within max ${formatValue(metric, range.max ?? 0)}`
-      : `, above max ${formatValue(metric, range.max ?? 0)} (not yet significant)`
+  // With no canary latency yet there is nothing to hold against max (NaN compares false both ways).
+  const within =
+    !absolute || Number.isNaN(canaryQ)
+      ? ''
+      : canaryQ <= (range.max ?? 0)
+        ? `, within max ${formatValue(metric, range.max ?? 0)}`
+        : `, above max ${formatValue(metric, range.max ?? 0)} (not yet significant)`
   return {
     rejected: false,
     message: `${versus}${within}; ${formatP(pValue(Math.max(seq.logBayesFactor, seq.logBayesFactorAbsolute)))}`,
