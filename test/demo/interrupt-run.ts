@@ -27,7 +27,7 @@ export const MILESTONES: Milestone[] = [
   { name: 'daemon running', line: /^daemon running \(pid \d+/, replicasUp: false },
   { name: 'v1 serving under load', line: /^steady load: /, replicasUp: true },
   { name: 'first release line', line: /^── release /, replicasUp: true },
-  { name: 'mid-release, canary taking traffic', line: /— canary [1-9]\d*% —/, replicasUp: true },
+  { name: 'mid-release, canary taking traffic', line: /— canary [1-9]\d*%:/, replicasUp: true },
 ]
 
 /** A milestone at random; KANARI_DEMO_MILESTONE=<index> replays a given one. */
