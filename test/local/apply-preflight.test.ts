@@ -98,7 +98,7 @@ describe('apply checks its input before starting a daemon', () => {
       const res = await refusedApply('port', yaml)
       expect(res.code).toBe(4)
       expect(res.stderr).toContain(
-        `rollout web: spec.service.port ${port} is in use by another process on 127.0.0.1`,
+        `rollout web: spec.service.port ${port} is taken by another program (EADDRINUSE on 127.0.0.1)`,
       )
     } finally {
       await new Promise((r) => taken.close(r))

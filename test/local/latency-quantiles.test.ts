@@ -136,7 +136,7 @@ describe('latency quantiles (local mode)', () => {
       const clientP99 = quantile(client.canaryMs, 0.99)
       expect(client.canaryMs.length).toBeGreaterThan(REQUESTS / 4)
 
-      // The judge has folded in every canary request the client sent, and nothing else.
+      // The judge has folded in every request the client sent.
       const judged = await viewWhen((v) => {
         const segments = v.status.analyses.step?.metrics[0]?.sequential
         return (
@@ -146,8 +146,17 @@ describe('latency quantiles (local mode)', () => {
         )
       }, "the judge counted the client's requests on both sides")
       const run = judged.status.analyses.step
-      expect(run?.metrics[0]?.sequential?.canary.requests).toBe(client.canaryMs.length)
-      expect(run?.metrics[0]?.sequential?.stable.requests).toBe(client.stableMs.length)
+      // The judge reads whole seconds, so the second the analysis started in may also hold the
+      // last warm-up requests: at most one second of them (CONNECTIONS, each ≥ 208 ms, so ≤ 5 a
+      // second per connection), from the same latency distribution.
+      const warmUpTail = CONNECTIONS * 5
+      const canaryExtra =
+        (run?.metrics[0]?.sequential?.canary.requests ?? 0) - client.canaryMs.length
+      const stableExtra =
+        (run?.metrics[0]?.sequential?.stable.requests ?? 0) - client.stableMs.length
+      expect(canaryExtra).toBeGreaterThanOrEqual(0)
+      expect(stableExtra).toBeGreaterThanOrEqual(0)
+      expect(canaryExtra + stableExtra).toBeLessThanOrEqual(warmUpTail)
 
       const verdict = P99.exec(run?.message ?? '')
       expect(verdict, run?.message).not.toBeNull()

@@ -137,8 +137,10 @@ export async function checkServicePortsFree(set: RolloutSet): Promise<void> {
     claimed.set(port, name)
     if (!(await portIsFree(port)))
       throw new ConflictError(
-        `rollout ${name}: spec.service.port ${port} is in use by another process on 127.0.0.1`,
-        { hint: 'stop it or pick another port (0 picks a free one); nothing was changed' },
+        `rollout ${name}: spec.service.port ${port} is taken by another program (EADDRINUSE on 127.0.0.1)`,
+        {
+          hint: 'free the port or pick another spec.service.port (0 picks a free one), then apply again; nothing was changed',
+        },
       )
   }
 }
