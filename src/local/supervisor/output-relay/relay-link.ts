@@ -49,6 +49,8 @@ export class OutputRelayLink {
   readonly #carried = new Map<string, number>()
   #starting: Promise<void> | undefined
   #polling = false
+  /** A status asked for at or after this time is wanted: it holds the last words of replicas that exited. */
+  #wantedFrom = 0
   #nextPollAt = 0
   #missed = 0
   #retryAt = 0
@@ -120,12 +122,32 @@ export class OutputRelayLink {
 
   /** A replica exited: its last output is wanted soon, so ask the relay a moment from now. */
   refreshSoon(): void {
-    if (this.#disposed || this.#soon !== undefined) return
+    if (this.#disposed) return
+    // Each exit counts: one moments after another needs a status asked for after it too.
+    this.#wantedFrom = Math.max(this.#wantedFrom, Date.now() + SETTLE_MS)
+    if (this.#soon === undefined) this.#refreshLater()
+  }
+
+  #refreshLater(): void {
     this.#soon = setTimeout(() => {
       this.#soon = undefined
-      if (!this.#polling && this.#mode === 'relay') void this.#poll()
+      this.#refreshIfWanted()
     }, SETTLE_MS * 2)
     this.#soon.unref()
+  }
+
+  /**
+   * Asks for the status an exit wants, unless one asked for late enough is in: a poll in flight
+   * may have been asked before the exit, so it asks again when that one is answered.
+   */
+  #refreshIfWanted(): void {
+    if (this.#disposed || this.#polling || this.#mode !== 'relay') return
+    if ((this.#last?.askedAt ?? 0) >= this.#wantedFrom) return
+    if (Date.now() < this.#wantedFrom) {
+      if (this.#soon === undefined) this.#refreshLater()
+      return
+    }
+    void this.#poll()
   }
 
   /**
@@ -230,8 +252,10 @@ export class OutputRelayLink {
   async #poll(): Promise<void> {
     this.#polling = true
     const askedAt = Date.now()
+    let answered = false
     try {
       const status = await this.#ask()
+      answered = true
       if (!this.#disposed) this.#took(status, askedAt)
     } catch (err) {
       const pid = this.#pid
@@ -252,6 +276,8 @@ export class OutputRelayLink {
     } finally {
       this.#polling = false
       this.#nextPollAt = Date.now() + POLL_MS
+      // Not after a failure: the regular polls deal with a relay that does not answer.
+      if (answered) this.#refreshIfWanted()
     }
   }
 
