@@ -283,11 +283,13 @@ describe('local rollouts analysed only by Prometheus', () => {
         '/ sum(rate(kanari_proxy_requests_total{rollout="{{ target }}", revision="{{ revision }}"}[10s]))',
       ].join(' ')
       // No errorGracePeriod: the default (60 s) is what has to outlast a restart.
+      // A restarted Prometheus has no rate for its first scrapes: those measurements are no data
+      // (inconclusive, counted toward count), so count and inconclusiveLimit leave room for them.
       const file = manifest(
         'outage',
         { COLOR: 'blue' },
         '  analysis:\n    judge: limit\n',
-        `[{ setWeight: 50 }, { analysis: { metrics: [{ name: canary-error-ratio, initialDelay: 4s, interval: 2s, count: 6, inconclusiveLimit: 3, successCondition: "result < 0.05", provider: { prometheus: { address: "${address()}", query: ${JSON.stringify(query)} } } }] } }]`,
+        `[{ setWeight: 50 }, { analysis: { metrics: [{ name: canary-error-ratio, initialDelay: 4s, interval: 2s, count: 10, inconclusiveLimit: 8, successCondition: "result < 0.05", provider: { prometheus: { address: "${address()}", query: ${JSON.stringify(query)} } } }] } }]`,
       )
       const applied = await kanari('apply', '-f', file)
       expect(applied.code, applied.stderr).toBe(0)
