@@ -218,8 +218,9 @@ describe('local rollouts analysed only by Prometheus', () => {
       expect(failing.status.phase).toBe('RolledBack')
       const rolledBack = eventsOf(failing, 'RolledBack').at(-1)
       expect(rolledBack).toMatchObject({ cause: 'AnalysisFailed' })
-      expect(rolledBack?.message).toMatch(
-        /canary error rate \d+(\.\d)?% \(\d+\/\d+\) vs stable 0% \(0\/\d+\); p /,
+      // Rejected against stable, or against the limit alone when Prometheus had no stable count yet.
+      expect(rolledBack?.message, `the whole message: ${rolledBack?.message}`).toMatch(
+        /canary error rate \d+(\.\d)?% \(\d+\/\d+\) (vs stable 0% \(0\/\d+\)|above max 5%); p /,
       )
       const started = eventsOf(failing, 'AnalysisStarted').at(-1)
       if (started !== undefined && rolledBack !== undefined)
