@@ -186,7 +186,14 @@ export default defineConfig(
     },
   },
   {
-    files: ['demo-app/**/*.js', 'bin/kanari', 'bin/kubectl-kanari', '*.js', 'dashboard/*.js'],
+    files: [
+      'demo-app/**/*.js',
+      'bin/kanari',
+      'bin/kubectl-kanari',
+      '*.js',
+      'dashboard/*.js',
+      'scripts/*.mjs',
+    ],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
   },
 )
