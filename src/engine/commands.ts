@@ -35,7 +35,7 @@ export function applyCommand(
   now: number,
 ): RolloutStatus {
   const t = new Tick(plan, structuredClone(prev), noObservations(), now)
-  const s = t.s
+  const s = t.status
   const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
   switch (command.type) {
     case 'promote': {
@@ -90,7 +90,7 @@ export function applyCommand(
       }
       t.transition('Retry', `retrying revision ${String(s.canaryRevision)} from the first step`)
       startStrategy(t)
-      t.s.userPaused = false
+      t.status.userPaused = false
       return s
     }
     case 'pause': {
@@ -139,7 +139,7 @@ export function applyCommand(
 
 /** `promote` without --full: the current step (a pause, an analysis, a waiting preview) is done. */
 function skipCurrentStep(t: Tick): void {
-  const s = t.s
+  const s = t.status
   if (s.pause?.reason === 'AdvisorDisagreed') {
     // The steps are done; the person overrules the advisor and the promotion goes on.
     t.transition('Promote', 'promoted by user over the advisor; promoting')

@@ -123,8 +123,8 @@ function newCall(
 
 /** The check of `hook` at this checkpoint, created (due at once) when there is none. */
 function checkOf(t: Tick, hook: WebhookPlan, stepIndex: number | null): WebhookCheck {
-  const w = state(t.s)
-  const revision = t.s.canaryRevision ?? t.s.revision
+  const w = state(t.status)
+  const revision = t.status.canaryRevision ?? t.status.revision
   const found = w.checks.find(
     (c) =>
       c.name === hook.name &&
@@ -153,7 +153,7 @@ function checkOf(t: Tick, hook: WebhookPlan, stepIndex: number | null): WebhookC
 /** Calls `hook` for its check unless a call is out or the next one is not due yet. */
 function callIfDue(t: Tick, check: WebhookCheck, hook: WebhookPlan): void {
   if (check.callId !== null || t.now < check.nextCallAt) return
-  const action = newCall(t.s, hook, payload(t.plan, t.s, hook), t.now)
+  const action = newCall(t.status, hook, payload(t.plan, t.status, hook), t.now)
   check.callId = action.call.id
   check.calls++
   t.calls.push(action)
@@ -188,7 +188,7 @@ function names(hooks: { name: string }[]): string {
 
 /** The checkpoint of a gate: confirm-traffic-increase guards one step; the others the release. */
 function gateStep(t: Tick, type: WebhookType): number | null {
-  return type === 'confirm-traffic-increase' ? t.s.currentStepIndex : null
+  return type === 'confirm-traffic-increase' ? t.status.currentStepIndex : null
 }
 
 /**
@@ -196,7 +196,7 @@ function gateStep(t: Tick, type: WebhookType): number | null {
  * no, the release is Paused (reason Gate) and the webhook asked again every interval.
  */
 export function passGate(t: Tick, type: WebhookType, what: string): boolean {
-  const s = t.s
+  const s = t.status
   const waiting = s.phase === 'Paused' && s.pause?.reason === 'Gate'
   const g = gate(t, type, gateStep(t, type))
   if (g.state === 'open') {
@@ -231,7 +231,7 @@ export function passGate(t: Tick, type: WebhookType, what: string): boolean {
 
 /** `kanari promote` while a gate is closed: the user approves it for this checkpoint. */
 export function approveGate(t: Tick): void {
-  const type = t.s.pause?.gate
+  const type = t.status.pause?.gate
   if (type === undefined) return
   for (const hook of hooksOf(t.plan, type)) {
     const check = checkOf(t, hook, gateStep(t, type))
@@ -240,7 +240,7 @@ export function approveGate(t: Tick): void {
     check.answeredAt = t.now
   }
   t.transition('GateOpened', `${type} gate approved by user; continuing`)
-  t.s.stepStartedAt = t.now
+  t.status.stepStartedAt = t.now
 }
 
 /**
@@ -250,16 +250,16 @@ export function approveGate(t: Tick): void {
  */
 export function beforeFirstTraffic(t: Tick): boolean {
   // A rollout without webhooks keeps no webhook state.
-  if (t.s.webhooks === undefined && t.plan.webhooks.length === 0) return true
-  const w = state(t.s)
+  if (t.status.webhooks === undefined && t.plan.webhooks.length === 0) return true
+  const w = state(t.status)
   if (w.trafficSince !== null) return true
   const g = gate(t, 'pre-rollout', null)
   if (g.state !== 'open') {
     const failed = g.closed[0]
-    t.s.message =
+    t.status.message =
       failed === undefined
         ? `running pre-rollout webhook ${names(g.hooks)} before sending traffic`
-        : `pre-rollout webhook "${failed.name}" failed (${failed.answer}); failed checks ${t.s.failedChecks}/${t.plan.failedChecksThreshold}, asked again every ${t.plan.webhookIntervalSeconds}s`
+        : `pre-rollout webhook "${failed.name}" failed (${failed.answer}); failed checks ${t.status.failedChecks}/${t.plan.failedChecksThreshold}, asked again every ${t.plan.webhookIntervalSeconds}s`
     return false
   }
   w.trafficSince = t.now
@@ -268,15 +268,15 @@ export function beforeFirstTraffic(t: Tick): boolean {
 
 /** Why the release may not advance now: a rollout webhook whose latest call did not pass. */
 export function rolloutHooksHold(t: Tick): string | null {
-  const w = t.s.webhooks
+  const w = t.status.webhooks
   if (w?.trafficSince == null) return null
   for (const hook of hooksOf(t.plan, 'rollout')) {
     const check = w.checks.find(
-      (c) => c.name === hook.name && c.type === 'rollout' && c.revision === t.s.canaryRevision,
+      (c) => c.name === hook.name && c.type === 'rollout' && c.revision === t.status.canaryRevision,
     )
     if (check?.passed === true) continue
     return check?.passed === false
-      ? `held: rollout webhook "${hook.name}" failed (${check.answer}); failed checks ${t.s.failedChecks}/${t.plan.failedChecksThreshold}`
+      ? `held: rollout webhook "${hook.name}" failed (${check.answer}); failed checks ${t.status.failedChecks}/${t.plan.failedChecksThreshold}`
       : `waiting for the first answer of rollout webhook "${hook.name}"`
   }
   return null
@@ -287,7 +287,7 @@ export function rolloutHooksHold(t: Tick): string | null {
  * once traffic moved.
  */
 export function callPeriodicHooks(t: Tick): void {
-  const s = t.s
+  const s = t.status
   if (s.phase !== 'Progressing' && s.phase !== 'Paused') return
   if (s.canaryRevision === null) return
   for (const hook of hooksOf(t.plan, 'rollback')) callIfDue(t, checkOf(t, hook, null), hook)
@@ -297,9 +297,9 @@ export function callPeriodicHooks(t: Tick): void {
 
 /** A new release (or a retry): every check starts over; post-rollout ones of the last outcome stay. */
 export function resetWebhooks(t: Tick): void {
-  t.s.failedChecks = 0
-  if (t.s.webhooks === undefined && t.plan.webhooks.length === 0) return
-  const w = state(t.s)
+  t.status.failedChecks = 0
+  if (t.status.webhooks === undefined && t.plan.webhooks.length === 0) return
+  const w = state(t.status)
   w.checks = w.checks.filter((c) => c.type === 'post-rollout')
   w.rolloutConfirmed = hooksOf(t.plan, 'confirm-rollout').length === 0
   w.trafficSince = null
@@ -310,14 +310,19 @@ export function resetWebhooks(t: Tick): void {
 /** The release ended (promoted or rolled back): its checks go, post-rollout webhooks are called. */
 export function afterOutcome(t: Tick, phase: 'Succeeded' | 'Failed', revision: number): void {
   const hooks = hooksOf(t.plan, 'post-rollout')
-  if (t.s.webhooks === undefined && hooks.length === 0) return
-  const w = state(t.s)
+  if (t.status.webhooks === undefined && hooks.length === 0) return
+  const w = state(t.status)
   w.checks = []
   w.trafficSince = null
   w.rollbackBy = null
   w.lastFailure = null
   for (const hook of hooks) {
-    const action = newCall(t.s, hook, payload(t.plan, t.s, hook, { phase, revision }), t.now)
+    const action = newCall(
+      t.status,
+      hook,
+      payload(t.plan, t.status, hook, { phase, revision }),
+      t.now,
+    )
     w.checks.push({
       name: hook.name,
       type: hook.type,
@@ -339,17 +344,17 @@ export function afterOutcome(t: Tick, phase: 'Succeeded' | 'Failed', revision: n
 export function webhookAbort(
   t: Tick,
 ): { cause: 'WebhookRollback' | 'WebhookFailed'; reason: string } | null {
-  const w = t.s.webhooks
+  const w = t.status.webhooks
   if (w === undefined) return null
   if (w.rollbackBy !== null)
     return {
       cause: 'WebhookRollback',
       reason: `rollback webhook "${w.rollbackBy.name}" asked for it (${w.rollbackBy.answer})`,
     }
-  if (w.lastFailure !== null && t.s.failedChecks >= t.plan.failedChecksThreshold)
+  if (w.lastFailure !== null && t.status.failedChecks >= t.plan.failedChecksThreshold)
     return {
       cause: 'WebhookFailed',
-      reason: `failed checks reached the threshold (${t.s.failedChecks}/${t.plan.failedChecksThreshold}); last: ${w.lastFailure.type} webhook "${w.lastFailure.name}" ${w.lastFailure.answer}`,
+      reason: `failed checks reached the threshold (${t.status.failedChecks}/${t.plan.failedChecksThreshold}); last: ${w.lastFailure.type} webhook "${w.lastFailure.name}" ${w.lastFailure.answer}`,
     }
   return null
 }
@@ -357,8 +362,8 @@ export function webhookAbort(
 /** Folds this tick's answers into the checks, with an event for each answer that changes something. */
 export function foldWebhookAnswers(t: Tick): void {
   const answers = t.obs.webhooks ?? []
-  if (answers.length === 0 || t.s.webhooks === undefined) return
-  const w = t.s.webhooks
+  if (answers.length === 0 || t.status.webhooks === undefined) return
+  const w = t.status.webhooks
   for (const { callId, answer } of answers) {
     const index = w.pending.findIndex((c) => c.id === callId)
     const call = w.pending[index]
@@ -382,7 +387,7 @@ export function foldWebhookAnswers(t: Tick): void {
     if (check.type === 'pre-rollout' || check.type === 'rollout') {
       if (!answer.ok) {
         check.failures++
-        t.s.failedChecks++
+        t.status.failedChecks++
         w.lastFailure = { name: check.name, type: check.type, answer: answer.explanation }
       }
     }
@@ -404,10 +409,10 @@ export function foldWebhookAnswers(t: Tick): void {
         attempts: answer.attempts,
         explanation: answer.explanation,
         effect,
-        failedChecks: t.s.failedChecks,
+        failedChecks: t.status.failedChecks,
       },
       `${check.type} webhook "${check.name}": ${answer.explanation}${effectText(effect, t)}`,
-      t.s.traffic.canaryWeight,
+      t.status.traffic.canaryWeight,
       check.revision,
     )
   }
@@ -443,7 +448,7 @@ function effectText(effect: WebhookEffect, t: Tick): string {
     case 'CheckPassed':
       return ' — passed'
     case 'CheckFailed':
-      return ` — failed check ${t.s.failedChecks}/${t.plan.failedChecksThreshold}`
+      return ` — failed check ${t.status.failedChecks}/${t.plan.failedChecksThreshold}`
     case 'RollbackRequested':
       return ' — rolling back'
     case 'Recorded':
