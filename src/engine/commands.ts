@@ -12,7 +12,7 @@ import { Tick } from './tick.js'
 import { phasesAccepting } from './transitions.js'
 import { noObservations } from './types.js'
 import { endRuns, startRun } from './analysis-runs.js'
-import { approveGate } from './webhooks.js'
+import { approveGate } from './webhook-gates.js'
 
 export type RolloutCommand =
   | { type: 'promote'; full?: boolean }

@@ -11,13 +11,10 @@ import { progressRolling, startRolling } from './strategies/rolling.js'
 import { Tick } from './tick.js'
 import type { EngineAction, Observations, ReconcileResult } from './types.js'
 import { endRuns, foldMeasurements, requestMeasurements } from './analysis-runs.js'
-import {
-  callEventHooks,
-  callPeriodicHooks,
-  foldWebhookAnswers,
-  passGate,
-  resetWebhooks,
-} from './webhooks.js'
+import { foldWebhookAnswers } from './webhook-answers.js'
+import { callEventHooks } from './webhook-event-hooks.js'
+import { passGate } from './webhook-gates.js'
+import { callPeriodicHooks, resetWebhooks } from './webhook-lifecycle.js'
 import { endMonitoringHold, reportMonitoringHold } from './monitoring-hold.js'
 import { reportWorkloadProblems, waitingCause } from './workload-problems.js'
 

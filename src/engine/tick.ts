@@ -13,7 +13,7 @@ import type { RolloutPlan, Severity } from './plan.js'
 import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
-import { afterOutcome, webhookAbort } from './webhooks.js'
+import { afterOutcome, webhookAbort } from './webhook-lifecycle.js'
 import { waitingCause } from './workload-problems.js'
 
 /** Header a client sends to reach a blue-green preview through the router. */

@@ -6,7 +6,8 @@
 import type { BlueGreenPlan } from '../plan.js'
 import { PREVIEW_HEADER, Tick } from '../tick.js'
 import { currentRun, runLabel, startRun } from '../analysis-runs.js'
-import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
+import { beforeFirstTraffic, passGate } from '../webhook-gates.js'
+import { rolloutHooksHold } from '../webhook-lifecycle.js'
 import { waitingCause } from '../workload-problems.js'
 
 function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {

@@ -8,7 +8,8 @@ import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
 import { currentRun, startRun, withCarriedChecks } from '../analysis-runs.js'
 import { reviewHolds, reviewSeconds } from '../promotion-review.js'
-import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
+import { beforeFirstTraffic, passGate } from '../webhook-gates.js'
+import { rolloutHooksHold } from '../webhook-lifecycle.js'
 import { waitingCause } from '../workload-problems.js'
 
 /** Replicas the canary should have now. */

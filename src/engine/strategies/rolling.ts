@@ -6,7 +6,8 @@
 import type { RollingPlan } from '../plan.js'
 import type { Tick } from '../tick.js'
 import { startRun } from '../analysis-runs.js'
-import { beforeFirstTraffic, rolloutHooksHold } from '../webhooks.js'
+import { beforeFirstTraffic } from '../webhook-gates.js'
+import { rolloutHooksHold } from '../webhook-lifecycle.js'
 import { waitingCause } from '../workload-problems.js'
 
 export function startRolling(t: Tick): void {
