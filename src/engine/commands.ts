@@ -6,7 +6,7 @@
 import { ConflictError } from '../errors.js'
 import type { RolloutPlan } from './plan.js'
 import { startStrategy } from './reconcile.js'
-import type { RolloutStatus } from './status.js'
+import { isInFlight, type RolloutStatus } from './status.js'
 import { approvePreview } from './strategies/blue-green.js'
 import { Tick } from './tick.js'
 import { phasesAccepting } from './transitions.js'
@@ -36,7 +36,7 @@ export function applyCommand(
 ): RolloutStatus {
   const t = new Tick(plan, structuredClone(prev), noObservations(), now)
   const s = t.status
-  const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
+  const inFlight = isInFlight(s.phase)
   switch (command.type) {
     case 'promote': {
       if (!inFlight || s.canaryRevision === null) {

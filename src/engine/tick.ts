@@ -10,7 +10,7 @@ import { endRuns } from './analysis-runs.js'
 import { holdsForMonitoring } from './monitoring-hold.js'
 import type { CompletedStep, EngineEvent, EventData, RollbackCause } from './events.js'
 import type { RolloutPlan, Severity } from './plan.js'
-import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
+import { isInFlight, type PauseReason, type RolloutStatus, type TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
 import { afterOutcome, webhookAbort } from './webhook-lifecycle.js'
@@ -259,11 +259,7 @@ export class Tick {
   }
 
   inFlight(): boolean {
-    return (
-      this.status.phase === 'Progressing' ||
-      this.status.phase === 'Paused' ||
-      this.status.phase === 'Promoting'
-    )
+    return isInFlight(this.status.phase)
   }
 
   /**
