@@ -1,4 +1,5 @@
 /** Small formatting helpers for the dashboard's text. */
+import type { Phase } from '../../src/engine/status.js'
 
 export function age(fromMs: number, now = Date.now()): string {
   if (fromMs <= 0) return '—'
@@ -30,7 +31,7 @@ export const PHASE_GLYPH: Record<string, string> = {
   Paused: '‖',
   RolledBack: '✗',
   Initializing: '…',
-}
+} satisfies Record<Phase, string>
 
 export const PHASE_WORDS: Record<string, string> = {
   Healthy: 'Healthy',
@@ -39,7 +40,7 @@ export const PHASE_WORDS: Record<string, string> = {
   Paused: 'Paused',
   RolledBack: 'Rolled back',
   Initializing: 'Initializing',
-}
+} satisfies Record<Phase, string>
 
 /** A verdict's reason in a few words with its glyph. */
 export function verdictWords(reason: string): { glyph: string; words: string; tone: string } {

@@ -1,12 +1,15 @@
 /**
  * The in-memory ports against their contracts: the router simulate and the engine tests route by
- * (with every capability, and with weights only) and the memory store.
+ * (with every capability, and with weights only), the memory store, and simulate's webhooks (each
+ * answered with the status the user gave, none called).
  */
 import { initialStatus } from '../engine/status.js'
+import { SimulatedWebhooks } from '../simulate/simulated-webhooks.js'
 import { MemoryRolloutStore } from './memory-store.js'
 import { MemoryRouter } from './memory-router.js'
 import { runRolloutStoreContract } from './test-utils/rollout-store-contract.js'
 import { runTrafficRouterContract } from './test-utils/traffic-router-contract.js'
+import { runWebhookCallerContract } from './test-utils/webhook-caller-contract.js'
 
 const done = (): Promise<void> => Promise.resolve()
 
@@ -26,4 +29,20 @@ runRolloutStoreContract('memory store', () => {
   store.create('a', initialStatus())
   store.create('b', initialStatus())
   return Promise.resolve({ store, close: done })
+})
+
+runWebhookCallerContract('simulated webhooks (simulate)', () => {
+  const statuses: Record<string, number> = {}
+  return Promise.resolve({
+    caller: new SimulatedWebhooks(statuses),
+    arrange: (name, replies) => {
+      const [status, ...more] = replies
+      // Simulate answers each webhook with one status, from memory: nothing hangs or is down.
+      if (typeof status !== 'number' || more.length > 0)
+        throw new Error(`simulated webhooks answer with one status, not ${replies.join(', ')}`)
+      statuses[name] = status
+      return Promise.resolve({ kind: 'url', url: `http://simulated.invalid/${name}` })
+    },
+    close: done,
+  })
 })

@@ -10,7 +10,7 @@ import { reconcile, scaleDiff } from '../engine/reconcile.js'
 import { sameTraffic, type RolloutStatus } from '../engine/status.js'
 import type { EngineAction, Observations, PromotionReview } from '../engine/types.js'
 import type { WebhookCall } from '../engine/webhook-types.js'
-import { callEventHooks } from '../engine/webhooks.js'
+import { callEventHooks } from '../engine/webhook-event-hooks.js'
 import { measureWith } from './metric-registry.js'
 import type {
   EventSink,

@@ -8,6 +8,7 @@ import { stringify } from 'yaml'
 import type { DaemonClient } from '../local/daemon/client.js'
 import type { RolloutView } from '../local/daemon/api/schemas.js'
 import { freePort } from '../local/free-port.js'
+import { backendId } from '../local/proxy/backend-id.js'
 import { runLoad } from '../local/load/index.js'
 import { renderProcessTable } from '../report/process-table.js'
 import { fitLine, wrapClauses } from '../report/wrap.js'
@@ -214,7 +215,7 @@ export async function tellStory(o: StoryOptions, progress: StoryProgress): Promi
         await sleep(o.live ? 200 : 500)
         v = await view()
       }
-      const tally = perBackend.get(`rev-${revision}`) ?? { requests: 0, failed: 0 }
+      const tally = perBackend.get(backendId(revision)) ?? { requests: 0, failed: 0 }
       const report = releaseReport(release, revision, v, tally, t0, Date.now())
       progress.releases.push(report)
       if (o.live) write('\r\x1b[K')

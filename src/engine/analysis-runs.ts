@@ -18,9 +18,9 @@ export function startRun(
   plan: AnalysisPlan,
   stepIndex: number | null = null,
 ): AnalysisRunStatus {
-  t.s.runCounter++
-  const id = `${plan.kind}-${t.s.revision}-${t.s.runCounter}`
-  const run = startAnalysisRun(plan, id, t.now, { revision: t.s.revision, stepIndex })
+  t.status.runCounter++
+  const id = `${plan.kind}-${t.status.revision}-${t.status.runCounter}`
+  const run = startAnalysisRun(plan, id, t.now, { revision: t.status.revision, stepIndex })
   t.emit(
     'info',
     { reason: 'AnalysisStarted', run: runRef(run, plan) },
@@ -35,9 +35,9 @@ export function currentRun(
   kind: AnalysisPlan['kind'],
   stepIndex: number | null,
 ): AnalysisRunStatus | undefined {
-  const run = t.s.analyses.step
+  const run = t.status.analyses.step
   if (run === null) return undefined
-  return run.kind === kind && run.revision === t.s.revision && run.stepIndex === stepIndex
+  return run.kind === kind && run.revision === t.status.revision && run.stepIndex === stepIndex
     ? run
     : undefined
 }
@@ -58,8 +58,8 @@ export function planForRun(t: Tick, run: AnalysisRunStatus): AnalysisPlan | unde
 
 /** Threshold judge: failed checks of earlier steps count toward this run's threshold (Flagger). */
 export function withCarriedChecks(t: Tick, plan: AnalysisPlan): AnalysisPlan {
-  if (plan.judge !== 'threshold' || t.s.failedChecks === 0) return plan
-  return { ...plan, threshold: Math.max(1, plan.threshold - t.s.failedChecks) }
+  if (plan.judge !== 'threshold' || t.status.failedChecks === 0) return plan
+  return { ...plan, threshold: Math.max(1, plan.threshold - t.status.failedChecks) }
 }
 
 /** Feeds this tick's measurements into the active runs and re-judges them. */
@@ -101,18 +101,18 @@ export function foldMeasurements(t: Tick): void {
     }
     return next
   }
-  t.s.analyses.background = fold(t.s.analyses.background)
-  t.s.analyses.step = fold(t.s.analyses.step)
+  t.status.analyses.background = fold(t.status.analyses.background)
+  t.status.analyses.step = fold(t.status.analyses.step)
 }
 
 export function requestMeasurements(t: Tick): void {
   for (const key of ['background', 'step'] as const) {
-    const run = t.s.analyses[key]
+    const run = t.status.analyses[key]
     if (run?.phase !== 'Running') continue
     const plan = planForRun(t, run)
     if (plan === undefined) continue
     const res = dueMeasurements(plan, run, run.id, t.now)
-    t.s.analyses[key] = res.run
+    t.status.analyses[key] = res.run
     for (const request of res.requests) t.measures.push({ type: 'measure', request })
   }
 }
@@ -120,9 +120,9 @@ export function requestMeasurements(t: Tick): void {
 /** Stops every running analysis (rollout decided or replaced). */
 export function endRuns(t: Tick, reason: string): void {
   for (const key of ['background', 'step'] as const) {
-    const run = t.s.analyses[key]
+    const run = t.status.analyses[key]
     if (run?.phase === 'Running') {
-      t.s.analyses[key] = {
+      t.status.analyses[key] = {
         ...run,
         phase: 'Inconclusive',
         endedAt: t.now,

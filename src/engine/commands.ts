@@ -6,13 +6,13 @@
 import { ConflictError } from '../errors.js'
 import type { RolloutPlan } from './plan.js'
 import { startStrategy } from './reconcile.js'
-import type { RolloutStatus } from './status.js'
+import { isInFlight, type RolloutStatus } from './status.js'
 import { approvePreview } from './strategies/blue-green.js'
 import { Tick } from './tick.js'
 import { phasesAccepting } from './transitions.js'
 import { noObservations } from './types.js'
 import { endRuns, startRun } from './analysis-runs.js'
-import { approveGate } from './webhooks.js'
+import { approveGate } from './webhook-gates.js'
 
 export type RolloutCommand =
   | { type: 'promote'; full?: boolean }
@@ -35,8 +35,8 @@ export function applyCommand(
   now: number,
 ): RolloutStatus {
   const t = new Tick(plan, structuredClone(prev), noObservations(), now)
-  const s = t.s
-  const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
+  const s = t.status
+  const inFlight = isInFlight(s.phase)
   switch (command.type) {
     case 'promote': {
       if (!inFlight || s.canaryRevision === null) {
@@ -90,7 +90,7 @@ export function applyCommand(
       }
       t.transition('Retry', `retrying revision ${String(s.canaryRevision)} from the first step`)
       startStrategy(t)
-      t.s.userPaused = false
+      t.status.userPaused = false
       return s
     }
     case 'pause': {
@@ -139,7 +139,7 @@ export function applyCommand(
 
 /** `promote` without --full: the current step (a pause, an analysis, a waiting preview) is done. */
 function skipCurrentStep(t: Tick): void {
-  const s = t.s
+  const s = t.status
   if (s.pause?.reason === 'AdvisorDisagreed') {
     // The steps are done; the person overrules the advisor and the promotion goes on.
     t.transition('Promote', 'promoted by user over the advisor; promoting')

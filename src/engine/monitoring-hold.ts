@@ -9,8 +9,8 @@ import type { Tick } from './tick.js'
 
 /** The longest outage among the running analyses of the current release, if any. */
 export function currentOutage(t: Tick): { outage: MetricOutage; metrics: string[] } | undefined {
-  const outages = [t.s.analyses.background, t.s.analyses.step].flatMap((run) => {
-    if (run?.phase !== 'Running' || run.revision !== t.s.revision) return []
+  const outages = [t.status.analyses.background, t.status.analyses.step].flatMap((run) => {
+    if (run?.phase !== 'Running' || run.revision !== t.status.revision) return []
     const plan = planForRun(t, run)
     return plan === undefined ? [] : runOutages(plan, run)
   })
@@ -24,11 +24,11 @@ export function currentOutage(t: Tick): { outage: MetricOutage; metrics: string[
  * goes past it (the user chose to skip analysis). A pause keeps its own message.
  */
 export function holdsForMonitoring(t: Tick): boolean {
-  if (t.s.promoteFull) return false
+  if (t.status.promoteFull) return false
   const held = currentOutage(t)
   if (held === undefined) return false
-  if (t.s.phase !== 'Paused' || t.s.pause?.reason === 'Gate')
-    t.s.message = `${holdMessage(held.outage, t.now)} (${held.outage.error})`
+  if (t.status.phase !== 'Paused' || t.status.pause?.reason === 'Gate')
+    t.status.message = `${holdMessage(held.outage, t.now)} (${held.outage.error})`
   return true
 }
 
@@ -39,7 +39,7 @@ export function holdsForMonitoring(t: Tick): boolean {
  * its own event.
  */
 export function reportMonitoringHold(t: Tick): void {
-  const s = t.s
+  const s = t.status
   const held = t.inFlight() ? currentOutage(t) : undefined
   if (held !== undefined) {
     if (s.monitoringHold != null) {
@@ -84,5 +84,5 @@ export function reportMonitoringHold(t: Tick): void {
 
 /** After the strategy moved: a release that ended (aborted, promoted, replaced) holds no more. */
 export function endMonitoringHold(t: Tick): void {
-  if (!t.inFlight() && t.s.monitoringHold != null) t.s.monitoringHold = null
+  if (!t.inFlight() && t.status.monitoringHold != null) t.status.monitoringHold = null
 }

@@ -14,7 +14,7 @@ export function reviewSeconds(t: Tick): number {
 /** True while the review holds the promotion back: waiting for it, or paused by its disagreement. */
 export function reviewHolds(t: Tick): boolean {
   const gate = t.plan.advisorGate
-  const s = t.s
+  const s = t.status
   const revision = s.canaryRevision
   if (gate === undefined || revision === null) return false
   // A review belongs to one run of the steps: a retry of the same revision is reviewed again.

@@ -11,13 +11,10 @@ import { progressRolling, startRolling } from './strategies/rolling.js'
 import { Tick } from './tick.js'
 import type { EngineAction, Observations, ReconcileResult } from './types.js'
 import { endRuns, foldMeasurements, requestMeasurements } from './analysis-runs.js'
-import {
-  callEventHooks,
-  callPeriodicHooks,
-  foldWebhookAnswers,
-  passGate,
-  resetWebhooks,
-} from './webhooks.js'
+import { foldWebhookAnswers } from './webhook-answers.js'
+import { callEventHooks } from './webhook-event-hooks.js'
+import { passGate } from './webhook-gates.js'
+import { callPeriodicHooks, resetWebhooks } from './webhook-lifecycle.js'
 import { endMonitoringHold, reportMonitoringHold } from './monitoring-hold.js'
 import { reportWorkloadProblems, waitingCause } from './workload-problems.js'
 
@@ -39,10 +36,16 @@ export function reconcile(
   applyScheduledScaleDowns(t)
   requestMeasurements(t)
   const events = t.events.flatMap((a) => (a.type === 'event' ? [a.event] : []))
-  const eventCalls = callEventHooks(plan, t.s, events, now)
+  const eventCalls = callEventHooks(plan, t.status, events, now)
   return {
-    status: t.s,
-    actions: [...diffActions(prev, t.s), ...t.events, ...t.measures, ...t.calls, ...eventCalls],
+    status: t.status,
+    actions: [
+      ...diffActions(prev, t.status),
+      ...t.events,
+      ...t.measures,
+      ...t.calls,
+      ...eventCalls,
+    ],
   }
 }
 
@@ -51,7 +54,7 @@ export function reconcile(
  * With confirm-rollout webhooks the strategy begins once they all answered yes.
  */
 export function startStrategy(t: Tick): void {
-  const s = t.s
+  const s = t.status
   s.rolloutStartedAt = t.now
   s.stepStartedAt = t.now
   s.pause = null
@@ -83,7 +86,7 @@ function beginStrategy(t: Tick): void {
 }
 
 function handleRevision(t: Tick): void {
-  const { plan, s } = t
+  const { plan, status: s } = t
   if (plan.revision === s.revision) return
   const previousCanary = s.canaryRevision
   s.revision = plan.revision
@@ -152,7 +155,7 @@ function handleRevision(t: Tick): void {
 }
 
 function progress(t: Tick): void {
-  const { plan, s } = t
+  const { plan, status: s } = t
   switch (s.phase) {
     case 'Initializing': {
       if (s.stableRevision === null) return
@@ -218,27 +221,28 @@ function progress(t: Tick): void {
  * webhooks, aborts and pauses work meanwhile. `promote --full` goes past it.
  */
 function rolloutConfirmed(t: Tick): boolean {
-  const w = t.s.webhooks
+  const w = t.status.webhooks
   if (w === undefined || w.rolloutConfirmed) return true
-  if (!t.s.promoteFull) {
+  if (!t.status.promoteFull) {
     if (t.holds(0, 0)) return false
-    if (!passGate(t, 'confirm-rollout', `starting revision ${t.s.canaryRevision ?? '?'}`))
+    if (!passGate(t, 'confirm-rollout', `starting revision ${t.status.canaryRevision ?? '?'}`))
       return false
   }
   w.rolloutConfirmed = true
   beginStrategy(t)
-  t.s.stepStartedAt = t.now
+  t.status.stepStartedAt = t.now
   return true
 }
 
 function applyScheduledScaleDowns(t: Tick): void {
-  for (const [revision, at] of Object.entries(t.s.scaleDownAt)) {
+  for (const [revision, at] of Object.entries(t.status.scaleDownAt)) {
     if (at <= t.now) {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
-      delete t.s.scaleDownAt[revision]
+      delete t.status.scaleDownAt[revision]
       const rev = Number(revision)
-      if (rev !== t.s.stableRevision && rev !== t.s.canaryRevision) t.setReplicas(rev, 0)
-      else if (rev === t.s.canaryRevision && t.s.phase === 'RolledBack') t.setReplicas(rev, 0)
+      if (rev !== t.status.stableRevision && rev !== t.status.canaryRevision) t.setReplicas(rev, 0)
+      else if (rev === t.status.canaryRevision && t.status.phase === 'RolledBack')
+        t.setReplicas(rev, 0)
     }
   }
 }

@@ -8,8 +8,23 @@ import type { RequestMatch, WebhookType } from './plan.js'
 import type { ReviewOutcome, WorkloadProblemReason } from './types.js'
 import type { WebhookState } from './webhook-types.js'
 
-export type Phase =
-  'Initializing' | 'Progressing' | 'Paused' | 'Promoting' | 'Healthy' | 'RolledBack'
+/** Every phase a rollout can be in: the one list the type, the phase table and the metrics use. */
+export const PHASES = [
+  'Initializing',
+  'Progressing',
+  'Paused',
+  'Promoting',
+  'Healthy',
+  'RolledBack',
+] as const
+export type Phase = (typeof PHASES)[number]
+
+/** The phases of a release under way: rolled forward, waiting, or being promoted. */
+export const IN_FLIGHT_PHASES = ['Progressing', 'Paused', 'Promoting'] as const satisfies Phase[]
+
+export function isInFlight(phase: Phase): boolean {
+  return (IN_FLIGHT_PHASES as readonly Phase[]).includes(phase)
+}
 
 /**
  * `Gate`: a confirm-* webhook answered no; it is asked again each interval. `AdvisorDisagreed`: the

@@ -10,10 +10,10 @@ import { endRuns } from './analysis-runs.js'
 import { holdsForMonitoring } from './monitoring-hold.js'
 import type { CompletedStep, EngineEvent, EventData, RollbackCause } from './events.js'
 import type { RolloutPlan, Severity } from './plan.js'
-import type { PauseReason, RolloutStatus, TrafficState } from './status.js'
+import { isInFlight, type PauseReason, type RolloutStatus, type TrafficState } from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
-import { afterOutcome, webhookAbort } from './webhooks.js'
+import { afterOutcome, webhookAbort } from './webhook-lifecycle.js'
 import { waitingCause } from './workload-problems.js'
 
 /** Header a client sends to reach a blue-green preview through the router. */
@@ -27,7 +27,7 @@ export class Tick {
 
   constructor(
     readonly plan: RolloutPlan,
-    readonly s: RolloutStatus,
+    readonly status: RolloutStatus,
     readonly obs: Observations,
     readonly now: number,
   ) {}
@@ -36,20 +36,20 @@ export class Tick {
 
   /** Moves the phase along the transition table; throws on a transition the table lacks (a bug). */
   transition(event: RolloutEvent, message: string): void {
-    const to = nextPhase(this.s.phase, event)
+    const to = nextPhase(this.status.phase, event)
     if (to === undefined) {
       throw new InternalError(
-        `no transition for ${event} from phase ${this.s.phase} (rollout ${this.plan.name})`,
+        `no transition for ${event} from phase ${this.status.phase} (rollout ${this.plan.name})`,
       )
     }
-    this.s.phase = to
-    this.s.message = message
-    if (to !== 'Paused') this.s.pause = null
+    this.status.phase = to
+    this.status.message = message
+    if (to !== 'Paused') this.status.pause = null
   }
 
   pauseFor(reason: PauseReason, event: RolloutEvent, message: string): void {
     this.transition(event, message)
-    this.s.pause = { reason, since: this.now }
+    this.status.pause = { reason, since: this.now }
     this.emit('info', { reason: 'Paused', pauseReason: reason }, message)
   }
 
@@ -57,15 +57,15 @@ export class Tick {
     severity: Severity,
     data: EventData,
     message: string,
-    canaryWeight = this.s.traffic.canaryWeight,
-    revision = this.s.canaryRevision ?? this.s.revision,
+    canaryWeight = this.status.traffic.canaryWeight,
+    revision = this.status.canaryRevision ?? this.status.revision,
   ): void {
     const event: EngineEvent = {
       at: this.now,
       severity,
       revision,
       canaryWeight,
-      stepIndex: this.s.currentStepIndex,
+      stepIndex: this.status.currentStepIndex,
       message,
       ...data,
     }
@@ -86,42 +86,42 @@ export class Tick {
 
   setReplicas(revision: number, replicas: number): void {
     if (replicas > 0) {
-      this.s.replicas[String(revision)] = replicas
+      this.status.replicas[String(revision)] = replicas
       // A revision brought back (retry, revert) must not be scaled down by an older schedule.
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
-      delete this.s.scaleDownAt[String(revision)]
+      delete this.status.scaleDownAt[String(revision)]
     } else {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
-      delete this.s.replicas[String(revision)]
+      delete this.status.replicas[String(revision)]
     }
   }
 
   scaleDownLater(revision: number, delaySeconds: number): void {
     if (delaySeconds <= 0) this.setReplicas(revision, 0)
-    else if (this.s.replicas[String(revision)] !== undefined)
-      this.s.scaleDownAt[String(revision)] = this.now + delaySeconds * 1000
+    else if (this.status.replicas[String(revision)] !== undefined)
+      this.status.scaleDownAt[String(revision)] = this.now + delaySeconds * 1000
   }
 
   setCanaryWeight(weight: number): void {
-    const before = this.s.traffic.canaryWeight
+    const before = this.status.traffic.canaryWeight
     if (before === weight) return
-    this.s.traffic.canaryWeight = weight
+    this.status.traffic.canaryWeight = weight
     this.emit(
       'info',
       { reason: 'TrafficShifted', fromWeight: before, toWeight: weight },
       `${this.role} weight ${before}% → ${weight}%`,
     )
-    const bg = this.s.analyses.background
+    const bg = this.status.analyses.background
     if (bg?.phase === 'Running' && this.plan.analysis !== undefined) {
-      this.s.analyses.background = startSegment(this.plan.analysis, bg, this.now)
+      this.status.analyses.background = startSegment(this.plan.analysis, bg, this.now)
     }
   }
 
   /** Every user request goes to stable; routes to the canary removed. */
   trafficAllStable(): void {
     this.setCanaryWeight(0)
-    this.s.traffic.headerRoutes = []
-    this.s.traffic.mirror = null
+    this.status.traffic.headerRoutes = []
+    this.status.traffic.mirror = null
   }
 
   // ── decisions shared by the strategies ───────────────────────────────────────────────────────
@@ -131,54 +131,60 @@ export class Tick {
    * Records the outcome with the step and weight at which the decision was taken.
    */
   abort(cause: RollbackCause, reason: string, abortScaleDownDelaySeconds: number): void {
-    const canary = this.s.canaryRevision
-    this.s.lastOutcome = {
-      revision: canary ?? this.s.revision,
+    const canary = this.status.canaryRevision
+    this.status.lastOutcome = {
+      revision: canary ?? this.status.revision,
       result: 'RolledBack',
       at: this.now,
-      stepIndex: this.s.currentStepIndex,
-      canaryWeight: this.s.traffic.canaryWeight,
+      stepIndex: this.status.currentStepIndex,
+      canaryWeight: this.status.traffic.canaryWeight,
       reason,
     }
-    this.s.abort = { reason, at: this.now, cause }
+    this.status.abort = { reason, at: this.now, cause }
     endRuns(this, 'rolled back')
     this.trafficAllStable()
     if (canary !== null) this.scaleDownLater(canary, abortScaleDownDelaySeconds)
-    if (this.s.stableRevision !== null) this.setReplicas(this.s.stableRevision, this.plan.replicas)
+    if (this.status.stableRevision !== null)
+      this.setReplicas(this.status.stableRevision, this.plan.replicas)
     this.transition('Abort', `rolled back revision ${canary ?? '?'}: ${reason}`)
     this.emit(
       'error',
-      { reason: 'RolledBack', stableRevision: this.s.stableRevision, cause, explanation: reason },
-      `rolled back revision ${canary ?? '?'} to stable revision ${this.s.stableRevision ?? '?'}: ${reason}`,
-      this.s.lastOutcome.canaryWeight,
+      {
+        reason: 'RolledBack',
+        stableRevision: this.status.stableRevision,
+        cause,
+        explanation: reason,
+      },
+      `rolled back revision ${canary ?? '?'} to stable revision ${this.status.stableRevision ?? '?'}: ${reason}`,
+      this.status.lastOutcome.canaryWeight,
     )
-    afterOutcome(this, 'Failed', canary ?? this.s.revision)
+    afterOutcome(this, 'Failed', canary ?? this.status.revision)
   }
 
   /** The canary becomes stable; the old stable is scaled down after `scaleDownDelaySeconds`. */
   finishPromotion(scaleDownDelaySeconds: number): void {
-    const canary = this.s.canaryRevision
-    const old = this.s.stableRevision
-    const byUser = this.s.promoteFull
+    const canary = this.status.canaryRevision
+    const old = this.status.stableRevision
+    const byUser = this.status.promoteFull
     if (canary === null)
       throw new InternalError(`finishPromotion without a canary (rollout ${this.plan.name})`)
-    this.s.lastOutcome = {
+    this.status.lastOutcome = {
       revision: canary,
       result: 'Promoted',
       at: this.now,
-      stepIndex: this.s.currentStepIndex,
-      canaryWeight: this.s.traffic.canaryWeight,
-      reason: this.s.promoteFull ? 'promoted by user (--full)' : 'all steps passed',
+      stepIndex: this.status.currentStepIndex,
+      canaryWeight: this.status.traffic.canaryWeight,
+      reason: this.status.promoteFull ? 'promoted by user (--full)' : 'all steps passed',
     }
     endRuns(this, 'promoted')
-    this.s.stableRevision = canary
-    this.s.canaryRevision = null
-    this.s.traffic = Tick.stableOnly(canary)
+    this.status.stableRevision = canary
+    this.status.canaryRevision = null
+    this.status.traffic = Tick.stableOnly(canary)
     this.setReplicas(canary, this.plan.replicas)
     if (old !== null && old !== canary) this.scaleDownLater(old, scaleDownDelaySeconds)
-    this.s.promoteFull = false
-    this.s.canaryScale = null
-    this.s.blueGreenStage = null
+    this.status.promoteFull = false
+    this.status.canaryScale = null
+    this.status.blueGreenStage = null
     this.transition('PromotionCompleted', `revision ${canary} promoted; serving 100% of traffic`)
     this.emit(
       'info',
@@ -193,7 +199,7 @@ export class Tick {
    * failed background analysis, the progress deadline. Returns true when the rollout was rolled back.
    */
   checkAborts(abortDelay: number, plannedStepSeconds: number): boolean {
-    const s = this.s
+    const s = this.status
     if (s.abort !== null) {
       this.abort(s.abort.cause, s.abort.reason, abortDelay)
       return true
@@ -253,9 +259,7 @@ export class Tick {
   }
 
   inFlight(): boolean {
-    return (
-      this.s.phase === 'Progressing' || this.s.phase === 'Paused' || this.s.phase === 'Promoting'
-    )
+    return isInFlight(this.status.phase)
   }
 
   /**
@@ -266,9 +270,9 @@ export class Tick {
   holds(abortDelay: number, plannedStepSeconds: number): boolean {
     if (this.checkAborts(abortDelay, plannedStepSeconds)) return true
     if (holdsForMonitoring(this)) return true
-    if (this.s.phase === 'Paused')
-      return this.s.pause?.reason !== 'Gate' || this.plan.paused || this.s.userPaused
-    if (this.plan.paused || this.s.userPaused) {
+    if (this.status.phase === 'Paused')
+      return this.status.pause?.reason !== 'Gate' || this.plan.paused || this.status.userPaused
+    if (this.plan.paused || this.status.userPaused) {
       this.pauseFor(
         'UserPause',
         'UserPause',
@@ -302,10 +306,10 @@ export class Tick {
     this.emit(
       'info',
       { reason: 'StepCompleted', step },
-      `step ${this.s.currentStepIndex + 1} done: ${what}`,
+      `step ${this.status.currentStepIndex + 1} done: ${what}`,
     )
-    this.s.currentStepIndex++
-    this.s.stepStartedAt = this.now
-    this.s.deadlineReported = false
+    this.status.currentStepIndex++
+    this.status.stepStartedAt = this.now
+    this.status.deadlineReported = false
   }
 }

@@ -2,7 +2,7 @@
  * The rollout phase machine as data: which event moves which phase where. The engine and the command
  * handlers consult this table; a transition missing from it is refused, never improvised.
  */
-import type { Phase } from './status.js'
+import { IN_FLIGHT_PHASES, PHASES, type Phase } from './status.js'
 
 export type RolloutEvent =
   | 'NewRevision'
@@ -23,21 +23,11 @@ export type RolloutEvent =
   | 'WaitForGate'
   | 'GateOpened'
 
-const inFlight: Phase[] = ['Progressing', 'Paused', 'Promoting']
-const anyPhase: Phase[] = [
-  'Initializing',
-  'Progressing',
-  'Paused',
-  'Promoting',
-  'Healthy',
-  'RolledBack',
-]
-
 /** [event, from-phases, to-phase] */
-const table: [RolloutEvent, Phase[], Phase][] = [
-  ['FirstRevision', anyPhase, 'Initializing'],
-  ['NewRevision', anyPhase, 'Progressing'],
-  ['Reverted', anyPhase, 'Healthy'],
+const table: [RolloutEvent, readonly Phase[], Phase][] = [
+  ['FirstRevision', PHASES, 'Initializing'],
+  ['NewRevision', PHASES, 'Progressing'],
+  ['Reverted', PHASES, 'Healthy'],
   ['Ready', ['Initializing'], 'Healthy'],
   ['PauseStep', ['Progressing'], 'Paused'],
   ['UserPause', ['Progressing', 'Promoting'], 'Paused'],
@@ -47,7 +37,7 @@ const table: [RolloutEvent, Phase[], Phase][] = [
   ['Promote', ['Paused', 'Progressing'], 'Progressing'],
   ['PromoteFull', ['Paused', 'Progressing'], 'Promoting'],
   ['StepsCompleted', ['Progressing'], 'Promoting'],
-  ['Abort', inFlight, 'RolledBack'],
+  ['Abort', IN_FLIGHT_PHASES, 'RolledBack'],
   ['PromotionCompleted', ['Promoting'], 'Healthy'],
   ['Retry', ['RolledBack'], 'Progressing'],
   ['WaitForGate', ['Progressing'], 'Paused'],

@@ -7,7 +7,7 @@ import type { Tick } from './tick.js'
 import type { WorkloadProblemReason } from './types.js'
 
 export function reportWorkloadProblems(t: Tick): void {
-  const s = t.s
+  const s = t.status
   const reported = s.reportedProblems ?? {}
   const open: Record<string, WorkloadProblemReason> = {}
   const wanted = Object.keys(s.replicas).sort((a, b) => Number(a) - Number(b))

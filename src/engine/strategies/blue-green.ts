@@ -6,7 +6,8 @@
 import type { BlueGreenPlan } from '../plan.js'
 import { PREVIEW_HEADER, Tick } from '../tick.js'
 import { currentRun, runLabel, startRun } from '../analysis-runs.js'
-import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
+import { beforeFirstTraffic, passGate } from '../webhook-gates.js'
+import { rolloutHooksHold } from '../webhook-lifecycle.js'
 import { waitingCause } from '../workload-problems.js'
 
 function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
@@ -14,7 +15,7 @@ function previewReplicas(t: Tick, strategy: BlueGreenPlan): number {
 }
 
 export function startBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
-  const s = t.s
+  const s = t.status
   s.currentStepIndex = 0
   s.blueGreenStage = 'Preview'
   s.stepStartedAt = t.now
@@ -28,7 +29,7 @@ export function startBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
 
 /** Once the preview is ready: route the preview header to it and start mirroring, if asked. */
 function openPreview(t: Tick, strategy: BlueGreenPlan): void {
-  const s = t.s
+  const s = t.status
   s.traffic.headerRoutes = t.plan.routerCapabilities.headerRoutes
     ? [{ name: 'preview', match: [{ headerName: PREVIEW_HEADER, headerValue: { exact: 'true' } }] }]
     : []
@@ -61,15 +62,15 @@ function analysis(
 ): 'Running' | 'Successful' | 'Stopped' {
   const plan =
     kind === 'prePromotion' ? strategy.prePromotionAnalysis : strategy.postPromotionAnalysis
-  if (plan === undefined || t.s.promoteFull) return 'Successful'
+  if (plan === undefined || t.status.promoteFull) return 'Successful'
   let run = currentRun(t, kind, null)
   if (run === undefined) {
     run = startRun(t, plan)
-    t.s.analyses.step = run
+    t.status.analyses.step = run
   }
   switch (run.phase) {
     case 'Running':
-      t.s.message = `${runLabel(kind, null)}: ${run.message}`
+      t.status.message = `${runLabel(kind, null)}: ${run.message}`
       return 'Running'
     case 'Successful':
       return 'Successful'
@@ -93,7 +94,7 @@ function analysis(
 }
 
 export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
-  const s = t.s
+  const s = t.status
   for (let guard = 0; guard < 8; guard++) {
     if (!t.inFlight() || t.holds(strategy.scaleDownDelaySeconds, 0)) return
     const canary = s.canaryRevision
@@ -165,7 +166,7 @@ export function progressBlueGreen(t: Tick, strategy: BlueGreenPlan): void {
 
 /** The preview passed (or the user promoted it): the next tick switches traffic to it. */
 export function approvePreview(t: Tick, what: string): void {
-  t.s.blueGreenStage = 'Approved'
+  t.status.blueGreenStage = 'Approved'
   t.emit(
     'info',
     { reason: 'StepCompleted', step: { kind: 'previewApproved' } },

@@ -8,23 +8,24 @@ import { describeMatch, type CanaryPlan, type CanaryStep } from '../plan.js'
 import { Tick } from '../tick.js'
 import { currentRun, startRun, withCarriedChecks } from '../analysis-runs.js'
 import { reviewHolds, reviewSeconds } from '../promotion-review.js'
-import { beforeFirstTraffic, passGate, rolloutHooksHold } from '../webhooks.js'
+import { beforeFirstTraffic, passGate } from '../webhook-gates.js'
+import { rolloutHooksHold } from '../webhook-lifecycle.js'
 import { waitingCause } from '../workload-problems.js'
 
 /** Replicas the canary should have now. */
 export function canaryReplicas(t: Tick): number {
-  const scale = t.s.canaryScale
+  const scale = t.status.canaryScale
   const replicas = t.plan.replicas
   if (scale === null) return replicas
   if (scale.replicas !== undefined) return scale.replicas
   const weight =
-    scale.weight ?? (scale.matchTrafficWeight === true ? t.s.traffic.canaryWeight : 100)
+    scale.weight ?? (scale.matchTrafficWeight === true ? t.status.traffic.canaryWeight : 100)
   return Math.max(1, Math.ceil((replicas * weight) / 100))
 }
 
 /** Sets up a fresh canary run of the steps (new revision or retry). */
 export function startCanary(t: Tick): void {
-  const s = t.s
+  const s = t.status
   s.currentStepIndex = 0
   s.stepStartedAt = t.now
   s.canaryScale = null
@@ -92,7 +93,7 @@ function plannedSeconds(step: CanaryStep | undefined): number {
  * sent to a canary that cannot answer it yet (weights, header routes and mirrors alike).
  */
 function canaryReady(t: Tick, before: string): boolean {
-  const s = t.s
+  const s = t.status
   const want = canaryReplicas(t)
   if (s.canaryRevision !== null) t.setReplicas(s.canaryRevision, want)
   const ready = t.version(s.canaryRevision).ready
@@ -103,7 +104,7 @@ function canaryReady(t: Tick, before: string): boolean {
 
 /** Runs one step; true when it is complete. */
 function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
-  const s = t.s
+  const s = t.status
   switch (step.kind) {
     case 'setWeight': {
       if (step.weight > 0 && !canaryReady(t, `shifting ${step.weight}%`)) return false
@@ -194,7 +195,7 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
 
 /** Promotion: canary at full size and ready, then it becomes stable. True when done. */
 function promote(t: Tick, strategy: CanaryPlan): boolean {
-  const s = t.s
+  const s = t.status
   s.canaryScale = null
   if (s.canaryRevision === null) return true
   t.setReplicas(s.canaryRevision, t.plan.replicas)
@@ -214,21 +215,21 @@ function promote(t: Tick, strategy: CanaryPlan): boolean {
  * that fails rolls it back (`checkAborts`), and the progress deadline bounds the wait.
  */
 function awaitingBackground(t: Tick, before: string): boolean {
-  const bg = t.s.analyses.background
+  const bg = t.status.analyses.background
   if (bg === null || bg.phase !== 'Running' || bg.passing) return false
-  t.s.message = `waiting for background analysis data before ${before}: ${bg.message}`
+  t.status.message = `waiting for background analysis data before ${before}: ${bg.message}`
   return true
 }
 
 /** A rollout webhook's latest call did not pass: the canary does not advance (Flagger). */
 function held(t: Tick): boolean {
   const hold = rolloutHooksHold(t)
-  if (hold !== null) t.s.message = hold
+  if (hold !== null) t.status.message = hold
   return hold !== null
 }
 
 export function progressCanary(t: Tick, strategy: CanaryPlan): void {
-  const s = t.s
+  const s = t.status
   for (let guard = 0; guard < 4 * strategy.steps.length + 8; guard++) {
     if (!t.inFlight()) return
     const step = s.phase === 'Promoting' ? undefined : strategy.steps[s.currentStepIndex]

@@ -6,11 +6,12 @@
 import type { RollingPlan } from '../plan.js'
 import type { Tick } from '../tick.js'
 import { startRun } from '../analysis-runs.js'
-import { beforeFirstTraffic, rolloutHooksHold } from '../webhooks.js'
+import { beforeFirstTraffic } from '../webhook-gates.js'
+import { rolloutHooksHold } from '../webhook-lifecycle.js'
 import { waitingCause } from '../workload-problems.js'
 
 export function startRolling(t: Tick): void {
-  const s = t.s
+  const s = t.status
   s.currentStepIndex = 0
   s.stepStartedAt = t.now
   s.analyses.step = null
@@ -19,7 +20,7 @@ export function startRolling(t: Tick): void {
 }
 
 export function progressRolling(t: Tick, strategy: RollingPlan): void {
-  const s = t.s
+  const s = t.status
   if (!t.inFlight() || t.holds(0, 0)) return
   const neu = s.canaryRevision
   const old = s.stableRevision

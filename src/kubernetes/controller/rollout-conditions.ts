@@ -4,14 +4,14 @@
  * rollout is healthy, so `kubectl wait --for=condition=Promoted rollout/x` after a change returns
  * when that change has been promoted (or times out if it was rolled back).
  */
-import type { RolloutStatus } from '../../engine/status.js'
+import { isInFlight, type RolloutStatus } from '../../engine/status.js'
 import type { ConditionInput } from '../kit/conditions.js'
 
 export function rolloutConditions(
   s: RolloutStatus,
   specProblems: readonly string[],
 ): ConditionInput[] {
-  const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
+  const inFlight = isInFlight(s.phase)
   const valid = specProblems.length === 0
   const promoted =
     s.phase === 'Healthy' && s.stableRevision !== null && s.stableRevision === s.revision

@@ -8,20 +8,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AnalysisRunStatus, MetricTally } from '../../analysis/types.js'
 import type { EngineEvent } from '../../engine/events.js'
-import type { Phase, RolloutStatus } from '../../engine/status.js'
+import { PHASES, type RolloutStatus } from '../../engine/status.js'
 import { KANARI_VERSION } from '../../version.js'
-
-export const PHASES = [
-  'Initializing',
-  'Progressing',
-  'Paused',
-  'Promoting',
-  'Healthy',
-  'RolledBack',
-] as const satisfies readonly Phase[]
-// Every phase is listed: this fails to compile when a phase is added to the engine and not here.
-type Unlisted = Exclude<Phase, (typeof PHASES)[number]>
-export const EVERY_PHASE_LISTED: [Unlisted] extends [never] ? true : false = true
 
 const RESULTS = ['successful', 'failed', 'inconclusive', 'errors'] as const
 const RESULT_LABEL: Record<(typeof RESULTS)[number], string> = {

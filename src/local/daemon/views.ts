@@ -6,6 +6,7 @@ import { renderSummary } from '../../diagnosis/render.js'
 import { startsRelease, type EngineEvent } from '../../engine/events.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import { processTable } from '../../report/process-table.js'
+import { backendId } from '../proxy/backend-id.js'
 import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import { VIEW_EVENTS } from './api/limits.js'
@@ -46,7 +47,7 @@ export function describe(sources: ViewSources, name: string, eventLimit = 200): 
           : revision === status.canaryRevision
             ? 'canary'
             : 'old'
-      const traffic = c.proxy?.traffic.totals(`rev-${revision}`)
+      const traffic = c.proxy?.traffic.totals(backendId(revision))
       return {
         revision,
         role,

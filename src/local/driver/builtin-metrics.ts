@@ -5,6 +5,7 @@
 import { builtinMetricValue } from '../../analysis/measurement.js'
 import type { Measurement, MeasurementRequest } from '../../analysis/types.js'
 import type { MeasureContext, MetricProvider } from '../../controller/ports.js'
+import { backendId } from '../proxy/backend-id.js'
 import {
   emptyVersionTraffic,
   type TrafficSample,
@@ -13,10 +14,6 @@ import {
 
 export interface TrafficWindowSource {
   window(backend: string, fromMs: number, toMs: number): VersionTraffic
-}
-
-export function backendId(revision: number): string {
-  return `rev-${revision}`
 }
 
 /**

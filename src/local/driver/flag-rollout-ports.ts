@@ -17,7 +17,8 @@ import type { VersionObservation } from '../../engine/types.js'
 import { ROUTER_CAPABILITIES } from '../../engine/vocabulary.js'
 import { readSplit, withSplit } from '../../flags/index.js'
 import type { FlagService } from '../flags/flag-service.js'
-import { backendId, measureLocally, type TrafficWindowSource } from './builtin-metrics.js'
+import { backendId } from '../proxy/backend-id.js'
+import { measureLocally, type TrafficWindowSource } from './builtin-metrics.js'
 
 /** The variant each revision of the rollout releases. */
 export type VariantOf = (revision: number | null) => string | undefined

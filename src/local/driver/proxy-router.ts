@@ -24,7 +24,7 @@ export function inProcessTable(proxy: ProxyServer): RoutingTable {
     routes: () => Promise.resolve(proxy.routes),
   }
 }
-import { backendId } from './builtin-metrics.js'
+import { backendId } from '../proxy/backend-id.js'
 
 export interface ProxyRouterOptions {
   /** Ready endpoints of a revision now. */

@@ -7,7 +7,7 @@ export interface Endpoint {
 }
 
 export interface Backend {
-  /** e.g. "rev-3" */
+  /** e.g. "rev-3": `backendId(revision)` (./backend-id.ts) */
   id: string
   /** The revision behind it, for whoever reads the table back (the proxy routes by id). */
   revision?: number

@@ -6,6 +6,7 @@
 import type { EventSink, StoredEvent } from '../../../controller/ports.js'
 import type { EngineEvent } from '../../../engine/events.js'
 import type { VersionTraffic } from '../../../analysis/traffic.js'
+import { backendId } from '../../proxy/backend-id.js'
 import type { StateStore } from '../../store/index.js'
 import type { Supervisor } from '../../supervisor/index.js'
 import { replicaSetKey, type RolloutController } from '../rollout-controller.js'
@@ -237,7 +238,7 @@ export class LiveFeed implements EventSink {
     }
     const s = c.status
     const side = (revision: number | null) =>
-      revision === null ? null : sideSample(revision, feed.traffic.window(`rev-${revision}`))
+      revision === null ? null : sideSample(revision, feed.traffic.window(backendId(revision)))
     const replicas = this.#replicas(c)
     const sample: RolloutSample = {
       rollout: c.name,
