@@ -15,13 +15,9 @@ import { NOTIFIED_BY_DEFAULT } from '../spec/normalize/index.js'
 import { simulate } from '../simulate/simulate.js'
 import { PAYLOADS } from './formats/index.js'
 import { noticeOf, type Notice } from './notice.js'
-import {
-  Notifier,
-  type CountsKeeper,
-  type KeptCounts,
-  type NotificationStats,
-  type Outbox,
-} from './notifier.js'
+import { Notifier } from './notifier.js'
+import type { Outbox } from './outbox.js'
+import type { CountsKeeper, KeptCounts, NotificationStats } from './stats.js'
 import {
   checkDiscord,
   checkSlack,
