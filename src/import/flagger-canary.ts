@@ -5,11 +5,11 @@
  */
 import { KANARI_API_VERSION, metadataOf, type Doc, type ImportContext } from './context.js'
 import { notificationsOf, webhooksOf } from './flagger-alerts.js'
-import { metricOf } from './flagger-metrics.js'
+import { metricOf, type MetricScope } from './flagger-metrics.js'
 import type { FlaggerObjects } from './flagger-objects.js'
 import { routerOf } from './flagger-router.js'
 import { strategyOf } from './flagger-strategy.js'
-import type { Source } from './source.js'
+import type { Path, Source } from './source.js'
 
 export type { FlaggerObjects } from './flagger-objects.js'
 
@@ -48,36 +48,23 @@ function workloadOf(
   return { workload: { targetRef: { kind: 'Deployment', name: target } }, target }
 }
 
-export function convertFlaggerCanary(
-  src: Source,
-  ctx: ImportContext,
-  objects: FlaggerObjects,
-): Doc {
-  const metadata = metadataOf(src, ctx)
-  const namespace = metadata.namespace as string | undefined
-  const { workload, target } = workloadOf(src, ctx, String(metadata.name))
-  const spec: Doc = { workload }
+/** spec.service: its port and name; what Flagger would generate from the rest is given up. */
+function serviceOf(src: Source, target: string): { service: Doc; apex: string } {
   const svc = ['spec', 'service']
   const serviceName = src.string([...svc, 'name'])
-  const apex = serviceName ?? target
-  spec.service = {
+  const service = {
     port: src.number([...svc, 'port']) ?? 80,
     ...(serviceName === undefined ? {} : { name: serviceName }),
   }
   for (const key of src.keys(svc))
     if (key !== 'name' && key !== 'port') src.drop([...svc, key], SERVICE_MESH)
+  return { service, apex: serviceName ?? target }
+}
 
-  const router = routerOf(src, ctx, apex)
-  if (router !== undefined) spec.trafficRouting = router
-
-  const a = src.has(['spec', 'analysis']) ? ['spec', 'analysis'] : ['spec', 'canaryAnalysis']
-  const interval = src.get([...a, 'interval'])
-  const intervalText =
-    typeof interval === 'string' || typeof interval === 'number' ? interval : '60s'
-  if (interval !== undefined) src.take([...a, 'interval'])
-  spec.strategy = strategyOf(src, a, intervalText, router, ctx)
-
-  const canaryVars: Record<string, string> = {
+/** Where the metrics' queries are read against: Flagger's template variables and Prometheus. */
+function metricScopeOf(src: Source, metadata: Doc, target: string, apex: string): MetricScope {
+  const namespace = metadata.namespace as string | undefined
+  const vars: Record<string, string> = {
     name: String(metadata.name),
     namespace: namespace ?? 'default',
     target,
@@ -90,29 +77,40 @@ export function convertFlaggerCanary(
       : {}),
   }
   const metricsServer = src.get(['spec', 'metricsServer'])
-  const scope = {
-    vars: canaryVars,
+  return {
+    vars,
     namespace,
     metricsServer: typeof metricsServer === 'string' ? metricsServer : undefined,
   }
+}
+
+/** spec.analysis: the threshold judge over the Canary's metrics, at its interval. */
+function analysisOf(
+  src: Source,
+  a: Path,
+  interval: string | number,
+  scope: MetricScope,
+  objects: FlaggerObjects,
+  ctx: ImportContext,
+): Doc {
   const metrics = src
     .items([...a, 'metrics'])
     .flatMap((_m, i) => metricOf(src, [...a, 'metrics', i], scope, objects, ctx) ?? [])
-  if (typeof metricsServer === 'string') src.take(['spec', 'metricsServer'])
+  if (scope.metricsServer !== undefined) src.take(['spec', 'metricsServer'])
   const threshold = src.number([...a, 'threshold'])
-  spec.analysis = {
+  const analysis = {
     judge: 'threshold',
-    interval: intervalText,
+    interval,
     threshold: threshold !== undefined && threshold > 0 ? threshold : 1,
     ...(metrics.length > 0 ? { metrics } : {}),
   }
   if (threshold === undefined || threshold <= 0)
     ctx.note(src, a, 'analysis.threshold is 1, as Flagger uses when none is given')
-  const webhooks = webhooksOf(src, a)
-  if (webhooks.length > 0) spec.webhooks = webhooks
-  const notifications = notificationsOf(src, a, namespace, objects, ctx)
-  if (notifications.length > 0) spec.notifications = notifications
+  return analysis
+}
 
+/** The Canary's life: its deadline and pause carried over, Flagger's other switches given up. */
+function lifecycleOf(src: Source, spec: Doc): void {
   const deadline = src.number(['spec', 'progressDeadlineSeconds'])
   if (deadline !== undefined) spec.progressDeadlineSeconds = deadline
   const suspend = src.boolean(['spec', 'suspend'])
@@ -126,5 +124,35 @@ export function convertFlaggerCanary(
   src.drop(['spec', 'ingressRef'], 'used only by the nginx and skipper providers')
   src.drop(['spec', 'routeRef'], 'Kanari has no apisix router')
   src.drop(['spec', 'upstreamRef'], 'Kanari has no gloo router')
+}
+
+export function convertFlaggerCanary(
+  src: Source,
+  ctx: ImportContext,
+  objects: FlaggerObjects,
+): Doc {
+  const metadata = metadataOf(src, ctx)
+  const { workload, target } = workloadOf(src, ctx, String(metadata.name))
+  const { service, apex } = serviceOf(src, target)
+  const spec: Doc = { workload, service }
+
+  const router = routerOf(src, ctx, apex)
+  if (router !== undefined) spec.trafficRouting = router
+
+  const a = src.has(['spec', 'analysis']) ? ['spec', 'analysis'] : ['spec', 'canaryAnalysis']
+  const interval = src.get([...a, 'interval'])
+  const intervalText =
+    typeof interval === 'string' || typeof interval === 'number' ? interval : '60s'
+  if (interval !== undefined) src.take([...a, 'interval'])
+  spec.strategy = strategyOf(src, a, intervalText, router, ctx)
+
+  const scope = metricScopeOf(src, metadata, target, apex)
+  spec.analysis = analysisOf(src, a, intervalText, scope, objects, ctx)
+  const webhooks = webhooksOf(src, a)
+  if (webhooks.length > 0) spec.webhooks = webhooks
+  const notifications = notificationsOf(src, a, scope.namespace, objects, ctx)
+  if (notifications.length > 0) spec.notifications = notifications
+
+  lifecycleOf(src, spec)
   return { apiVersion: KANARI_API_VERSION, kind: 'Rollout', metadata, spec }
 }

@@ -15,18 +15,11 @@ import { NOTIFIED_BY_DEFAULT } from '../spec/normalize/index.js'
 import { simulate } from '../simulate/simulate.js'
 import { PAYLOADS } from './formats/index.js'
 import { noticeOf, type Notice } from './notice.js'
+import { Notifier } from './notifier.js'
+import type { Outbox } from './outbox.js'
+import type { CountsKeeper, KeptCounts, NotificationStats } from './stats.js'
+import { checkDiscord, checkSlack, FORMAT_CHECKS } from './test-utils/checks/index.js'
 import {
-  Notifier,
-  type CountsKeeper,
-  type KeptCounts,
-  type NotificationStats,
-  type Outbox,
-} from './notifier.js'
-import {
-  checkDiscord,
-  checkSlack,
-  checkTeams,
-  checkWebhook,
   downUrl,
   startReceiver,
   type Receiver,
@@ -116,13 +109,6 @@ function statsOf(n: Notifier, name: string): NotificationStats {
   return s
 }
 
-const CHECKS = {
-  slack: checkSlack,
-  msteams: checkTeams,
-  discord: checkDiscord,
-  webhook: checkWebhook,
-}
-
 describe('payloads', () => {
   it('every event of a promoted and a rolled-back release passes each service format check', () => {
     const reasons = new Set([...promoted, ...rolledBack].map((e) => e.reason))
@@ -130,9 +116,9 @@ describe('payloads', () => {
     expect(reasons).toContain('Promoted')
     expect(reasons).toContain('AnalysisFailed')
     for (const e of [...promoted, ...rolledBack])
-      for (const kind of Object.keys(CHECKS) as ReceiverKind[])
+      for (const kind of Object.keys(FORMAT_CHECKS) as ReceiverKind[])
         expect(
-          CHECKS[kind](PAYLOADS[kind](noticeOf('checkout', kind, e))),
+          FORMAT_CHECKS[kind](PAYLOADS[kind](noticeOf('checkout', kind, e))),
           `${kind} ${e.reason}`,
         ).toEqual([])
   })

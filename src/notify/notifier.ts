@@ -9,33 +9,20 @@
  */
 import type { EventSink } from '../controller/ports.js'
 import type { EngineEvent } from '../engine/events.js'
-import type { NotificationPlan, Severity } from '../engine/plan.js'
-import { SEVERITIES } from '../engine/vocabulary.js'
-import { postJson, type Delivery } from './deliver.js'
+import type { NotificationPlan } from '../engine/plan.js'
+import { attemptDelivery, pause, retryPauseMs, type Post } from './attempt.js'
+import { postJson } from './deliver.js'
 import { PAYLOADS } from './formats/index.js'
-import { noticeOf, type Notice } from './notice.js'
-import { describeSource, readWebhookUrl, redact, SecretError } from './secret.js'
-
-/** How one notification has fared: since it was first sent, when its counts are kept (see `counts`). */
-export interface NotificationStats {
-  name: string
-  provider: NotificationPlan['provider']
-  severity: Severity
-  /** Messages the service accepted. */
-  sent: number
-  /** Messages given up on after their last attempt. */
-  failed: number
-  /** Messages dropped unsent: the queue was full, or the daemon stopped first with no outbox. */
-  dropped: number
-  /** Attempts made again after a failure. */
-  retries: number
-  /** Messages waiting, including one being sent. */
-  queued: number
-  lastSentAt: number | null
-  /** The latest failure, without the secret URL. */
-  lastError: string | null
-  lastErrorAt: number | null
-}
+import { noticeOf } from './notice.js'
+import { KeptMessages, type Outbox, type Queued } from './outbox.js'
+import { describeSource } from './secret.js'
+import {
+  KeptCountsBook,
+  startingStats,
+  type CountsKeeper,
+  type NotificationStats,
+} from './stats.js'
+import { wants } from './wants.js'
 
 export interface NotifierOptions {
   /** The rollout's notifications now: read at each publish, as a new spec may change them. */
@@ -51,11 +38,7 @@ export interface NotifierOptions {
   maxRetryDelayMs?: number
   now?: () => number
   /** How a message is sent (default: an HTTP POST of the JSON). */
-  post?: (
-    url: string,
-    payload: unknown,
-    options: { timeoutMs: number; signal: AbortSignal },
-  ) => Promise<Delivery>
+  post?: Post
   env?: NodeJS.ProcessEnv
   /** Where waiting messages are kept across restarts (none: they live in memory only). */
   outbox?: Outbox
@@ -63,50 +46,7 @@ export interface NotifierOptions {
   counts?: CountsKeeper
 }
 
-/** What a notification's counts are made of, as kept across restarts. */
-export type KeptCounts = Pick<
-  NotificationStats,
-  'sent' | 'failed' | 'dropped' | 'retries' | 'lastSentAt' | 'lastError' | 'lastErrorAt'
->
-
-/**
- * A rollout's notification counts, by notification name, kept where a restart finds them. A failed
- * save costs only the counts since the last one.
- */
-export interface CountsKeeper {
-  load(): Record<string, KeptCounts>
-  save(counts: Record<string, KeptCounts>): void
-}
-
-function keptOf(s: NotificationStats): KeptCounts {
-  return {
-    sent: s.sent,
-    failed: s.failed,
-    dropped: s.dropped,
-    retries: s.retries,
-    lastSentAt: s.lastSentAt,
-    lastError: s.lastError,
-    lastErrorAt: s.lastErrorAt,
-  }
-}
-
-/**
- * Waiting messages kept where a restart finds them. A write that fails only costs the durability of
- * that message: it is still sent from memory.
- */
-export interface Outbox {
-  add(rollout: string, notice: Notice): number
-  remove(id: number): void
-  /** The rollout's waiting messages, oldest first. */
-  pending(rollout: string): { id: number; notice: Notice }[]
-}
-
-interface Queued {
-  notice: Notice
-  /** Its row in the outbox, when it was kept there. */
-  id: number | undefined
-}
-
+/** One notification's queue, its worker's state and its counts. */
 interface Lane {
   plan: NotificationPlan
   queue: Queued[]
@@ -114,33 +54,25 @@ interface Lane {
   stats: NotificationStats
 }
 
-const RANK: Record<Severity, number> = Object.fromEntries(
-  SEVERITIES.map((s, i) => [s, i]),
-) as Record<Severity, number>
-
-/** Whether `plan` sends `event`: a reason it lists, at or above its severity. */
-export function wants(plan: NotificationPlan, event: EngineEvent): boolean {
-  return plan.events.includes(event.reason) && RANK[event.severity] >= RANK[plan.severity]
-}
-
 export class Notifier implements EventSink {
   readonly #lanes = new Map<string, Lane>()
   readonly #closing = new AbortController()
   readonly #idle = new Set<() => void>()
   readonly #maxQueued: number
-  readonly #retryDelayMs: number
-  readonly #maxRetryDelayMs: number
+  readonly #delays: { retryDelayMs: number; maxRetryDelayMs: number }
   readonly #now: () => number
-  /** The counts kept from before this start, read once. */
-  #kept: Record<string, KeptCounts> | undefined
-  /** The counts as last saved (JSON), so an unchanged lane costs no write. */
-  #savedText: string | undefined
+  readonly #outbox: KeptMessages
+  readonly #counts: KeptCountsBook
 
   constructor(private readonly options: NotifierOptions) {
     this.#maxQueued = options.maxQueued ?? 100
-    this.#retryDelayMs = options.retryDelayMs ?? 1000
-    this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000
+    this.#delays = {
+      retryDelayMs: options.retryDelayMs ?? 1000,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+    }
     this.#now = options.now ?? Date.now
+    this.#outbox = new KeptMessages(options.outbox, options.log)
+    this.#counts = new KeptCountsBook(options.counts, options.log)
   }
 
   publish(rollout: string, events: EngineEvent[]): void {
@@ -161,14 +93,14 @@ export class Notifier implements EventSink {
       for (const e of events) {
         if (!wants(plan, e)) continue
         if (lane.queue.length >= this.#maxQueued) {
-          this.#forget(lane.queue.shift())
+          this.#outbox.forget(lane.queue.shift())
           lane.stats.dropped++
           this.options.log(
             `rollout ${rollout}: notification ${plan.name}: ${this.#maxQueued} messages waiting; dropped the oldest`,
           )
         }
         const notice = noticeOf(rollout, plan.name, e)
-        lane.queue.push({ notice, id: this.#keep(rollout, notice) })
+        lane.queue.push({ notice, id: this.#outbox.keep(rollout, notice) })
       }
       this.#refresh(lane)
       if (!lane.running && lane.queue.length > 0) void this.#run(rollout, lane)
@@ -180,24 +112,15 @@ export class Notifier implements EventSink {
    * message for a notification the spec no longer has is dropped (counted in no lane) and logged.
    */
   resume(rollout: string): void {
-    const outbox = this.options.outbox
-    if (outbox === undefined || this.#closing.signal.aborted) return
-    let kept
-    try {
-      kept = outbox.pending(rollout)
-    } catch (err) {
-      this.options.log(
-        `rollout ${rollout}: notifications kept from before the restart cannot be read: ${err instanceof Error ? err.message : String(err)}`,
-      )
-      return
-    }
+    if (this.#closing.signal.aborted) return
+    const kept = this.#outbox.pending(rollout)
     if (kept.length === 0) return
     const plans = new Map(this.options.notifications().map((p) => [p.name, p]))
     const lanes = new Set<Lane>()
     for (const item of kept) {
       const plan = plans.get(item.notice.notification)
       if (plan === undefined) {
-        this.#forget(item)
+        this.#outbox.forget(item)
         this.options.log(
           `rollout ${rollout}: notification ${item.notice.notification} is no longer in the spec; its kept ${item.notice.reason} message is dropped`,
         )
@@ -216,35 +139,11 @@ export class Notifier implements EventSink {
     )
   }
 
-  #keep(rollout: string, notice: Notice): number | undefined {
-    if (this.options.outbox === undefined) return undefined
-    try {
-      return this.options.outbox.add(rollout, notice)
-    } catch (err) {
-      this.options.log(
-        `rollout ${rollout}: notification ${notice.notification}: ${notice.reason} kept in memory only (${err instanceof Error ? err.message : String(err)})`,
-      )
-      return undefined
-    }
-  }
-
-  #forget(item: Queued | undefined): void {
-    if (item?.id === undefined || this.options.outbox === undefined) return
-    try {
-      this.options.outbox.remove(item.id)
-    } catch (err) {
-      // Left in the outbox, it is sent once more after a restart: a repeat, never a loss.
-      this.options.log(
-        `notification ${item.notice.notification}: sent ${item.notice.reason} stays in the outbox (${err instanceof Error ? err.message : String(err)})`,
-      )
-    }
-  }
-
   /** Every current notification's counts, and those of removed ones still sending. */
   stats(): NotificationStats[] {
     const plans = this.options.notifications()
     // Counts kept from before a restart show before anything is published.
-    for (const plan of plans) if (this.#keptCounts()[plan.name] !== undefined) this.#lane(plan)
+    for (const plan of plans) if (this.#counts.kept()[plan.name] !== undefined) this.#lane(plan)
     const current = new Set(plans.map((n) => n.name))
     return [...this.#lanes.values()]
       .filter((l) => current.has(l.plan.name) || l.running)
@@ -285,25 +184,8 @@ export class Notifier implements EventSink {
   #lane(plan: NotificationPlan): Lane {
     let lane = this.#lanes.get(plan.name)
     if (lane === undefined) {
-      lane = {
-        plan,
-        queue: [],
-        running: false,
-        stats: {
-          name: plan.name,
-          provider: plan.provider,
-          severity: plan.severity,
-          sent: 0,
-          failed: 0,
-          dropped: 0,
-          retries: 0,
-          queued: 0,
-          lastSentAt: null,
-          lastError: null,
-          lastErrorAt: null,
-          ...this.#keptCounts()[plan.name],
-        },
-      }
+      const stats = startingStats(plan, this.#counts.kept()[plan.name])
+      lane = { plan, queue: [], running: false, stats }
       this.#lanes.set(plan.name, lane)
     }
     // A new spec may change the provider, the secret's place, the filter or the limits.
@@ -318,33 +200,9 @@ export class Notifier implements EventSink {
     this.#saveCounts()
   }
 
-  #keptCounts(): Record<string, KeptCounts> {
-    if (this.#kept !== undefined) return this.#kept
-    this.#kept = {}
-    try {
-      this.#kept = this.options.counts?.load() ?? {}
-    } catch (err) {
-      this.options.log(
-        `notification counts from before the restart cannot be read; they start at zero (${err instanceof Error ? err.message : String(err)})`,
-      )
-    }
-    return this.#kept
-  }
-
-  /** Saves every lane's counts when they changed since the last save (and those of notifications not sending now). */
+  /** Saves every lane's counts when they changed since the last save. */
   #saveCounts(): void {
-    const keeper = this.options.counts
-    if (keeper === undefined) return
-    const counts: Record<string, KeptCounts> = { ...this.#keptCounts() }
-    for (const lane of this.#lanes.values()) counts[lane.plan.name] = keptOf(lane.stats)
-    const text = JSON.stringify(counts)
-    if (text === this.#savedText) return
-    try {
-      keeper.save(counts)
-      this.#savedText = text
-    } catch {
-      // tried again at the next change; the counts in memory are still right
-    }
+    this.#counts.save([...this.#lanes.values()].map((l) => l.stats))
   }
 
   #quiet(): boolean {
@@ -364,9 +222,9 @@ export class Notifier implements EventSink {
         this.#refresh(lane)
         try {
           // Finished unless the notifier closed on it: then the outbox keeps it for the next start.
-          if (await this.#send(rollout, lane, item)) this.#forget(item)
+          if (await this.#send(rollout, lane, item)) this.#outbox.forget(item)
         } catch (err) {
-          this.#forget(item)
+          this.#outbox.forget(item)
           // A bug in building a message costs that message, never the daemon.
           lane.stats.failed++
           lane.stats.lastError = err instanceof Error ? err.message : String(err)
@@ -389,54 +247,37 @@ export class Notifier implements EventSink {
     const notice = item.notice
     const plan = lane.plan
     const payload = PAYLOADS[plan.provider](notice)
-    const post = this.options.post ?? postJson
-    for (let attempt = 0; ; attempt++) {
-      let result: Delivery
-      let secret: string | undefined
-      try {
-        secret = readWebhookUrl(plan.urlFrom, this.options.baseDir(), this.options.env)
-        result = await post(secret, payload, {
-          timeoutMs: plan.timeoutSeconds * 1000,
-          signal: this.#closing.signal,
-        })
-      } catch (err) {
-        // A missing secret is a setting to fix, not a moment to wait out.
-        result =
-          err instanceof SecretError
-            ? { ok: false, retryable: false, error: `${err.message} (${err.hint})` }
-            : {
-                ok: false,
-                retryable: true,
-                error: err instanceof Error ? err.message : String(err),
-              }
-      }
+    const attempt = {
+      post: this.options.post ?? postJson,
+      baseDir: () => this.options.baseDir(),
+      env: this.options.env,
+      signal: this.#closing.signal,
+    }
+    for (let n = 0; ; n++) {
+      const result = await attemptDelivery(plan, payload, attempt)
       if (result.ok) {
         lane.stats.sent++
         lane.stats.lastSentAt = this.#now()
         this.#saveCounts()
         return true
       }
-      const error = secret === undefined ? result.error : redact(result.error, secret)
       if (this.#closing.signal.aborted) {
         if (item.id === undefined) lane.stats.dropped++
         return false
       }
-      if (!result.retryable || attempt >= plan.retries) {
+      if (!result.retryable || n >= plan.retries) {
         lane.stats.failed++
-        lane.stats.lastError = error
+        lane.stats.lastError = result.error
         lane.stats.lastErrorAt = this.#now()
         this.#saveCounts()
         this.options.log(
-          `rollout ${rollout}: notification ${plan.name} (${plan.provider}, ${describeSource(plan.urlFrom, this.options.baseDir())}): ${notice.reason} not sent after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}: ${error}`,
+          `rollout ${rollout}: notification ${plan.name} (${plan.provider}, ${describeSource(plan.urlFrom, this.options.baseDir())}): ${notice.reason} not sent after ${n + 1} attempt${n === 0 ? '' : 's'}: ${result.error}`,
         )
         return true
       }
       lane.stats.retries++
       this.#saveCounts()
-      const backoff = Math.min(this.#retryDelayMs * 2 ** attempt, this.#maxRetryDelayMs)
-      await this.#sleep(
-        Math.min(Math.max(backoff, result.retryAfterMs ?? 0), this.#maxRetryDelayMs),
-      )
+      await pause(retryPauseMs(n, result.retryAfterMs, this.#delays), this.#closing.signal)
       if (this.#closed()) {
         if (item.id === undefined) lane.stats.dropped++
         return false
@@ -444,22 +285,8 @@ export class Notifier implements EventSink {
     }
   }
 
-  /** A method, not the field: the sleep before it may have seen the notifier close. */
+  /** A method, not the field: the pause before it may have seen the notifier close. */
   #closed(): boolean {
     return this.#closing.signal.aborted
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#closing.signal
-      const done = () => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      timer.unref()
-      signal.addEventListener('abort', done, { once: true })
-    })
   }
 }

@@ -22,15 +22,8 @@ import {
   type SourceFile,
 } from '../../manifests/rollout-set.js'
 import { formatProblem, type SpecProblem } from '../problems.js'
-import {
-  mutate,
-  mutationArb,
-  restyleArb,
-  textSpliceArb,
-  writeRestyled,
-  writeSet,
-  type ManifestSet,
-} from '../test-utils/manifest-mutations.js'
+import { mutate, mutationArb, type ManifestSet } from '../test-utils/manifest-mutations.js'
+import { restyleArb, textSpliceArb, writeRestyled, writeSet } from '../test-utils/manifest-text.js'
 import { propertyRuns } from '../../test-utils/property-runs.js'
 
 const { seed: SEED, numRuns: RUNS } = propertyRuns(60)

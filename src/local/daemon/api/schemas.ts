@@ -195,7 +195,7 @@ export const ProcessRowSchema = OpenObject({
 const Timestamp = (description: string) =>
   Type.Union([Type.Number(), Type.Null()], { description: `${description} (epoch ms), or null` })
 
-/** How one notification has fared, across daemon restarts (src/notify/notifier.ts). */
+/** How one notification has fared, across daemon restarts (src/notify/stats.ts). */
 export const NotificationView = OpenObject({
   name: Type.String(),
   provider: StringEnum(NOTIFICATION_PROVIDERS),
