@@ -15,8 +15,8 @@ import {
   sketchSince,
   type LatencySketch,
 } from './latency-sketch.js'
+import { propertyRuns } from '../test-utils/property-runs.js'
 
-const SEED = Number(process.env.KANARI_PROPERTY_SEED ?? 19)
 /** Floating point at bin edges: the bound holds up to rounding of the logarithm. */
 const EPSILON = 1e-9
 
@@ -52,7 +52,7 @@ describe('latency sketch', () => {
           LATENCY_RELATIVE_ACCURACY + EPSILON,
         )
       }),
-      { numRuns: 2000, seed: SEED },
+      propertyRuns(400),
     )
   })
 
@@ -67,7 +67,7 @@ describe('latency sketch', () => {
         for (const q of [0.5, 0.99])
           expect(sketchQuantile(merged, q)).toBe(sketchQuantile(union, q))
       }),
-      { numRuns: 500, seed: SEED },
+      propertyRuns(100),
     )
   })
 
@@ -79,7 +79,7 @@ describe('latency sketch', () => {
         expect(sketchSince(now, before)).toEqual(sketchOf(then))
         expect(sketchSince(sketchOf(then), now)).toEqual(sketchOf(then))
       }),
-      { numRuns: 300, seed: SEED },
+      propertyRuns(100),
     )
   })
 
@@ -96,7 +96,7 @@ describe('latency sketch', () => {
         expect(counted).toBeGreaterThanOrEqual(surelyAbove.length)
         expect(counted).toBeLessThanOrEqual(possiblyAbove.length)
       }),
-      { numRuns: 1000, seed: SEED },
+      propertyRuns(200),
     )
   })
 

@@ -9,6 +9,7 @@ import type { JudgeName } from '../analysis/types.js'
 import { World } from '../controller/test-utils/world.js'
 import type { CanaryStep, RolloutPlan } from './plan.js'
 import { analysisPlan, canaryPlan, errorRateMetric } from './test-utils/plans.js'
+import { propertyRuns } from '../test-utils/property-runs.js'
 
 const DOWN = 'prometheus: connect ECONNREFUSED 127.0.0.1:9090'
 
@@ -169,7 +170,7 @@ describe('property: during an outage no tick promotes or advances', () => {
           expect(w.events('MonitoringUnavailable').length).toBeLessThanOrEqual(1)
         },
       ),
-      { numRuns: 60, seed: Number(process.env.KANARI_PROPERTY_SEED ?? 19) },
+      propertyRuns(60),
     )
   })
 })

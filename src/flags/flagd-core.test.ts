@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkFlagDocument } from './definition.js'
 import { FlagSet } from './flag-set.js'
+import { propertyRuns } from '../test-utils/property-runs.js'
 import vectors from './testdata/murmur3-buckets.json' with { type: 'json' }
 
 const DOC = {
@@ -101,7 +102,7 @@ describe('Kanari and flagd-core evaluate alike', () => {
           })
         }
       }),
-      { numRuns: 300 },
+      propertyRuns(100),
     )
   })
 

@@ -216,7 +216,8 @@ describe('supervisor', () => {
     }
     const first = new Supervisor({ stateDir, store })
     supervisor = first
-    const script = `let i = 0; require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'); setInterval(() => process.stdout.write('tick ' + i++ + '\\n'), 20)`
+    // SIGUSR1 holds the ticks and says how many were written; SIGUSR2 lets them go on.
+    const script = `let i = 0; let held = false; require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGUSR1', () => { held = true; require('node:fs').writeFileSync('chatty-held', String(i)) }); process.on('SIGUSR2', () => { held = false }); setInterval(() => { if (!held) process.stdout.write('tick ' + i++ + '\\n') }, 20)`
     first.apply({
       key: 'chatty@1',
       command: [process.execPath, '-e', script],
@@ -237,6 +238,26 @@ describe('supervisor', () => {
       readFileSync(logPath, 'utf8')
         .split('\n')
         .filter((l) => l !== '')
+    // A relay killed while it copies loses the chunk it holds (read from the FIFO, not yet written):
+    // no reader of a pipe can avoid that. So each relay is killed once it has copied all the
+    // replica wrote, with the replica held; what the replica writes while no relay runs must all
+    // arrive, once, in order.
+    const heldPath = join(stateDir, 'chatty-held')
+    const hold = async (): Promise<void> => {
+      rmSync(heldPath, { force: true })
+      process.kill(pid, 'SIGUSR1')
+      const written = Number(
+        await waitFor(() => {
+          try {
+            return /^\d+$/.exec(readFileSync(heldPath, 'utf8'))?.[0]
+          } catch {
+            return undefined
+          }
+        }, 'the replica to hold its output'),
+      )
+      await waitFor(() => lines().at(-1) === `tick ${written - 1}`, 'every line written, copied')
+    }
+    const release = (): void => void process.kill(pid, 'SIGUSR2')
     // No supervisor: the relay goes on copying into the log.
     const before = lines().length
     await waitFor(() => lines().length > before + 30, 'the log to grow with no supervisor')
@@ -246,7 +267,9 @@ describe('supervisor', () => {
     supervisor = second
     await second.adopt()
     expect(second.relayPid).toBe(relay)
+    await hold()
     process.kill(relay, 'SIGKILL')
+    release()
     const replaced = await waitFor(() => {
       const now = second.relayPid
       return now !== undefined && now !== relay && alive(now) ? now : undefined
@@ -257,8 +280,10 @@ describe('supervisor', () => {
     // With neither a supervisor nor a relay the output waits in the FIFO, the replica unharmed…
     await second.shutdown({ keepRunning: true })
     supervisor = undefined
+    await hold()
     process.kill(replaced, 'SIGKILL')
     await waitFor(() => !alive(replaced), 'the relay to die')
+    release()
     await new Promise((r) => setTimeout(r, 300))
     const waiting = lines().length
     await new Promise((r) => setTimeout(r, 1000))

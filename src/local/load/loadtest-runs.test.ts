@@ -3,6 +3,7 @@
  * at most eight at once, each ending by itself with a summary, and stopped by owner on demand.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../../../test/helpers/processes.js'
 import { ConflictError } from '../../errors.js'
 import { HookReceiver } from '../../webhooks/test-utils/hook-receiver.js'
 import { parseLoadtestBody, type LoadtestRequest } from './loadtest-request.js'
@@ -34,7 +35,13 @@ describe('LoadtestRuns', () => {
     expect(first.started).toBe(true)
     expect(again).toMatchObject({ started: false, run: { id: first.run.id } })
     expect(other.started).toBe(true)
-    await new Promise((r) => setTimeout(r, 1600))
+    // Each run ends by itself after its second; nothing here stops them.
+    await waitFor(
+      () => runs.list().every((r) => r.state !== 'running'),
+      'both runs to end by themselves',
+      10_000,
+      20,
+    )
     const ended = runs.list()
     expect(ended.map((r) => r.state)).toEqual(['finished', 'finished'])
     expect(ended[0]?.summary?.byStatus['200']).toBeGreaterThan(10)

@@ -59,12 +59,16 @@ export class CappedLog {
         this.#size = 0
         this.#indexedSecond = -1
       }
-      this.#indexTime(Date.now())
+      const offset = this.#size
+      const now = Date.now()
+      // The bytes first: a relay has taken them out of the FIFO, and until they are in the file
+      // they are only in its memory, where a kill -9 loses them. The index entry can wait.
       let done = 0
       while (done < chunk.length) done += writeSync(fd, chunk, done)
       this.#size += chunk.length
       this.writtenBytes += chunk.length
       this.dropReason = undefined
+      this.#indexTime(offset, now)
     } catch (err) {
       this.#drop(chunk, (err as NodeJS.ErrnoException).code ?? 'error', (err as Error).message)
       // A partly written chunk or a failed open: reopen next time, to find the real size again.
@@ -73,16 +77,16 @@ export class CappedLog {
   }
 
   /**
-   * Notes, once a second at most, the offset the next bytes go to and the time: how a diagnosis
-   * finds the lines of a time window. A log started over (or new) starts its index over too. An
-   * index that cannot be written costs only the window: the whole log is read instead.
+   * Notes, once a second at most, the offset bytes written at `now` went to, and the time: how a
+   * diagnosis finds the lines of a time window. A log started over (or new) starts its index over
+   * too. An index that cannot be written costs only the window: the whole log is read instead.
    */
-  #indexTime(now: number): void {
+  #indexTime(offset: number, now: number): void {
     const second = Math.floor(now / 1000)
     if (second === this.#indexedSecond) return
     try {
-      const entry = `${this.#size} ${now}\n`
-      if (this.#size === 0) writeFileSync(indexPathOf(this.path), entry)
+      const entry = `${offset} ${now}\n`
+      if (offset === 0) writeFileSync(indexPathOf(this.path), entry)
       else appendFileSync(indexPathOf(this.path), entry)
       this.#indexedSecond = second
     } catch {

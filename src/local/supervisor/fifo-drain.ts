@@ -109,8 +109,9 @@ export class FifoDrain {
   }
 
   #take(chunk: Buffer): void {
-    this.recent.add(chunk)
+    // Into the log before anything else: read out of the FIFO, the chunk is nowhere but here.
     this.log.write(chunk)
+    this.recent.add(chunk)
   }
 
   /** Reads what is in the FIFO now, without waiting: up to EAGAIN (a writer, nothing more) or EOF. */
