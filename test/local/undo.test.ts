@@ -2,12 +2,14 @@
  * `kanari undo` after two rollbacks in a row, against a real daemon and real replicas: the default
  * goes back to the last healthy revision (CLI, and the view the dashboard's button reads), and a
  * rolled-back revision asked for by number is refused with the same words by the CLI and the API
- * unless forced.
+ * unless forced. Last, the dashboard in a real browser (Debian's Chromium): with a third failed
+ * revision in flight, its Undo button offers the last healthy revision and restores it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser } from '../helpers/browser.js'
 import { kanariIn, viewIn, viewWhenIn } from '../helpers/kanari-cli.js'
 import { demoRollout } from '../helpers/manifests.js'
 import { alive } from '../helpers/processes.js'
@@ -126,4 +128,38 @@ describe('undo after two rollbacks in a row', () => {
     )
     for (const v of paused.versions) for (const pid of v.pids) replicaPids.add(pid)
   })
+
+  it("the dashboard's Undo button, with a third failed revision in flight, restores the last healthy one", async () => {
+    // Now: r1 stable, r2 and r3 rolled back, r4 (red again) paused as a canary. "The one before the
+    // current" would be r3, rolled back; the button must offer r1.
+    const signIn = await kanari('dashboard', '-o', 'json')
+    expect(signIn.code).toBe(0)
+    const { url, loginUrl } = JSON.parse(signIn.stdout) as { url: string; loginUrl: string }
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.context.newPage()
+      await page.goto(loginUrl)
+      await page.goto(`${url}#/rollouts/web`)
+      await page.locator('#session[data-can-act="true"]').waitFor({ timeout: 15_000 })
+      const undo = page.locator('button[data-action="undo"]')
+      await undo.waitFor({ timeout: 15_000 })
+      expect(await undo.textContent()).toBe('Undo to r1')
+      await undo.click()
+      const effect = await page.locator('#confirm-effect').textContent()
+      expect(effect).toContain('Goes back to the stable r1')
+      expect(effect).toContain('the canary r4 is dropped')
+      await page.locator('button[data-confirm="undo"]').click()
+      await page.locator('#action-result', { hasText: '✓' }).waitFor({ timeout: 15_000 })
+    } finally {
+      await browser.close()
+    }
+    const back = await viewWhenIn(
+      stateDir,
+      'web',
+      (v) => v.status.phase !== 'Paused' && v.status.canaryRevision === null,
+      'web back on revision 1 after the dashboard undo',
+    )
+    expect(back.status.stableRevision).toBe(1)
+    expect(await colorsThrough(back.serviceUrl, 20)).toEqual({ blue: 20 })
+  }, 120_000)
 })
