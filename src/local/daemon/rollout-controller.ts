@@ -1,30 +1,26 @@
 /**
- * One rollout in local mode: the shared runner wired to local ports — replicas through the
- * supervisor, traffic through the rollout's own proxy process, builtin metrics from that proxy's
- * counters, status and events in SQLite — and the timer that ticks it, set on the daemon's clock. The
- * proxy process (rollout-proxy.ts) outlives the daemon; a restarted daemon adopts it.
+ * One rollout in local mode: the shared runner wired to local ports (local-runner.ts) — replicas
+ * through the supervisor, traffic through the rollout's own proxy process (rollout-proxy.ts), or a
+ * flag's split (release-ports.ts) — and the timer that ticks it, set on the daemon's clock. The proxy
+ * process outlives the daemon; a restarted daemon adopts it.
  */
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { Clock, ClockTimer } from '../../controller/clock.js'
-import type { EventSink, TrafficRouter, WorkloadDriver } from '../../controller/ports.js'
-import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
-import { RolloutRunner, type TickReport } from '../../controller/runner.js'
-import { externalMetricProviders } from '../../providers/index.js'
+import type { EventSink } from '../../controller/ports.js'
+import type { RolloutRunner, TickReport } from '../../controller/runner.js'
 import type { Notifier, NotificationStats } from '../../notify/index.js'
-import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
-import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
 import { Diagnoser } from '../diagnosis/diagnoser.js'
-import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
 import type { FlagService } from '../flags/flag-service.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
-import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
 import type { TrafficReader } from '../metrics/traffic-reader.js'
-import { SqliteRolloutStore, type StateStore } from '../store/index.js'
+import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import type { ProcessTemplate } from './rollout-document.js'
+import { localRunner } from './local-runner.js'
+import { flagReleasePorts, processReleasePorts } from './release-ports.js'
 import { rolloutNotifier } from './rollout-notifier.js'
 import { RolloutProxy } from './rollout-proxy.js'
 
@@ -122,59 +118,29 @@ export class RolloutController {
       notifications: () => this.#runner.plan.notifications,
       baseDir: () => this.#config.baseDir,
     })
-    let workloads: WorkloadDriver = this.#workloads
-    let router: TrafficRouter = {
-      capabilities: { weights: true, headerRoutes: true, mirror: true },
-      apply: (traffic) => this.#proxy.router().apply(traffic),
-      verify: () => this.#proxy.router().verify(),
-    }
-    let builtin: BuiltinMetricProvider | FlagOutcomeMetrics = new BuiltinMetricProvider(
-      () => this.#proxy.host,
-    )
-    if (config.flag !== undefined) {
-      // A flag rollout moves a flag's split: no processes, no proxy; the app reports outcomes.
-      const { key } = config.flag
-      const variantOf = (revision: number | null) =>
-        revision === null ? undefined : this.#config.flag?.variants.get(revision)
-      workloads = new FlagWorkloads()
-      router = new FlagRouter(deps.flags, key, variantOf, `rollout/${config.name}`)
-      builtin = new FlagOutcomeMetrics(deps.flags, key, variantOf)
-    }
-    this.#runner = new RolloutRunner(
-      {
-        workloads,
-        router,
-        metrics: {
-          builtin,
-          ...externalMetricProviders({
-            command: {
-              cwd: () => this.#workingDirectory(),
-              env: { KANARI_ROLLOUT: config.name },
-            },
-          }),
-        },
-        store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log), this.#notifier, this.diagnoser, ...(deps.sinks ?? [])],
-        reviewer: this.diagnoser,
-        webhooks: new LocalWebhookCaller({
-          http: new HttpWebhookCaller(),
-          gate: (name) => deps.store.getGate(name),
-          loadtests: deps.loadtests,
-          serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
-        }),
-      },
-      {
-        name: config.name,
-        plan,
-        status,
-        measurements: 'background',
-        driver: 'local mode',
-        onActionError: (action, err) =>
-          deps.log(
-            `rollout ${config.name}: ${action.type} failed: ${err instanceof Error ? err.message : String(err)}`,
-          ),
-      },
-    )
+    const release =
+      config.flag === undefined
+        ? processReleasePorts(this.#workloads, this.#proxy)
+        : flagReleasePorts(
+            deps.flags,
+            config.flag.key,
+            (revision) =>
+              revision === null ? undefined : this.#config.flag?.variants.get(revision),
+            config.name,
+          )
+    this.#runner = localRunner({
+      name: config.name,
+      plan,
+      status,
+      release,
+      store: deps.store,
+      log: deps.log,
+      sinks: [this.#notifier, this.diagnoser, ...(deps.sinks ?? [])],
+      reviewer: this.diagnoser,
+      loadtests: deps.loadtests,
+      workingDirectory: () => this.#workingDirectory(),
+      serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
+    })
     // Messages a previous daemon queued but did not send go out first.
     this.#notifier.resume(config.name)
   }
