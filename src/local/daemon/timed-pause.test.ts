@@ -84,4 +84,9 @@ it('ends a 10m pause step when the clock reaches it, not before', async () => {
   )
   expect(pauseDone?.at).toBeGreaterThanOrEqual(pausedAt + PAUSE_MS)
   expect(pauseDone?.at).toBeLessThanOrEqual(pausedAt + PAUSE_MS + TICK_MS)
+
+  // Deleted, the rollout leaves no timer on the clock.
+  expect(clock.timers).toBe(1)
+  await daemon.deleteRollout('checkout')
+  expect(clock.timers).toBe(0)
 })
