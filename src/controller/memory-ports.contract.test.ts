@@ -1,7 +1,8 @@
 /**
  * The in-memory ports against their contracts: the router simulate and the engine tests route by
- * (with every capability, and with weights only), the memory store, and simulate's webhooks (each
- * answered with the status the user gave, none called).
+ * (with every capability, and with weights only), the memory store, simulate's webhooks (each
+ * answered with the status the user gave, none called), and the engine tests' replicas (ready at
+ * once, and two ticks after a scale up).
  */
 import { initialStatus } from '../engine/status.js'
 import { SimulatedWebhooks } from '../simulate/simulated-webhooks.js'
@@ -10,6 +11,8 @@ import { MemoryRouter } from './memory-router.js'
 import { runRolloutStoreContract } from './test-utils/rollout-store-contract.js'
 import { runTrafficRouterContract } from './test-utils/traffic-router-contract.js'
 import { runWebhookCallerContract } from './test-utils/webhook-caller-contract.js'
+import { runWorkloadDriverContract } from './test-utils/workload-driver-contract.js'
+import { TickedWorkloads } from './test-utils/world.js'
 
 const done = (): Promise<void> => Promise.resolve()
 
@@ -46,3 +49,14 @@ runWebhookCallerContract('simulated webhooks (simulate)', () => {
     close: done,
   })
 })
+
+for (const readyDelayTicks of [0, 2])
+  runWorkloadDriverContract(`memory replicas (ready ${readyDelayTicks} ticks later)`, () => {
+    const driver = new TickedWorkloads()
+    driver.readyDelayTicks = readyDelayTicks
+    const pass = (): Promise<void> => {
+      driver.advance()
+      return Promise.resolve()
+    }
+    return Promise.resolve({ driver, pass, patience: 5, close: done })
+  })

@@ -1,21 +1,25 @@
 /**
  * Local mode's ports against the shared contracts: the proxy router over a real proxy process (and
  * one in-process), the builtin metric provider over real requests through a proxy process to real
- * demo-app processes. (The SQLite store needs no process: src/local/store/sqlite-store.contract.test.ts.)
+ * demo-app processes, and the process workloads over real replicas (a tiny HTTP server each) run by
+ * the supervisor. (The SQLite store needs no process: src/local/store/sqlite-store.contract.test.ts.)
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll } from 'vitest'
 import { runMetricProviderContract } from '../../src/controller/test-utils/metric-provider-contract.js'
 import { runTrafficRouterContract } from '../../src/controller/test-utils/traffic-router-contract.js'
+import { runWorkloadDriverContract } from '../../src/controller/test-utils/workload-driver-contract.js'
 import { errorRateMetric } from '../../src/engine/test-utils/plans.js'
 import { Tick } from '../../src/engine/tick.js'
 import { BuiltinMetricProvider } from '../../src/local/driver/builtin-metrics.js'
+import { ProcessWorkloads, replicaSetKey } from '../../src/local/driver/process-workloads.js'
 import { inProcessTable, ProxyRouter } from '../../src/local/driver/proxy-router.js'
 import { startProxy } from '../../src/local/proxy/index.js'
 import { ProxyHost } from '../../src/local/proxy-host/host-process.js'
+import { Supervisor } from '../../src/local/supervisor/index.js'
 import { startDemoApp, stopAll, type DemoApp } from '../helpers/processes.js'
 
 const emptyRoutes = { backends: [], weights: [], headerRoutes: [] }
@@ -117,4 +121,45 @@ runMetricProviderContract('local builtin (proxy process counters)', async () => 
       proxy = undefined
     },
   }
+})
+
+/** A replica that is ready as soon as node has started: it answers every request on $PORT. */
+const TINY_SERVER = `require('node:http')
+  .createServer((_req, res) => res.end('ok'))
+  .listen(Number(process.env.PORT), '127.0.0.1')
+`
+
+// One supervisor (and its output relay process) for every case; each case is a rollout of its own.
+let supervisor: Supervisor | undefined
+afterAll(() => supervisor?.shutdown())
+let cases = 0
+
+runWorkloadDriverContract('local processes (supervisor)', () => {
+  const dir = tempDir()
+  const script = join(dir, 'server.cjs')
+  writeFileSync(script, TINY_SERVER)
+  supervisor ??= new Supervisor({ stateDir: tempDir() })
+  const running = supervisor
+  const rollout = `contract-${++cases}`
+  const template = {
+    command: [process.execPath, script],
+    cwd: dir,
+    env: {},
+    readiness: { httpGet: '/' },
+  }
+  const templates = new Map([1, 2].map((revision) => [revision, template]))
+  return Promise.resolve({
+    driver: new ProcessWorkloads(
+      running,
+      rollout,
+      () => templates,
+      () => undefined,
+    ),
+    // Replicas start, probe and stop in real time: look again a moment later.
+    pass: () => new Promise<void>((r) => setTimeout(r, 25)),
+    patience: 400,
+    close: async () => {
+      await Promise.all([1, 2].map((revision) => running.remove(replicaSetKey(rollout, revision))))
+    },
+  })
 })

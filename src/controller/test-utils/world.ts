@@ -22,7 +22,7 @@ import { RolloutRunner, type TickReport } from '../runner.js'
 export type Answer = (request: MeasurementRequest) => Omit<Measurement, 'metric' | 'at'>
 
 /** Replicas in memory; readiness arrives `readyDelayTicks` ticks after a scale up. */
-class TickedWorkloads implements WorkloadDriver {
+export class TickedWorkloads implements WorkloadDriver {
   readonly desired = new Map<number, number>()
   readonly ready = new Map<number, number>()
   readonly crashLooping = new Set<number>()

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { systemClock, type Clock } from '../../controller/clock.js'
 import { NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import type { SourceFile } from '../../manifests/rollout-set.js'
@@ -34,6 +35,8 @@ export interface DaemonOptions {
   apiPort?: number
   /** Engine tick interval. */
   tickMs?: number
+  /** What rollouts read the time from and tick by: the system clock unless a test moves its own. */
+  clock?: Clock
   log?: (line: string) => void
   /** Called after a shutdown requested through the API (`kanari down`) has stopped everything. */
   onStopped?: () => void
@@ -157,7 +160,7 @@ export class Daemon implements ApplyHost, ViewSources {
         supervisor: this.supervisor,
         stateDir: this.options.stateDir,
         log: this.#log,
-        now: () => Date.now(),
+        clock: this.options.clock ?? systemClock,
         flags: this.flags,
         sinks: [this.liveFeed],
         loadtests: this.loadtests,

@@ -1,37 +1,28 @@
 /**
- * One rollout in local mode: the shared runner wired to local ports — replicas through the
- * supervisor, traffic through the rollout's own proxy process, builtin metrics from that proxy's
- * counters, status and events in SQLite — and the timer that ticks it. The proxy process outlives
- * the daemon; a restarted daemon adopts it.
+ * One rollout in local mode: the shared runner wired to local ports (local-runner.ts) — replicas
+ * through the supervisor, traffic through the rollout's own proxy process (rollout-proxy.ts), or a
+ * flag's split (release-ports.ts) — and the timer that ticks it, set on the daemon's clock. The proxy
+ * process outlives the daemon; a restarted daemon adopts it.
  */
 import type { RolloutCommand } from '../../engine/commands.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import type { RolloutStatus } from '../../engine/status.js'
-import type { EventSink, TrafficRouter, WorkloadDriver } from '../../controller/ports.js'
-import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
-import { RolloutRunner, type TickReport } from '../../controller/runner.js'
-import { externalMetricProviders } from '../../providers/index.js'
-import {
-  Notifier,
-  type KeptCounts,
-  type Notice,
-  type NotificationStats,
-} from '../../notify/index.js'
-import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
-import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
+import type { Clock, ClockTimer } from '../../controller/clock.js'
+import type { EventSink } from '../../controller/ports.js'
+import type { RolloutRunner, TickReport } from '../../controller/runner.js'
+import type { Notifier, NotificationStats } from '../../notify/index.js'
 import { Diagnoser } from '../diagnosis/diagnoser.js'
-import { LocalWebhookCaller } from '../driver/local-webhook-caller.js'
 import type { FlagService } from '../flags/flag-service.js'
 import type { LoadtestRuns } from '../load/loadtest-runs.js'
-import { LogSink } from '../driver/log-sink.js'
 import { ProcessWorkloads, replicaSetKey } from '../driver/process-workloads.js'
-import { ProxyRouter, type ProxyRouterOptions } from '../driver/proxy-router.js'
-import { TrafficSnapshot, type TrafficReader } from '../metrics/traffic-reader.js'
-import { ProxyHost } from '../proxy-host/host-process.js'
-import { PROXY_RECORD_PREFIX, type ProxyHostRecord } from '../proxy-host/protocol.js'
-import { SqliteRolloutStore, type StateStore } from '../store/index.js'
+import type { TrafficReader } from '../metrics/traffic-reader.js'
+import type { StateStore } from '../store/index.js'
 import type { Supervisor } from '../supervisor/index.js'
 import type { ProcessTemplate } from './rollout-document.js'
+import { localRunner } from './local-runner.js'
+import { flagReleasePorts, processReleasePorts } from './release-ports.js'
+import { rolloutNotifier } from './rollout-notifier.js'
+import { RolloutProxy } from './rollout-proxy.js'
 
 export { replicaSetKey }
 
@@ -41,7 +32,8 @@ export interface ControllerDeps {
   /** Where proxy sockets and logs go. */
   stateDir: string
   log: (line: string) => void
-  now: () => number
+  /** What the rollout's time is read from and its ticks are timed by. */
+  clock: Clock
   /** The daemon's flags, which a flag rollout moves. */
   flags: FlagService
   /** More sinks for the runner's events, after the daemon log (the dashboard's live feed). */
@@ -76,11 +68,11 @@ export class RolloutController {
   readonly #runner: RolloutRunner
   readonly #workloads: ProcessWorkloads
   readonly #notifier: Notifier
-  #proxy: ProxyHost | undefined
-  #router: ProxyRouter | undefined
-  /** The proxy's counters as last read (refreshed every tick), for views and /metrics. */
-  #traffic = new TrafficSnapshot()
-  #timer: NodeJS.Timeout | undefined
+  /** The proxy process and its router (unused by a flag rollout). */
+  readonly #proxy: RolloutProxy
+  #timer: ClockTimer | undefined
+  /** Scheduled ticks not yet finished, with the work around them (see `settled`). */
+  readonly #scheduled = new Set<Promise<void>>()
   #stopped = false
   /** Evidence reports of this rollout's releases, and the advisor's review (docs/diagnosis.md). */
   readonly diagnoser: Diagnoser
@@ -93,14 +85,24 @@ export class RolloutController {
   ) {
     const { status, plan, ...rest } = config
     this.#config = rest
+    this.#proxy = new RolloutProxy({
+      name: config.name,
+      store: deps.store,
+      stateDir: deps.stateDir,
+      log: deps.log,
+      routerOptions: () => ({
+        endpoints: (revision) => this.#workloads.endpoints(revision),
+        ...(this.#config.sticky === undefined ? {} : { sticky: this.#config.sticky }),
+      }),
+    })
     this.diagnoser = new Diagnoser({
       name: config.name,
       store: deps.store,
       supervisor: deps.supervisor,
       status: () => this.#runner.status,
-      proxy: () => this.#proxy,
+      proxy: () => this.#proxy.host,
       log: deps.log,
-      now: deps.now,
+      now: () => deps.clock.now(),
     })
     this.#observed = status
     this.#workloads = new ProcessWorkloads(
@@ -109,76 +111,36 @@ export class RolloutController {
       () => this.#config.templates,
       deps.log,
     )
-    this.#notifier = new Notifier({
+    this.#notifier = rolloutNotifier({
+      name: config.name,
+      store: deps.store,
+      log: deps.log,
       notifications: () => this.#runner.plan.notifications,
       baseDir: () => this.#config.baseDir,
-      log: deps.log,
-      outbox: {
-        add: (rollout, notice) => deps.store.addOutboxMessage(rollout, notice),
-        remove: (id) => deps.store.removeOutboxMessage(id),
-        pending: (rollout) =>
-          deps.store
-            .outboxMessages(rollout)
-            .map(({ id, notice }) => ({ id, notice: notice as Notice })),
-      },
-      counts: {
-        load: () => deps.store.notificationCounts(config.name) as Record<string, KeptCounts>,
-        save: (counts) => deps.store.setNotificationCounts(config.name, counts),
-      },
     })
-    let workloads: WorkloadDriver = this.#workloads
-    let router: TrafficRouter = {
-      capabilities: { weights: true, headerRoutes: true, mirror: true },
-      apply: (traffic) => this.#requireRouter().apply(traffic),
-      verify: () => this.#requireRouter().verify(),
-    }
-    let builtin: BuiltinMetricProvider | FlagOutcomeMetrics = new BuiltinMetricProvider(
-      () => this.#proxy,
-    )
-    if (config.flag !== undefined) {
-      // A flag rollout moves a flag's split: no processes, no proxy; the app reports outcomes.
-      const { key } = config.flag
-      const variantOf = (revision: number | null) =>
-        revision === null ? undefined : this.#config.flag?.variants.get(revision)
-      workloads = new FlagWorkloads()
-      router = new FlagRouter(deps.flags, key, variantOf, `rollout/${config.name}`)
-      builtin = new FlagOutcomeMetrics(deps.flags, key, variantOf)
-    }
-    this.#runner = new RolloutRunner(
-      {
-        workloads,
-        router,
-        metrics: {
-          builtin,
-          ...externalMetricProviders({
-            command: {
-              cwd: () => this.#workingDirectory(),
-              env: { KANARI_ROLLOUT: config.name },
-            },
-          }),
-        },
-        store: new SqliteRolloutStore(deps.store),
-        sinks: [new LogSink(deps.log), this.#notifier, this.diagnoser, ...(deps.sinks ?? [])],
-        reviewer: this.diagnoser,
-        webhooks: new LocalWebhookCaller({
-          http: new HttpWebhookCaller(),
-          gate: (name) => deps.store.getGate(name),
-          loadtests: deps.loadtests,
-          serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
-        }),
-      },
-      {
-        name: config.name,
-        plan,
-        status,
-        measurements: 'background',
-        driver: 'local mode',
-        onActionError: (action, err) =>
-          deps.log(
-            `rollout ${config.name}: ${action.type} failed: ${err instanceof Error ? err.message : String(err)}`,
-          ),
-      },
-    )
+    const release =
+      config.flag === undefined
+        ? processReleasePorts(this.#workloads, this.#proxy)
+        : flagReleasePorts(
+            deps.flags,
+            config.flag.key,
+            (revision) =>
+              revision === null ? undefined : this.#config.flag?.variants.get(revision),
+            config.name,
+          )
+    this.#runner = localRunner({
+      name: config.name,
+      plan,
+      status,
+      release,
+      store: deps.store,
+      log: deps.log,
+      sinks: [this.#notifier, this.diagnoser, ...(deps.sinks ?? [])],
+      reviewer: this.diagnoser,
+      loadtests: deps.loadtests,
+      workingDirectory: () => this.#workingDirectory(),
+      serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
+    })
     // Messages a previous daemon queued but did not send go out first.
     this.#notifier.resume(config.name)
   }
@@ -202,14 +164,13 @@ export class RolloutController {
 
   /** The pid of the rollout's proxy process, while it runs. */
   get proxyPid(): number | undefined {
-    return this.#proxy?.record.pid
+    return this.#proxy.host?.record.pid
   }
 
   /** The proxy's port and its counters as last read, while it runs. */
   get proxy(): { port: number; traffic: TrafficReader } | undefined {
-    return this.#proxy === undefined
-      ? undefined
-      : { port: this.#proxy.port, traffic: this.#traffic }
+    const host = this.#proxy.host
+    return host === undefined ? undefined : { port: host.port, traffic: this.#proxy.traffic }
   }
 
   /** The flag a flag rollout moves, else undefined. */
@@ -219,7 +180,7 @@ export class RolloutController {
 
   /** Where Prometheus scrapes the rollout's proxy (`127.0.0.1:<port>`), while it runs. */
   get metricsTarget(): string | undefined {
-    return this.#proxy?.metricsTarget
+    return this.#proxy.host?.metricsTarget
   }
 
   /** Where command metrics run: the working directory of the canary's workload, else stable's. */
@@ -241,137 +202,72 @@ export class RolloutController {
   }
 
   get servicePort(): number {
-    return this.#proxy?.port ?? this.#config.servicePort
-  }
-
-  #routerOptions(): ProxyRouterOptions {
-    return {
-      endpoints: (revision) => this.#workloads.endpoints(revision),
-      ...(this.#config.sticky === undefined ? {} : { sticky: this.#config.sticky }),
-    }
-  }
-
-  #requireRouter(): ProxyRouter {
-    if (this.#router === undefined) throw new Error('the proxy is not running')
-    return this.#router
-  }
-
-  #recordKey(): string {
-    return `${PROXY_RECORD_PREFIX}${this.name}`
-  }
-
-  /**
-   * Records the proxy process for a later daemon to adopt. A record that cannot be written (a full
-   * disk) costs only that: a later daemon starts a new proxy instead; serving goes on.
-   */
-  #remember(proxy: ProxyHost | undefined): void {
-    try {
-      if (proxy === undefined) this.deps.store.deleteMeta(this.#recordKey())
-      else this.deps.store.setMeta(this.#recordKey(), JSON.stringify(proxy.record))
-    } catch (err) {
-      this.deps.log(
-        `rollout ${this.name}: could not record its proxy (${err instanceof Error ? err.message : String(err)}); a restarted daemon will start a new one`,
-      )
-    }
-  }
-
-  /** The proxy process a previous daemon left serving, or a new one. */
-  async #proxyProcess(): Promise<ProxyHost> {
-    const recorded = this.deps.store.getMeta(this.#recordKey())
-    if (recorded !== undefined) {
-      const record = JSON.parse(recorded) as ProxyHostRecord
-      if (record.port === this.#config.servicePort || this.#config.servicePort === 0) {
-        const adopted = await ProxyHost.adopt(record)
-        if (adopted !== undefined) {
-          this.deps.log(
-            `rollout ${this.name}: adopted its proxy (pid ${record.pid}, port ${record.port})`,
-          )
-          return adopted
-        }
-      }
-    }
-    const started = await ProxyHost.start({
-      name: this.name,
-      host: '127.0.0.1',
-      port: this.#config.servicePort,
-      stateDir: this.deps.stateDir,
-    })
-    this.#remember(started)
-    return started
+    return this.#proxy.host?.port ?? this.#config.servicePort
   }
 
   async start(tickMs: number): Promise<void> {
     if (this.#config.flag !== undefined) {
       // A flag rollout runs no processes and no proxy: only the runner's ticks.
       await this.#runner.restore()
-      this.#timer = setInterval(() => {
-        if (this.#stopped) return
-        this.#tick(this.deps.now()).catch((err: unknown) => {
-          this.deps.log(
-            `rollout ${this.name}: tick failed: ${err instanceof Error ? err.message : String(err)}`,
-          )
-        })
-      }, tickMs)
-      await this.#tick(this.deps.now())
+      this.#every(tickMs, () => this.#tick(this.deps.clock.now()).then(() => undefined), false)
+      await this.#tick(this.deps.clock.now())
       return
     }
-    this.#proxy = await this.#proxyProcess()
-    this.#router = new ProxyRouter(this.#proxy, this.#routerOptions())
-    await this.#readTraffic()
+    await this.#proxy.open(this.#config.servicePort)
     // After a restart, replicas the status wants may be gone; an adopted proxy still routes.
     await this.#runner.restore()
-    this.#timer = setInterval(() => {
-      if (this.#stopped) return
-      this.#replaceDeadProxy()
-        .then(() => this.#tick(this.deps.now()))
-        .then(() => this.#readTraffic())
-        .catch((err: unknown) => {
-          this.deps.log(
-            `rollout ${this.name}: tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-          )
-        })
-    }, tickMs)
-    await this.#tick(this.deps.now())
+    this.#every(
+      tickMs,
+      () =>
+        this.#replaceDeadProxy()
+          .then(() => this.#tick(this.deps.clock.now()))
+          .then(() => this.#proxy.readTraffic()),
+      true,
+    )
+    await this.#tick(this.deps.clock.now())
   }
 
-  /**
-   * A proxy process that died is started again on the same port, in the runner's queue, and given
-   * the routing table back; its counters start from zero (the analysis windows say so as no data).
-   */
-  #replaceDeadProxy(): Promise<void> {
-    const proxy = this.#proxy
-    if (proxy === undefined || proxy.alive()) return Promise.resolve()
-    return this.#runner.serial(async () => {
-      if (this.#proxy !== proxy || this.#stopped) return
-      this.deps.log(
-        `rollout ${this.name}: its proxy (pid ${proxy.record.pid}) is gone; starting another`,
-      )
-      const next = await ProxyHost.start({
-        name: this.name,
-        host: '127.0.0.1',
-        port: proxy.port,
-        stateDir: this.deps.stateDir,
-      })
-      this.#remember(next)
-      this.#proxy = next
-      await this.#router?.rebind(next, this.#routerOptions())
+  /** Runs `work` every `tickMs` on the clock until stopped; a failure is logged, never thrown. */
+  #every(tickMs: number, work: () => Promise<void>, withStack: boolean): void {
+    this.#timer = this.deps.clock.every(tickMs, () => {
+      if (this.#stopped) return
+      const done = work()
+        .catch((err: unknown) => {
+          const text =
+            err instanceof Error
+              ? withStack
+                ? (err.stack ?? err.message)
+                : err.message
+              : String(err)
+          this.deps.log(`rollout ${this.name}: tick failed: ${text}`)
+        })
+        .finally(() => this.#scheduled.delete(done))
+      this.#scheduled.add(done)
     })
   }
 
-  async #readTraffic(): Promise<void> {
-    const proxy = this.#proxy
-    if (proxy === undefined) return
-    try {
-      this.#traffic = new TrafficSnapshot(await proxy.totals())
-    } catch (err) {
-      this.deps.log(`rollout ${this.name}: reading the proxy's counters failed: ${String(err)}`)
-    }
+  /**
+   * Resolves once every tick the clock has scheduled so far, and every command and update queued, has
+   * run: after moving a manual clock on, the rollout's status is what those ticks made it.
+   */
+  async settled(): Promise<void> {
+    while (this.#scheduled.size > 0) await Promise.all([...this.#scheduled])
+    await this.#runner.serial(() => undefined)
+  }
+
+  /** A proxy process that died is started again, in the runner's queue (see RolloutProxy.replace). */
+  #replaceDeadProxy(): Promise<void> {
+    const dead = this.#proxy.dead()
+    if (dead === undefined) return Promise.resolve()
+    return this.#runner.serial(async () => {
+      if (!this.#stopped) await this.#proxy.replace(dead)
+    })
   }
 
   /** A user command: checked and persisted, then a tick carries it out. */
   async command(command: RolloutCommand): Promise<RolloutStatus> {
-    await this.#runner.command(command, this.deps.now())
-    await this.#tick(this.deps.now())
+    await this.#runner.command(command, this.deps.clock.now())
+    await this.#tick(this.deps.clock.now())
     return this.status
   }
 
@@ -379,35 +275,18 @@ export class RolloutController {
   async update(config: Omit<ControllerConfig, 'status'>): Promise<void> {
     const { plan, ...rest } = config
     await this.#runner.serial(async () => {
-      const old = this.#proxy
-      const portChanged = rest.flag === undefined && rest.servicePort !== this.#config.servicePort
-      if (portChanged && old !== undefined) {
-        // The new port first: if it is taken, the rollout keeps serving on the old one.
-        const next = await ProxyHost.start({
-          name: this.name,
-          host: '127.0.0.1',
-          port: rest.servicePort,
-          stateDir: this.deps.stateDir,
-        })
-        this.#remember(next)
-        this.#proxy = next
-        await old.close(2000)
-      }
+      if (rest.flag === undefined && rest.servicePort !== this.#config.servicePort)
+        await this.#proxy.moveTo(rest.servicePort)
       this.#config = rest
-      if (this.#proxy !== undefined) await this.#router?.rebind(this.#proxy, this.#routerOptions())
+      await this.#proxy.rebind()
     })
     await this.#runner.update(plan)
-    await this.#tick(this.deps.now())
+    await this.#tick(this.deps.clock.now())
   }
 
   /** Re-sends the routing with fresh endpoints when one of this rollout's replica sets changed. */
   replicaSetChanged(key: string): void {
-    if (this.#workloads.owns(key))
-      this.#router
-        ?.refresh()
-        .catch((err: unknown) =>
-          this.deps.log(`rollout ${this.name}: updating the proxy failed: ${String(err)}`),
-        )
+    if (this.#workloads.owns(key)) this.#proxy.refresh()
   }
 
   /**
@@ -416,12 +295,11 @@ export class RolloutController {
    */
   async stop(drainMs = 5000, keepProxy = false): Promise<void> {
     this.#stopped = true
-    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer?.cancel()
     await this.#runner.serial(() => undefined)
     // Messages still waiting get a moment to go out; the rest are counted as dropped.
     await this.#notifier.close(Math.min(drainMs, 2000))
     if (keepProxy) return
-    await this.#proxy?.close(drainMs)
-    this.#remember(undefined)
+    await this.#proxy.close(drainMs)
   }
 }
