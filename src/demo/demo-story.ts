@@ -22,9 +22,10 @@ import {
 } from './demo-spec.js'
 import { releaseReport, type ReleaseDiagnosis, type ReleaseReport } from './release-report.js'
 
-/** Piped, how often the status of a release in flight is printed again, and how wide it is. */
+/** Piped, how often the status of a release in flight is printed again. */
 const PIPED_STATUS_MS = 5000
-const PIPED_WIDTH = 100
+/** Piped (a log, a CI job), how wide the demo's lines are: wide enough for a verdict's clause. */
+export const PIPED_WIDTH = 100
 
 export interface StoryOptions {
   stateDir: string

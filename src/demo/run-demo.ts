@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { DaemonClient } from '../local/daemon/client.js'
 import { DEMO_RELEASES } from './demo-spec.js'
-import { newProgress, tellStory } from './demo-story.js'
+import { newProgress, PIPED_WIDTH, tellStory } from './demo-story.js'
 import { keepInstructions, kanariCommand } from './keep-instructions.js'
 import type { ReleaseReport } from './release-report.js'
 import { tearDown, type TearDownResult } from './tear-down.js'
@@ -94,12 +94,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const write = (text: string): void => {
     if (!stop.signal.aborted) out.write(text)
   }
-  // On a terminal, lines are broken at spaces to its width: the terminal would break them mid-word.
-  const columns = out.columns ?? 120
+  // Lines are broken at spaces to the terminal's width (the terminal would break them mid-word),
+  // or piped, to a width a log reads well at.
+  const columns = live ? (out.columns ?? PIPED_WIDTH) : PIPED_WIDTH
   const say = (line: string): void => {
     if (options.json) return
     if (live) write('\r\x1b[K')
-    write((live ? wrapHanging(line, columns) : [line]).join('\n') + '\n')
+    write(wrapHanging(line, columns).join('\n') + '\n')
   }
   /** Lines about the cleanup itself; under --output json stdout is kept for the report. */
   const tell = (line: string): void => {

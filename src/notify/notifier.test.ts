@@ -145,6 +145,11 @@ describe('payloads', () => {
     expect(why).toBe(
       `*Why:* ${rb.explanation.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`,
     )
+    // Slack's Next line points at the failed revision's evidence, never at a retry of it.
+    const next = slack.blocks.find((b) => b.text?.text.startsWith('*Next:*'))?.text?.text
+    expect(next).toBe(
+      `*Next:* users are back on stable; see why with \`kanari diagnose checkout --revision ${rb.revision}\`, then apply a fixed revision`,
+    )
 
     const teams = PAYLOADS.msteams(n) as {
       attachments: {

@@ -31,10 +31,24 @@ export interface LoadedDocument {
 /** How many times aliases may be expanded in one document, against alias bombs. */
 const MAX_ALIAS_COUNT = 100
 
+export interface LoadOptions {
+  /** Collections a document may nest (default MAX_DEPTH, room for any manifest). */
+  maxDepth?: number
+  /** The problem of a document nested deeper than maxDepth. */
+  tooDeep?: string
+}
+
 export function loadDocuments(
   text: string,
   file: string,
-): { documents: LoadedDocument[]; problems: SpecProblem[] } {
+  options: LoadOptions = {},
+): { documents: LoadedDocument[]; problems: SpecProblem[]; outOfStack?: true } {
+  const maxDepth = options.maxDepth ?? MAX_DEPTH
+  const tooDeep =
+    options.tooDeep ??
+    `YAML: nested more than ${maxDepth} levels deep (a manifest needs about 10); is a bracket or an indent out of place?`
+  /** Documents within the depth limit that this thread's stack could not read. */
+  const outOfStack: number[] = []
   const lineCounter = new LineCounter()
   // Keys are checked by ./yaml-keys.ts, in one pass; yaml's own check (uniqueKeys) is quadratic.
   // No YAML 1.1 tags (!!binary, !!set, !!omap, !!timestamp): a manifest is plain JSON-like data, and
@@ -51,12 +65,21 @@ export function loadDocuments(
   if (!Array.isArray(docs)) problems.push({ file, line: 1, path: '', message: 'not a YAML stream' })
   list.forEach((doc, index) => {
     // Too deep to read: one problem, not yaml's errors, which depend on where its stack ran out.
-    if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION') || nestsTooDeep(doc.contents)) {
+    const exhausted = doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION')
+    const line = lineCounter.linePos(doc.range[0]).line
+    if (nestsTooDeep(doc.contents, maxDepth) || (exhausted && maxDepth <= MAX_DEPTH)) {
+      problems.push({ file, line, path: '', message: tooDeep })
+      return
+    }
+    if (exhausted) {
+      // Within the limit, yet deeper than this thread's stack holds: the caller may read it again
+      // on a thread with a larger one.
+      outOfStack.push(index)
       problems.push({
         file,
-        line: lineCounter.linePos(doc.range[0]).line,
+        line,
         path: '',
-        message: `YAML: nested more than ${MAX_DEPTH} levels deep (a manifest needs about 10); is a bracket or an indent out of place?`,
+        message: `YAML: nested too deep to read with this thread's stack (the limit is ${maxDepth} levels)`,
       })
       return
     }
@@ -140,7 +163,7 @@ export function loadDocuments(
     }
     documents.push({ file, index, value, lineOf })
   })
-  return { documents, problems }
+  return outOfStack.length > 0 ? { documents, problems, outOfStack: true } : { documents, problems }
 }
 
 /** A document with nothing in it (a trailing `---`, only comments): skipped, as kubectl skips it. */

@@ -190,7 +190,19 @@ describe('dashboard in Chromium', () => {
     expect(Math.max(...lags)).toBeLessThan(2000)
     timings.canaryChanges = seen
     timings.pageLagMs = lags
-    await page.locator('#chart-errors').waitFor()
+    // Each line names the revision it belongs to, and the release's start is marked.
+    const { canaryRevision, stableRevision } = (await viewOverApi()).status
+    await page
+      .locator(
+        `#chart-errors[data-series*="r${canaryRevision} canary"][data-series*="r${stableRevision} stable"]`,
+      )
+      .waitFor({ timeout: 3000 })
+    expect(await page.locator('#chart-weight').getAttribute('data-series')).toContain(
+      `r${canaryRevision} canary weight`,
+    )
+    expect(await page.locator('#chart-weight').getAttribute('data-boundaries')).toContain(
+      `r${canaryRevision} released`,
+    )
     await shot(page, 'rollout-mid-canary')
     await page.setViewportSize({ width: 390, height: 844 })
     await shot(page, 'rollout-mid-canary-phone')

@@ -124,6 +124,8 @@ export async function interruptAt(
   const daemon = printedDaemon(run)
   for (const p of ownedProcesses(stateDir)) run.seen.set(p.pid, p)
 
+  // Piped, the demo's lines fit a log's width (a verdict in flight once ran to 300 characters).
+  for (const l of run.lines) expect(l.length, context()).toBeLessThanOrEqual(100)
   const sentAt = Date.now()
   run.child.kill(signal)
   if (options.again === true) {

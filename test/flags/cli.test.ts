@@ -129,7 +129,7 @@ describe('kanari flags', () => {
     expect(missing.stderr).toMatch(/known flags: new-checkout/)
   })
 
-  it('lints flag files without a daemon: every problem with file:line, exit 1; usage errors exit 2', async () => {
+  it('lints flag files without a daemon: every problem with file:line, .json as strict JSON, YAML as deep as JSON, exit 1; usage errors exit 2', async () => {
     const bad = join(dir, 'bad.json')
     writeFileSync(
       bad,
@@ -140,6 +140,28 @@ describe('kanari flags', () => {
     expect(lint.stdout).toContain(`${bad}:3 flags.a.state: must be ENABLED or DISABLED, not "ON"`)
     expect(lint.stdout).toContain(`${bad}:3 flags.a.defaultVariant: names no variant ("y")`)
     expect((await kanariAlone('flags', 'lint', '-f', flagFile)).code).toBe(0)
+    // A .json file is strict JSON, as the daemon reads it: a trailing comma is a JSON error.
+    const trailing = join(dir, 'trailing.json')
+    writeFileSync(
+      trailing,
+      '{\n  "flags": {\n    "a": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"},\n  }\n}\n',
+    )
+    const strict = await kanariAlone('flags', 'lint', '-f', trailing)
+    expect(strict.code).toBe(1)
+    expect(strict.stdout).toMatch(
+      new RegExp(`^${trailing}:4:3 JSON syntax: .*no trailing commas`, 'm'),
+    )
+    expect(strict.stdout).not.toContain('YAML syntax')
+    // YAML targeting as deep as a .json file may nest (1,000 levels), read on a larger stack.
+    const deep = join(dir, 'deep.yaml')
+    const rule = `${'{if: [{"==": [{var: x}, 1]}, "on", '.repeat(498)}"off"${']}'.repeat(498)}`
+    writeFileSync(
+      deep,
+      `flags:\n  deep:\n    state: ENABLED\n    variants: {"on": true, "off": false}\n    defaultVariant: "off"\n    targeting: ${rule}\n`,
+    )
+    const deepLint = await kanariAlone('flags', 'lint', '-f', deep)
+    expect(deepLint.stdout).toBe(`OK ${deep} (1 flag)\n`)
+    expect(deepLint.code).toBe(0)
     const usage = await kanari('flags', 'eval', 'x', '--context', 'not-json')
     expect(usage.code).toBe(2)
     expect(usage.stderr).toMatch(/--context/)

@@ -1,12 +1,13 @@
 /**
  * A time-series chart (uPlot on a canvas) with the rollout's decision points drawn as vertical
- * lines. Hovering near one shows its verdict and explanation; the same decisions are listed as text
- * beside the charts for keyboard and screen-reader users. Lines differ by dash as well as color.
+ * lines and each release's start as a labelled boundary ("r3 released"). Hovering near a decision
+ * shows its verdict and explanation; the same decisions are listed as text beside the charts for
+ * keyboard and screen-reader users. Lines differ by dash as well as color, and each names its revision.
  */
 import { useEffect, useRef } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { verdictWords } from '../format.js'
+import { clock, verdictWords } from '../format.js'
 
 export interface ChartSeries {
   label: string
@@ -24,6 +25,13 @@ export interface Decision {
   evidence?: string
 }
 
+/** Where a release began: drawn as a dotted line with its label. */
+export interface Boundary {
+  /** Seconds since the epoch. */
+  at: number
+  label: string
+}
+
 export interface TimeChartProps {
   id: string
   title: string
@@ -32,6 +40,7 @@ export interface TimeChartProps {
   times: number[]
   series: ChartSeries[]
   decisions: Decision[]
+  boundaries: Boundary[]
   highlighted?: number | undefined
   yMax?: number
   /** The latest value in words, shown beside the title and kept in data-latest for tests. */
@@ -45,15 +54,38 @@ const MARK_STYLE: Record<string, { color: string; dash: number[] }> = {
   neutral: { color: '#7f7f7f', dash: [2, 3] },
 }
 
+const BOUNDARY_COLOR = '#555555'
+
+function drawBoundaries(u: uPlot, boundaries: Boundary[]): void {
+  const { ctx, bbox } = u
+  for (const b of boundaries) {
+    const x = Math.round(u.valToPos(b.at, 'x', true))
+    if (x < bbox.left || x > bbox.left + bbox.width) continue
+    ctx.save()
+    ctx.strokeStyle = BOUNDARY_COLOR
+    ctx.lineWidth = devicePixelRatio
+    ctx.setLineDash([1, 3].map((n) => n * devicePixelRatio))
+    ctx.beginPath()
+    ctx.moveTo(x, bbox.top)
+    ctx.lineTo(x, bbox.top + bbox.height)
+    ctx.stroke()
+    ctx.fillStyle = BOUNDARY_COLOR
+    ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`
+    ctx.fillText(b.label, x + 3 * devicePixelRatio, bbox.top + bbox.height - 4 * devicePixelRatio)
+    ctx.restore()
+  }
+}
+
 function markersPlugin(
-  get: () => { decisions: Decision[]; highlighted: number | undefined },
+  get: () => { decisions: Decision[]; boundaries: Boundary[]; highlighted: number | undefined },
   tip: HTMLDivElement,
 ) {
   return {
     hooks: {
       draw: [
         (u: uPlot) => {
-          const { decisions, highlighted } = get()
+          const { decisions, boundaries, highlighted } = get()
+          drawBoundaries(u, boundaries)
           const { ctx, bbox } = u
           for (const d of decisions) {
             const x = Math.round(u.valToPos(d.at, 'x', true))
@@ -148,6 +180,7 @@ export function TimeChart(props: TimeChartProps) {
         markersPlugin(
           () => ({
             decisions: latestProps.current.decisions,
+            boundaries: latestProps.current.boundaries,
             highlighted: latestProps.current.highlighted,
           }),
           tip,
@@ -172,10 +205,18 @@ export function TimeChart(props: TimeChartProps) {
       [props.times, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
       true,
     )
-  }, [props.times, props.series, props.decisions, props.highlighted])
+  }, [props.times, props.series, props.decisions, props.boundaries, props.highlighted])
 
+  const lines = props.series.map((s) => s.label).join(', ')
+  const releases = props.boundaries.map((b) => `${b.label} at ${clock(b.at * 1000)}`).join(', ')
   return (
-    <figure className="chart" id={props.id} data-latest={props.latest}>
+    <figure
+      className="chart"
+      id={props.id}
+      data-latest={props.latest}
+      data-series={lines}
+      data-boundaries={props.boundaries.map((b) => b.label).join(', ')}
+    >
       <figcaption>
         <span className="chart-title">{props.title}</span>{' '}
         <span className="chart-latest">now: {props.latest}</span>
@@ -184,7 +225,7 @@ export function TimeChart(props: TimeChartProps) {
         className="chart-box"
         ref={box}
         role="img"
-        aria-label={`${props.title}; now ${props.latest}`}
+        aria-label={`${props.title}; lines: ${lines === '' ? 'none yet' : lines}${releases === '' ? '' : `; ${releases}`}; now ${props.latest}`}
       />
       <div className="chart-tip" ref={tipRef} hidden role="status" />
     </figure>

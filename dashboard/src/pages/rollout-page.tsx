@@ -14,7 +14,19 @@ import {
 } from '../api.js'
 import { Actions } from '../components/actions.js'
 import { Decisions, Events, ProcessTable, Replicas, Steps } from '../components/panels.js'
-import { TimeChart, type ChartSeries, type Decision } from '../components/time-chart.js'
+import {
+  TimeChart,
+  type Boundary,
+  type ChartSeries,
+  type Decision,
+} from '../components/time-chart.js'
+import {
+  evidenceSeries as evidenceLines,
+  releaseBoundaries,
+  sideSeries,
+  weightSeries as weightLines,
+  type RevisionSeries,
+} from '../../../src/report/chart-series.js'
 import { PHASE_GLYPH, PHASE_WORDS, ms, percent } from '../format.js'
 import { live, useLive } from '../live.js'
 import { href } from '../route.js'
@@ -23,6 +35,34 @@ const STABLE = '#0072b2'
 const CANARY = '#e69f00'
 const BOUND = '#7f7f7f'
 const EVIDENCE_COLORS = ['#cc79a7', '#009e73', '#56b4e9', '#d55e00']
+
+/**
+ * A revision's line: stable solid, canary dashed; an earlier release's lines (not in the latest
+ * sample) fainter and finely dotted, so they never read as the release shown now.
+ */
+function styled(s: RevisionSeries, color: string): ChartSeries {
+  const dash = s.current ? (s.role === 'canary' ? [8, 4] : undefined) : [2, 3]
+  return {
+    label: s.label,
+    color: s.current ? color : `${color}80`,
+    ...(dash === undefined ? {} : { dash }),
+    values: s.values,
+  }
+}
+
+const roleColor = (s: RevisionSeries) => (s.role === 'canary' ? CANARY : STABLE)
+
+/** `r3 canary 1.0%, r2 stable 0.0%`: the latest sample's sides, each with its revision. */
+function latestSides(
+  last: RolloutSample | undefined,
+  show: (side: NonNullable<RolloutSample['canary']>) => string,
+): string {
+  const sides = (['canary', 'stable'] as const).flatMap((role) => {
+    const side = last?.[role]
+    return side === null || side === undefined ? [] : [`r${side.revision} ${role} ${show(side)}`]
+  })
+  return sides.length === 0 ? 'no traffic yet' : sides.join(', ')
+}
 
 const VERDICTS = new Set([
   'AnalysisSuccessful',
@@ -140,66 +180,39 @@ export function RolloutPage({ name }: { name: string }) {
   const release = useMemo(() => (view === undefined ? [] : releaseEvents(view.events)), [view])
   const decisions = useMemo(() => decisionsOf(release, samples), [release, samples])
   const times = useMemo(() => samples.map((s) => s.at / 1000), [samples])
+  const boundaries = useMemo<Boundary[]>(
+    () => releaseBoundaries(samples).map((b) => ({ at: b.at / 1000, label: b.label })),
+    [samples],
+  )
   const weightSeries = useMemo<ChartSeries[]>(
-    () => [
-      { label: 'canary weight', color: CANARY, values: samples.map((s) => s.summary.canaryWeight) },
-    ],
+    () => weightLines(samples).map((s) => styled(s, CANARY)),
     [samples],
   )
   const errorSeries = useMemo<ChartSeries[]>(
-    () => [
-      {
-        label: 'stable',
-        color: STABLE,
-        values: samples.map((s) => s.stable?.errorRatePercent ?? null),
-      },
-      {
-        label: 'canary',
-        color: CANARY,
-        dash: [8, 4],
-        values: samples.map((s) => s.canary?.errorRatePercent ?? null),
-      },
-    ],
+    () => sideSeries(samples, (side) => side.errorRatePercent).map((s) => styled(s, roleColor(s))),
     [samples],
   )
   const latencySeries = useMemo<ChartSeries[]>(
-    () => [
-      {
-        label: 'stable p99',
-        color: STABLE,
-        values: samples.map((s) => s.stable?.latencyP99Ms ?? null),
-      },
-      {
-        label: 'canary p99',
-        color: CANARY,
-        dash: [8, 4],
-        values: samples.map((s) => s.canary?.latencyP99Ms ?? null),
-      },
-    ],
+    () =>
+      sideSeries(samples, (side) => side.latencyP99Ms, 'p99').map((s) => styled(s, roleColor(s))),
     [samples],
   )
-  const evidenceMetrics = useMemo(
-    () => [...new Set(samples.flatMap((s) => s.evidence.map((e) => e.metric)))],
-    [samples],
-  )
-  const evidenceSeries = useMemo<ChartSeries[]>(
-    () => [
-      ...evidenceMetrics.map((m, i) => ({
-        label: `${m} log LR`,
-        color: EVIDENCE_COLORS[i % EVIDENCE_COLORS.length] ?? STABLE,
-        values: samples.map(
-          (s) => s.evidence.find((e) => e.metric === m)?.logLikelihoodRatio ?? null,
-        ),
-      })),
+  const evidenceSeries = useMemo<ChartSeries[]>(() => {
+    const lines = evidenceLines(samples)
+    const metrics = [...new Set(lines.map((s) => s.metric))]
+    return [
+      ...lines.map((s) =>
+        styled(s, EVIDENCE_COLORS[metrics.indexOf(s.metric) % EVIDENCE_COLORS.length] ?? STABLE),
+      ),
       {
         label: 'bound (fails the canary)',
         color: BOUND,
         dash: [3, 3],
         values: samples.map((s) => s.evidence[0]?.logBound ?? null),
       },
-    ],
-    [samples, evidenceMetrics],
-  )
+    ]
+  }, [samples])
+  const hasEvidence = evidenceSeries.length > 1
 
   if (view === undefined)
     return (
@@ -285,6 +298,7 @@ export function RolloutPage({ name }: { name: string }) {
                 times={times}
                 series={weightSeries}
                 decisions={decisions}
+                boundaries={boundaries}
                 highlighted={highlighted}
                 latest={`${weightNow}%`}
               />
@@ -295,8 +309,9 @@ export function RolloutPage({ name }: { name: string }) {
                 times={times}
                 series={errorSeries}
                 decisions={decisions}
+                boundaries={boundaries}
                 highlighted={highlighted}
-                latest={`canary ${percent(last?.canary?.errorRatePercent)}, stable ${percent(last?.stable?.errorRatePercent)}`}
+                latest={latestSides(last, (side) => percent(side.errorRatePercent))}
               />
               <TimeChart
                 id="chart-latency"
@@ -305,10 +320,11 @@ export function RolloutPage({ name }: { name: string }) {
                 times={times}
                 series={latencySeries}
                 decisions={decisions}
+                boundaries={boundaries}
                 highlighted={highlighted}
-                latest={`canary ${ms(last?.canary?.latencyP99Ms)}, stable ${ms(last?.stable?.latencyP99Ms)}`}
+                latest={latestSides(last, (side) => ms(side.latencyP99Ms))}
               />
-              {evidenceMetrics.length > 0 && (
+              {hasEvidence && (
                 <TimeChart
                   id="chart-evidence"
                   title="Sequential judge: evidence against the canary (log likelihood ratio)"
@@ -316,6 +332,7 @@ export function RolloutPage({ name }: { name: string }) {
                   times={times}
                   series={evidenceSeries}
                   decisions={decisions}
+                  boundaries={boundaries}
                   highlighted={highlighted}
                   latest={
                     last?.evidence.length

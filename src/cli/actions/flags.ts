@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { InputError } from '../../errors.js'
 import type { FlagDefinition, Resolution } from '../../flags/index.js'
-import { formatFlagProblem, loadFlagFile, type FlagFileProblem } from '../../manifests/flag-file.js'
+import { formatFlagProblem, type FlagFileProblem } from '../../manifests/flag-file.js'
+import { loadFlagFileAnyDepth } from '../../manifests/flag-file-thread.js'
 import { renderTable } from '../../report/text-table.js'
 import { printResult, type CliContext } from '../context.js'
 import { connectDaemon } from '../daemon-connection.js'
@@ -307,15 +308,17 @@ export async function lintFlags(
 ): Promise<void> {
   const { readManifestFiles } = await import('../manifest-files.js')
   const files = readManifestFiles(options.filename)
-  const results = files.map((f) => {
-    const loaded = loadFlagFile(f.text, f.name)
-    return {
-      file: f.name,
-      valid: loaded.document !== undefined,
-      flags: Object.keys(loaded.document?.flags ?? {}),
-      problems: loaded.problems,
-    }
-  })
+  const results = await Promise.all(
+    files.map(async (f) => {
+      const loaded = await loadFlagFileAnyDepth(f.text, f.name)
+      return {
+        file: f.name,
+        valid: loaded.document !== undefined,
+        flags: Object.keys(loaded.document?.flags ?? {}),
+        problems: loaded.problems,
+      }
+    }),
+  )
   const problems = results.flatMap((r) => r.problems)
   const errors = problems.filter((p) => p.severity === 'error').length
   ctx.exitCode = errors > 0 ? 1 : 0

@@ -48,7 +48,7 @@ describe('flag files', () => {
     const err = await s.addSource(file, 'test').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ValidationError)
     const message = (err as Error).message
-    expect(message).toContain('JSON syntax at line 4, column 3')
+    expect(message).toContain('flags.json:4:3 JSON syntax: ')
     expect(message).toContain('no trailing commas')
     expect(message).not.toContain('YAML syntax')
     expect(s.list()).toEqual([])
@@ -115,6 +115,42 @@ describe('flag files', () => {
       ),
     ).toThrow(/nests more than 1000/)
     expect(s.flagSet.has('deeper')).toBe(false)
+  })
+
+  it('serves a YAML file nested as deep as a .json file may (1,000 levels), and refuses one past it', async () => {
+    // 498 ifs: the targeting nests 999 levels, the flag 1,000; deeper than the main thread reads.
+    const file = join(dir, 'flags.yaml')
+    const yaml = (levels: number) =>
+      `flags:\n  deep:\n    state: ENABLED\n    variants: {"on": true, "off": false}\n    defaultVariant: "off"\n    targeting: ${deepRule(levels)}\n`
+    writeFileSync(file, yaml(498))
+    const s = open()
+    await s.addSource(file, 'test')
+    expect(s.flagSet.evaluate('deep', { x: 1 }, 0)).toMatchObject({
+      value: true,
+      reason: 'TARGETING_MATCH',
+    })
+    const tooDeep = join(dir, 'deeper.yaml')
+    writeFileSync(tooDeep, yaml(499))
+    const err = await s.addSource(tooDeep, 'test').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ValidationError)
+    expect((err as Error).message).toContain(
+      `${tooDeep}:1 YAML: nested more than 1000 levels deep below a flag`,
+    )
+  })
+
+  it('reads a YAML file too deep for the main thread at start in the worker', async () => {
+    const file = join(dir, 'flags.yaml')
+    writeFileSync(
+      file,
+      `flags:\n  deep:\n    state: ENABLED\n    variants: {"on": true, "off": false}\n    defaultVariant: "off"\n    targeting: ${deepRule(498)}\n`,
+    )
+    await open().addSource(file, 'test')
+    service?.close()
+    // A restarted daemon reads its watched files at start, on its main thread first.
+    const s = open()
+    await waitFor(() => s.flagSet.has('deep'), 'the deep flag served')
+    expect(s.flagSet.evaluate('deep', { x: 1 }, 0)).toMatchObject({ value: true })
+    expect(s.sources()[0]?.problem).toBeNull()
   })
 })
 

@@ -98,9 +98,13 @@ export class FlagService {
         read.kind === 'flags' ? takeFlags(state, read.flags).all : state.flags,
         this.#now(),
       )
-      if (state.problem !== null) this.#log(`flag file ${path}: ${state.problem}`)
       this.#sources.set(path, state)
       this.#watch(state)
+      if (read.kind === 'invalid' && read.outOfStack === true) {
+        // The worker's stack reads what this thread's could not: read it there now.
+        state.textHash = null
+        void this.#reload(state)
+      } else if (state.problem !== null) this.#log(`flag file ${path}: ${state.problem}`)
     }
     this.#served = mergeFlags(this.#sources.values(), this.#api.values())
     this.#set = new FlagSet(this.#served.document, this.#compiler)
