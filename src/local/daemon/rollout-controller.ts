@@ -11,12 +11,7 @@ import type { EventSink, TrafficRouter, WorkloadDriver } from '../../controller/
 import { HttpWebhookCaller } from '../../webhooks/http-caller.js'
 import { RolloutRunner, type TickReport } from '../../controller/runner.js'
 import { externalMetricProviders } from '../../providers/index.js'
-import {
-  Notifier,
-  type KeptCounts,
-  type Notice,
-  type NotificationStats,
-} from '../../notify/index.js'
+import { Notifier, type NotificationStats } from '../../notify/index.js'
 import { BuiltinMetricProvider } from '../driver/builtin-metrics.js'
 import { FlagOutcomeMetrics, FlagRouter, FlagWorkloads } from '../driver/flag-rollout-ports.js'
 import { Diagnoser } from '../diagnosis/diagnoser.js'
@@ -113,17 +108,10 @@ export class RolloutController {
       notifications: () => this.#runner.plan.notifications,
       baseDir: () => this.#config.baseDir,
       log: deps.log,
-      outbox: {
-        add: (rollout, notice) => deps.store.addOutboxMessage(rollout, notice),
-        remove: (id) => deps.store.removeOutboxMessage(id),
-        pending: (rollout) =>
-          deps.store
-            .outboxMessages(rollout)
-            .map(({ id, notice }) => ({ id, notice: notice as Notice })),
-      },
+      outbox: deps.store.outbox,
       counts: {
-        load: () => deps.store.notificationCounts(config.name) as Record<string, KeptCounts>,
-        save: (counts) => deps.store.setNotificationCounts(config.name, counts),
+        load: () => deps.store.notificationCounts.load(config.name),
+        save: (counts) => deps.store.notificationCounts.save(config.name, counts),
       },
     })
     let workloads: WorkloadDriver = this.#workloads
@@ -162,7 +150,7 @@ export class RolloutController {
         reviewer: this.diagnoser,
         webhooks: new LocalWebhookCaller({
           http: new HttpWebhookCaller(),
-          gate: (name) => deps.store.getGate(name),
+          gate: (name) => deps.store.gates.get(name),
           loadtests: deps.loadtests,
           serviceUrl: () => `http://127.0.0.1:${this.servicePort}`,
         }),
@@ -266,8 +254,8 @@ export class RolloutController {
    */
   #remember(proxy: ProxyHost | undefined): void {
     try {
-      if (proxy === undefined) this.deps.store.deleteMeta(this.#recordKey())
-      else this.deps.store.setMeta(this.#recordKey(), JSON.stringify(proxy.record))
+      if (proxy === undefined) this.deps.store.meta.delete(this.#recordKey())
+      else this.deps.store.meta.set(this.#recordKey(), JSON.stringify(proxy.record))
     } catch (err) {
       this.deps.log(
         `rollout ${this.name}: could not record its proxy (${err instanceof Error ? err.message : String(err)}); a restarted daemon will start a new one`,
@@ -277,7 +265,7 @@ export class RolloutController {
 
   /** The proxy process a previous daemon left serving, or a new one. */
   async #proxyProcess(): Promise<ProxyHost> {
-    const recorded = this.deps.store.getMeta(this.#recordKey())
+    const recorded = this.deps.store.meta.get(this.#recordKey())
     if (recorded !== undefined) {
       const record = JSON.parse(recorded) as ProxyHostRecord
       if (record.port === this.#config.servicePort || this.#config.servicePort === 0) {
