@@ -1,10 +1,12 @@
 /**
  * The in-memory ports against their contracts: the router simulate and the engine tests route by
- * (with every capability, and with weights only) and the memory store.
+ * (with every capability, and with weights only), the memory store and the memory event sink.
  */
 import { initialStatus } from '../engine/status.js'
+import { MemoryEventSink } from './memory-sink.js'
 import { MemoryRolloutStore } from './memory-store.js'
 import { MemoryRouter } from './memory-router.js'
+import { runEventSinkContract } from './test-utils/event-sink-contract.js'
 import { runRolloutStoreContract } from './test-utils/rollout-store-contract.js'
 import { runTrafficRouterContract } from './test-utils/traffic-router-contract.js'
 
@@ -26,4 +28,14 @@ runRolloutStoreContract('memory store', () => {
   store.create('a', initialStatus())
   store.create('b', initialStatus())
   return Promise.resolve({ store, close: done })
+})
+
+runEventSinkContract('memory sink', () => {
+  const sink = new MemoryEventSink()
+  return Promise.resolve({
+    sink,
+    persist: done,
+    passedOn: (rollout) => Promise.resolve(sink.eventsOf(rollout)),
+    close: done,
+  })
 })

@@ -19,11 +19,11 @@ import {
 } from './samples.js'
 import type { ReplicaSample, RolloutSample, RolloutSummary, VerdictSummary } from './wire.js'
 
-/** What the feed reads: the daemon's rollouts, its store and its supervisor. */
+/** What the feed reads: the daemon's rollouts, its store and its supervisor's replica sets. */
 export interface LiveSources {
   readonly controllers: ReadonlyMap<string, RolloutController>
   readonly store: StateStore
-  readonly supervisor: Supervisor
+  readonly supervisor: Pick<Supervisor, 'status'>
 }
 
 /** A browser listening: one SSE response. `send` writes one whole message. */
