@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../engine/events.js'
 import type { EventSink } from '../ports.js'
+import { rolledBack, shifted } from './sample-events.js'
 
 export interface SinkFixture {
   /** A sink for the rollouts `a` and `b`. */
@@ -18,33 +19,6 @@ export interface SinkFixture {
   /** What the sink has passed on for `rollout` (to its listeners, log, …), as events, in order. */
   passedOn(rollout: string): Promise<EngineEvent[]>
   close(): Promise<void>
-}
-
-function shifted(at: number, toWeight: number): EngineEvent {
-  return {
-    at,
-    severity: 'info',
-    revision: 2,
-    canaryWeight: toWeight,
-    stepIndex: 0,
-    message: `canary weight → ${toWeight}%`,
-    reason: 'TrafficShifted',
-    fromWeight: 0,
-    toWeight,
-  }
-}
-
-const rolledBack: EngineEvent = {
-  at: 9,
-  severity: 'error',
-  revision: 2,
-  canaryWeight: 25,
-  stepIndex: 3,
-  message: 'rolled back revision 2 to stable revision 1: analysis failed',
-  reason: 'RolledBack',
-  stableRevision: 1,
-  cause: 'AnalysisFailed',
-  explanation: 'canary error rate 14.8% (37/250) vs stable 0.2% (9/4750)',
 }
 
 export function runEventSinkContract(name: string, newSink: () => Promise<SinkFixture>): void {
