@@ -1,13 +1,15 @@
 /**
  * The in-memory ports against their contracts: the router simulate and the engine tests route by
- * (with every capability, and with weights only), the memory store, simulate's webhooks (each
- * answered with the status the user gave, none called), and the engine tests' replicas (ready at
- * once, and two ticks after a scale up).
+ * (with every capability, and with weights only), the memory store, the memory event sink,
+ * simulate's webhooks (each answered with the status the user gave, none called), and the engine
+ * tests' replicas (ready at once, and two ticks after a scale up).
  */
 import { initialStatus } from '../engine/status.js'
 import { SimulatedWebhooks } from '../simulate/simulated-webhooks.js'
+import { MemoryEventSink } from './memory-sink.js'
 import { MemoryRolloutStore } from './memory-store.js'
 import { MemoryRouter } from './memory-router.js'
+import { runEventSinkContract } from './test-utils/event-sink-contract.js'
 import { runRolloutStoreContract } from './test-utils/rollout-store-contract.js'
 import { runTrafficRouterContract } from './test-utils/traffic-router-contract.js'
 import { runWebhookCallerContract } from './test-utils/webhook-caller-contract.js'
@@ -60,3 +62,13 @@ for (const readyDelayTicks of [0, 2])
     }
     return Promise.resolve({ driver, pass, patience: 5, close: done })
   })
+
+runEventSinkContract('memory sink', () => {
+  const sink = new MemoryEventSink()
+  return Promise.resolve({
+    sink,
+    persist: done,
+    passedOn: (rollout) => Promise.resolve(sink.eventsOf(rollout)),
+    close: done,
+  })
+})

@@ -85,8 +85,8 @@ export function recordedProxies(stateDir: string): ProxyHostRecord[] {
   try {
     const store = StateStore.open(stateDir, { lock: false })
     try {
-      return store
-        .metaWithPrefix(PROXY_RECORD_PREFIX)
+      return store.meta
+        .withPrefix(PROXY_RECORD_PREFIX)
         .map((m) => JSON.parse(m.value) as ProxyHostRecord)
         .filter((r) => isRunning(r.pid) && carriesEnv(r.pid, PROXY_ID_ENV, r.id))
     } finally {
@@ -106,7 +106,7 @@ export function recordedReplicas(stateDir: string): ReplicaRecord[] {
   try {
     const store = StateStore.open(stateDir, { lock: false })
     try {
-      return store.listReplicas().filter(isAdoptable)
+      return store.replicas.list().filter(isAdoptable)
     } finally {
       store.close()
     }

@@ -14,7 +14,7 @@ export interface ReplicaRecord {
 }
 
 export interface ReplicaPersistence {
-  putReplica(rec: ReplicaRecord): void
-  deleteReplica(id: string): void
-  listReplicas(): ReplicaRecord[]
+  put(rec: ReplicaRecord): void
+  delete(id: string): void
+  list(): ReplicaRecord[]
 }

@@ -138,7 +138,7 @@ describe('dashboard routes', () => {
     await put.body.dump()
     const messages = await stream
     const events = messages.filter((m) => m.event === 'rollout-event')
-    const stored = daemon.store.events('web')
+    const stored = daemon.store.events.list('web')
     // Each event arrives once, with the id the store gave it, in order.
     expect(events.map((m) => m.id)).toEqual(stored.slice(0, events.length).map((e) => e.id))
     expect(events.map((m) => (m.data as StoredEvent).reason)).toEqual(
@@ -151,7 +151,7 @@ describe('dashboard routes', () => {
   }, 60_000)
 
   it('resumes after Last-Event-ID with the events missed', async () => {
-    const all = daemon.store.events('web')
+    const all = daemon.store.events.list('web')
     expect(all.length).toBeGreaterThan(1)
     const from = all[0]?.id ?? 0
     const messages = await readStream(

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/engine/events.js'
 import { DependencyError } from '../../src/errors.js'
 import { StateStore } from '../../src/local/store/index.js'
+import { rolloutRecord, statusAt } from '../../src/local/store/test-utils/rollout-record.js'
 
 function trafficShifted(at: number, message: string): EngineEvent {
   return {
@@ -54,20 +55,15 @@ describe('state store', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'daemon.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 0 }))
     const store = StateStore.open(dir)
-    store.putRollout({
-      name: 'a',
-      spec: {},
-      templates: [],
-      revision: 1,
-      status: { phase: 'Healthy' },
-    })
-    expect(store.getRollout('a')?.status).toEqual({ phase: 'Healthy' })
+    const healthy = { ...statusAt(1), phase: 'Healthy' as const }
+    store.rollouts.put(rolloutRecord('a', healthy))
+    expect(store.rollouts.get('a')?.status).toEqual(healthy)
     store.close()
   })
 
   it('keeps status and events together, events in order', () => {
     const store = StateStore.open(tempDir())
-    store.putRollout({ name: 'a', spec: { x: 1 }, templates: [], revision: 1, status: { n: 0 } })
+    store.rollouts.put(rolloutRecord('a', statusAt(0)))
     const shifted = trafficShifted(1, 'first')
     const rolledBack: EngineEvent = {
       ...trafficShifted(2, 'second'),
@@ -77,31 +73,35 @@ describe('state store', () => {
       cause: 'AnalysisFailed',
       explanation: 'canary error rate 15% vs stable 0.5%',
     }
-    store.saveStatus('a', { n: 1 }, [shifted, rolledBack])
-    expect(store.getRollout('a')?.status).toEqual({ n: 1 })
-    const events = store.events('a')
+    store.saveStatus('a', statusAt(1), [shifted, rolledBack])
+    expect(store.rollouts.get('a')?.status).toEqual(statusAt(1))
+    const events = store.events.list('a')
     expect(events.map((e) => e.reason)).toEqual(['TrafficShifted', 'RolledBack'])
     // stored whole and typed: what comes back is what went in, plus its id
     expect(events.map(({ id: _id, rollout: _r, ...e }) => e)).toEqual([shifted, rolledBack])
     expect(events.every((e) => e.rollout === 'a')).toBe(true)
-    expect(store.events('a', { sinceId: events[0]?.id ?? 0 }).map((e) => e.reason)).toEqual([
+    expect(store.events.list('a', { sinceId: events[0]?.id ?? 0 }).map((e) => e.reason)).toEqual([
       'RolledBack',
     ])
-    expect(() => store.saveStatus('missing', {})).toThrow(/no rollout named missing/)
+    expect(() => store.saveStatus('missing', statusAt(1))).toThrow(/no rollout named missing/)
     store.close()
   })
 
   it('loses no acknowledged write when the writer is killed with -9', async () => {
     const dir = tempDir()
     const storeModule = fileURLToPath(new URL('../../src/local/store/index.ts', import.meta.url))
+    const recordModule = fileURLToPath(
+      new URL('../../src/local/store/test-utils/rollout-record.ts', import.meta.url),
+    )
     const script = join(dir, 'writer.ts')
     writeFileSync(
       script,
       `import { StateStore } from ${JSON.stringify(storeModule)}
+import { rolloutRecord, statusAt } from ${JSON.stringify(recordModule)}
 const store = StateStore.open(${JSON.stringify(dir)})
-store.putRollout({ name: 'w', spec: {}, templates: [], revision: 1, status: { n: 0 } })
+store.rollouts.put(rolloutRecord('w', statusAt(0)))
 for (let i = 1; ; i++) {
-  store.saveStatus('w', { n: i }, [{ at: i, severity: 'info', revision: 1, canaryWeight: 0, stepIndex: 0, message: String(i), reason: 'TrafficShifted', fromWeight: 0, toWeight: 0 }])
+  store.saveStatus('w', statusAt(i), [{ at: i, severity: 'info', revision: 1, canaryWeight: 0, stepIndex: 0, message: String(i), reason: 'TrafficShifted', fromWeight: 0, toWeight: 0 }])
   process.stdout.write(i + '\\n')
 }
 `,
@@ -127,12 +127,12 @@ for (let i = 1; ; i++) {
     })
     await new Promise((r) => child.once('exit', r))
     const store = StateStore.open(dir)
-    const status = store.getRollout('w')?.status as { n: number }
-    expect(status.n).toBeGreaterThanOrEqual(acked)
-    const events = store.events('w', { limit: 100_000 })
-    expect(events.length).toBe(status.n)
+    const saved = store.rollouts.get('w')?.status.revision ?? 0
+    expect(saved).toBeGreaterThanOrEqual(acked)
+    const events = store.events.list('w', { limit: 100_000 })
+    expect(events.length).toBe(saved)
     expect(events.map((e) => Number(e.message))).toEqual(
-      Array.from({ length: status.n }, (_, i) => i + 1),
+      Array.from({ length: saved }, (_, i) => i + 1),
     )
     store.close()
   })
@@ -152,9 +152,9 @@ for (let i = 1; ; i++) {
         }
         let store = StateStore.open(dir)
         expect(existsSync(join(dir, 'reserve'))).toBe(true)
-        store.putRollout({ name: 'a', spec: {}, templates: [], revision: 1, status: { n: 0 } })
+        store.rollouts.put(rolloutRecord('a', statusAt(0)))
         fill()
-        const big = { n: 1, pad: 'x'.repeat(200_000) }
+        const big = statusAt(1, 'x'.repeat(200_000))
         expect(() => store.saveStatus('a', big)).toThrow(DependencyError)
         expect(() => store.saveStatus('a', big)).toThrow(
           new RegExp(
@@ -165,7 +165,7 @@ for (let i = 1; ; i++) {
           stateWritable: false,
           problem: `disk full (SQLITE_FULL) writing ${dir}/kanari.db — free space; Kanari retries every tick`,
         })
-        expect(store.getRollout('a')?.status).toEqual({ n: 0 })
+        expect(store.rollouts.get('a')?.status).toEqual(statusAt(0))
         // Closed with room to spare: the WAL and shared memory are gone, to be made at the next open.
         rmSync(join(dir, 'filler'))
         store.close()
@@ -175,13 +175,15 @@ for (let i = 1; ; i++) {
         fill()
         store = StateStore.open(dir)
         expect(existsSync(join(dir, 'reserve'))).toBe(false)
-        expect(store.getRollout('a')?.status).toEqual({ n: 0 })
-        expect(() => store.saveStatus('a', { n: 2 })).toThrow(/disk full \(ENOSPC\): \d+ KiB free/)
+        expect(store.rollouts.get('a')?.status).toEqual(statusAt(0))
+        expect(() => store.saveStatus('a', statusAt(2))).toThrow(
+          /disk full \(ENOSPC\): \d+ KiB free/,
+        )
         expect(store.writeHealth().stateWritable).toBe(false)
 
         rmSync(join(dir, 'filler'))
-        store.saveStatus('a', { n: 3 })
-        expect(store.getRollout('a')?.status).toEqual({ n: 3 })
+        store.saveStatus('a', statusAt(3))
+        expect(store.rollouts.get('a')?.status).toEqual(statusAt(3))
         expect(store.writeHealth()).toEqual({ stateWritable: true, problem: null })
         expect(existsSync(join(dir, 'reserve'))).toBe(true)
         store.close()

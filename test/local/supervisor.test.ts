@@ -210,9 +210,9 @@ describe('supervisor', () => {
   it('the output relay drains a replica while no supervisor runs; one that dies is replaced and nothing is lost', async () => {
     const records = new Map<string, ReplicaRecord>()
     const store = {
-      putReplica: (r: ReplicaRecord) => records.set(r.id, r),
-      deleteReplica: (id: string) => records.delete(id),
-      listReplicas: () => [...records.values()],
+      put: (r: ReplicaRecord) => records.set(r.id, r),
+      delete: (id: string) => records.delete(id),
+      list: () => [...records.values()],
     }
     const first = new Supervisor({ stateDir, store })
     supervisor = first

@@ -4,41 +4,14 @@
  * changes nothing; `sinceId` and `limit` page the log.
  */
 import { describe, expect, it } from 'vitest'
-import type { EngineEvent } from '../../engine/events.js'
 import { initialStatus, type RolloutStatus } from '../../engine/status.js'
 import type { RolloutStore } from '../ports.js'
+import { rolledBack, shifted } from './sample-events.js'
 
 export interface StoreFixture {
   /** A store that knows the rollouts `a` and `b` (with the initial status), and no other. */
   store: RolloutStore
   close(): Promise<void>
-}
-
-function shifted(at: number, toWeight: number): EngineEvent {
-  return {
-    at,
-    severity: 'info',
-    revision: 2,
-    canaryWeight: toWeight,
-    stepIndex: 0,
-    message: `canary weight → ${toWeight}%`,
-    reason: 'TrafficShifted',
-    fromWeight: 0,
-    toWeight,
-  }
-}
-
-const rolledBack: EngineEvent = {
-  at: 5,
-  severity: 'error',
-  revision: 2,
-  canaryWeight: 25,
-  stepIndex: 3,
-  message: 'rolled back revision 2 to stable revision 1: analysis failed',
-  reason: 'RolledBack',
-  stableRevision: 1,
-  cause: 'AnalysisFailed',
-  explanation: 'canary error rate 14.8% (37/250) vs stable 0.2% (9/4750)',
 }
 
 function statusAt(weight: number): RolloutStatus {

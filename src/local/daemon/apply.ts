@@ -12,7 +12,7 @@ import {
   type SourceFile,
 } from '../../manifests/rollout-set.js'
 import type { FlagService } from '../flags/flag-service.js'
-import type { StateStore } from '../store/index.js'
+import type { StateStore, StoredSpec } from '../store/index.js'
 import type { AppliedRollout } from './api/schemas.js'
 import {
   checkNotificationSecrets,
@@ -21,7 +21,7 @@ import {
   manifestDir,
 } from './apply-checks.js'
 import type { RolloutController } from './rollout-controller.js'
-import { controllerConfig, type StoredSpec } from './stored-rollout.js'
+import { controllerConfig } from './stored-rollout.js'
 import { assignRevision } from '../../controller/revisions.js'
 
 /** What applying needs from the daemon. */
@@ -104,23 +104,22 @@ export async function applyManifests(
     const dir = manifestDir(file, baseDir)
     const spec: StoredSpec = { doc, templates: set.templates, baseDir: dir }
     const hash = templateHash(doc)
-    const existing = store.getRollout(name)
+    const existing = store.rollouts.get(name)
     const { revision, result } = assignRevision(
       {
         current: existing?.revision,
-        stable: (existing?.status as RolloutStatus | undefined)?.stableRevision ?? null,
-        revisions: existing === undefined ? [] : store.getRevisions(name),
+        stable: existing?.status.stableRevision ?? null,
+        revisions: existing === undefined ? [] : store.revisions.list(name),
       },
       hash,
-      existing !== undefined &&
-        JSON.stringify((existing.spec as StoredSpec).doc) !== JSON.stringify(doc),
+      existing !== undefined && JSON.stringify(existing.spec.doc) !== JSON.stringify(doc),
     )
     // Validate the plan before storing anything: bad input changes nothing.
     planFor(doc, set.templates, revision)
-    if (!store.getRevisions(name).some((r) => r.revision === revision))
-      store.putRevision(name, revision, doc.spec.workload, hash)
-    const status = existing === undefined ? initialStatus() : (existing.status as RolloutStatus)
-    store.putRollout({ name, spec, templates: set.templates, revision, status })
+    if (!store.revisions.list(name).some((r) => r.revision === revision))
+      store.revisions.put(name, revision, doc.spec.workload, hash)
+    const status = existing === undefined ? initialStatus() : existing.status
+    store.rollouts.put({ name, spec, templates: set.templates, revision, status })
     const controller = host.controllers.get(name)
     try {
       if (controller === undefined) await host.startController(name, spec, revision, status)
@@ -128,7 +127,7 @@ export async function applyManifests(
     } catch (err) {
       // Nothing half-done: a rollout that cannot run (its port is taken…) is not kept.
       if (existing === undefined) store.deleteRollout(name)
-      else store.putRollout(existing)
+      else store.rollouts.put(existing)
       throw err
     }
     results.push({ name, revision, result })

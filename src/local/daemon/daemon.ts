@@ -14,7 +14,7 @@ import type { RolloutStatus } from '../../engine/status.js'
 import type { SourceFile } from '../../manifests/rollout-set.js'
 import { KANARI_VERSION } from '../../version.js'
 import { LoadtestRuns } from '../load/index.js'
-import { StateStore, storageFailure, type WriteHealth } from '../store/index.js'
+import { StateStore, storageFailure, type StoredSpec, type WriteHealth } from '../store/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import { FlagService } from '../flags/flag-service.js'
 import type { AppliedRollout, RolloutView } from './api/schemas.js'
@@ -26,7 +26,7 @@ import { DAEMON_LOG_CAP_BYTES, OwnLog } from '../own-log.js'
 import { apiInfoPath, daemonLogPath, prepareStateDir, writeApiInfo, type ApiInfo } from './paths.js'
 import { DaemonMetrics } from './daemon-metrics.js'
 import { RolloutController } from './rollout-controller.js'
-import { controllerConfig, type StoredSpec } from './stored-rollout.js'
+import { controllerConfig } from './stored-rollout.js'
 import { describe, type ViewSources } from './views.js'
 
 export interface DaemonOptions {
@@ -72,7 +72,7 @@ export class Daemon implements ApplyHost, ViewSources {
     this.store = StateStore.open(options.stateDir)
     this.supervisor = new Supervisor({
       stateDir: options.stateDir,
-      store: this.store,
+      store: this.store.replicas,
       host: '127.0.0.1',
       log: this.#log,
     })
@@ -103,9 +103,9 @@ export class Daemon implements ApplyHost, ViewSources {
     this.supervisor.on('change', (key: string) => {
       for (const c of this.controllers.values()) c.replicaSetChanged(key)
     })
-    for (const stored of this.store.listRollouts()) {
-      const status = stored.status as RolloutStatus
-      await this.startController(stored.name, stored.spec as StoredSpec, stored.revision, status)
+    for (const stored of this.store.rollouts.list()) {
+      const { status } = stored
+      await this.startController(stored.name, stored.spec, stored.revision, status)
       this.#log(`resumed rollout ${stored.name} at revision ${stored.revision} (${status.phase})`)
     }
     const server = await createApiServer({

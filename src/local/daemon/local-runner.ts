@@ -50,7 +50,7 @@ export function localRunner(options: LocalRunnerOptions): RolloutRunner {
       reviewer: options.reviewer,
       webhooks: new LocalWebhookCaller({
         http: new HttpWebhookCaller(),
-        gate: (gate) => store.getGate(gate),
+        gate: (gate) => store.gates.get(gate),
         loadtests: options.loadtests,
         serviceUrl: options.serviceUrl,
       }),

@@ -5,9 +5,7 @@
 import { ConflictError, InputError, NotFoundError } from '../../errors.js'
 import type { RolloutStatus } from '../../engine/status.js'
 import { toSourceFile, type SourceFile } from '../../manifests/rollout-set.js'
-import type { StateStore } from '../store/index.js'
-import type { Workload } from './rollout-document.js'
-import type { StoredSpec } from './stored-rollout.js'
+import type { StateStore, StoredSpec } from '../store/index.js'
 import {
   chooseUndoTarget,
   revisionOutcomes,
@@ -22,9 +20,9 @@ export interface Edit {
 }
 
 function storedSpec(store: StateStore, name: string): { spec: StoredSpec; revision: number } {
-  const stored = store.getRollout(name)
+  const stored = store.rollouts.get(name)
   if (stored === undefined) throw new NotFoundError(`rollout ${name} not found`)
-  return { spec: stored.spec as StoredSpec, revision: stored.revision }
+  return { spec: stored.spec, revision: stored.revision }
 }
 
 /** What `kanari undo` was asked: a revision by number (default: the last healthy one), forced or not. */
@@ -40,8 +38,8 @@ export function storedRevisionOutcomes(
   stableRevision: number | null,
 ): RevisionOutcome[] {
   return revisionOutcomes(
-    store.getRevisions(name).map((r) => r.revision),
-    store.events(name, { limit: Number.MAX_SAFE_INTEGER }),
+    store.revisions.list(name).map((r) => r.revision),
+    store.events.list(name, { limit: Number.MAX_SAFE_INTEGER }),
     stableRevision,
   )
 }
@@ -87,14 +85,14 @@ export function undoEdit(
     throw new ConflictError(
       `rollout ${name} is still deploying its first revision; nothing to undo`,
     )
-  const template = store.getRevisions(name).find((r) => r.revision === chosen.revision)
+  const template = store.revisions.list(name).find((r) => r.revision === chosen.revision)
   if (template === undefined)
     throw refusal(name, {
       problem: 'unknown-revision',
       revision: chosen.revision,
       known: outcomes.map((o) => o.revision),
     })
-  const doc = { ...spec.doc, spec: { ...spec.doc.spec, workload: template.template as Workload } }
+  const doc = { ...spec.doc, spec: { ...spec.doc.spec, workload: template.template } }
   return {
     files: [toSourceFile(`undo-${name}.yaml`, [doc, ...spec.templates])],
     baseDir: spec.baseDir,

@@ -3,7 +3,7 @@
  * each notification fared are kept there too, so both outlive a daemon restart.
  */
 import type { NotificationPlan } from '../../engine/plan.js'
-import { Notifier, type KeptCounts, type Notice } from '../../notify/index.js'
+import { Notifier } from '../../notify/index.js'
 import type { StateStore } from '../store/index.js'
 
 export function rolloutNotifier(options: {
@@ -20,15 +20,10 @@ export function rolloutNotifier(options: {
     notifications: options.notifications,
     baseDir: options.baseDir,
     log: options.log,
-    outbox: {
-      add: (rollout, notice) => store.addOutboxMessage(rollout, notice),
-      remove: (id) => store.removeOutboxMessage(id),
-      pending: (rollout) =>
-        store.outboxMessages(rollout).map(({ id, notice }) => ({ id, notice: notice as Notice })),
-    },
+    outbox: store.outbox,
     counts: {
-      load: () => store.notificationCounts(name) as Record<string, KeptCounts>,
-      save: (counts) => store.setNotificationCounts(name, counts),
+      load: () => store.notificationCounts.load(name),
+      save: (counts) => store.notificationCounts.save(name, counts),
     },
   })
 }

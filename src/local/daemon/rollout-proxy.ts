@@ -119,8 +119,8 @@ export class RolloutProxy {
    */
   #remember(host: ProxyHost | undefined): void {
     try {
-      if (host === undefined) this.deps.store.deleteMeta(this.#recordKey())
-      else this.deps.store.setMeta(this.#recordKey(), JSON.stringify(host.record))
+      if (host === undefined) this.deps.store.meta.delete(this.#recordKey())
+      else this.deps.store.meta.set(this.#recordKey(), JSON.stringify(host.record))
     } catch (err) {
       this.deps.log(
         `rollout ${this.deps.name}: could not record its proxy (${err instanceof Error ? err.message : String(err)}); a restarted daemon will start a new one`,
@@ -129,7 +129,7 @@ export class RolloutProxy {
   }
 
   async #adoptOrStart(servicePort: number): Promise<ProxyHost> {
-    const recorded = this.deps.store.getMeta(this.#recordKey())
+    const recorded = this.deps.store.meta.get(this.#recordKey())
     if (recorded !== undefined) {
       const record = JSON.parse(recorded) as ProxyHostRecord
       if (record.port === servicePort || servicePort === 0) {

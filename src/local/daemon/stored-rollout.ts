@@ -1,19 +1,11 @@
 /**
- * What the store keeps as a rollout's spec (the document, its analysis templates, the directory it
- * was applied from) and the controller configuration built from it for one revision.
+ * The controller configuration built from a rollout's stored spec (the document, its analysis
+ * templates, the directory it was applied from) for one revision.
  */
 import { planFor } from '../../manifests/rollout-set.js'
-import type { Rollout } from '../../spec/schema.js'
-import type { StateStore } from '../store/index.js'
+import type { StateStore, StoredSpec } from '../store/index.js'
 import type { ControllerConfig } from './rollout-controller.js'
-import { processTemplate, type ProcessTemplate, type Workload } from './rollout-document.js'
-
-export interface StoredSpec {
-  doc: Rollout
-  templates: unknown[]
-  /** Relative paths in the workload are resolved against this directory. */
-  baseDir: string
-}
+import { processTemplate, type ProcessTemplate } from './rollout-document.js'
 
 /** The workload template of every stored revision of `name`, as the supervisor runs it. */
 function templatesOf(
@@ -22,8 +14,8 @@ function templatesOf(
   baseDir: string,
 ): Map<number, ProcessTemplate> {
   const out = new Map<number, ProcessTemplate>()
-  for (const r of store.getRevisions(name)) {
-    const t = processTemplate(r.template as Workload, baseDir)
+  for (const r of store.revisions.list(name)) {
+    const t = processTemplate(r.template, baseDir)
     if (t !== undefined) out.set(r.revision, t)
   }
   return out
@@ -32,8 +24,8 @@ function templatesOf(
 /** The flag variant every stored revision of a flag rollout releases. */
 function variantsOf(store: StateStore, name: string): Map<number, string> {
   const out = new Map<number, string>()
-  for (const r of store.getRevisions(name)) {
-    const variant = (r.template as Workload).flag?.variant
+  for (const r of store.revisions.list(name)) {
+    const variant = r.template.flag?.variant
     if (variant !== undefined) out.set(r.revision, variant)
   }
   return out

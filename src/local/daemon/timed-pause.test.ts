@@ -78,7 +78,7 @@ it('ends a 10m pause step when the clock reaches it, not before', async () => {
   expect(status().traffic.canaryWeight).toBe(20)
 
   await tickUntil((s) => s.phase === 'Healthy' && s.stableRevision === 2, 'revision 2 promoted')
-  const events = daemon.store.events('checkout')
+  const events = daemon.store.events.list('checkout')
   const pauseDone = events.find(
     (e) => e.reason === 'StepCompleted' && e.revision === 2 && e.step.kind === 'pause',
   )

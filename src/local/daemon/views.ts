@@ -29,8 +29,8 @@ export function serviceUrl(c: RolloutController): string {
 
 export function describe(sources: ViewSources, name: string, eventLimit = 200): RolloutView {
   const c = sources.controller(name)
-  const stored = sources.store.getRollout(name)
-  const events = sources.store.events(name, { limit: eventLimit })
+  const stored = sources.store.rollouts.get(name)
+  const events = sources.store.events.list(name, { limit: eventLimit })
   const status = c.status
   const versions = Object.keys({
     ...status.replicas,

@@ -63,8 +63,7 @@ export class Diagnoser implements EventSink, PromotionReviewer {
   constructor(private readonly deps: DiagnoserDeps) {}
 
   #settings(): ReturnType<typeof diagnosisSettings> {
-    const stored = this.deps.store.getRollout(this.deps.name)
-    const spec = stored?.spec as { doc?: Rollout; baseDir?: string } | undefined
+    const spec = this.deps.store.rollouts.get(this.deps.name)?.spec
     return diagnosisSettings(spec?.doc, spec?.baseDir ?? process.cwd())
   }
 
@@ -101,7 +100,7 @@ export class Diagnoser implements EventSink, PromotionReviewer {
     const report = await this.#serial(async () => {
       const started = performance.now()
       const built = await this.build(revision, trigger)
-      this.deps.store.putDiagnosis(this.deps.name, revision, built, built.createdAt)
+      this.deps.store.diagnoses.put(this.deps.name, revision, built, built.createdAt)
       const top = built.logs.templates[0]
       this.deps.log(
         `rollout ${this.deps.name}: diagnosis of revision ${revision} stored in ${Math.round(performance.now() - started)} ms (${built.logs.templates.length} log templates${top === undefined ? '' : `, first ${top.newInCanary ? 'new' : 'more frequent'} ×${top.canary}`}); \`kanari diagnose ${this.deps.name}\` shows it`,
@@ -117,7 +116,7 @@ export class Diagnoser implements EventSink, PromotionReviewer {
   }
 
   #storeAdvice(revision: number, record: AdvisorRecord): void {
-    this.deps.store.putDiagnosisAdvisor(this.deps.name, revision, record)
+    this.deps.store.diagnoses.setAdvisor(this.deps.name, revision, record)
     this.deps.log(
       `rollout ${this.deps.name}: advisor on revision ${revision}: ${
         record.status === 'answered'
@@ -129,7 +128,7 @@ export class Diagnoser implements EventSink, PromotionReviewer {
 
   /** Stores an advisor record for a stored report (from `kanari diagnose --advisor`). */
   storeAdvice(revision: number, record: AdvisorRecord): boolean {
-    return this.deps.store.putDiagnosisAdvisor(this.deps.name, revision, record)
+    return this.deps.store.diagnoses.setAdvisor(this.deps.name, revision, record)
   }
 
   publish(_rollout: string, events: EngineEvent[]): void {
@@ -155,7 +154,7 @@ export class Diagnoser implements EventSink, PromotionReviewer {
       const started = Date.now()
       const report = await this.#serial(async () => {
         const r = await this.build(revision, 'pre-promotion')
-        this.deps.store.putDiagnosis(this.deps.name, revision, r, r.createdAt)
+        this.deps.store.diagnoses.put(this.deps.name, revision, r, r.createdAt)
         return r
       })
       const left = timeoutSeconds - (Date.now() - started) / 1000
@@ -181,12 +180,8 @@ export class Diagnoser implements EventSink, PromotionReviewer {
 
   /** The stored report of `revision` (or the latest), with the advisor's record. */
   stored(revision?: number): StoredDiagnosis | undefined {
-    const row = this.deps.store.getDiagnosis(this.deps.name, revision)
+    const row = this.deps.store.diagnoses.get(this.deps.name, revision)
     if (row === undefined) return undefined
-    return {
-      revision: row.revision,
-      report: row.report as DiagnosisReport,
-      advisor: row.advisor as AdvisorRecord | null,
-    }
+    return { revision: row.revision, report: row.report, advisor: row.advisor }
   }
 }

@@ -134,7 +134,7 @@ function workloadOf(
   revision: number | null,
 ): { revision: number; workload: WorkloadShape } | null {
   if (revision === null) return null
-  const r = store.getRevisions(name).find((x) => x.revision === revision)
+  const r = store.revisions.list(name).find((x) => x.revision === revision)
   const p = (
     r?.template as
       { process?: { command?: string[]; cwd?: string; env?: Record<string, unknown> } } | undefined
@@ -191,7 +191,7 @@ export async function gatherReport(
   trigger: DiagnosisTrigger,
 ): Promise<DiagnosisReport> {
   if (revision < 1) throw new ConflictError(`rollout ${s.name} has no revision ${revision}`)
-  const events = s.store.events(s.name, { limit: 5000 })
+  const events = s.store.events.list(s.name, { limit: 5000 })
   const r = release(events, s.status, revision, s.now)
   const runs = [s.status.analyses.background, s.status.analyses.step].filter(
     (run): run is AnalysisRunStatus =>

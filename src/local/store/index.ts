@@ -1,12 +1,12 @@
-/** The local daemon's durable state (SQLite) and its directory lock. */
-export {
-  StateStore,
-  type ReplicaRecord,
-  type StoredEvent,
-  type StoredGate,
-  type StoredRollout,
-  type WriteHealth,
-} from './state-store.js'
+/** The local daemon's durable state (SQLite), one module per table, and its directory lock. */
+export { StateStore } from './state-store.js'
+export type { WriteHealth } from './write-guard.js'
+export type { StoredRollout, StoredSpec, RolloutRecord } from './rollout-table.js'
+export type { StoredRevision, StoredWorkload } from './revision-table.js'
+export type { StoredReport } from './diagnosis-table.js'
+export type { StoredGate } from './gate-table.js'
+export type { StoredEvent } from '../../controller/ports.js'
+export type { ReplicaRecord } from '../replica-record.js'
 export { storageFailure } from './storage-failure.js'
 export { DirLock } from './dir-lock.js'
 export { SqliteRolloutStore } from './sqlite-rollout-store.js'

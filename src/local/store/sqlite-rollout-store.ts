@@ -11,7 +11,7 @@ export class SqliteRolloutStore implements RolloutStore {
   constructor(private readonly state: StateStore) {}
 
   loadStatus(rollout: string): Promise<RolloutStatus | undefined> {
-    return Promise.resolve(this.state.getRollout(rollout)?.status as RolloutStatus | undefined)
+    return Promise.resolve(this.state.rollouts.get(rollout)?.status)
   }
 
   saveStatus(rollout: string, status: RolloutStatus, events: EngineEvent[]): Promise<void> {
@@ -24,6 +24,6 @@ export class SqliteRolloutStore implements RolloutStore {
   }
 
   events(rollout: string, options?: { sinceId?: number; limit?: number }): Promise<StoredEvent[]> {
-    return Promise.resolve(this.state.events(rollout, options))
+    return Promise.resolve(this.state.events.list(rollout, options))
   }
 }

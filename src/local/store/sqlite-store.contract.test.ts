@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runRolloutStoreContract } from '../../controller/test-utils/rollout-store-contract.js'
-import { initialStatus } from '../../engine/status.js'
 import { SqliteRolloutStore, StateStore } from './index.js'
+import { rolloutRecord } from './test-utils/rollout-record.js'
 
 runRolloutStoreContract('SQLite state store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kanari-contract-'))
   const state = StateStore.open(dir)
-  for (const name of ['a', 'b'])
-    state.putRollout({ name, spec: {}, templates: [], revision: 1, status: initialStatus() })
+  for (const name of ['a', 'b']) state.rollouts.put(rolloutRecord(name))
   return Promise.resolve({
     store: new SqliteRolloutStore(state),
     close: () => {

@@ -96,8 +96,8 @@ export class Supervisor extends EventEmitter {
     this.#lastSaveAttempt = Date.now()
     for (const [id, rec] of this.#unsaved) {
       try {
-        if (rec === undefined) store.deleteReplica(id)
-        else store.putReplica(rec)
+        if (rec === undefined) store.delete(id)
+        else store.put(rec)
         this.#unsaved.delete(id)
       } catch (err) {
         if (!this.#saveFailing)
@@ -317,7 +317,7 @@ export class Supervisor extends EventEmitter {
     await this.#relay.start()
     const store = this.options.store
     if (store === undefined) return
-    for (const rec of store.listReplicas()) {
+    for (const rec of store.list()) {
       if (!isAdoptable(rec)) {
         this.#record(rec.id, undefined)
         continue

@@ -18,7 +18,7 @@ const tags = ['gates']
 
 /** A gate as the API shows it: its state and the webhooks that ask it. */
 export function gateView(daemon: Daemon, name: string): GateView {
-  const stored = daemon.store.getGate(name)
+  const stored = daemon.store.gates.get(name)
   const usedBy = [...daemon.controllers.values()].flatMap((c) =>
     c.plan.webhooks
       .filter((w) => w.target.kind === 'gate' && w.target.gate === name)
@@ -42,7 +42,7 @@ export const gateRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
       },
     },
     () => {
-      const names = new Set(daemon.store.listGates().map((g) => g.name))
+      const names = new Set(daemon.store.gates.list().map((g) => g.name))
       for (const c of daemon.controllers.values())
         for (const w of c.plan.webhooks) if (w.target.kind === 'gate') names.add(w.target.gate)
       return { items: [...names].sort().map((n) => gateView(daemon, n)) }
@@ -65,7 +65,7 @@ export const gateRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
         },
       },
       (req) => {
-        daemon.store.setGate(req.params.name, open)
+        daemon.store.gates.set(req.params.name, open)
         return gateView(daemon, req.params.name)
       },
     )
@@ -85,7 +85,7 @@ export const gateRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
     },
     (req, reply) => {
       const { name } = req.params
-      const gate = daemon.store.getGate(name)
+      const gate = daemon.store.gates.get(name)
       const open = gate?.open === true
       void reply.code(open ? 200 : 403)
       return {

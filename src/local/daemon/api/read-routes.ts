@@ -93,7 +93,7 @@ export const readRoutes: FastifyPluginCallbackTypebox<{ daemon: Daemon }> = (
     (req) => {
       daemon.controller(req.params.name)
       return {
-        items: daemon.store.events(req.params.name, {
+        items: daemon.store.events.list(req.params.name, {
           sinceId: req.query.since ?? 0,
           limit: EVENTS_PAGE,
         }),

@@ -20,11 +20,11 @@ import {
 } from './samples.js'
 import type { ReplicaSample, RolloutSample, RolloutSummary, VerdictSummary } from './wire.js'
 
-/** What the feed reads: the daemon's rollouts, its store and its supervisor. */
+/** What the feed reads: the daemon's rollouts, its store and its supervisor's replica sets. */
 export interface LiveSources {
   readonly controllers: ReadonlyMap<string, RolloutController>
   readonly store: StateStore
-  readonly supervisor: Supervisor
+  readonly supervisor: Pick<Supervisor, 'status'>
 }
 
 /** A browser listening: one SSE response. `send` writes one whole message. */
@@ -89,7 +89,7 @@ export class LiveFeed implements EventSink {
   #feed(name: string, sentUpTo?: number): RolloutFeed {
     let feed = this.#rollouts.get(name)
     if (feed === undefined) {
-      const recent = this.sources.store.events(name, { limit: VERDICT_LOOKBACK })
+      const recent = this.sources.store.events.list(name, { limit: VERDICT_LOOKBACK })
       let lastVerdict: VerdictSummary | null = null
       for (const e of recent) lastVerdict = verdictOf(e) ?? lastVerdict
       feed = {
@@ -98,7 +98,7 @@ export class LiveFeed implements EventSink {
         history: [],
         lastVerdict,
         lastEventId: sentUpTo ?? recent.at(-1)?.id ?? 0,
-        createdAt: this.sources.store.getRollout(name)?.createdAt ?? 0,
+        createdAt: this.sources.store.rollouts.get(name)?.createdAt ?? 0,
         controller: undefined,
       }
       this.#rollouts.set(name, feed)
@@ -113,7 +113,7 @@ export class LiveFeed implements EventSink {
   publish(rollout: string, events: EngineEvent[]): void {
     if (events.length === 0) return
     try {
-      const stored = this.sources.store.events(rollout, { limit: events.length })
+      const stored = this.sources.store.events.list(rollout, { limit: events.length })
       const feed = this.#feed(rollout, (stored[0]?.id ?? 1) - 1)
       for (const e of stored) this.#sendEvent(feed, e)
     } catch (err) {
@@ -136,7 +136,7 @@ export class LiveFeed implements EventSink {
   subscribe(client: StreamClient, lastEventId?: number): () => void {
     if (lastEventId !== undefined) {
       const missed = [...this.sources.controllers.keys()]
-        .flatMap((name) => this.sources.store.events(name, { sinceId: lastEventId }))
+        .flatMap((name) => this.sources.store.events.list(name, { sinceId: lastEventId }))
         .sort((a, b) => a.id - b.id)
       for (const e of missed) client.send(sseMessage('rollout-event', e, e.id))
     }
