@@ -41,11 +41,11 @@ describe('rollout conditions', () => {
     s.phase = 'Healthy'
     s.revision = 2
     s.stableRevision = 2
-    expect(byType(rolloutConditions(s, [], 'canary'))).toMatchObject({
+    expect(byType(rolloutConditions(s, [], false))).toMatchObject({
       Promoted: 'False/HandingOver',
       Available: 'True/Healthy',
     })
-    expect(byType(rolloutConditions(s, [], 'primary'))).toMatchObject({ Promoted: 'True/Deployed' })
+    expect(byType(rolloutConditions(s, [], true))).toMatchObject({ Promoted: 'True/Deployed' })
   })
 
   it('say why a rollout is rolled back, paused or invalid', () => {

@@ -7,19 +7,21 @@
  */
 import type { RolloutStatus } from '../../engine/status.js'
 import type { ConditionInput } from '../kit/conditions.js'
-import type { Backend } from '../workloads/deployment-workloads.js'
 
 export function rolloutConditions(
   s: RolloutStatus,
   specProblems: readonly string[],
-  /** Where the routing object sends stable's share (undefined: not known to this controller). */
-  stableRouted?: Backend,
+  /**
+   * The routing object sends stable's share to the primary and the primary runs the stable
+   * revision (undefined: not known to this controller).
+   */
+  stableOnPrimary?: boolean,
 ): ConditionInput[] {
   const inFlight = s.phase === 'Progressing' || s.phase === 'Paused' || s.phase === 'Promoting'
   const valid = specProblems.length === 0
   const stableIsTarget =
     s.phase === 'Healthy' && s.stableRevision !== null && s.stableRevision === s.revision
-  const handingOver = stableIsTarget && stableRouted === 'canary'
+  const handingOver = stableIsTarget && stableOnPrimary === false
   const promoted = stableIsTarget && !handingOver
   const tf = (b: boolean): 'True' | 'False' => (b ? 'True' : 'False')
   return [

@@ -34,6 +34,13 @@ const canary = {
 const phase = (r: RolloutObject): string | undefined => r.status?.phase
 const weight = (r: RolloutObject): number | undefined => r.status?.traffic?.canaryWeight
 
+const promotedCondition = (r: RolloutObject): string => {
+  const c = (r.status?.conditions as { type: string; status: string; reason: string }[]).find(
+    (x) => x.type === 'Promoted',
+  )
+  return `${c?.status}/${c?.reason}`
+}
+
 /** Reconciles until the target Deployment asks for `replicas`; the virtual ms that took. */
 async function targetScaledTo(replicas: number, max = 20): Promise<number> {
   const start = fx.clock.now
@@ -201,6 +208,8 @@ describe('handing stable over to the primary', () => {
     const handle = fx.reconciler.handles.get(`${NS}/web`)
     expect(handle?.driver.primaryServes(2)).toBe(false)
     expect(handle?.driver.stableBackend()).toBe('canary')
+    // Stable, but its traffic still goes to the target: not Promoted yet (the condition follows the route).
+    expect(promotedCondition(await fx.rollout())).toBe('False/HandingOver')
     expect((await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')).spec.replicas).toBe(2)
     fx.held.delete('web-primary')
     const primary = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web-primary')
@@ -223,6 +232,7 @@ describe('handing stable over to the primary', () => {
     // data plane to apply it (spec.service.drainSeconds, 5 s by default).
     await fx.step()
     expect(handle?.stableRouted).toBe('primary')
+    expect(promotedCondition(await fx.rollout())).toBe('True/Promoted')
     expect(await targetScaledTo(0)).toBeGreaterThanOrEqual(5000)
   })
 })

@@ -117,7 +117,14 @@ export class RolloutReconciler {
       step: stepText(status, steps),
       conditions: mergeConditions(
         old,
-        rolloutConditions(status, problems, handle?.stableRouted),
+        rolloutConditions(
+          status,
+          problems,
+          handle === undefined
+            ? undefined
+            : handle.stableRouted === 'primary' &&
+                handle.driver.primaryServes(status.stableRevision),
+        ),
         this.#now(),
         generation,
       ),
