@@ -422,6 +422,14 @@ export const RolloutSpecSchema = Type.Object({
         description: '0 picks a free port (local mode)',
       }),
       name: Type.Optional(Type.String()),
+      drainSeconds: Type.Optional(
+        Type.Number({
+          minimum: 0,
+          maximum: 3600,
+          description:
+            'Kubernetes: seconds the data plane is given to apply a route change before the pods it took traffic from are scaled down or replaced (default 5)',
+        }),
+      ),
     }),
   ),
   strategy: StrategySchema,

@@ -11,14 +11,34 @@ import { applyServices } from '../workloads/services.js'
 import { serviceOf, type RolloutHandle } from './rollout-handle.js'
 import { specOf } from './rollout-spec.js'
 
-/** Moves stable's traffic to where it belongs (the primary, once it serves), then resizes. */
-export async function handOver(handle: RolloutHandle): Promise<void> {
+/**
+ * Moves stable's traffic to where it belongs (the primary, once it serves and the data plane can
+ * reach its pods), then resizes. True when it moved the traffic.
+ */
+export async function handOver(handle: RolloutHandle): Promise<boolean> {
   const s = handle.runner.status
-  if (s.stableRevision === null) return
+  if (s.stableRevision === null) return false
   const want: Backend = handle.driver.stableBackend()
-  if (handle.stableRouted !== undefined && handle.stableRouted !== want)
+  let moved = false
+  if (
+    handle.stableRouted !== undefined &&
+    handle.stableRouted !== want &&
+    (await reachable(handle, want))
+  ) {
     await handle.router.apply(s.traffic)
+    moved = true
+  }
   await handle.driver.sync()
+  return moved
+}
+
+/** The backend's Service has ready endpoints for every replica it should run (or none to go by). */
+async function reachable(handle: RolloutHandle, backend: Backend): Promise<boolean> {
+  const endpoints = await handle.driver.readyEndpoints(backend)
+  if (endpoints === undefined) return true
+  const s = handle.runner.status
+  const wanted = s.stableRevision === null ? 1 : (s.replicas[String(s.stableRevision)] ?? 1)
+  return endpoints >= Math.max(1, wanted)
 }
 
 /** Applies the Services when first handled and whenever the apex must select other pods. */

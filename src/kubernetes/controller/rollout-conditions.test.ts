@@ -36,6 +36,18 @@ describe('rollout conditions', () => {
     })
   })
 
+  it("are Promoted only once the route sends stable's share to the primary", () => {
+    const s = initialStatus()
+    s.phase = 'Healthy'
+    s.revision = 2
+    s.stableRevision = 2
+    expect(byType(rolloutConditions(s, [], false))).toMatchObject({
+      Promoted: 'False/HandingOver',
+      Available: 'True/Healthy',
+    })
+    expect(byType(rolloutConditions(s, [], true))).toMatchObject({ Promoted: 'True/Deployed' })
+  })
+
   it('say why a rollout is rolled back, paused or invalid', () => {
     const s = initialStatus()
     s.phase = 'RolledBack'

@@ -2,7 +2,8 @@
  * A Rollout's conditions, derived from the engine's status: what `kubectl wait --for=condition=…`
  * waits on. `Promoted` is True only when the revision the spec asks for is the stable one and the
  * rollout is healthy, so `kubectl wait --for=condition=Promoted rollout/x` after a change returns
- * when that change has been promoted (or times out if it was rolled back).
+ * when that change has been promoted (or times out if it was rolled back) — and only once the route
+ * sends stable's share to the primary: a condition follows the route, never leads it.
  */
 import { isInFlight, type RolloutStatus } from '../../engine/status.js'
 import type { ConditionInput } from '../kit/conditions.js'
@@ -10,11 +11,18 @@ import type { ConditionInput } from '../kit/conditions.js'
 export function rolloutConditions(
   s: RolloutStatus,
   specProblems: readonly string[],
+  /**
+   * The routing object sends stable's share to the primary and the primary runs the stable
+   * revision (undefined: not known to this controller).
+   */
+  stableOnPrimary?: boolean,
 ): ConditionInput[] {
   const inFlight = isInFlight(s.phase)
   const valid = specProblems.length === 0
-  const promoted =
+  const stableIsTarget =
     s.phase === 'Healthy' && s.stableRevision !== null && s.stableRevision === s.revision
+  const handingOver = stableIsTarget && stableOnPrimary === false
+  const promoted = stableIsTarget && !handingOver
   const tf = (b: boolean): 'True' | 'False' => (b ? 'True' : 'False')
   return [
     {
@@ -51,8 +59,14 @@ export function rolloutConditions(
         ? s.lastOutcome?.result === 'Promoted' && s.lastOutcome.revision === s.stableRevision
           ? 'Promoted'
           : 'Deployed'
-        : s.phase,
-      message: promoted ? `revision ${s.stableRevision ?? '?'} is stable` : s.message,
+        : handingOver
+          ? 'HandingOver'
+          : s.phase,
+      message: promoted
+        ? `revision ${s.stableRevision ?? '?'} is stable`
+        : handingOver
+          ? `revision ${s.stableRevision ?? '?'} is stable; its traffic moves to the primary once the primary serves it`
+          : s.message,
     },
     {
       type: 'RolledBack',

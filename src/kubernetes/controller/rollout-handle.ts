@@ -28,6 +28,8 @@ import {
 import { selectorsOf, type ServicePort, type ServiceSelectors } from '../workloads/services.js'
 import type { EventRecorder } from '../kit/event-recorder.js'
 import type { RolloutSpec } from '../../spec/schema.js'
+import { RouteDrain } from './route-drain.js'
+import { specOf } from './rollout-spec.js'
 
 /** What the controller keeps under `status.kanari` besides the store's write sequence. */
 export interface ControllerBook {
@@ -46,7 +48,11 @@ export interface HandleDeps {
   recorder: EventRecorder
   store: KubeRolloutStatusStore
   log: (line: string) => void
+  now?: () => number
 }
+
+/** `spec.service.drainSeconds` when unset: Traefik's default provider throttle (2 s) and then some. */
+export const DRAIN_SECONDS = 5
 
 export interface HandleInit {
   object: RolloutObject
@@ -78,6 +84,8 @@ export class RolloutHandle {
   apexApplied: Backend | null | undefined
   /** What the driver and router were built from: a change of it builds the handle again. */
   readonly wiring: string
+  /** When pods the last route change took traffic from may go. */
+  readonly drain: RouteDrain
   /** AnalysisRun objects as last written, by name. */
   readonly analysisRuns = new Map<string, string>()
 
@@ -102,11 +110,17 @@ export class RolloutHandle {
     this.templates = init.templates
     this.targetPort = init.targetPort
     this.selectors = selectorsOf(init.targetSelector)
+    this.drain = new RouteDrain({
+      drainMs: () => 1000 * (serviceOf(specOf(this.object)).drainSeconds ?? DRAIN_SECONDS),
+      now: deps.now ?? Date.now,
+      observed: () => this.router.observed(),
+    })
     this.driver = new DeploymentWorkloads(deps.client, this.names, deps.caches, {
       status: () => this.runner.status,
       targetRevision: () => this.targetRevision,
       template: (revision) => this.templates.get(revision),
       stableRouted: () => this.stableRouted,
+      drainWaitMs: () => this.drain.waitMs(),
     })
     const router = routerFor({
       client: deps.client,
@@ -122,7 +136,10 @@ export class RolloutHandle {
       port: init.port,
       targetPort: () => this.targetPort,
       // The driver scales the target down only once traffic has left it.
-      onApplied: (stable) => (this.stableRouted = stable),
+      onApplied: (stable) => {
+        this.stableRouted = stable
+        this.drain.changed()
+      },
     })
     this.router = router
     this.runner = new RolloutRunner(

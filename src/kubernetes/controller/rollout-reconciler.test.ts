@@ -34,6 +34,24 @@ const canary = {
 const phase = (r: RolloutObject): string | undefined => r.status?.phase
 const weight = (r: RolloutObject): number | undefined => r.status?.traffic?.canaryWeight
 
+const promotedCondition = (r: RolloutObject): string => {
+  const c = (r.status?.conditions as { type: string; status: string; reason: string }[]).find(
+    (x) => x.type === 'Promoted',
+  )
+  return `${c?.status}/${c?.reason}`
+}
+
+/** Reconciles until the target Deployment asks for `replicas`; the virtual ms that took. */
+async function targetScaledTo(replicas: number, max = 20): Promise<number> {
+  const start = fx.clock.now
+  for (let i = 0; i < max; i++) {
+    const target = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')
+    if (target.spec.replicas === replicas) return fx.clock.now - start
+    await fx.step()
+  }
+  throw new Error(`after ${max} reconciles the target does not ask for ${replicas} replicas`)
+}
+
 async function healthyOnRevision1(spec: Record<string, unknown> = { strategy: canary }) {
   await fx.api.create(RESOURCES.deployments, NS, userDeployment('web', '1'))
   await fx.api.create(RESOURCES.rollouts, NS, rolloutObject('web', spec))
@@ -46,9 +64,7 @@ describe('first release', () => {
     expect(r.status?.stableRevision).toBe(1)
     const primary = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web-primary')
     expect(primary.spec.replicas).toBe(2)
-    await fx.stepUntil('the target scaled to zero', () => true)
-    const target = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')
-    expect(target.spec.replicas).toBe(0)
+    await targetScaledTo(0)
   })
 })
 
@@ -63,8 +79,7 @@ describe('commands by annotation', () => {
     expect(aborted.status?.kanari).toMatchObject({
       lastCommand: { command: 'abort', accepted: true },
     })
-    await fx.stepUntil('the canary (target) scaled to zero', () => true)
-    expect((await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')).spec.replicas).toBe(0)
+    await targetScaledTo(0)
     await command(fx.api, 'web', 'retry', '2026-01-01T00:02:00Z by ana')
     await fx.stepUntil('paused at 20% again', (r) => phase(r) === 'Paused' && weight(r) === 20)
     await command(fx.api, 'web', 'promote', '2026-01-01T00:03:00Z by ana')
@@ -193,6 +208,8 @@ describe('handing stable over to the primary', () => {
     const handle = fx.reconciler.handles.get(`${NS}/web`)
     expect(handle?.driver.primaryServes(2)).toBe(false)
     expect(handle?.driver.stableBackend()).toBe('canary')
+    // Stable, but its traffic still goes to the target: not Promoted yet (the condition follows the route).
+    expect(promotedCondition(await fx.rollout())).toBe('False/HandingOver')
     expect((await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')).spec.replicas).toBe(2)
     fx.held.delete('web-primary')
     const primary = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web-primary')
@@ -211,14 +228,12 @@ describe('handing stable over to the primary', () => {
       },
       'status',
     )
-    for (
-      let i = 0;
-      i < 5 && (await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')).spec.replicas !== 0;
-      i++
-    )
-      await fx.step()
-    expect((await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')).spec.replicas).toBe(0)
+    // The route moves stable's share to the primary at once; the target's pods stay up for the
+    // data plane to apply it (spec.service.drainSeconds, 5 s by default).
+    await fx.step()
     expect(handle?.stableRouted).toBe('primary')
+    expect(promotedCondition(await fx.rollout())).toBe('True/Promoted')
+    expect(await targetScaledTo(0)).toBeGreaterThanOrEqual(5000)
   })
 })
 
@@ -264,6 +279,83 @@ describe('the finalizer', () => {
       expect(svc.metadata.ownerReferences ?? []).toEqual([])
     }
     expect(fx.reconciler.handles.has(`${NS}/web`)).toBe(false)
+  })
+})
+
+describe('what the data plane sees', () => {
+  const slice = (service: string, ready: string[]): KubeObject => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-test`,
+      namespace: NS,
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: ready.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  })
+
+  it('sends the canary no traffic before its Service has ready endpoints', async () => {
+    await healthyOnRevision1()
+    await fx.api.apply(RESOURCES.endpointSlices, NS, slice('web-canary', []), {
+      fieldManager: 'test',
+    })
+    await setVersion(fx.api, 'web', '2')
+    for (let i = 0; i < 6; i++) await fx.step()
+    // The pods are Ready, but the gateway would have nowhere to send the canary's share.
+    expect(weight(await fx.rollout())).toBe(0)
+    await fx.api.apply(
+      RESOURCES.endpointSlices,
+      NS,
+      slice('web-canary', ['10.244.0.7', '10.244.0.8']),
+      { fieldManager: 'test' },
+    )
+    await fx.stepUntil('paused at 20%', (r) => phase(r) === 'Paused' && weight(r) === 20)
+  })
+
+  it('keeps the pods that lost traffic until the gateway reports the route change', async () => {
+    await fx.api.apply(
+      RESOURCES.httpRoutes,
+      NS,
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'web', namespace: NS },
+        spec: { parentRefs: [{ name: 'gateway' }], hostnames: ['web.example.com'] },
+      },
+      { fieldManager: 'user' },
+    )
+    const report = async (generation: number) =>
+      fx.api.patch(
+        RESOURCES.httpRoutes,
+        NS,
+        'web',
+        {
+          status: {
+            parents: [
+              {
+                parentRef: { name: 'gateway' },
+                controllerName: 'example.com/gateway',
+                conditions: [{ type: 'Accepted', status: 'True', observedGeneration: generation }],
+              },
+            ],
+          },
+        },
+        'status',
+      )
+    await report(1)
+    await healthyOnRevision1({
+      strategy: canary,
+      trafficRouting: { gatewayAPI: { httpRoute: 'web' } },
+    })
+    // The handover wrote the route; the gateway has not reported it for 20 s.
+    for (let i = 0; i < 20; i++) await fx.step()
+    const target = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web')
+    expect(target.spec.replicas).toBe(2)
+    const route = await fx.api.get<KubeObject>(RESOURCES.httpRoutes, NS, 'web')
+    await report(route.metadata.generation ?? 0)
+    expect(await targetScaledTo(0, 3)).toBeLessThanOrEqual(2000)
   })
 })
 
@@ -339,7 +431,9 @@ describe('target and revision discovery', () => {
 describe('requeue', () => {
   it('looks again at the resync rate when settled or waiting for a person, sooner while moving', async () => {
     await healthyOnRevision1()
-    await fx.stepUntil('settled', () => true)
+    // While the target drains after the handover, sooner than the resync: when it may go.
+    expect((await fx.step())?.requeueAfterMs).toBeLessThanOrEqual(5050)
+    await targetScaledTo(0)
     expect(await fx.step()).toEqual({ requeueAfterMs: 30_000 })
     await setVersion(fx.api, 'web', '2')
     await fx.stepUntil('paused at 20%', (r) => phase(r) === 'Paused')

@@ -117,7 +117,14 @@ export class RolloutReconciler {
       step: stepText(status, steps),
       conditions: mergeConditions(
         old,
-        rolloutConditions(status, problems),
+        rolloutConditions(
+          status,
+          problems,
+          handle === undefined
+            ? undefined
+            : handle.stableRouted === 'primary' &&
+                handle.driver.primaryServes(status.stableRevision),
+        ),
         this.#now(),
         generation,
       ),
@@ -199,6 +206,7 @@ export class RolloutReconciler {
         recorder: this.#o.recorder,
         store,
         log: this.#o.log,
+        now: () => this.#now(),
       },
       {
         object,
@@ -266,25 +274,26 @@ export class RolloutReconciler {
     )
     await runner.tickOnce(this.#now())
     if (resave) await runner.serial(() => this.#save(handle))
-    await runner.serial(() => handOver(handle))
+    // Conditions follow the route: a handover changes `Promoted`, so the status is saved again.
+    if (await runner.serial(() => handOver(handle))) await runner.serial(() => this.#save(handle))
     await ensureServices(this.#o.client, handle)
     await mirrorAnalysisRuns(this.#o.client, handle, runner.status)
     const status = runner.status
-    return {
-      requeueAfterMs: nextLookMs({
+    const held = handle.driver.drainHeldMs
+    const next = nextLookMs({
+      status,
+      plan: runner.plan,
+      now: this.#now(),
+      tickMs: this.#o.tickMs,
+      resyncMs: this.#o.resyncMs,
+      targetPending: targetPending({
         status,
-        plan: runner.plan,
-        now: this.#now(),
-        tickMs: this.#o.tickMs,
-        resyncMs: this.#o.resyncMs,
-        targetPending: targetPending({
-          status,
-          targetRevision: handle.targetRevision,
-          targetReplicas: target.spec.replicas ?? 1,
-          stableOnServingPrimary:
-            handle.stableRouted === 'primary' && handle.driver.primaryServes(status.stableRevision),
-        }),
+        targetRevision: handle.targetRevision,
+        targetReplicas: target.spec.replicas ?? 1,
+        stableOnServingPrimary:
+          handle.stableRouted === 'primary' && handle.driver.primaryServes(status.stableRevision),
       }),
-    }
+    })
+    return { requeueAfterMs: held === undefined ? next : Math.min(next, held + 50) }
   }
 }

@@ -16,6 +16,10 @@ type Json = Record<string, unknown>
 
 const ROOT = { type: 'PathPrefix', value: '/' }
 
+type RouteWithStatus = KubeObject & {
+  status?: { parents?: { conditions?: { type: string; observedGeneration?: number }[] }[] }
+}
+
 function headerMatch(m: RequestMatch): Json {
   if ('headerName' in m) {
     const v = m.headerValue
@@ -121,6 +125,22 @@ export class GatewayApiRouter extends ObjectRouter {
                   : this.#mirrorRule(mirror, split),
             },
     }
+  }
+
+  /**
+   * Every parent (Gateway) of the route reports it Accepted at its current generation: the gateway
+   * has read the rules as they are now. A route no gateway reports on yet says nothing: true.
+   */
+  override async observed(): Promise<boolean> {
+    const route = await this.read()
+    if (route === undefined) return true
+    const generation = route.metadata.generation ?? 0
+    const parents = (route as RouteWithStatus).status?.parents ?? []
+    return parents.every((parent) =>
+      (parent.conditions ?? []).some(
+        (c) => c.type === 'Accepted' && (c.observedGeneration ?? 0) >= generation,
+      ),
+    )
   }
 
   #rules(object: KubeObject): Json[] {

@@ -153,6 +153,14 @@ export abstract class ObjectRouter implements TrafficRouter {
     })
   }
 
+  /**
+   * Whether the data plane reports the routing object as it is now. Only a router whose object
+   * carries such a report (an HTTPRoute's status) can say no; the others answer yes.
+   */
+  observed(): Promise<boolean> {
+    return Promise.resolve(true)
+  }
+
   /** What the routing object records, or undefined before Kanari applied anything to it. */
   async recorded(): Promise<Recorded | undefined> {
     const object = await this.read()

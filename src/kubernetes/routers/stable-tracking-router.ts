@@ -10,11 +10,15 @@ import type { Backend } from '../workloads/deployment-workloads.js'
 /** A router whose routing object records the state it expresses (every Kubernetes router). */
 export interface RecordingRouter extends TrafficRouter {
   recorded(): Promise<{ stable: Backend } | undefined>
+  /** The data plane reports the routing object as it is now (true when it reports nothing). */
+  observed?(): Promise<boolean>
 }
 
 export interface KubeTrafficRouter extends TrafficRouter {
   /** The Service stable's share was sent to by the last apply (undefined before any). */
   routedStable(): Promise<Backend | undefined>
+  /** The data plane reports the routing object as it is now (true when it reports nothing). */
+  observed(): Promise<boolean>
 }
 
 export class StableTrackingRouter implements KubeTrafficRouter {
@@ -38,6 +42,10 @@ export class StableTrackingRouter implements KubeTrafficRouter {
 
   verify(): Promise<TrafficState | null> {
     return this.inner.verify()
+  }
+
+  observed(): Promise<boolean> {
+    return this.inner.observed?.() ?? Promise.resolve(true)
   }
 
   async routedStable(): Promise<Backend | undefined> {

@@ -26,6 +26,7 @@ import {
   primaryTemplate,
   type PodTemplate,
 } from './pod-template.js'
+import { readyEndpointCount } from './service-endpoints.js'
 
 export const LABEL_ROLLOUT = 'kanari.dev/rollout'
 export const LABEL_ROLE = 'kanari.dev/role'
@@ -79,9 +80,17 @@ export interface WorkloadDeps {
   template: (revision: number) => RevisionTemplate | undefined
   /** Where the router sends stable's traffic now, as recorded in the routing object. */
   stableRouted: () => Backend | undefined
+  /** Ms until pods the last route change took traffic from may go (0: now). See RouteDrain. */
+  drainWaitMs: () => Promise<number>
 }
 
 export class DeploymentWorkloads implements WorkloadDriver {
+  /**
+   * Set by `sync` when it left pods running that the data plane may still send requests to: the
+   * ms until they may go. The reconciler looks again then.
+   */
+  drainHeldMs: number | undefined
+
   constructor(
     private readonly client: KubeApi,
     private readonly names: WorkloadNames,
@@ -138,7 +147,7 @@ export class DeploymentWorkloads implements WorkloadDriver {
     return this.sync()
   }
 
-  observe(revisions: number[]): Promise<Record<string, VersionObservation>> {
+  async observe(revisions: number[]): Promise<Record<string, VersionObservation>> {
     const replicaSets = this.caches.replicaSets(this.names.namespace)
     const target = this.#target()
     const primary = this.#primary()
@@ -148,8 +157,9 @@ export class DeploymentWorkloads implements WorkloadDriver {
     for (const revision of revisions) {
       const parts: VersionObservation[] = []
       if (primary !== undefined && primaryRev === revision)
-        parts.push(currentTemplateReplicas(primary, replicaSets))
-      if (targetRev === revision) parts.push(currentTemplateReplicas(target, replicaSets))
+        parts.push(await this.#served(currentTemplateReplicas(primary, replicaSets), 'primary'))
+      if (targetRev === revision)
+        parts.push(await this.#served(currentTemplateReplicas(target, replicaSets), 'canary'))
       const problem = parts.find((p) => p.problem !== undefined)?.problem
       out[String(revision)] = {
         desired: parts.reduce((n, p) => n + p.desired, 0),
@@ -158,18 +168,51 @@ export class DeploymentWorkloads implements WorkloadDriver {
         ...(problem === undefined ? {} : { problem }),
       }
     }
-    return Promise.resolve(out)
+    return out
   }
 
-  /** Brings the primary and the target to what the persisted status asks. */
+  /**
+   * Replicas count as ready once the data plane can reach them: no more than the Service's ready
+   * endpoints, so traffic is not moved to a backend whose endpoints are not published yet.
+   */
+  async #served(pods: VersionObservation, backend: Backend): Promise<VersionObservation> {
+    if (pods.ready === 0) return pods
+    const endpoints = await this.readyEndpoints(backend)
+    return endpoints === undefined ? pods : { ...pods, ready: Math.min(pods.ready, endpoints) }
+  }
+
+  /** Ready endpoints of the backend's Service (undefined: it has no EndpointSlice to go by). */
+  readyEndpoints(backend: Backend): Promise<number | undefined> {
+    const service =
+      backend === 'primary'
+        ? primaryName(this.names.service)
+        : canaryServiceName(this.names.service)
+    return readyEndpointCount(this.client, this.names.namespace, service)
+  }
+
+  /** The data plane has let go of pods the last route change took traffic from (else held). */
+  async #drained(): Promise<boolean> {
+    const ms = await this.deps.drainWaitMs()
+    if (ms > 0) this.drainHeldMs = Math.min(ms, this.drainHeldMs ?? ms)
+    return ms === 0
+  }
+
+  /**
+   * Brings the primary and the target to what the persisted status asks — except that pods the
+   * data plane may still send requests to are left running until it has let go of them: the
+   * primary's pods are replaced by another revision's only once stable's share was routed to the
+   * target and that route drained, and the target shrinks only once the last route change drained.
+   */
   async sync(): Promise<void> {
+    this.drainHeldMs = undefined
     const status = this.deps.status()
     const stable = status.stableRevision
     const canary = status.canaryRevision
     const want = (revision: number | null): number =>
       revision === null ? 0 : (status.replicas[String(revision)] ?? 0)
     const target = this.#target()
-    if (stable !== null) await this.#applyPrimary(stable, want(stable))
+    if (stable !== null && (await this.#mayRunOnPrimary(stable)))
+      await this.#applyPrimary(stable, want(stable))
     const targetRevision = this.deps.targetRevision()
     const current = target.spec.replicas ?? 1
     let targetWant: number
@@ -179,7 +222,19 @@ export class DeploymentWorkloads implements WorkloadDriver {
       targetWant =
         this.primaryServes(stable) && this.deps.stableRouted() === 'primary' ? 0 : current
     else targetWant = 0
-    if (targetWant !== current) await this.#scaleTarget(targetWant)
+    if (targetWant > current || (targetWant < current && (await this.#drained())))
+      await this.#scaleTarget(targetWant)
+  }
+
+  /**
+   * The primary may take `revision` (replacing the pods of another one) when it has none, when
+   * stable's share has nowhere else to go, or once that share was routed to the target and drained.
+   */
+  async #mayRunOnPrimary(revision: number): Promise<boolean> {
+    const running = this.primaryRevision()
+    if (running === null || running === revision) return true
+    if (this.stableBackend() === 'primary') return true
+    return this.deps.stableRouted() === 'canary' && (await this.#drained())
   }
 
   async #scaleTarget(replicas: number): Promise<void> {

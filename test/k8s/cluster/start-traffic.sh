@@ -4,7 +4,8 @@
 #   - the process kubelet (process-kubelet.ts): pods labelled test.kanari.dev/process=true run as local processes
 #     on their pod IP, and their Services get EndpointSlices;
 #   - Traefik (build-traefik.sh) as the Gateway API implementation of GatewayClass `traefik`, entry point `web` on
-#     127.0.0.1:$TRAEFIK_WEB_PORT (a Gateway's listener must use that port), metrics on its `traefik` entry point;
+#     127.0.0.1:$TRAEFIK_WEB_PORT (a Gateway's listener must use that port), metrics on its `traefik` entry point,
+#     an access log in JSON (CP_DIR/logs/traefik-access.log: router, backend Service and upstream of every answer);
 #   - Prometheus (/usr/bin/prometheus) scraping Traefik every second.
 # Processes go into CP_DIR/pids, so stop.sh stops them with the rest; their logs into CP_DIR/logs, the pods' output
 # into CP_DIR/pods/<namespace>_<pod>_<uid>.log. Appends TRAEFIK_WEB_PORT, TRAEFIK_ADMIN_PORT, PROMETHEUS_URL to
@@ -78,6 +79,10 @@ providers:
   providersThrottleDuration: 200ms
   kubernetesGateway:
     statusAddress: {ip: 127.0.0.1}
+accessLog:
+  filePath: "$D/logs/traefik-access.log"
+  format: json
+  fields: {defaultMode: keep, headers: {defaultMode: drop}}
 metrics:
   prometheus:
     entryPoint: traefik
