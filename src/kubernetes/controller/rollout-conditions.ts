@@ -4,7 +4,7 @@
  * rollout is healthy, so `kubectl wait --for=condition=Promoted rollout/x` after a change returns
  * when that change has been promoted (or times out if it was rolled back).
  */
-import { isInFlight, type RolloutStatus } from '../../engine/status.js'
+import { isFrozen, isInFlight, type RolloutStatus } from '../../engine/status.js'
 import type { ConditionInput } from '../kit/conditions.js'
 
 export function rolloutConditions(
@@ -15,6 +15,7 @@ export function rolloutConditions(
   const valid = specProblems.length === 0
   const promoted =
     s.phase === 'Healthy' && s.stableRevision !== null && s.stableRevision === s.revision
+  const frozen = isFrozen(s)
   const tf = (b: boolean): 'True' | 'False' => (b ? 'True' : 'False')
   return [
     {
@@ -35,8 +36,15 @@ export function rolloutConditions(
     {
       type: 'Progressing',
       status: tf(inFlight || s.phase === 'Initializing'),
-      reason: s.phase,
+      reason: frozen ? 'Frozen' : s.phase,
       message: s.message,
+    },
+    {
+      // A failed analysis holds the release where it stands until a person aborts, promotes or retries.
+      type: 'Frozen',
+      status: tf(frozen),
+      reason: frozen ? 'AnalysisFailed' : 'NotFrozen',
+      message: frozen ? s.message : 'not frozen',
     },
     {
       type: 'Paused',
