@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest'
 import type { AnalysisFailurePolicy } from '../analysis/types.js'
 import { World } from '../controller/test-utils/world.js'
 import { ConflictError } from '../errors.js'
+import { noticeOf } from '../notify/notice.js'
+import { wants } from '../notify/wants.js'
+import { NOTIFIED_BY_DEFAULT } from '../spec/normalize/index.js'
 import type { RolloutPlan } from './plan.js'
 import { analysisPlan, canaryPlan } from './test-utils/plans.js'
 
@@ -66,6 +69,29 @@ describe('freeze instead of rollback', () => {
     expect(frozen).toHaveLength(1)
     expect(frozen[0]).toMatchObject({ severity: 'error', canaryWeight: 50, revision: 2 })
     expect(frozen[0]).toHaveProperty('explanation', expect.stringMatching(/^analysis failed/))
+  })
+
+  it('is notified by default, to a notification that only wants errors, with the three commands', async () => {
+    const { w } = await frozenAt50(plan('freeze'))
+    const event = w.sink.events.find((e) => e.reason === 'Paused' && e.pauseReason === 'Frozen')
+    if (event === undefined) throw new Error('no Frozen event')
+    const errorsOnly = {
+      name: 'pager',
+      provider: 'webhook' as const,
+      urlFrom: { env: 'PAGER_URL' },
+      severity: 'error' as const,
+      events: [...NOTIFIED_BY_DEFAULT],
+      timeoutSeconds: 5,
+      retries: 0,
+    }
+    expect(wants(errorsOnly, event)).toBe(true)
+    const notice = noticeOf('checkout', 'pager', event)
+    expect(notice).toMatchObject({
+      severity: 'error',
+      title: 'checkout: revision 2 frozen at 50% after a failed analysis',
+      explanation: expect.stringMatching(/^analysis failed at 50%/),
+      next: 'traffic stays where it is until you decide: `kanari abort checkout` rolls back, `kanari promote checkout` promotes, `kanari retry checkout` runs the analysis again',
+    })
   })
 
   it('rolls back on the same failure without it (the default)', async () => {
