@@ -86,10 +86,10 @@ describe('freeze instead of rollback', () => {
     }
     expect(wants(errorsOnly, event)).toBe(true)
     const notice = noticeOf('checkout', 'pager', event)
+    expect(notice.explanation).toMatch(/^analysis failed at 50%/)
     expect(notice).toMatchObject({
       severity: 'error',
       title: 'checkout: revision 2 frozen at 50% after a failed analysis',
-      explanation: expect.stringMatching(/^analysis failed at 50%/),
       next: 'traffic stays where it is until you decide: `kanari abort checkout` rolls back, `kanari promote checkout` promotes, `kanari retry checkout` runs the analysis again',
     })
   })
