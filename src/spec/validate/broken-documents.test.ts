@@ -106,7 +106,7 @@ describe('metadata and spec', () => {
     )
     expect(problems).toEqual([
       'f0.yaml:4 metadata.name: must NOT have more than 63 characters',
-      `f0.yaml:7 spec["${'x'.repeat(80)}…"]: unknown field "${'x'.repeat(80)}…"; known fields: replicas, workload, service, strategy, trafficRouting, analysis, webhooks, notifications, diagnosis, progressDeadlineSeconds, progressDeadlineAbort, paused`,
+      `f0.yaml:7 spec["${'x'.repeat(80)}…"]: unknown field "${'x'.repeat(80)}…"; known fields: replicas, workload, service, strategy, trafficRouting, analysis, webhooks, notifications, diagnosis, progressDeadlineSeconds, progressDeadlineAbort, onAnalysisFailure, paused`,
     ])
   })
 
