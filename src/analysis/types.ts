@@ -5,6 +5,7 @@
 import type { TrafficSample } from './traffic.js'
 import type { LatencySketch } from './latency-sketch.js'
 import type {
+  ANALYSIS_FAILURE_POLICIES,
   BUILTIN_METRIC_NAMES,
   JUDGES,
   MetricProviderKind,
@@ -127,7 +128,14 @@ export interface AnalysisPlan {
   alpha: number
   /** Fewest canary requests a run must see before it can pass; fewer is never a pass. */
   minCanaryRequests: number
+  /**
+   * What a failed (or errored) run does to the release: roll it back, or freeze it where it stands
+   * for a person to decide. Absent: rollback.
+   */
+  onFailure?: AnalysisFailurePolicy
 }
+
+export type AnalysisFailurePolicy = (typeof ANALYSIS_FAILURE_POLICIES)[number]
 
 /** What one metric query returned. `value` null or NaN means "no data". */
 export interface Measurement {

@@ -6,6 +6,12 @@
 /** The judges `spec.analysis.judge` can name (see ./judges/). */
 export const JUDGES = ['threshold', 'limit', 'sequential'] as const
 
+/**
+ * What a failed analysis does to the release (`onFailure`, `spec.onAnalysisFailure`): roll it back,
+ * or freeze it where it stands until a person aborts, promotes or retries.
+ */
+export const ANALYSIS_FAILURE_POLICIES = ['rollback', 'freeze'] as const
+
 /** Builtin metrics computed from the proxy's (or simulator's) per-version counters; they need no query. */
 export const BUILTIN_METRIC_NAMES = [
   'error-rate',

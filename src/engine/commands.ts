@@ -6,7 +6,7 @@
 import { ConflictError } from '../errors.js'
 import type { RolloutPlan } from './plan.js'
 import { startStrategy } from './reconcile.js'
-import { isInFlight, type RolloutStatus } from './status.js'
+import { isFrozen, isInFlight, type RolloutStatus } from './status.js'
 import { approvePreview } from './strategies/blue-green.js'
 import { Tick } from './tick.js'
 import { phasesAccepting } from './transitions.js'
@@ -49,7 +49,9 @@ export function applyCommand(
             : 'nothing is being rolled out; apply a new revision first',
         )
       }
-      if (command.full === true) {
+      if (command.full === true || isFrozen(s)) {
+        // A frozen release is promoted whole: its failed analysis is overruled, not re-run.
+        if (isFrozen(s)) dropFailedRuns(t, 'promoted by user while frozen')
         s.promoteFull = true
         s.userPaused = false
         if (s.phase !== 'Promoting') t.transition('PromoteFull', 'promoting at once (--full)')
@@ -76,6 +78,10 @@ export function applyCommand(
       return s
     }
     case 'retry': {
+      if (isFrozen(s)) {
+        retryFrozen(t)
+        return s
+      }
       if (
         s.phase !== 'RolledBack' ||
         s.canaryRevision === null ||
@@ -85,7 +91,7 @@ export function applyCommand(
           plan,
           s,
           'retry',
-          `retry restarts a rolled-back revision; allowed in ${phasesAccepting('Retry').join(', ')}`,
+          `retry restarts a rolled-back revision (allowed in ${phasesAccepting('Retry').join(', ')}), or runs a frozen release's analysis again`,
         )
       }
       t.transition('Retry', `retrying revision ${String(s.canaryRevision)} from the first step`)
@@ -113,6 +119,13 @@ export function applyCommand(
       const wasUserPause = s.pause?.reason === 'UserPause' || s.userPaused
       s.userPaused = false
       if (s.phase !== 'Paused') return s
+      if (!wasUserPause && isFrozen(s))
+        refuse(
+          plan,
+          s,
+          'resume',
+          `a failed analysis froze it; \`kanari retry ${plan.name}\` runs the analysis again, \`kanari promote ${plan.name}\` promotes, \`kanari abort ${plan.name}\` rolls back`,
+        )
       if (!wasUserPause && s.pause?.reason === 'Gate')
         refuse(
           plan,
@@ -155,4 +168,28 @@ function skipCurrentStep(t: Tick): void {
   }
   if (s.phase === 'Paused') t.transition('Promote', 'promoted by user; continuing')
   else s.message = 'promoted by user; continuing'
+}
+
+/** Failed (and stopped) runs of a frozen release go, so they neither freeze nor pause it again. */
+function dropFailedRuns(t: Tick, reason: string): void {
+  endRuns(t, reason)
+  const { analyses } = t.status
+  if (analyses.step !== null && analyses.step.phase !== 'Successful') analyses.step = null
+  if (analyses.background !== null && analyses.background.phase !== 'Successful')
+    analyses.background = null
+}
+
+/**
+ * `retry` of a frozen release: the analysis that failed runs again from the current step (a canary
+ * analysis step, a blue-green preview's), the background analysis starts over, and the checks of
+ * the release's webhooks are asked again; the weights stay where they were.
+ */
+function retryFrozen(t: Tick): void {
+  const s = t.status
+  dropFailedRuns(t, 'retried')
+  if (t.plan.analysis !== undefined) s.analyses.background = startRun(t, t.plan.analysis)
+  s.stepStartedAt = t.now
+  s.deadlineReported = false
+  s.userPaused = false
+  t.transition('RetryAnalysis', `retrying the analysis at step ${s.currentStepIndex + 1}`)
 }

@@ -124,6 +124,8 @@ export type EventData =
   | {
       reason: 'Paused'
       pauseReason: PauseReason
+      /** Frozen: the failed analysis's explanation. */
+      explanation?: string
       /** A closed gate: the type and names of the webhooks waited for. */
       gate?: { type: WebhookType; webhooks: string[] }
     }

@@ -167,6 +167,12 @@ export interface RolloutPlan {
   progressDeadlineSeconds: number
   /** Roll back (rather than only report) when the progress deadline passes. */
   progressDeadlineAbort: boolean
+  /**
+   * How long a release frozen by a failed analysis waits for a person before it is rolled back:
+   * `spec.progressDeadlineSeconds` when the spec sets it (and progressDeadlineAbort is not false).
+   * Absent: it waits until someone acts.
+   */
+  frozenDeadlineSeconds?: number
   paused: boolean
   /** Router supports header routes and mirroring (the local proxy, Istio, Gateway API…). */
   routerCapabilities: RouterCapabilities

@@ -26,12 +26,24 @@ export function isInFlight(phase: Phase): boolean {
   return (IN_FLIGHT_PHASES as readonly Phase[]).includes(phase)
 }
 
+/** A failed analysis froze the release where it stands (see `Tick.freeze`). */
+export function isFrozen(status: Pick<RolloutStatus, 'phase' | 'pause'>): boolean {
+  return status.phase === 'Paused' && status.pause?.reason === 'Frozen'
+}
+
 /**
  * `Gate`: a confirm-* webhook answered no; it is asked again each interval. `AdvisorDisagreed`: the
- * advisor's review did not agree with an automatic promotion.
+ * advisor's review did not agree with an automatic promotion. `Frozen`: an analysis with
+ * `onFailure: freeze` failed; traffic stays where it is until abort, promote or retry.
  */
 export type PauseReason =
-  'PauseStep' | 'UserPause' | 'Inconclusive' | 'WaitingPromotion' | 'Gate' | 'AdvisorDisagreed'
+  | 'PauseStep'
+  | 'UserPause'
+  | 'Inconclusive'
+  | 'WaitingPromotion'
+  | 'Gate'
+  | 'AdvisorDisagreed'
+  | 'Frozen'
 
 /** Blue-green: the preview waits for readiness, analysis and approval, then the switch is approved. */
 export type BlueGreenStage = 'Preview' | 'Approved'

@@ -10,7 +10,13 @@ import { endRuns } from './analysis-runs.js'
 import { holdsForMonitoring } from './monitoring-hold.js'
 import type { CompletedStep, EngineEvent, EventData, RollbackCause } from './events.js'
 import type { RolloutPlan, Severity } from './plan.js'
-import { isInFlight, type PauseReason, type RolloutStatus, type TrafficState } from './status.js'
+import {
+  isFrozen,
+  isInFlight,
+  type PauseReason,
+  type RolloutStatus,
+  type TrafficState,
+} from './status.js'
 import { nextPhase, type RolloutEvent } from './transitions.js'
 import type { EngineAction, Observations, VersionObservation } from './types.js'
 import { afterOutcome, webhookAbort } from './webhook-lifecycle.js'
@@ -161,6 +167,59 @@ export class Tick {
     afterOutcome(this, 'Failed', canary ?? this.status.revision)
   }
 
+  /**
+   * A failed analysis: the release rolls back, or, when the analysis says `onFailure: freeze`, it is
+   * frozen where it stands (see `freeze`).
+   */
+  analysisFailed(
+    plan: AnalysisPlan | undefined,
+    cause: 'AnalysisFailed' | 'BackgroundAnalysisFailed',
+    reason: string,
+    abortDelay: number,
+  ): void {
+    if (plan?.onFailure === 'freeze') this.freeze(reason)
+    else this.abort(cause, reason, abortDelay)
+  }
+
+  /**
+   * Freezes the release: traffic and replicas stay as they are, every analysis stops, and the
+   * rollout waits (Paused, `Frozen`) for a person: abort rolls back, promote promotes, retry runs
+   * the analysis again. Said at error severity, so notifications carry it like a rollback.
+   */
+  freeze(reason: string): void {
+    endRuns(this, 'frozen')
+    const name = this.plan.name
+    const message = `frozen at ${this.status.traffic.canaryWeight}%: ${reason} — \`kanari abort ${name}\` rolls back, \`kanari promote ${name}\` promotes, \`kanari retry ${name}\` runs the analysis again`
+    this.transition('Freeze', message)
+    this.status.pause = { reason: 'Frozen', since: this.now }
+    this.status.deadlineReported = false
+    this.emit('error', { reason: 'Paused', pauseReason: 'Frozen', explanation: reason }, message)
+  }
+
+  /**
+   * While frozen only a person ends the wait (abort, a rollback webhook) — or the progress deadline,
+   * when the spec sets one: counted from the freeze, it rolls back. True: the rollout stays frozen.
+   */
+  private frozenHolds(abortDelay: number): boolean {
+    const s = this.status
+    const limit = this.plan.frozenDeadlineSeconds
+    if (limit === undefined || s.pause === null || this.now - s.pause.since <= limit * 1000)
+      return true
+    const msg = `frozen for more than ${limit}s without a decision (${s.message})`
+    this.emit(
+      'error',
+      {
+        reason: 'ProgressDeadlineExceeded',
+        deadlineSeconds: limit,
+        rollingBack: true,
+        problem: null,
+      },
+      msg,
+    )
+    this.abort('ProgressDeadline', `progress deadline exceeded — ${msg}`, abortDelay)
+    return false
+  }
+
   /** The canary becomes stable; the old stable is scaled down after `scaleDownDelaySeconds`. */
   finishPromotion(scaleDownDelaySeconds: number): void {
     const canary = this.status.canaryRevision
@@ -196,7 +255,8 @@ export class Tick {
 
   /**
    * Checks that end an in-flight rollout whatever step it is on: a user abort, a crash-looping canary,
-   * failed background analysis, the progress deadline. Returns true when the rollout was rolled back.
+   * failed background analysis, the progress deadline. Returns true when the rollout was rolled back
+   * or frozen just now.
    */
   checkAborts(abortDelay: number, plannedStepSeconds: number): boolean {
     const s = this.status
@@ -205,10 +265,11 @@ export class Tick {
       return true
     }
     const hooked = webhookAbort(this)
-    if (hooked !== null) {
+    if (hooked !== null && (hooked.cause === 'WebhookRollback' || !isFrozen(s))) {
       this.abort(hooked.cause, hooked.reason, abortDelay)
       return true
     }
+    if (isFrozen(s)) return !this.frozenHolds(abortDelay)
     const canary = this.version(s.canaryRevision)
     if (canary.crashLooping) {
       this.abort(
@@ -220,7 +281,8 @@ export class Tick {
     }
     const bg = s.analyses.background
     if (bg !== null && (bg.phase === 'Failed' || bg.phase === 'Error')) {
-      this.abort(
+      this.analysisFailed(
+        this.plan.analysis,
         'BackgroundAnalysisFailed',
         `background analysis ${bg.phase.toLowerCase()}: ${bg.message}`,
         abortDelay,

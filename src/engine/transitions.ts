@@ -22,6 +22,8 @@ export type RolloutEvent =
   | 'Retry'
   | 'WaitForGate'
   | 'GateOpened'
+  | 'Freeze'
+  | 'RetryAnalysis'
 
 /** [event, from-phases, to-phase] */
 const table: [RolloutEvent, readonly Phase[], Phase][] = [
@@ -42,6 +44,8 @@ const table: [RolloutEvent, readonly Phase[], Phase][] = [
   ['Retry', ['RolledBack'], 'Progressing'],
   ['WaitForGate', ['Progressing'], 'Paused'],
   ['GateOpened', ['Paused'], 'Progressing'],
+  ['Freeze', ['Progressing', 'Paused'], 'Paused'],
+  ['RetryAnalysis', ['Paused'], 'Progressing'],
 ]
 
 export const transitions: ReadonlyMap<RolloutEvent, ReadonlyMap<Phase, Phase>> = (() => {

@@ -4,6 +4,7 @@
  * each interval while the release is in flight; a 2xx rolls it back. post-rollout: asked once the
  * release is promoted or rolled back; the answer is only recorded.
  */
+import { isFrozen } from './status.js'
 import type { Tick } from './tick.js'
 import { callIfDue, checkOf, hooksOf, newCall, webhookState } from './webhook-checks.js'
 import { payload } from './webhook-payload.js'
@@ -33,7 +34,8 @@ export function callPeriodicHooks(t: Tick): void {
   if (s.phase !== 'Progressing' && s.phase !== 'Paused') return
   if (s.canaryRevision === null) return
   for (const hook of hooksOf(t.plan, 'rollback')) callIfDue(t, checkOf(t, hook, null), hook)
-  if (s.webhooks?.trafficSince == null) return
+  // A frozen release is not checked again until a person retries it.
+  if (s.webhooks?.trafficSince == null || isFrozen(s)) return
   for (const hook of hooksOf(t.plan, 'rollout')) callIfDue(t, checkOf(t, hook, null), hook)
 }
 

@@ -55,7 +55,9 @@ function title(rollout: string, e: EngineEvent): string {
     case 'StepCompleted':
       return `${rollout}: ${rev} step ${e.stepIndex + 1} done`
     case 'Paused':
-      return `${rollout}: ${rev} paused at ${e.canaryWeight}%`
+      return e.pauseReason === 'Frozen'
+        ? `${rollout}: ${rev} frozen at ${e.canaryWeight}% after a failed analysis`
+        : `${rollout}: ${rev} paused at ${e.canaryWeight}%`
     case 'PreviewReady':
       return `${rollout}: preview of ${rev} is ready`
     case 'AnalysisStarted':
@@ -90,6 +92,8 @@ function next(rollout: string, e: EngineEvent): string | null {
   switch (e.reason) {
     case 'Paused':
       if (e.pauseReason === 'UserPause') return `resume with \`kanari resume ${rollout}\``
+      if (e.pauseReason === 'Frozen')
+        return `traffic stays where it is until you decide: \`kanari abort ${rollout}\` rolls back, \`kanari promote ${rollout}\` promotes, \`kanari retry ${rollout}\` runs the analysis again`
       if (e.pauseReason === 'Inconclusive')
         return `\`kanari promote ${rollout}\` goes on, \`kanari resume ${rollout}\` analyses again, \`kanari abort ${rollout}\` rolls back`
       return `continue with \`kanari promote ${rollout}\`, or stop with \`kanari abort ${rollout}\``
@@ -132,6 +136,8 @@ function explanationOf(e: EngineEvent): string | null {
       return e.problem?.message ?? null
     case 'MonitoringUnavailable':
       return e.error
+    case 'Paused':
+      return e.explanation ?? null
     default:
       return null
   }

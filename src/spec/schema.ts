@@ -5,6 +5,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox'
 import {
+  ANALYSIS_FAILURE_POLICIES,
   BUILTIN_METRIC_NAMES,
   JUDGES,
   WEB_METRIC_METHODS,
@@ -169,11 +170,18 @@ export const ArgSchema = Type.Object({
 })
 export const TemplateRefSchema = Type.Object({ templateName: Type.String({ minLength: 1 }) })
 
+/** What a failed analysis does to the release; an analysis's own choice beats the rollout's. */
+const OnFailure = (what: string) =>
+  StringEnum(ANALYSIS_FAILURE_POLICIES, {
+    description: `${what}: rollback (default) sends all traffic back to stable; freeze keeps traffic where it is and waits for abort, promote or retry`,
+  })
+
 export const AnalysisRefSchema = Type.Object({
   templates: Type.Optional(Type.Array(TemplateRefSchema)),
   args: Type.Optional(Type.Array(ArgSchema)),
   metrics: Type.Optional(Type.Array(MetricSchema)),
   duration: Type.Optional(Duration()),
+  onFailure: Type.Optional(OnFailure('when this analysis fails')),
 })
 
 export const StepSchema = Type.Object(
@@ -290,6 +298,7 @@ export const RolloutAnalysisSchema = Type.Object({
   args: Type.Optional(Type.Array(ArgSchema)),
   metrics: Type.Optional(Type.Array(MetricSchema)),
   advisor: Type.Optional(AdvisorSchema),
+  onFailure: Type.Optional(OnFailure('when an analysis of these metrics fails')),
 })
 
 export const GateNameSchema = Type.String({
@@ -480,6 +489,9 @@ export const RolloutSpecSchema = Type.Object({
   ),
   progressDeadlineSeconds: Type.Optional(Count(1)),
   progressDeadlineAbort: Type.Optional(Type.Boolean()),
+  onAnalysisFailure: Type.Optional(
+    OnFailure('when any analysis of the rollout fails, unless the analysis says otherwise'),
+  ),
   paused: Type.Optional(Type.Boolean()),
 })
 

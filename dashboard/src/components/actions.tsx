@@ -63,6 +63,28 @@ export function plannedActions(view: RolloutView, undoTo: number | undefined): P
   const w = st.traffic.canaryWeight
   const inFlight = canary !== null && st.phase !== 'RolledBack' && st.phase !== 'Healthy'
   const list: Planned[] = []
+  // A release frozen by a failed analysis waits for one of three decisions, and only those.
+  if (inFlight && st.phase === 'Paused' && st.pause?.reason === 'Frozen')
+    return [
+      {
+        id: 'promote-full',
+        title: 'Promote',
+        effect: `Overrules the failed analysis: 100% of users go to r${canary} now, skipping every remaining step and analysis; r${stable ?? '—'} stops serving.`,
+        run: () => api.command(name, 'promote', { full: true }),
+      },
+      {
+        id: 'abort',
+        title: 'Abort',
+        effect: `Rolls back now: all users go back to the stable r${stable ?? '—'}; the canary r${canary} (${w}% of users now) gets no more traffic and is scaled down.`,
+        run: () => api.command(name, 'abort', { reason: 'aborted from the dashboard' }),
+      },
+      {
+        id: 'retry',
+        title: 'Retry analysis',
+        effect: `Runs the failed analysis again at step ${st.currentStepIndex + 1}, with r${canary} kept at ${w}% of users; if it passes the steps go on.`,
+        run: () => api.command(name, 'retry'),
+      },
+    ]
   // Promote and abort only mean something while a release is in flight; the daemon refuses them
   // otherwise, so they are not offered.
   if (inFlight)

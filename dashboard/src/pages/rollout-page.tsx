@@ -248,7 +248,7 @@ export function RolloutPage({ name }: { name: string }) {
         <h1 id="rollout-title">{name}</h1>
         <span className={`phase phase-${st.phase}`} id="phase">
           <span aria-hidden="true">{PHASE_GLYPH[st.phase] ?? '•'}</span>{' '}
-          {PHASE_WORDS[st.phase] ?? st.phase}
+          {st.pause?.reason === 'Frozen' ? 'Frozen' : (PHASE_WORDS[st.phase] ?? st.phase)}
         </span>
         <p className="message" id="message">
           {st.message}

@@ -83,7 +83,10 @@ export function registerKubectlCommands(program: Command, ctx: CliContext): void
       await (await import('../actions/kube-rollouts.js')).command(ctx, name, 'abort', options)
     })
   for (const [type, description] of [
-    ['retry', 'restart a rolled-back revision from the first step'],
+    [
+      'retry',
+      'restart a rolled-back revision from the first step, or re-run the failed analysis of a frozen one',
+    ],
     ['pause', 'hold the rollout at its current step'],
     ['resume', 'continue a paused rollout'],
   ] as const) {

@@ -76,7 +76,11 @@ export function registerRolloutCommands(program: Command, ctx: CliContext): void
     })
   for (const [type, description, verb] of [
     ['abort', 'roll back now: all traffic to stable, the canary scaled down', 'aborted'],
-    ['retry', 'restart a rolled-back revision from the first step', 'retried'],
+    [
+      'retry',
+      'restart a rolled-back revision from the first step, or re-run the failed analysis of a frozen one',
+      'retried',
+    ],
     ['pause', 'hold the rollout at its current step', 'paused'],
     ['resume', 'continue a paused rollout', 'resumed'],
   ] as const) {

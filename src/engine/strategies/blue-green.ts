@@ -83,7 +83,9 @@ function analysis(
       return 'Stopped'
     case 'Failed':
     case 'Error':
-      t.abort(
+      // Once traffic has switched, a failed post-promotion analysis always switches it back.
+      t.analysisFailed(
+        kind === 'prePromotion' ? plan : undefined,
         'AnalysisFailed',
         `${runLabel(kind, null)} ${run.phase.toLowerCase()}: ${run.message}`,
         strategy.scaleDownDelaySeconds,

@@ -156,7 +156,8 @@ function runStep(t: Tick, strategy: CanaryPlan, step: CanaryStep): boolean {
           return false
         case 'Failed':
         case 'Error':
-          t.abort(
+          t.analysisFailed(
+            step.analysis,
             'AnalysisFailed',
             `analysis ${run.phase.toLowerCase()} at ${s.traffic.canaryWeight}%: ${run.message}`,
             strategy.abortScaleDownDelaySeconds,

@@ -5,7 +5,7 @@
  * when that change has been promoted (or times out if it was rolled back) — and only once the route
  * sends stable's share to the primary: a condition follows the route, never leads it.
  */
-import { isInFlight, type RolloutStatus } from '../../engine/status.js'
+import { isFrozen, isInFlight, type RolloutStatus } from '../../engine/status.js'
 import type { ConditionInput } from '../kit/conditions.js'
 
 export function rolloutConditions(
@@ -23,6 +23,7 @@ export function rolloutConditions(
     s.phase === 'Healthy' && s.stableRevision !== null && s.stableRevision === s.revision
   const handingOver = stableIsTarget && stableOnPrimary === false
   const promoted = stableIsTarget && !handingOver
+  const frozen = isFrozen(s)
   const tf = (b: boolean): 'True' | 'False' => (b ? 'True' : 'False')
   return [
     {
@@ -43,8 +44,15 @@ export function rolloutConditions(
     {
       type: 'Progressing',
       status: tf(inFlight || s.phase === 'Initializing'),
-      reason: s.phase,
+      reason: frozen ? 'Frozen' : s.phase,
       message: s.message,
+    },
+    {
+      // A failed analysis holds the release where it stands until a person aborts, promotes or retries.
+      type: 'Frozen',
+      status: tf(frozen),
+      reason: frozen ? 'AnalysisFailed' : 'NotFrozen',
+      message: frozen ? s.message : 'not frozen',
     },
     {
       type: 'Paused',

@@ -16,6 +16,7 @@ export const API_VERSION = `${GROUP}/${VERSION}`
 export const ROLLOUT_CONDITIONS = [
   'Available',
   'Progressing',
+  'Frozen',
   'Paused',
   'Promoted',
   'RolledBack',

@@ -2,7 +2,12 @@
  * Analysis runs for the plan: metrics with their defaults, templates resolved with their args, a
  * count of measurements from the run's duration, and the rollout's alpha shared among its runs.
  */
-import type { AnalysisPlan, JudgeName, MetricPlan } from '../../analysis/types.js'
+import type {
+  AnalysisFailurePolicy,
+  AnalysisPlan,
+  JudgeName,
+  MetricPlan,
+} from '../../analysis/types.js'
 import type { RolloutPlan } from '../../engine/plan.js'
 import { seconds } from '../duration.js'
 import type { AnalysisRefSpec, AnalysisTemplate, MetricSpec } from '../schema.js'
@@ -21,6 +26,10 @@ export interface Shared {
   rolloutMetrics: MetricSpec[]
   /** What `{{ namespace }}`, `{{ target }}`… stand for in this rollout's metrics. */
   variables: VariableContext['spec']
+  /** A failed analysis with metrics of its own: `spec.onAnalysisFailure`, default rollback. */
+  onFailure: AnalysisFailurePolicy
+  /** A failed analysis of the rollout's metrics: `spec.analysis.onFailure`, else `onFailure`. */
+  rolloutMetricsOnFailure: AnalysisFailurePolicy
 }
 
 function substitute(metric: MetricSpec, args: Map<string, string | undefined>): MetricSpec {
@@ -84,10 +93,10 @@ export function analysisPlan(
   intervalSeconds?: number,
 ): AnalysisPlan {
   const shared = intervalSeconds === undefined ? base : { ...base, interval: intervalSeconds }
-  const specs =
-    ref !== undefined && ownsMetrics(ref)
-      ? [...templateMetrics(ref.templates, ref.args, shared), ...(ref.metrics ?? [])]
-      : shared.rolloutMetrics
+  const owned = ref !== undefined && ownsMetrics(ref)
+  const specs = owned
+    ? [...templateMetrics(ref.templates, ref.args, shared), ...(ref.metrics ?? [])]
+    : shared.rolloutMetrics
   const duration =
     durationSeconds ?? (ref?.duration === undefined ? undefined : seconds(ref.duration, 0))
   const metrics = specs.map((m) => {
@@ -105,6 +114,8 @@ export function analysisPlan(
     threshold: shared.threshold,
     alpha: 0,
     minCanaryRequests: shared.minCanaryRequests,
+    // The analysis's own choice first; else the choice of the rollout (for its own metrics).
+    onFailure: ref?.onFailure ?? (owned ? shared.onFailure : shared.rolloutMetricsOnFailure),
   }
 }
 

@@ -53,4 +53,61 @@ describe('normalisation', () => {
       runs.every((r) => Math.abs(r.alpha - 0.05 / 3) < 1e-12 && r.metrics[0]?.count === 3),
     ).toBe(true)
   })
+
+  it('gives each analysis its failure policy: its own, else the rollout metrics', () => {
+    const rollout = (extra: string) => `
+apiVersion: kanari.dev/v1alpha1
+kind: Rollout
+metadata: { name: web }
+spec:
+  workload: { process: { command: [node, s.js] } }
+  service: { port: 8080 }
+  strategy:
+    canary:
+      steps:
+        - setWeight: 10
+        - analysis: { duration: 30s }
+        - analysis: { duration: 30s, onFailure: rollback }
+        - analysis: { metrics: [{ name: error-rate, thresholdRange: { max: 2 } }] }
+  analysis:
+    metrics: [{ name: error-rate, thresholdRange: { max: 1 } }]
+${extra}`
+    const policies = (extra: string) => {
+      const set = parseRolloutSet([{ name: 'r.yaml', text: rollout(extra) }])
+      const plan = planFor(firstRollout(set), [], 1)
+      if (plan.strategy.kind !== 'canary') throw new Error('expected canary')
+      return {
+        steps: plan.strategy.steps.flatMap((s) =>
+          s.kind === 'analysis' ? [s.analysis.onFailure] : [],
+        ),
+        frozenDeadline: plan.frozenDeadlineSeconds,
+      }
+    }
+    expect(policies('')).toEqual({
+      steps: ['rollback', 'rollback', 'rollback'],
+      frozenDeadline: undefined,
+    })
+    // The rollout's choice reaches every analysis that does not make its own.
+    expect(policies('  onAnalysisFailure: freeze\n').steps).toEqual([
+      'freeze',
+      'rollback',
+      'freeze',
+    ])
+    // spec.analysis.onFailure: the analyses of the rollout's metrics, over spec.onAnalysisFailure.
+    expect(
+      policies('  onAnalysisFailure: freeze\n  progressDeadlineSeconds: 900\n').frozenDeadline,
+    ).toBe(900)
+    const text = rollout('  onAnalysisFailure: rollback\n').replace(
+      'analysis:\n    metrics',
+      'analysis:\n    onFailure: freeze\n    metrics',
+    )
+    const plan = planFor(firstRollout(parseRolloutSet([{ name: 'r.yaml', text }])), [], 1)
+    if (plan.strategy.kind !== 'canary') throw new Error('expected canary')
+    expect(
+      plan.strategy.steps.flatMap((s) => (s.kind === 'analysis' ? [s.analysis.onFailure] : [])),
+    ).toEqual(['freeze', 'rollback', 'rollback'])
+    expect(
+      policies('  progressDeadlineSeconds: 900\n  progressDeadlineAbort: false\n').frozenDeadline,
+    ).toBeUndefined()
+  })
 })

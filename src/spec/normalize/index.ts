@@ -39,6 +39,8 @@ export function normalizeRollout(
     templates: new Map(templates.map((t) => [t.metadata.name, t])),
     rolloutMetrics: [],
     variables: specVariables(rollout),
+    onFailure: spec.onAnalysisFailure ?? 'rollback',
+    rolloutMetricsOnFailure: a?.onFailure ?? spec.onAnalysisFailure ?? 'rollback',
   }
   shared.rolloutMetrics = [...templateMetrics(a?.templates, a?.args, shared), ...(a?.metrics ?? [])]
 
@@ -61,6 +63,8 @@ export function normalizeRollout(
     paused: spec.paused ?? false,
     routerCapabilities: { ...ROUTER_CAPABILITIES[routerName] },
   }
+  if (spec.progressDeadlineSeconds !== undefined && spec.progressDeadlineAbort !== false)
+    plan.frozenDeadlineSeconds = spec.progressDeadlineSeconds
   const advisor = a?.advisor
   if (advisor?.pauseOnDisagreement === true && strategy.kind === 'canary')
     plan.advisorGate = {

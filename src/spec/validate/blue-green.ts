@@ -20,6 +20,12 @@ export function checkBlueGreen(p: DocumentProblems, blueGreen: unknown, ctx: Rol
         'has no metrics: name templates, give metrics, or add spec.analysis.metrics',
       )
   }
+  const post = bg.sound.postPromotionAnalysis
+  if (post?.onFailure === 'freeze')
+    p.add(
+      [...at, 'postPromotionAnalysis', 'onFailure'],
+      'cannot be freeze: after the switch a failed post-promotion analysis always switches back; freeze the prePromotionAnalysis instead',
+    )
   const { previewMirrorPercentage, previewReplicaCount } = bg.sound
   if (
     previewMirrorPercentage !== undefined &&

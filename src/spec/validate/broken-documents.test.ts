@@ -106,7 +106,7 @@ describe('metadata and spec', () => {
     )
     expect(problems).toEqual([
       'f0.yaml:4 metadata.name: must NOT have more than 63 characters',
-      `f0.yaml:7 spec["${'x'.repeat(80)}…"]: unknown field "${'x'.repeat(80)}…"; known fields: replicas, workload, service, strategy, trafficRouting, analysis, webhooks, notifications, diagnosis, progressDeadlineSeconds, progressDeadlineAbort, paused`,
+      `f0.yaml:7 spec["${'x'.repeat(80)}…"]: unknown field "${'x'.repeat(80)}…"; known fields: replicas, workload, service, strategy, trafficRouting, analysis, webhooks, notifications, diagnosis, progressDeadlineSeconds, progressDeadlineAbort, onAnalysisFailure, paused`,
     ])
   })
 
@@ -195,7 +195,7 @@ describe('YAML the loader refuses', () => {
     // A Set passed the schema's "object" with none of its entries checked.
     expect(problemsOf(rollout('a').replace('{ port: 8080 }', '!!set { port, x }'))).toEqual([
       'f0.yaml:7 spec.service.port: must be a whole number (got null)',
-      'f0.yaml:7 spec.service.x: unknown field "x"; known fields: port, name',
+      'f0.yaml:7 spec.service.x: unknown field "x"; known fields: port, name, drainSeconds',
     ])
     expect(
       problemsOf(`!!binary a2luZA==: Rollout\n${rollout('a').replace('kind: Rollout\n', '')}`),

@@ -26,7 +26,8 @@ const tags = ['rollouts']
 
 /** The commands that take no arguments, each a `POST /api/v1/rollouts/:name/<command>`. */
 const PLAIN_COMMANDS = {
-  retry: 'restart a rolled-back revision from the first step',
+  retry:
+    'restart a rolled-back revision from the first step, or re-run the failed analysis of a frozen one',
   pause: 'hold the rollout at its current step',
   resume: 'continue a paused rollout',
 } as const
