@@ -3,15 +3,17 @@
  * weights, the status shows the Frozen condition with what to do, and the abort annotation ends it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RESOURCES, type KubeObject } from '../kit/types.js'
+import { RESOURCES } from '../kit/types.js'
 import type { RolloutObject } from '../store/rollout-status-store.js'
 import {
   command,
   NS,
   reconcilerFixture,
   rolloutObject,
+  routeWeights,
   setVersion,
   userDeployment,
+  userHttpRoute,
   type ReconcilerFixture,
 } from './test-utils/reconciler-fixture.js'
 
@@ -38,29 +40,9 @@ const conditions = (r: RolloutObject) =>
     ).map((c) => [c.type, c]),
   )
 
-async function routeWeights(): Promise<Record<string, number>> {
-  const r = await fx.api.get<
-    KubeObject & {
-      spec: { rules?: { name?: string; backendRefs?: { name: string; weight?: number }[] }[] }
-    }
-  >(RESOURCES.httpRoutes, NS, 'web')
-  const rule = r.spec.rules?.find((x) => x.name === 'kanari-weighted')
-  return Object.fromEntries((rule?.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1]))
-}
-
 describe('a frozen release on Kubernetes', () => {
   it('keeps the route weights, shows Frozen in its conditions, and rolls back on abort', async () => {
-    await fx.api.apply(
-      RESOURCES.httpRoutes,
-      NS,
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: 'web', namespace: NS },
-        spec: { parentRefs: [{ name: 'gateway' }], hostnames: ['web.example.com'] },
-      },
-      { fieldManager: 'user' },
-    )
+    await userHttpRoute(fx.api, 'web')
     await fx.api.create(RESOURCES.deployments, NS, userDeployment('web', '1'))
     await fx.api.create(
       RESOURCES.rollouts,
@@ -104,7 +86,7 @@ describe('a frozen release on Kubernetes', () => {
     const held = await fx.rollout()
     expect(phase(held)).toBe('Paused')
     expect(weight(held)).toBe(30)
-    expect(await routeWeights()).toEqual({ 'web-primary': 70, 'web-canary': 30 })
+    expect(await routeWeights(fx.api, 'web')).toEqual({ 'web-primary': 70, 'web-canary': 30 })
     expect((await fx.eventReasons()).filter((r) => r === 'RolledBack')).toEqual([])
 
     await command(fx.api, 'web', 'abort', '2026-01-01T01:00:00Z by ana')
@@ -113,6 +95,6 @@ describe('a frozen release on Kubernetes', () => {
       Frozen: { status: 'False', reason: 'NotFrozen' },
       RolledBack: { status: 'True', reason: 'UserAbort' },
     })
-    expect(await routeWeights()).toEqual({ 'web-primary': 100, 'web-canary': 0 })
+    expect(await routeWeights(fx.api, 'web')).toEqual({ 'web-primary': 100, 'web-canary': 0 })
   })
 })

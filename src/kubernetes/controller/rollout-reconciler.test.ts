@@ -12,8 +12,10 @@ import {
   NS,
   reconcilerFixture,
   rolloutObject,
+  routeWeights,
   setVersion,
   userDeployment,
+  userHttpRoute,
   type ReconcilerFixture,
 } from './test-utils/reconciler-fixture.js'
 
@@ -238,28 +240,8 @@ describe('handing stable over to the primary', () => {
 })
 
 describe('the finalizer', () => {
-  const routeWeights = async () => {
-    const r = await fx.api.get<
-      KubeObject & {
-        spec: { rules?: { name?: string; backendRefs?: { name: string; weight?: number }[] }[] }
-      }
-    >(RESOURCES.httpRoutes, NS, 'web')
-    const rule = r.spec.rules?.find((x) => x.name === 'kanari-weighted')
-    return Object.fromEntries((rule?.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1]))
-  }
-
   it('puts traffic back on the primary, releases what serves stable, then lets the Rollout go', async () => {
-    await fx.api.apply(
-      RESOURCES.httpRoutes,
-      NS,
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: 'web', namespace: NS },
-        spec: { parentRefs: [{ name: 'gateway' }], hostnames: ['web.example.com'] },
-      },
-      { fieldManager: 'user' },
-    )
+    await userHttpRoute(fx.api, 'web')
     await healthyOnRevision1({
       strategy: { canary: { steps: [{ setWeight: 30 }, { pause: {} }] } },
       trafficRouting: { gatewayAPI: { httpRoute: 'web' } },
@@ -267,10 +249,10 @@ describe('the finalizer', () => {
     expect((await fx.rollout()).metadata.finalizers).toEqual(['kanari.dev/restore-traffic'])
     await setVersion(fx.api, 'web', '2')
     await fx.stepUntil('paused at 30%', (r) => phase(r) === 'Paused' && weight(r) === 30)
-    expect(await routeWeights()).toEqual({ 'web-primary': 70, 'web-canary': 30 })
+    expect(await routeWeights(fx.api, 'web')).toEqual({ 'web-primary': 70, 'web-canary': 30 })
     await fx.api.delete(RESOURCES.rollouts, NS, 'web')
     await fx.step()
-    expect(await routeWeights()).toEqual({ 'web-primary': 100, 'web-canary': 0 })
+    expect(await routeWeights(fx.api, 'web')).toEqual({ 'web-primary': 100, 'web-canary': 0 })
     expect(await fx.api.find(RESOURCES.rollouts, NS, 'web')).toBeUndefined()
     const primary = await fx.api.get<Deployment>(RESOURCES.deployments, NS, 'web-primary')
     expect(primary.metadata.ownerReferences ?? []).toEqual([])
@@ -315,17 +297,7 @@ describe('what the data plane sees', () => {
   })
 
   it('keeps the pods that lost traffic until the gateway reports the route change', async () => {
-    await fx.api.apply(
-      RESOURCES.httpRoutes,
-      NS,
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: 'web', namespace: NS },
-        spec: { parentRefs: [{ name: 'gateway' }], hostnames: ['web.example.com'] },
-      },
-      { fieldManager: 'user' },
-    )
+    await userHttpRoute(fx.api, 'web')
     const report = async (generation: number) =>
       fx.api.patch(
         RESOURCES.httpRoutes,

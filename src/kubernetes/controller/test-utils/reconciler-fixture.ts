@@ -98,6 +98,35 @@ export async function setVersion(api: MemoryKubeApi, name: string, version: stri
   await api.replace(RESOURCES.deployments, NS, d)
 }
 
+/** The user's own HTTPRoute `name` (a parent Gateway and a hostname, no rules): what Kanari routes through. */
+export async function userHttpRoute(api: MemoryKubeApi, name: string): Promise<void> {
+  await api.apply(
+    RESOURCES.httpRoutes,
+    NS,
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name, namespace: NS },
+      spec: { parentRefs: [{ name: 'gateway' }], hostnames: [`${name}.example.com`] },
+    },
+    { fieldManager: 'user' },
+  )
+}
+
+/** The weights of the rule Kanari keeps in HTTPRoute `name`, by backend Service. */
+export async function routeWeights(
+  api: MemoryKubeApi,
+  name: string,
+): Promise<Record<string, number>> {
+  const r = await api.get<
+    KubeObject & {
+      spec: { rules?: { name?: string; backendRefs?: { name: string; weight?: number }[] }[] }
+    }
+  >(RESOURCES.httpRoutes, NS, name)
+  const rule = r.spec.rules?.find((x) => x.name === 'kanari-weighted')
+  return Object.fromEntries((rule?.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1]))
+}
+
 /** What `kubectl kanari <command>` does: a new value of the command's annotation. */
 export async function command(
   api: MemoryKubeApi,
