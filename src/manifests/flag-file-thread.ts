@@ -12,10 +12,11 @@ const STACK_MB = 16
 /** loadFlagFile, read again on a thread with a larger stack when this one's runs out. */
 export async function loadFlagFileAnyDepth(text: string, file: string): Promise<LoadedFlagFile> {
   const loaded = loadFlagFile(text, file)
-  return loaded.outOfStack === true ? onLargeStack(text, file) : loaded
+  return loaded.outOfStack === true ? loadFlagFileOnLargeStack(text, file) : loaded
 }
 
-function onLargeStack(text: string, file: string): Promise<LoadedFlagFile> {
+/** loadFlagFile on a thread of its own with a 16 MB stack. */
+export function loadFlagFileOnLargeStack(text: string, file: string): Promise<LoadedFlagFile> {
   const ts = import.meta.url.endsWith('.ts')
   const url = new URL(`./flag-file.${ts ? 'ts' : 'js'}`, import.meta.url).href
   // From the sources (tests, tsx) the module is TypeScript: the thread registers tsx's loader first.

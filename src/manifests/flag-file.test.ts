@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_NESTING } from '../flags/index.js'
 import { formatFlagProblem, loadFlagFile } from './flag-file.js'
-import { loadFlagFileAnyDepth } from './flag-file-thread.js'
+import { loadFlagFileAnyDepth, loadFlagFileOnLargeStack } from './flag-file-thread.js'
 
 /** `levels` ifs, each the previous one's else, in YAML's flow style (2 levels each, 3 more below the last). */
 function deepRule(levels: number): string {
@@ -37,13 +37,19 @@ describe('flag files', () => {
     expect(loaded.document?.flags).toHaveProperty('deep')
   })
 
-  it('reads YAML nested up to the limit of a .json file on a larger stack when the main one runs out', async () => {
-    // 498 ifs: the targeting nests 999 levels (2 an if, 3 its condition), the flag 1,000.
+  it('reads YAML nested up to the limit of a .json file, on a larger stack if the main one runs out', async () => {
+    // 498 ifs: the targeting nests 999 levels (2 an if, 3 its condition), the flag 1,000. Whether
+    // the main thread's stack runs out first depends on the machine and the engine's frames, so
+    // both ways are read: as lint reads it, and on the larger stack alone.
     const text = deepYaml((MAX_NESTING - 4) / 2)
-    expect(loadFlagFile(text, 'deep.yaml').outOfStack).toBe(true)
-    const loaded = await loadFlagFileAnyDepth(text, 'deep.yaml')
-    expect(loaded.problems).toEqual([])
-    expect(loaded.document?.flags).toHaveProperty('deep')
+    for (const loaded of [
+      await loadFlagFileAnyDepth(text, 'deep.yaml'),
+      await loadFlagFileOnLargeStack(text, 'deep.yaml'),
+    ]) {
+      expect(loaded.problems).toEqual([])
+      expect(loaded.outOfStack).toBeUndefined()
+      expect(loaded.document?.flags).toHaveProperty('deep')
+    }
   })
 
   it('refuses YAML nested past the limit with one problem naming the file and the limit', async () => {
